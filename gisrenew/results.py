@@ -1,0 +1,160 @@
+"""Result types shared by the coverage engines (buffer and network methods).
+
+A :class:`CoverageResult` is immutable and self-explaining: it carries the
+figures, the rule set and parameters that produced them, and the tables behind
+them (per residential polygon, per district, per park, blind spots, service
+areas). Both engines — :mod:`gisrenew.coverage` (straight-line service radius)
+and :mod:`gisrenew.network` (walking distance) — return one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gisrenew.rules import RuleSet
+from gisrenew.units import m2_to_ha, m2_to_mu
+
+__all__ = ["INDICATOR_NAMES", "CoverageResult"]
+
+#: Both names of the indicator: the established one and the one in newer national documents.
+INDICATOR_NAMES = {
+    "zh": "公园绿地服务半径覆盖率",
+    "zh_new": "公园绿化活动场地服务半径覆盖率",
+    "en": "park green-space service-radius coverage ratio",
+}
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """The coverage ratio with everything that explains it.
+
+    Attributes
+    ----------
+    method : {"buffer", "network"}
+        Straight-line service radius from the park boundary, or walking distance.
+    rules : RuleSet
+        The rule set that decided which parks count and their radii.
+    covered_area_m2, residential_area_m2 : float
+        Numerator and denominator (m²): residential land inside the built-up area
+        within service, and all residential land inside the built-up area
+        (overlapping residential polygons counted once).
+    residential : geopandas.GeoDataFrame
+        One row per residential polygon (clipped to the boundary): at least
+        ``residential_id``, ``district_id``, ``area_m2``, ``covered_m2``,
+        ``covered_share``; with weights ``weight`` and ``covered_weight``; the
+        network method adds ``walk_distance_m`` and ``nearest_park_id``.
+    districts : pandas.DataFrame
+        One row per district: ``district_id``, ``name``, ``residential_area_m2``,
+        ``covered_area_m2``, ``coverage_ratio`` (+ weights when given).
+    parks : pandas.DataFrame
+        One row per input park: ``park_id``, ``park_area_m2``, ``park_class``,
+        ``tier``, ``radius_m`` (nan if not qualifying), ``qualifies``, ``reason``.
+    service_areas : geopandas.GeoDataFrame
+        One row per qualifying park (``park_id``, ``tier``, ``radius_m``, geometry).
+    blind_spots : geopandas.GeoDataFrame
+        Uncovered residential land: ``residential_id``, ``district_id``, ``area_m2``,
+        ``households`` (even spread within a polygon), geometry.
+    weight_column : str or None
+        Column used as weight (households or population), if any.
+    weight_total, weight_covered : float
+        Total and covered weight (nan without weights).
+    parameters : dict
+        Every other parameter of the run (arc resolution, walk distance, ...).
+    """
+
+    method: str
+    rules: RuleSet
+    covered_area_m2: float
+    residential_area_m2: float
+    residential: gpd.GeoDataFrame
+    districts: pd.DataFrame
+    parks: pd.DataFrame
+    service_areas: gpd.GeoDataFrame
+    blind_spots: gpd.GeoDataFrame
+    weight_column: str | None = None
+    weight_total: float = math.nan
+    weight_covered: float = math.nan
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        """Coverage ratio in 0–1 (nan if there is no residential land)."""
+        return _ratio(self.covered_area_m2, self.residential_area_m2)
+
+    @property
+    def weighted_ratio(self) -> float:
+        """Covered share of the weight (households or population), nan without weights."""
+        return _ratio(self.weight_covered, self.weight_total)
+
+    def tier_counts(self) -> pd.DataFrame:
+        """Parks qualifying / not qualifying per tier (tier -1 = not qualifying)."""
+        parks = self.parks
+        counts = parks.groupby(["tier", "qualifies"], dropna=False).size().rename("parks")
+        return counts.reset_index()
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: the figures, both indicator names, rules, method, districts."""
+        tiers = []
+        for index, tier in enumerate(self.rules.tiers):
+            tiers.append(
+                {
+                    "tier": index,
+                    "label": tier.describe(),
+                    "radius_m": tier.radius_m,
+                    "parks": int((self.parks["tier"] == index).sum()),
+                }
+            )
+        not_qualifying = int((~self.parks["qualifies"].astype(bool)).sum())
+        data = {
+            "indicator": INDICATOR_NAMES,
+            "method": self.method,
+            "coverage_ratio": self.ratio,
+            "covered_area_m2": self.covered_area_m2,
+            "covered_area_ha": float(m2_to_ha(self.covered_area_m2)),
+            "covered_area_mu": float(m2_to_mu(self.covered_area_m2)),
+            "residential_area_m2": self.residential_area_m2,
+            "residential_area_ha": float(m2_to_ha(self.residential_area_m2)),
+            "residential_area_mu": float(m2_to_mu(self.residential_area_m2)),
+            "rules": self.rules.to_dict(),
+            "parks": {
+                "total": len(self.parks),
+                "qualifying": len(self.parks) - not_qualifying,
+                "not_qualifying": not_qualifying,
+                "tiers": tiers,
+            },
+            "weight": None
+            if self.weight_column is None
+            else {
+                "column": self.weight_column,
+                "total": self.weight_total,
+                "covered": self.weight_covered,
+                "ratio": self.weighted_ratio,
+            },
+            "parameters": self.parameters,
+            "districts": _records(self.districts),
+        }
+        return data
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as JSON-ready dicts (numpy scalars → Python, nan → None)."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out

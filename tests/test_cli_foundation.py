@@ -1,0 +1,108 @@
+"""`gisrenew init`, `gisrenew validate` and the CLI's error handling."""
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+from conftest import GK, square
+
+from gisrenew.cli import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def good_files(tmp_path, parks_gdf, residential_gdf):
+    parks = tmp_path / "公园.gpkg"
+    residential = tmp_path / "居住用地.geojson"
+    parks_gdf.to_file(parks)
+    residential_gdf.to_crs(4490).to_file(residential)
+    return parks, residential
+
+
+@pytest.fixture
+def broken_folder(tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    # a Shapefile without a .prj (no CRS)
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"name": ["x"]}, geometry=[square(0, 0, 10)]), folder / "parks_nocrs.shp"
+    )
+    # duplicate ids and a household count that is not a number
+    gpd.GeoDataFrame(
+        {"residential_id": ["a", "a", "b"], "households": ["1", "2", "三"]},
+        geometry=[square(0, 0, 10), square(20, 0, 10), square(40, 0, 10)],
+        crs=GK,
+    ).to_file(folder / "residential.gpkg")
+    # points where polygons belong
+    gpd.GeoDataFrame(geometry=[shapely.Point(604_000, 3_481_000)], crs=GK).to_file(
+        folder / "plans.geojson"
+    )
+    (folder / "roads.gpkg").write_bytes(b"garbage")
+    return folder
+
+
+def test_help_lists_commands(runner):
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for name in ("init", "validate"):
+        assert name in result.output
+
+
+def test_init_makes_a_project(runner, tmp_path, good_files):
+    parks, residential = good_files
+    result = runner.invoke(
+        main,
+        ["init", str(tmp_path / "p"), "--parks", str(parks), "--residential", str(residential)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "EPSG:4549" in result.output and "residential" in result.output
+    again = runner.invoke(main, ["init", str(tmp_path / "p"), "--parks", str(parks)])
+    assert again.exit_code == 1 and "already holds a project" in again.output
+    assert "Traceback" not in again.output
+
+
+def test_init_without_layers_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["init", str(tmp_path / "p")])
+    assert result.exit_code == 2
+
+
+def test_validate_good_files(runner, good_files):
+    result = runner.invoke(main, ["validate", *map(str, good_files)])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_validate_broken_folder_lists_every_problem(runner, broken_folder):
+    result = runner.invoke(main, ["validate", str(broken_folder)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "Traceback" not in out
+    assert "parks_nocrs.shp" in out and "no coordinate reference system" in out
+    assert "duplicate ids" in out and "not numbers" in out and "rows 3" in out
+    assert "plans.geojson" in out and "Point geometry" in out
+    assert "roads.gpkg" in out and "cannot" in out
+    assert "4 layer(s) checked" in out
+
+
+def test_validate_a_project(runner, tmp_path, good_files):
+    parks, residential = good_files
+    runner.invoke(main, ["init", str(tmp_path / "p"), "--parks", str(parks),
+                         "--residential", str(residential)])  # fmt: skip
+    result = runner.invoke(main, ["validate", "--project", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert "2 layer(s) checked" in result.output
+
+
+def test_guess_kind():
+    from gisrenew.cli.validate import guess_kind
+
+    assert guess_kind("公园绿地") == "parks"
+    assert guess_kind("居住用地2023") == "residential"
+    assert guess_kind("road_network") == "roads"
+    assert guess_kind("更新地块") == "plans"
+    assert guess_kind("whatever") is None
