@@ -8,5 +8,5 @@ bash scripts/ci-system-deps.sh
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-.venv/bin/ruff check gisrenew tests benchmarks scripts notebooks
+.venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"
