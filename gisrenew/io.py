@@ -558,6 +558,7 @@ def _conform(
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
 
     # ----- attribute columns
+    defaulted = [col.name for col in schema.columns if col.name not in frame.columns]
     for col in schema.columns:
         if col.name not in frame.columns:
             if col.required:
@@ -587,7 +588,14 @@ def _conform(
         return None, problems
     ordered = [*schema.column_names, *(c for c in frame.columns if c not in schema.column_names)]
     frame = frame[ordered]
-    frame.attrs = {"source": source, "layer": layer, "kind": schema.name}
+    # `defaulted_columns`: schema columns absent from the source, filled with defaults —
+    # analyses that need real values (e.g. household counts) check it.
+    frame.attrs = {
+        "source": source,
+        "layer": layer,
+        "kind": schema.name,
+        "defaulted_columns": defaulted,
+    }
     return frame, problems
 
 

@@ -257,7 +257,9 @@ class Project:
         workfile = folder / f"{_TMP_PREFIX}{os.getpid()}-create.gpkg"
         try:
             for kind, gdf in layers.items():
-                pyogrio.write_dataframe(io._plain_columns(gdf), workfile, layer=kind, driver="GPKG")
+                # the store keeps the user's columns; defaults are filled in on every read
+                stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
+                pyogrio.write_dataframe(io._plain_columns(stored), workfile, layer=kind, driver="GPKG")
             _fsync(workfile)
             os.replace(workfile, gpkg)
         finally:
@@ -305,6 +307,11 @@ class Project:
         """
         if kind in self._cache:
             return self._cache[kind].copy()
+        if schema_kind is None and kind not in LAYERS:
+            raise ProjectError(
+                f"`{kind}` is not an input layer kind ({', '.join(LAYERS)}); "
+                "read result layers with `read_result`"
+            )
         if not self.has(kind):
             raise ProjectError(
                 f"{self.folder}: the project has no `{kind}` layer; add it with "

@@ -94,8 +94,9 @@ class RuleSet:
     count_plazas : bool
         Whether plazas (G3 广场用地) count as parks (GB/T 51346-2019 4.3.4).
     min_width_m : float
-        Parks narrower than this (estimated as 2·area/perimeter... see
-        :func:`gisrenew.coverage.park_width`) do not count; 0 disables the check.
+        Parks narrower than this do not count; the width is the diameter of the
+        largest circle that fits inside the park (:func:`gisrenew.coverage.park_width`,
+        the short side of a rectangle); 0 disables the check.
     residential_codes : tuple of str
         Land-use codes that count as residential land (prefix match, e.g. ``R`` matches
         ``R21``; ``07`` matches ``0701``). Empty: every residential polygon counts.

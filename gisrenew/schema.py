@@ -220,6 +220,14 @@ LAYERS: dict[str, LayerSchema] = {
             optional_layer=True,
         ),
         LayerSchema(
+            "water",
+            "polygon",
+            "water_id",
+            "water bodies 水系 (rivers, lakes): context on maps",
+            (_name,),
+            optional_layer=True,
+        ),
+        LayerSchema(
             "candidates",
             "polygon",
             "candidate_id",

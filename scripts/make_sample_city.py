@@ -1476,14 +1476,17 @@ rules = "tijian-2021"
 codes = ["R", "07"]
 
 [network]
-walk_minutes = 10
-walk_speed_kmh = 4.8
+# Each park's walk limit is its tier radius (500 m / 300 m): the straight-line distances,
+# walked along the streets. For a ten-minute walk instead, set walk_minutes = 10
+# (with walk_speed_kmh = 4.8 that is 800 m).
+snap_distance_m = 30
+connector_limit_m = 200
 
 [plans]
 household_rule = "whole"
 
 [maps]
-language = "zh"
+lang = "zh"
 basemap = "none"
 """
 

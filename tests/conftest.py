@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 #: Fixture plugins of other test areas (PostGIS cluster, headless browser).
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["browser", "postgis"]
 
 GK = "EPSG:4549"  # CGCS2000 3-degree Gauss-Kruger CM 120E (Taicang)
 X0, Y0 = 604_000.0, 3_481_000.0  # a spot in Taicang, metres

@@ -162,3 +162,14 @@ def test_layers_are_read_back_valid(project, tmp_path):
     p = Project.create(tmp_path / "bow", {"parks": parks, "residential": gpd.GeoDataFrame(
         geometry=[square(0, 0, 10)], crs=GK)})  # fmt: skip
     assert p.read("parks").is_valid.all()
+
+
+def test_store_keeps_only_the_users_columns(tmp_path):
+    """Defaults are filled on read, so analyses can tell absent columns from zeros."""
+    parcels = gpd.GeoDataFrame({"name": ["a"]}, geometry=[square(0, 0, 10)], crs=GK)
+    project = Project.create(tmp_path / "p", {"parcels": parcels})
+    stored = project.read_result("parcels")
+    assert "households_residential" not in stored.columns
+    loaded = project.read("parcels")
+    assert loaded.loc[0, "households_residential"] == 0
+    assert "households_residential" in loaded.attrs["defaulted_columns"]

@@ -108,9 +108,9 @@ def test_project_settings():
     assert project["working_crs"] == "EPSG:4549"
     assert project["rules"] == "tijian-2021"
     assert config["residential"]["codes"] == ["R", "07"]
-    assert config["network"] == {"walk_minutes": 10, "walk_speed_kmh": 4.8}
+    assert config["network"] == {"snap_distance_m": 30, "connector_limit_m": 200}
     assert config["plans"]["household_rule"] == "whole"
-    assert config["maps"] == {"language": "zh", "basemap": "none"}
+    assert config["maps"] == {"lang": "zh", "basemap": "none"}
 
 
 def test_labelled_synthetic_everywhere():

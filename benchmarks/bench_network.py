@@ -1,0 +1,351 @@
+"""Walking-network coverage of a synthetic city: stage times, networkx and pgRouting.
+
+The city: a square street grid at 100 m spacing — rows drawn as polylines with a vertex
+at every junction, columns as straight two-point lines (so every crossing has to be
+noded) — about 200 000 street segments at the default size; a river band across the
+middle that cuts every column (a barrier) except bridges (level 1) every 2 km; one
+70 × 70 m residential parcel per block (~100 000) and ~1 % of blocks parks of three
+sizes (tier 500 m, tier 300 m, too small under tijian-2021); 4 districts.
+
+Stages timed (the layers are validated first, as a project load does):
+
+* graph build        :func:`gisrenew.network.walk_graph_from_roads` (with the barrier)
+* access points      :func:`gisrenew.network.park_access` (frontages, edge splitting)
+* residential land   :func:`gisrenew.coverage.residential_land` (shared with the buffer method)
+* snapping           representative points + :func:`gisrenew.network.snap_to_access_graph`
+* distances          both Dijkstra passes (nearest park; tiers with handicaps) + per parcel
+* polygons           each park's own walking service area (:func:`park_service_areas`)
+* total              :func:`gisrenew.network.network_coverage` end to end
+
+Then the tier pass alone next to networkx's ``multi_source_dijkstra`` on the same graph
+and sources (a virtual source carries the handicaps), and — when a PostgreSQL with
+pgRouting can be started (tests/postgis.py) — the zero-handicap pass within the largest
+limit next to ``pgr_drivingDistance`` (``equicost => false`` plus a per-node minimum).
+All three must agree (1e-6 m). Ratios are printed last.
+
+Run: .venv/bin/python benchmarks/bench_network.py [--side 317] [--no-pgrouting]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+
+from gisrenew import coverage
+from gisrenew.io import conform
+from gisrenew.network import (
+    network_coverage,
+    park_access,
+    park_service_areas,
+    snap_to_access_graph,
+    walk_from_points,
+    walk_graph_from_roads,
+    walk_reach,
+)
+from gisrenew.rules import get_rules
+
+CRS = "EPSG:4549"
+X0, Y0 = 500_000.0, 3_480_000.0
+STEP = 100.0
+
+
+def city(side: int, seed: int = 0):
+    """Streets, river barrier, parcels, parks and districts of a `side` × `side` node grid."""
+    rng = np.random.default_rng(seed)
+    n_blocks = side - 1
+    extent = n_blocks * STEP
+    river_row = n_blocks // 2  # the blocks between rows river_row and river_row + 1
+    river_lo, river_hi = river_row * STEP + 30.0, river_row * STEP + 70.0
+    xs = X0 + np.arange(side) * STEP
+    ys = Y0 + np.arange(side) * STEP
+    lines, levels = [], []
+    for y in ys:  # rows: a vertex at every junction
+        lines.append(shapely.linestrings(np.column_stack([xs, np.full(side, y)])))
+        levels.append(0)
+    for i, x in enumerate(xs):  # columns: straight lines, noded at every crossing
+        if i % 20 == 10:  # a bridge: ground / level 1 over the river / ground
+            lo, hi = Y0 + river_lo - 10.0, Y0 + river_hi + 10.0
+            for a, b, level in ((Y0, lo, 0), (lo, hi, 1), (hi, Y0 + extent, 0)):
+                lines.append(shapely.LineString([(x, a), (x, b)]))
+                levels.append(level)
+        else:
+            lines.append(shapely.LineString([(x, Y0), (x, Y0 + extent)]))
+            levels.append(0)
+    roads = gpd.GeoDataFrame(
+        {"road_id": [f"s{i}" for i in range(len(lines))], "level": levels}, geometry=lines, crs=CRS
+    )
+    river = gpd.GeoDataFrame(
+        geometry=[shapely.box(X0 - 50, Y0 + river_lo, X0 + extent + 50, Y0 + river_hi)], crs=CRS
+    )
+
+    bi, bj = np.meshgrid(np.arange(n_blocks), np.arange(n_blocks), indexing="ij")
+    bi, bj = bi.ravel(), bj.ravel()
+    land = bj != river_row
+    bi, bj = bi[land], bj[land]
+    is_park = rng.random(len(bi)) < 0.01
+    bx, by = X0 + bi * STEP, Y0 + bj * STEP
+    residential = gpd.GeoDataFrame(
+        {
+            "residential_id": [f"r{k}" for k in range(int((~is_park).sum()))],
+            "households": rng.integers(5, 80, int((~is_park).sum())).astype(float),
+        },
+        geometry=shapely.box(
+            bx[~is_park] + 15, by[~is_park] + 15, bx[~is_park] + 85, by[~is_park] + 85
+        ),
+        crs=CRS,
+    )
+    size = rng.choice(
+        [80.0, 56.0, 38.0], int(is_park.sum()), p=[0.4, 0.4, 0.2]
+    )  # 6400/3136/1444 m²
+    inset = (STEP - size) / 2
+    px, py = bx[is_park] + inset, by[is_park] + inset
+    parks = gpd.GeoDataFrame(
+        {"park_id": [f"p{k}" for k in range(int(is_park.sum()))]},
+        geometry=shapely.box(px, py, px + size, py + size),
+        crs=CRS,
+    )
+    half = extent / 2
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["sw", "se", "nw", "ne"], "name": ["西南", "东南", "西北", "东北"]},
+        geometry=[
+            shapely.box(X0 + i * half, Y0 + j * half, X0 + (i + 1) * half, Y0 + (j + 1) * half)
+            for j in (0, 1)
+            for i in (0, 1)
+        ],
+        crs=CRS,
+    )
+    return roads, river, residential, parks, districts
+
+
+def timed(label, func, times, *args, **kwargs):
+    start = time.perf_counter()
+    value = func(*args, **kwargs)
+    times[label] = time.perf_counter() - start
+    print(f"  {label:<34} {times[label]:8.3f} s", flush=True)
+    return value
+
+
+def networkx_tier_pass(access, handicap, limit, times):
+    """networkx multi-source Dijkstra with the same handicapped starts; distances per node."""
+    g = access.graph
+    start = time.perf_counter()
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(
+        zip(g.edge_u.tolist(), g.edge_v.tolist(), g.edge_length.tolist(), strict=True)
+    )
+    offsets = access.source_offset + handicap[access.source_park]
+    keep = np.isfinite(offsets) & (offsets <= limit)
+    sources = []
+    for k, (node, offset) in enumerate(
+        zip(access.source_node[keep].tolist(), offsets[keep].tolist(), strict=True)
+    ):
+        if offset > 0:  # a virtual start node carries the handicap, as in gisrenew
+            graph.add_edge(("start", k), node, weight=offset)
+            sources.append(("start", k))
+        else:
+            sources.append(node)
+    times["networkx graph build"] = time.perf_counter() - start
+    start = time.perf_counter()
+    lengths = nx.multi_source_dijkstra_path_length(graph, set(sources), cutoff=limit)
+    times["networkx multi-source Dijkstra"] = time.perf_counter() - start
+    dist = np.full(g.n_nodes, np.inf)
+    nodes = [n for n in lengths if not isinstance(n, tuple)]
+    dist[nodes] = [lengths[n] for n in nodes]
+    return dist
+
+
+def pgrouting_pass(access, limit, times):
+    """pgr_drivingDistance from every zero-offset start within `limit`; None if unavailable."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    try:
+        from postgis import PostgisCluster
+    except ImportError:
+        print("  pgRouting: tests/postgis.py not found, skipped")
+        return None
+    g = access.graph
+    starts = np.unique(access.source_node[access.source_offset <= 0])
+    try:
+        cluster = PostgisCluster(extensions=("postgis", "pgrouting")).start()
+    except Exception as exc:  # any failure (PostgisUnavailable, no pgRouting, ...): skip it
+        print(f"  pgRouting: unavailable ({exc}), skipped")
+        return None
+    try:
+        with cluster.connect() as conn:
+            conn.execute(
+                "CREATE UNLOGGED TABLE edges (id bigint, source bigint, target bigint, "
+                "cost float8, reverse_cost float8)"
+            )
+            buf = io.StringIO()
+            for k, (u, v, w) in enumerate(
+                zip(g.edge_u.tolist(), g.edge_v.tolist(), g.edge_length.tolist(), strict=True)
+            ):
+                buf.write(f"{k}\t{u}\t{v}\t{w!r}\t{w!r}\n")
+            with conn.cursor() as cur, cur.copy("COPY edges FROM STDIN") as copy:
+                copy.write(buf.getvalue())
+            conn.execute("ANALYZE edges")
+            start = time.perf_counter()
+            rows = conn.execute(
+                "SELECT node, min(agg_cost) FROM pgr_drivingDistance("
+                "'SELECT id, source, target, cost, reverse_cost FROM edges', %s::bigint[], %s, "
+                "directed => false, equicost => false) GROUP BY node",
+                (starts.tolist(), float(limit)),
+            ).fetchall()
+            times["pgRouting pgr_drivingDistance"] = time.perf_counter() - start
+    finally:
+        cluster.stop()
+    dist = np.full(g.n_nodes, np.inf)
+    if rows:
+        nodes, costs = zip(*rows, strict=True)
+        dist[np.asarray(nodes, dtype=np.int64)] = np.asarray(costs, dtype=float)
+    return dist
+
+
+def check_equal(label, ours, theirs):
+    both = np.isfinite(ours) | np.isfinite(theirs)
+    same_reach = np.array_equal(np.isfinite(ours), np.isfinite(theirs))
+    diff = np.max(np.abs(ours[both] - theirs[both])) if same_reach and both.any() else np.inf
+    status = "OK" if same_reach and diff <= 1e-6 else "MISMATCH"
+    print(f"  {label}: {int(both.sum())} reached nodes, max |Δ| = {diff:.2e} m  {status}")
+    return status == "OK"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--side", type=int, default=317, help="grid nodes per side (317: ~200k segments)"
+    )
+    parser.add_argument("--no-pgrouting", action="store_true", help="skip the pgRouting comparison")
+    args = parser.parse_args(argv)
+
+    print(f"building the synthetic city ({args.side} × {args.side} junctions) ...", flush=True)
+    roads, river, residential, parks, districts = city(args.side)
+    roads = conform(roads, "roads")
+    residential = conform(residential, "residential")
+    parks = conform(parks, "parks")
+    districts = conform(districts, "districts")
+    n_segments = int(shapely.get_num_coordinates(roads.geometry.to_numpy()).sum() - len(roads))
+    print(
+        f"  {len(roads)} road lines ({n_segments} segments as drawn; "
+        f"{2 * args.side * (args.side - 1)} street segments between junctions), "
+        f"{len(residential)} residential parcels, {len(parks)} parks"
+    )
+    rules = get_rules("tijian-2021")
+
+    print("stages:", flush=True)
+    times: dict[str, float] = {}
+    graph = timed("graph build", walk_graph_from_roads, times, roads, barriers=river)
+    print(f"    {graph}")
+    table = coverage.park_table(parks, rules)
+    qualifies = table["qualifies"].to_numpy(dtype=bool)
+    limits = np.where(qualifies, table["radius_m"].to_numpy(dtype=float), np.nan)
+    access = timed("access points", park_access, times, graph, parks, qualifies=qualifies)
+    land = timed(
+        "residential land (shared)",
+        coverage.residential_land,
+        times,
+        residential,
+        districts=districts,
+        weight="households",
+        rules=rules,
+    )
+
+    def snapping():
+        points = shapely.point_on_surface(land.geometry.to_numpy())
+        return snap_to_access_graph(access, points, connector_limit_m=200.0)
+
+    snap = timed("per-parcel snapping", snapping, times)
+    serving = qualifies & np.isin(np.arange(len(parks)), access.source_park)
+    max_limit = float(np.nanmax(limits[serving]))
+    handicap = np.where(serving, max_limit - np.nan_to_num(limits), np.inf)
+
+    def distances():
+        nearest = walk_reach(access, park_offset=np.where(serving, 0.0, np.inf))
+        walk_from_points(access, snap, nearest)
+        tiers = walk_reach(access, park_offset=handicap, limit=max_limit)
+        return tiers, walk_from_points(access, snap, tiers)
+
+    _, (tier_dist, _) = timed("distances (2 passes + parcels)", distances, times)
+    timed("polygons (each park's own area)", park_service_areas, times, access, limits)
+    result = timed(
+        "total network_coverage()",
+        network_coverage,
+        times,
+        parks,
+        residential,
+        roads,
+        rules=rules,
+        districts=districts,
+        weight="households",
+        barriers=river,
+    )
+    print(
+        f"    coverage {result.ratio:.4f} (network) — parcels covered "
+        f"{int(result.residential['covered'].sum())}/{len(result.residential)}, "
+        f"{result.parameters['unreachable_no_street']} without a street"
+    )
+    ok = np.array_equal(result.residential["covered"].to_numpy(), tier_dist <= max_limit + 1e-6)
+    print(f"    stage-by-stage and end-to-end agree: {'OK' if ok else 'MISMATCH'}")
+
+    print("one tier pass, scipy vs networkx:", flush=True)
+    scipy_times: dict[str, float] = {}
+    tiers_again = timed(
+        "scipy dijkstra (tier pass)",
+        walk_reach,
+        scipy_times,
+        access,
+        park_offset=handicap,
+        limit=max_limit,
+    )
+    nx_dist = networkx_tier_pass(access, handicap, max_limit, times)
+    print(f"  {'networkx graph build':<34} {times['networkx graph build']:8.3f} s")
+    print(
+        f"  {'networkx multi-source Dijkstra':<34} {times['networkx multi-source Dijkstra']:8.3f} s"
+    )
+    ok &= check_equal("scipy vs networkx", tiers_again.node_dist, nx_dist)
+
+    pg_dist = None
+    if not args.no_pgrouting:
+        print("zero-handicap pass within the largest limit, scipy vs pgRouting:", flush=True)
+        plain = timed(
+            "scipy dijkstra (plain pass)",
+            walk_reach,
+            scipy_times,
+            access,
+            park_offset=np.where(serving, 0.0, np.inf),
+            limit=max_limit,
+        )
+        pg_dist = pgrouting_pass(access, max_limit, times)
+        if pg_dist is not None:
+            print(
+                f"  {'pgRouting pgr_drivingDistance':<34} {times['pgRouting pgr_drivingDistance']:8.3f} s"
+            )
+            # pgRouting only starts from nodes: compare the entrance-free starts
+            ok &= check_equal("scipy vs pgRouting", plain.node_dist, pg_dist)
+
+    total = times["total network_coverage()"]
+    print("ratios:")
+    print(f"  whole network coverage: {total:.2f} s (target < 30 s)")
+    ratio = times["networkx multi-source Dijkstra"] / scipy_times["scipy dijkstra (tier pass)"]
+    print(f"  distances: networkx / scipy = {ratio:.1f}× (target ≥ 10×)")
+    with_build = (
+        times["networkx multi-source Dijkstra"] + times["networkx graph build"]
+    ) / scipy_times["scipy dijkstra (tier pass)"]
+    print(f"  distances incl. building the networkx graph: {with_build:.1f}×")
+    if pg_dist is not None:
+        pg_ratio = (
+            times["pgRouting pgr_drivingDistance"] / scipy_times["scipy dijkstra (plain pass)"]
+        )
+        print(f"  distances: pgRouting / scipy = {pg_ratio:.1f}×")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

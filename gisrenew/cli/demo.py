@@ -1,0 +1,156 @@
+"""``gisrenew demo``: the main job on the bundled sample city."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import click
+
+from gisrenew.config import CONFIG_FILE
+from gisrenew.errors import ProjectError
+from gisrenew.project import Project
+
+SAMPLE = Path("data") / "geo" / "taicang_sample"
+NEW_PARKS = "new_pocket_parks.gpkg"
+CANDIDATES = "candidate_sites.gpkg"
+_MARKER = ".gisrenew-demo-copy"
+
+
+def find_sample(data: Path | None) -> Path:
+    """The sample project folder: `data`, or ``data/geo/taicang_sample`` here or in the checkout."""
+    candidates = [data] if data else [Path.cwd() / SAMPLE, Path(__file__).parents[2] / SAMPLE]
+    for folder in candidates:
+        if folder is not None and (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ProjectError(
+        "the sample city was not found (looked in "
+        + ", ".join(str(c) for c in candidates)
+        + "). Run the demo from the gisrenew checkout, or pass --data FOLDER."
+    )
+
+
+def working_copy(sample: Path, out: Path) -> Path:
+    """Copy the sample project to ``out/project`` (the bundled data are never changed)."""
+    target = out / "project"
+    if target.exists():
+        if not (target / _MARKER).exists():
+            raise ProjectError(
+                f"{target} exists and is not a demo copy; choose another --out folder"
+            )
+        shutil.rmtree(target)
+    shutil.copytree(sample, target, ignore=shutil.ignore_patterns(".txn-*", ".gisrenew.lock"))
+    (target / _MARKER).write_text("copy of the sample city made by `gisrenew demo`\n")
+    return target
+
+
+def _section(title: str) -> None:
+    click.echo()
+    click.secho(title, bold=True)
+    click.secho("─" * min(78, max(20, len(title) * 2)), dim=True)
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("maps"),
+    show_default=True,
+    help="Folder for the published maps, tables and the working copy of the project.",
+)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Sample project folder (default: data/geo/taicang_sample).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--sites", "n_sites", type=int, default=5, show_default=True,
+              help="How many candidate sites for the next pocket parks to rank.")
+@click.pass_context
+def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites: int) -> None:
+    """Run every analysis on the bundled sample city (示例城市, synthetic data).
+
+    Copies the sample project to OUT/project, then: validates the layers; computes the
+    park service-radius coverage (公园绿地服务半径覆盖率) by straight-line radius and by
+    walking distance; tabulates the renewal plans (更新地块: 亩, households, signing);
+    adds the five new pocket parks (口袋公园) in one atomic batch recompute and shows the
+    gain; ranks candidate sites for the next ones; and publishes the web maps to OUT.
+    """
+    from gisrenew import batch, coverage, plans, siting
+    from gisrenew.io import read_layer
+
+    started = time.monotonic()
+    progress = bool(ctx.obj and ctx.obj.get("progress"))
+    sample = find_sample(data)
+    out.mkdir(parents=True, exist_ok=True)
+    project = Project.open(working_copy(sample, out))
+    config = project.config
+
+    _section(f"{config.name}")
+    click.echo(f"working copy: {project.folder}   CRS: {project.working_crs.to_string()}")
+    layers = {}
+    for kind in project.layer_kinds():
+        if kind in ("parks", "residential", "parcels", "plans", "boundary", "districts",
+                    "roads", "entrances"):  # fmt: skip
+            layers[kind] = project.read(kind)
+            click.echo(f"  {kind:12s} {len(layers[kind]):>6d} features")
+
+    rules = config.rules
+    _section("公园绿地服务半径覆盖率 · park service-radius coverage")
+    buffer = coverage.compute_coverage(
+        layers["parks"], layers["residential"], rules=rules, boundary=layers.get("boundary"),
+        districts=layers.get("districts"), weight="households",
+        residential_codes=config.residential_codes, progress=progress,
+    )  # fmt: skip
+    click.echo(coverage.format_coverage_table(buffer, lang=lang))
+
+    if "roads" in layers:
+        from gisrenew import network
+
+        _section("十分钟步行 · walking distance along streets vs straight line")
+        walk = network.network_coverage(
+            layers["parks"], layers["residential"], layers["roads"], rules=rules,
+            entrances=layers.get("entrances"), boundary=layers.get("boundary"),
+            districts=layers.get("districts"), weight="households",
+            residential_codes=config.residential_codes, progress=progress,
+            **network.options_from_settings(config.section("network")),
+        )  # fmt: skip
+        click.echo(coverage.format_coverage_comparison(buffer, walk, lang=lang))
+
+    if "plans" in layers and "parcels" in layers:
+        from gisrenew.cli.affected import plan_settings
+
+        _section("城市更新地块 · renewal plans and the parcels they affect")
+        settings = plan_settings(config.section("plans"))
+        summary = plans.plan_summary(layers["plans"], layers["parcels"], **settings)
+        totals = plans.plan_totals(layers["plans"], layers["parcels"], **settings)
+        click.echo(plans.format_plan_table(summary, lang=lang, totals=totals))
+        effects = plans.plan_coverage_effects(
+            layers["plans"], layers["parks"], layers["residential"], rules=rules,
+            boundary=layers.get("boundary"), residential_codes=config.residential_codes,
+        )  # fmt: skip
+        if len(effects):
+            click.echo()
+            click.echo(plans.format_coverage_effects(effects, lang=lang))
+
+    _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
+    report = batch.run_demo_recompute(project, sample / NEW_PARKS, out_dir=out, publish=True)
+    click.echo(batch.format_report(report, lang=lang))
+
+    if (sample / CANDIDATES).is_file():
+        _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")
+        candidates = read_layer(sample / CANDIDATES, "candidates", working_crs=project.working_crs)
+        ranking = siting.rank_sites(
+            candidates, project.read("parks"), layers["residential"], count=n_sites,
+            rules=rules, weight="households", boundary=layers.get("boundary"),
+            districts=layers.get("districts"),
+        )  # fmt: skip
+        click.echo(siting.format_ranking(ranking, lang=lang))
+
+    _section("发布 · published")
+    index = out / "index.html"
+    click.echo(f"web maps: {index.resolve()}" if index.exists() else "web maps: not published")
+    click.echo(f"project after the recompute: {project.folder.resolve()}")
+    click.echo(f"done in {time.monotonic() - started:.1f} s")

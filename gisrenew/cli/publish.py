@@ -1,0 +1,114 @@
+"""``gisrenew publish``: write the project's web maps as a static site.
+
+Writes ``index.html`` (the maps with their key figures and the date), the coverage
+map (and the walking-network one when the project has roads), the renewal plans
+map (plans + parcels), and the CSV tables each map shows, into ``maps/`` in the
+project folder or ``--out``.
+
+Settings in ``gisrenew.toml`` (command-line options win)::
+
+    [maps]
+    basemap = "gaode"          # osm | gaode | tianditu | none | a tile URL
+    lang = "zh"                # zh | en (default: Chinese for Chinese data)
+    data_datum = "wgs84"       # gcj02 when the data was digitised on Gaode maps
+    offline = false            # self-contained pages that load nothing
+    tiles_datum = "wgs84"      # datum of a custom (intranet) tile URL
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gisrenew.project import Project
+from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
+from gisrenew.webmap.publish import publish_site
+
+from .options import emit_json, json_option, project_option
+
+__all__ = ["command"]
+
+
+@click.command("publish")
+@project_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Site folder (default: maps/ in the project folder).",
+)
+@click.option(
+    "--basemap",
+    type=click.Choice(BASEMAP_NAMES),
+    default=None,
+    help="Basemap: osm, gaode (高德, GCJ-02: vectors are shifted), tianditu (天地图, needs a key), "
+    "none. Default: [maps] basemap, else none with --offline and osm otherwise.",
+)
+@click.option(
+    "--tiles",
+    metavar="URL",
+    default=None,
+    help="Custom/intranet tile URL with {z}/{x}/{y} (overrides --basemap).",
+)
+@click.option(
+    "--tiles-datum",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default=None,
+    help="Datum of the --tiles server (gcj02 for a mirror of Gaode tiles).",
+)
+@click.option(
+    "--tianditu-key",
+    default=None,
+    metavar="KEY",
+    help=f"Tianditu key (default: the {TIANDITU_KEY_ENV} environment variable).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    default=None,
+    help="Write self-contained pages that open with no network at all (Leaflet inlined).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Label language.")
+@click.option(
+    "--data-datum",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default=None,
+    help="Declare gcj02 when the project's data was digitised on Gaode/GCJ-02 maps.",
+)
+@click.option("--title", default=None, help="Site title.")
+@json_option
+def command(project, out, basemap, tiles, tiles_datum, tianditu_key, offline, lang, data_datum, title, as_json):
+    """Publish the project's maps (coverage, plans) as a static site with CSV tables.
+
+    发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
+    """
+    folder = project if project is not None else Path.cwd()
+    proj = Project.open(folder)
+    written = publish_site(
+        proj,
+        out,
+        basemap=tiles or basemap,
+        tianditu_key=tianditu_key,
+        tiles_datum=tiles_datum,
+        offline=offline,
+        lang=lang,
+        data_datum=data_datum,
+        title=title,
+    )
+    site = written[0].parent
+    if as_json:
+        import json
+
+        summary = json.loads((site / "index.json").read_text(encoding="utf-8"))
+        summary["folder"] = str(site)
+        summary["files"] = [str(p) for p in written]
+        emit_json(summary)
+        return
+    click.echo(f"published {site / 'index.html'}")
+    for path in written[2:]:
+        if path.suffix == ".html":
+            click.echo(f"  map   {path}")
+    tables = [p for p in written if p.suffix == ".csv"]
+    if tables:
+        click.echo(f"  {len(tables)} table(s) in {tables[0].parent}")

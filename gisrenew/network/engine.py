@@ -1,0 +1,552 @@
+"""Network coverage: the coverage ratio by walking distance along streets."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from contextlib import contextmanager
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from gisrenew.crs import align, ensure_metric, same_crs
+from gisrenew.errors import CRSError, InputError
+from gisrenew.network.access import ParkAccess, park_access
+from gisrenew.network.areas import reached_pieces, service_polygons
+from gisrenew.network.graph import WalkGraph, walk_graph_from_roads
+from gisrenew.network.walk import (
+    _LIMIT_SLACK_M,
+    _with_virtual_sources,
+    snap_to_access_graph,
+    walk_from_points,
+    walk_reach,
+)
+from gisrenew.results import CoverageResult
+from gisrenew.rules import get_rules
+
+__all__ = [
+    "DEFAULT_WALK_MINUTES",
+    "DEFAULT_WALK_SPEED_KMH",
+    "compare_methods",
+    "network_coverage",
+    "park_service_areas",
+    "walk_distance_from_minutes",
+]
+
+log = logging.getLogger(__name__)
+
+#: Default ten-minute walk (十分钟): 10 min at 4.8 km/h = 800 m.
+DEFAULT_WALK_MINUTES = 10.0
+DEFAULT_WALK_SPEED_KMH = 4.8
+
+
+SERVICE_AREA_MODES = ("park", "nearest", "merged", "none")
+
+
+def walk_distance_from_minutes(
+    minutes: float = DEFAULT_WALK_MINUTES, speed_kmh: float = DEFAULT_WALK_SPEED_KMH
+) -> float:
+    """Walking distance in metres for `minutes` at `speed_kmh`.
+
+    Examples
+    --------
+    >>> walk_distance_from_minutes()          # the ten-minute walk at 4.8 km/h
+    800.0
+    >>> walk_distance_from_minutes(5, 4.5)
+    375.0
+    """
+    if minutes <= 0 or speed_kmh <= 0:
+        raise InputError(
+            f"walk minutes and speed must be positive, got {minutes} min at {speed_kmh} km/h"
+        )
+    return float(minutes) * float(speed_kmh) * 1000.0 / 60.0
+
+
+#: Keys of the ``[network]`` table in gisrenew.toml.
+SETTINGS_KEYS = (
+    "walk_distance_m",
+    "walk_minutes",
+    "walk_speed_kmh",
+    "snap_distance_m",
+    "connector_limit_m",
+    "lateral_m",
+)
+
+
+def options_from_settings(settings) -> dict:
+    """Keyword arguments of :func:`network_coverage` from a ``[network]`` settings table.
+
+    ``walk_distance_m`` wins; otherwise ``walk_minutes`` (with ``walk_speed_kmh``, default
+    4.8 km/h) gives the distance; with neither, each park walks its tier radius. Unknown
+    keys are an error, so a typo never silently falls back to a default.
+
+    Examples
+    --------
+    >>> options_from_settings({"walk_minutes": 10})
+    {'walk_distance_m': 800.0}
+    >>> options_from_settings({})
+    {}
+    """
+    unknown = set(settings) - set(SETTINGS_KEYS)
+    if unknown:
+        raise InputError(
+            f"unknown [network] setting(s) {sorted(unknown)}; known: {', '.join(SETTINGS_KEYS)}"
+        )
+    options: dict = {}
+    if "walk_distance_m" in settings:
+        options["walk_distance_m"] = float(settings["walk_distance_m"])
+    elif "walk_minutes" in settings:
+        options["walk_distance_m"] = walk_distance_from_minutes(
+            float(settings["walk_minutes"]),
+            float(settings.get("walk_speed_kmh", DEFAULT_WALK_SPEED_KMH)),
+        )
+    for key in ("snap_distance_m", "connector_limit_m", "lateral_m"):
+        if key in settings:
+            options[key] = float(settings[key])
+    return options
+
+
+@contextmanager
+def _stage(name: str, timings: dict):
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    log.info("network coverage: %s took %.2f s", name, timings[name])
+
+
+def park_service_areas(
+    access: ParkAccess,
+    limits,
+    *,
+    lateral_m: float = 50.0,
+    progress: bool = False,
+) -> np.ndarray:
+    """Each park's own walking service area (overlapping), one polygon per park.
+
+    One limited Dijkstra pass per park with access points (from all of that park's
+    starts at once), its reached edge pieces buffered by `lateral_m`.
+
+    Parameters
+    ----------
+    access : ParkAccess
+    limits : array of float
+        Walk limit in metres per park number (nan / inf / ≤ 0: no area).
+    lateral_m : float, default 50
+        Buffer distance around the reached streets.
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    numpy.ndarray of shapely geometries
+        One (possibly empty) polygon per park number.
+    """
+    graph = access.graph
+    n_parks = len(access.park_ids)
+    limits = np.asarray(limits, dtype=float)
+    csr, starts = _with_virtual_sources(graph, access.source_node, access.source_offset)
+    order = np.argsort(access.source_park, kind="stable")
+    park_sorted = access.source_park[order]
+    bounds = np.searchsorted(park_sorted, np.arange(n_parks + 1))
+    zone_order = np.argsort(access.zone_park, kind="stable")
+    zone_bounds = np.searchsorted(access.zone_park[zone_order], np.arange(n_parks + 1))
+    indptr, incident = graph.node_edges
+    todo = [
+        k
+        for k in range(n_parks)
+        if bounds[k + 1] > bounds[k] and np.isfinite(limits[k]) and limits[k] > 0
+    ]
+    if progress:
+        from tqdm.auto import tqdm
+
+        todo = tqdm(todo, desc="walk service areas", unit="park")
+    zero_park = np.zeros(graph.n_nodes, dtype=np.int64)
+    starts_all, ends_all, groups = [], [], []
+    for k in todo:
+        rows = order[bounds[k] : bounds[k + 1]]
+        dist = dijkstra(csr, directed=True, indices=starts[rows], min_only=True, limit=limits[k])
+        dist = dist[: graph.n_nodes]
+        reached = np.flatnonzero(np.isfinite(dist))
+        counts = indptr[reached + 1] - indptr[reached]
+        first = np.repeat(indptr[reached] - np.cumsum(counts) + counts, counts)
+        edges = np.unique(incident[first + np.arange(int(counts.sum()))])
+        zone = access.zone_edge[zone_order[zone_bounds[k] : zone_bounds[k + 1]]]
+        start, end, _ = reached_pieces(
+            graph, dist, zero_park, limits[k], edges=edges, whole=zone, split=False
+        )
+        starts_all.append(start)
+        ends_all.append(end)
+        groups.append(np.full(len(start), k))
+    if not groups:
+        return service_polygons(np.empty((0, 2)), np.empty((0, 2)), np.empty(0), n_parks)
+    return service_polygons(
+        np.concatenate(starts_all),
+        np.concatenate(ends_all),
+        np.concatenate(groups),
+        n_parks,
+        lateral_m=lateral_m,
+    )
+
+
+def _conform(gdf, kind, reference_crs, name):
+    from gisrenew.io import conform
+
+    if gdf is None:
+        return None
+    frame = conform(gdf, kind, layer=kind)
+    if reference_crs is not None:
+        frame = align(gpd.GeoDataFrame(geometry=[], crs=reference_crs), frame, name=name)
+    return frame
+
+
+def network_coverage(
+    parks: gpd.GeoDataFrame,
+    residential: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | WalkGraph,
+    *,
+    rules=None,
+    entrances: gpd.GeoDataFrame | None = None,
+    walk_distance_m: float | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | None = None,
+    weight: str | None = None,
+    snap_distance_m: float = 30.0,
+    connector_limit_m: float = 200.0,
+    progress: bool = False,
+    barriers=None,
+    lateral_m: float = 50.0,
+    service_areas: str = "park",
+    residential_codes=None,
+) -> CoverageResult:
+    """Park coverage by walking distance along the street network (步行网络覆盖率).
+
+    A residential polygon is covered when the walk from its representative point
+    (``point_on_surface``) — straight to its nearest ground-level street, then along
+    streets — reaches some qualifying park within that park's walk limit. Coverage =
+    area (and weight) of covered residential land / all residential land inside the
+    built-up area, per district and in total, with the same denominator as the buffer
+    method (:func:`gisrenew.coverage.residential_land`). A polygon counts whole or not at
+    all (its representative point decides).
+
+    Parameters
+    ----------
+    parks, residential : geopandas.GeoDataFrame
+        As for :func:`gisrenew.coverage.compute_coverage`.
+    roads : geopandas.GeoDataFrame or WalkGraph
+        Street centre lines (``roads`` layer) or a prebuilt walk graph (reuse one when
+        computing several variants on the same streets).
+    rules : str, Path or RuleSet, optional
+        Which parks qualify and their tier radius (default ``tijian-2021``).
+    entrances : geopandas.GeoDataFrame, optional
+        Park entrances; parks without any get frontage access (see
+        :mod:`gisrenew.network.access`).
+    walk_distance_m : float, optional
+        **Walk limit.** ``None`` (default): each qualifying park's tier radius is its walk
+        limit (a 300 m tier park serves a 300 m walk, a 500 m park a 500 m walk). A
+        number replaces the radius of *every* qualifying park (e.g. 800 for ten minutes at
+        4.8 km/h, see :func:`walk_distance_from_minutes`); which parks qualify still
+        follows the rule set.
+    boundary, districts, weight
+        As for the buffer method.
+    snap_distance_m : float, default 30
+        Streets this close to a park's boundary are its frontage.
+    connector_limit_m : float, default 200
+        Residential polygons whose representative point is farther than this from every
+        walkable ground-level street are unreachable (``walk_status = "no_street"``):
+        reported, never covered.
+    progress : bool, default False
+        Progress bar for the per-park service areas.
+    barriers : optional
+        Lines (or polygons) cutting ground-level streets, see
+        :func:`walk_graph_from_roads`. Ignored when `roads` is a WalkGraph.
+    lateral_m : float, default 50
+        Buffer of reached streets in the service-area polygons (maps only).
+    service_areas : {"park", "nearest", "merged", "none"}, default "park"
+        ``park``: each qualifying park's own walking service area (overlapping, like the
+        buffer method's); ``nearest``: the network split among parks, each piece to the
+        park serving it with the most slack; ``merged``: one polygon of everything
+        reached; ``none``: skip the polygons (fastest).
+    residential_codes : sequence of str, optional
+        Land-use code prefixes that count as residential (default: the rule set's).
+
+    Returns
+    -------
+    CoverageResult
+        ``method="network"``. ``residential`` gains ``walk_distance_m`` (to the nearest
+        qualifying park, any tier; nan when unreachable), ``nearest_park_id``,
+        ``serving_park_id`` / ``serving_walk_m`` (a park whose own limit the walk meets,
+        with the most slack), ``connector_m``, ``walk_status`` (``covered``,
+        ``too_far``, ``no_park_path``, ``no_street``) and ``covered``.
+        ``service_areas`` has one row per qualifying park (or one row when merged);
+        ``parks`` gains ``access`` and ``access_points``; ``parameters`` records every
+        setting and the counts of unreachable polygons.
+    """
+    from gisrenew import coverage
+
+    timings: dict[str, float] = {}
+    if service_areas not in SERVICE_AREA_MODES:
+        raise InputError(
+            f"`service_areas` was {service_areas!r} but is expected to be one of "
+            f"{', '.join(SERVICE_AREA_MODES)}"
+        )
+    if walk_distance_m is not None and not (walk_distance_m > 0 and math.isfinite(walk_distance_m)):
+        raise InputError(
+            f"`walk_distance_m` must be a positive number of metres, got {walk_distance_m}"
+        )
+    for name, value in (
+        ("snap_distance_m", snap_distance_m),
+        ("connector_limit_m", connector_limit_m),
+        ("lateral_m", lateral_m),
+    ):
+        if not (value >= 0 and math.isfinite(value)):
+            raise InputError(f"`{name}` must be a non-negative number of metres, got {value}")
+    rules = get_rules(rules)
+    res = coverage._conformed(residential, "residential", name="residential")
+    ensure_metric(res, "residential")
+    crs = res.crs
+    parks = coverage._conformed(parks, "parks", name="parks", crs=crs)
+    entrances = coverage._conformed(entrances, "entrances", name="entrances", crs=crs)
+    districts = coverage._conformed(districts, "districts", name="districts", crs=crs)
+    boundary = coverage._conformed(boundary, "boundary", name="boundary", crs=crs)
+
+    # ---- parks and their walk limits
+    table = coverage.park_table(parks, rules)
+    qualifies = table["qualifies"].to_numpy(dtype=bool)
+    radius = table["radius_m"].to_numpy(dtype=float)
+    limit_value = radius if walk_distance_m is None else np.full(len(table), float(walk_distance_m))
+    limits = np.where(qualifies, limit_value, np.nan)
+
+    # ---- graph and access points
+    with _stage("graph", timings):
+        if isinstance(roads, WalkGraph):
+            graph = roads
+            if graph.crs is not None and not same_crs(graph.crs, crs):
+                raise CRSError(
+                    f"the walk graph is in {graph.crs} but the residential layer in {crs}; "
+                    "build the graph from roads in the working CRS"
+                )
+        else:
+            roads = coverage._conformed(roads, "roads", name="roads", crs=crs)
+            if barriers is not None and getattr(barriers, "crs", None) is not None:
+                barriers = align(res, barriers, name="barriers")
+            graph = walk_graph_from_roads(roads, barriers=barriers)
+    with _stage("access", timings):
+        access = park_access(
+            graph,
+            parks,
+            qualifies=qualifies,
+            entrances=entrances,
+            snap_distance_m=snap_distance_m,
+            connector_limit_m=connector_limit_m,
+        )
+    has_access = np.zeros(len(parks), dtype=bool)
+    has_access[access.source_park] = True
+    serving = qualifies & has_access
+
+    # ---- residential land (the denominator, shared with the buffer method)
+    with _stage("residential", timings):
+        land = coverage.residential_land(
+            res, boundary=boundary, districts=districts, weight=weight, rules=rules,
+            residential_codes=residential_codes,
+        )  # fmt: skip
+        points = shapely.point_on_surface(np.asarray(land.geometry.array, dtype=object))
+    with _stage("snapping", timings):
+        snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
+
+    # ---- distances: to the nearest park (no limit), and tier coverage (handicap, limit R)
+    with _stage("distances", timings):
+        nearest = walk_reach(access, park_offset=np.where(serving, 0.0, np.inf))
+        near_dist, near_park = walk_from_points(access, snap, nearest)
+        max_limit = float(np.max(limits[serving])) if serving.any() else 0.0
+        handicap = np.where(serving, max_limit - np.nan_to_num(limits, nan=0.0), np.inf)
+        if np.all(handicap[serving] == 0):  # one walk limit for all: the nearest pass decides
+            tiers = nearest
+            tier_dist = np.where(near_dist <= max_limit + _LIMIT_SLACK_M, near_dist, np.inf)
+            tier_park = np.where(np.isfinite(tier_dist), near_park, -1)
+        else:
+            tiers = walk_reach(access, park_offset=handicap, limit=max_limit)
+            tier_dist, tier_park = walk_from_points(access, snap, tiers)
+    covered = np.isfinite(tier_dist) & (tier_dist <= max_limit + _LIMIT_SLACK_M)
+
+    # ---- per-piece columns
+    park_ids = access.park_ids
+    status = np.full(len(land), "too_far", dtype=object)
+    status[snap.attached & ~np.isfinite(near_dist)] = "no_park_path"
+    status[~snap.attached] = "no_street"
+    status[covered] = "covered"
+    land = land.copy()
+    land["walk_distance_m"] = np.where(np.isfinite(near_dist), near_dist, np.nan)
+    with_blank = np.append(park_ids.astype(object), "")  # park number -1 → ""
+    land["nearest_park_id"] = with_blank[near_park]
+    land["serving_park_id"] = with_blank[np.where(covered, tier_park, -1)]
+    serving_walk = np.full(len(land), np.nan)
+    serving_walk[covered] = tier_dist[covered] - handicap[tier_park[covered]]
+    land["serving_walk_m"] = serving_walk
+    land["connector_m"] = snap.connector_m
+    land["walk_status"] = status
+    land["covered"] = covered
+    for col in ("nearest_park_id", "serving_park_id", "walk_status"):
+        land[col] = land[col].astype(str)
+    area = land["area_m2"].to_numpy(dtype=float)
+
+    # ---- service-area polygons
+    with _stage("polygons", timings):
+        areas = _service_areas(
+            access, tiers, limits, serving, max_limit, table, mode=service_areas,
+            lateral_m=lateral_m, progress=progress,
+        )  # fmt: skip
+
+    parks_out = table.copy()
+    parks_out["walk_limit_m"] = limits
+    parks_out["access"] = access.access_kind
+    parks_out["access_points"] = access.access_count
+    n_no_street = int((status == "no_street").sum())
+    n_no_path = int((status == "no_park_path").sum())
+    if n_no_street:
+        log.warning(
+            "%d residential polygon(s) are farther than %g m from every walkable street: "
+            "counted as not covered (walk_status = no_street)",
+            n_no_street,
+            connector_limit_m,
+        )
+    if not serving.any():
+        log.warning("no qualifying park can be reached on the street network: coverage is 0")
+    parameters = {
+        "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
+        "walk_distance_m": walk_distance_m,
+        "snap_distance_m": snap_distance_m,
+        "connector_limit_m": connector_limit_m,
+        "lateral_m": lateral_m,
+        "service_areas": service_areas,
+        "buffer_quad_segs": 16,
+        "graph_nodes": access.base.n_nodes,
+        "graph_edges": access.base.n_edges,
+        "parks_without_access": int((qualifies & ~has_access).sum()),
+        "unreachable_no_street": n_no_street,
+        "unreachable_no_park_path": n_no_path,
+        "coverage_rule": "a residential piece counts whole when the walk from its "
+        "representative point meets a qualifying park's walk limit",
+        "boundary": boundary is not None,
+        "districts": districts is not None,
+        "crs": crs.to_string(),
+    }
+    return coverage.summarize_coverage(
+        land,
+        np.where(covered, area, 0.0),
+        method="network",
+        rules=rules,
+        parks=parks_out,
+        service_areas=areas,
+        districts=districts,
+        weight=weight,
+        parameters=parameters,
+    )
+
+
+def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, lateral_m, progress):
+    crs = access.graph.crs
+    k = np.flatnonzero(serving)
+    columns = {
+        "park_id": access.park_ids[k],
+        "name": table["name"].to_numpy(dtype=object)[k],
+        "park_class": table["park_class"].to_numpy(dtype=object)[k],
+        "tier": table["tier"].to_numpy()[k],
+        "tier_label": table["tier_label"].to_numpy(dtype=object)[k],
+        "radius_m": table["radius_m"].to_numpy(dtype=float)[k],
+        "park_area_m2": table["park_area_m2"].to_numpy(dtype=float)[k],
+        "walk_limit_m": limits[k],
+        "access": access.access_kind[k],
+    }
+    n_parks = len(access.park_ids)
+    if mode == "none":
+        return gpd.GeoDataFrame(columns, geometry=[shapely.Polygon()] * len(k), crs=crs)
+    if mode == "park":
+        polys = park_service_areas(
+            access, np.where(serving, limits, np.nan), lateral_m=lateral_m, progress=progress
+        )
+        return gpd.GeoDataFrame(columns, geometry=polys[k], crs=crs)
+    zone_ok = tiers.zone_park[access.zone_edge] >= 0
+    start, end, park = reached_pieces(
+        access.graph,
+        tiers.node_dist,
+        tiers.node_park,
+        tiers.limit if np.isfinite(tiers.limit) else max_limit,
+        whole=access.zone_edge[zone_ok],
+        whole_park=tiers.zone_park[access.zone_edge[zone_ok]],
+        split=mode == "nearest",
+    )
+    if mode == "merged":
+        polys = service_polygons(
+            start, end, np.zeros(len(park), dtype=np.int64), 1, lateral_m=lateral_m
+        )
+        return gpd.GeoDataFrame(
+            {"park_id": [""], "walk_limit_m": [max_limit]}, geometry=list(polys), crs=crs
+        )
+    polys = service_polygons(start, end, park, n_parks, lateral_m=lateral_m)
+    return gpd.GeoDataFrame(columns, geometry=polys[k], crs=crs)
+
+
+def compare_methods(buffer_result: CoverageResult, network_result: CoverageResult) -> pd.DataFrame:
+    """Buffer and network coverage side by side, per district and for the whole city.
+
+    Parameters
+    ----------
+    buffer_result, network_result : CoverageResult
+        Results of :func:`gisrenew.coverage.compute_coverage` and
+        :func:`network_coverage` on the same inputs (same boundary and districts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district (in the buffer result's order) plus a last row with
+        ``district_id = ""`` and ``name = "全市 (all)"``: ``residential_area_m2``,
+        ``buffer_covered_m2``, ``buffer_ratio``, ``network_covered_m2``,
+        ``network_ratio``, ``difference_m2`` and ``difference_pp`` (network − buffer, in
+        m² and percentage points): negative where the straight-line radius overstates
+        walking access — the difference a planner acts on.
+    """
+    keys = ["district_id", "name", "residential_area_m2", "covered_area_m2"]
+    buf = buffer_result.districts
+    net = network_result.districts
+    if len(buf) or len(net):
+        buf = buf[keys].rename(columns={"covered_area_m2": "buffer_covered_m2"})
+        net = net[keys].rename(
+            columns={"covered_area_m2": "network_covered_m2", "residential_area_m2": "_net_area",
+                     "name": "_net_name"}
+        )  # fmt: skip
+        table = buf.merge(net, on="district_id", how="outer", sort=False)
+        table["name"] = table["name"].fillna(table["_net_name"])
+        table["residential_area_m2"] = table["residential_area_m2"].fillna(table["_net_area"])
+        table = table.drop(columns=["_net_name", "_net_area"])
+    else:
+        table = pd.DataFrame(
+            columns=["district_id", "name", "residential_area_m2", "buffer_covered_m2",
+                     "network_covered_m2"]
+        )  # fmt: skip
+    total = pd.DataFrame(
+        {
+            "district_id": [""],
+            "name": ["全市 (all)"],
+            "residential_area_m2": [buffer_result.residential_area_m2],
+            "buffer_covered_m2": [buffer_result.covered_area_m2],
+            "network_covered_m2": [network_result.covered_area_m2],
+        }
+    )
+    table = pd.concat([table, total], ignore_index=True) if len(table) else total
+    for col in ("residential_area_m2", "buffer_covered_m2", "network_covered_m2"):
+        table[col] = table[col].astype(float).fillna(0.0)
+    area = table["residential_area_m2"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["buffer_ratio"] = np.where(area > 0, table["buffer_covered_m2"] / area, np.nan)
+        table["network_ratio"] = np.where(area > 0, table["network_covered_m2"] / area, np.nan)
+    table["difference_m2"] = table["network_covered_m2"] - table["buffer_covered_m2"]
+    table["difference_pp"] = 100.0 * (table["network_ratio"] - table["buffer_ratio"])
+    order = [
+        "district_id", "name", "residential_area_m2", "buffer_covered_m2", "buffer_ratio",
+        "network_covered_m2", "network_ratio", "difference_m2", "difference_pp",
+    ]  # fmt: skip
+    return table[order].reset_index(drop=True)

@@ -1,0 +1,594 @@
+"""The walk graph (步行路网): street centre lines noded into a compact routable graph.
+
+Rules (also in the package docs, :mod:`gisrenew.network`):
+
+* every vertex of a line is a node, so every edge is one straight segment; this keeps
+  the graph exact (lengths, positions along an edge, cut points) and fully vectorized;
+* lines that cross or touch **at the same** ``level`` are joined there even without a
+  shared vertex (the crossing point becomes a node); lines at **different** levels
+  (``1`` bridge, ``-1`` tunnel, ``0`` ground) are joined only where they share a vertex,
+  so a bridge passes over the riverside road it crosses;
+* a line end lying within `tolerance_m` of another line of the same level is joined to
+  it (dangling ends from CAD drawings), and vertices closer than `tolerance_m` merge;
+* duplicate segments (the same two end nodes, also overlapping collinear pieces) and
+  zero-length segments are removed;
+* ``walkable = False`` lines (expressways, ...) are left out;
+* barriers (lines; polygons count by their outline) cut the **ground-level** edges they
+  cross: the edge is split at the crossing and its two halves are not joined, so the
+  walk must go round. Bridges and tunnels pass over/under barriers.
+
+The graph is a set of numpy arrays plus a scipy CSR adjacency matrix, never a networkx
+graph: a city of 200 000 segments is a few megabytes and routes in milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from gisrenew.crs import ensure_metric
+from gisrenew.errors import GeometryError
+
+__all__ = ["WalkGraph", "insert_points", "to_parent", "walk_graph_from_roads"]
+
+log = logging.getLogger(__name__)
+
+#: Positions closer than this to an edge end (metres) reuse the end node when inserting.
+_END_SNAP_M = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class WalkGraph:
+    """An undirected street graph whose every edge is one straight segment.
+
+    Attributes
+    ----------
+    node_xy : numpy.ndarray, shape (n_nodes, 2)
+        Node coordinates in the CRS `crs` (metres).
+    edge_u, edge_v : numpy.ndarray of int64, shape (n_edges,)
+        End nodes of each edge.
+    edge_length : numpy.ndarray of float
+        Length of each edge in metres (always > 0).
+    edge_level : numpy.ndarray of int
+        Vertical level of the road the edge comes from (0 ground, 1 bridge, -1 tunnel).
+    edge_road : numpy.ndarray of int
+        Row position (in `road_ids`) of the road each edge comes from.
+    road_ids : numpy.ndarray of object
+        ``road_id`` of every road row that was used.
+    crs : pyproj.CRS or None
+        The metric CRS of the coordinates.
+    edge_parent, edge_t0, edge_t1 : numpy.ndarray
+        Which edge of the *base* graph (the one built from the roads) each edge is a
+        piece of, and the piece's span on it as fractions 0–1 from the base edge's
+        ``u`` end. Edges are sorted by ``(edge_parent, edge_t0)``; for the base graph
+        ``edge_parent = arange(n_edges)``, ``t0 = 0``, ``t1 = 1``.
+    """
+
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length: np.ndarray
+    edge_level: np.ndarray
+    edge_road: np.ndarray
+    road_ids: np.ndarray
+    crs: object = None
+    edge_parent: np.ndarray | None = None
+    edge_t0: np.ndarray | None = None
+    edge_t1: np.ndarray | None = None
+
+    def __post_init__(self):
+        n = len(self.edge_u)
+        if self.edge_parent is None:
+            object.__setattr__(self, "edge_parent", np.arange(n, dtype=np.int64))
+            object.__setattr__(self, "edge_t0", np.zeros(n))
+            object.__setattr__(self, "edge_t1", np.ones(n))
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (straight segments)."""
+        return int(self.edge_u.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"WalkGraph({self.n_nodes} nodes, {self.n_edges} edges, "
+            f"{self.edge_length.sum() / 1000.0:.1f} km)"
+        )
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def edge_xy(self) -> np.ndarray:
+        """Edge end coordinates ``(x_u, y_u, x_v, y_v)``, shape (n_edges, 4)."""
+        return np.hstack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]])
+
+    @cached_property
+    def edge_geometry(self) -> np.ndarray:
+        """Each edge as a shapely LineString (u → v)."""
+        coords = np.stack([self.node_xy[self.edge_u], self.node_xy[self.edge_v]], axis=1)
+        return shapely.linestrings(coords)
+
+    @cached_property
+    def adjacency(self) -> sp.csr_matrix:
+        """Directed CSR matrix (both directions of every edge) weighted by length in metres."""
+        n = self.n_nodes
+        rows = np.concatenate([self.edge_u, self.edge_v])
+        cols = np.concatenate([self.edge_v, self.edge_u])
+        data = np.concatenate([self.edge_length, self.edge_length])
+        return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+    @cached_property
+    def node_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Incident edges per node as CSR arrays ``(indptr, edge_ids)``."""
+        ends = np.concatenate([self.edge_u, self.edge_v])
+        edges = np.concatenate([np.arange(self.n_edges)] * 2)
+        order = np.argsort(ends, kind="stable")
+        indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
+        np.add.at(indptr, ends + 1, 1)
+        return np.cumsum(indptr), edges[order]
+
+    @cached_property
+    def ground(self) -> tuple[shapely.STRtree, np.ndarray]:
+        """STRtree over the ground-level edges and their edge numbers.
+
+        Parcels, entrances and park frontages attach only to ground-level edges (you
+        cannot step onto a bridge or into a tunnel from the side). A graph without
+        ground-level edges uses all of its edges.
+        """
+        edges = np.flatnonzero(self.edge_level == 0)
+        if len(edges) == 0:
+            edges = np.arange(self.n_edges)
+        return shapely.STRtree(self.edge_geometry[edges]), edges
+
+    @cached_property
+    def _parent_keys(self) -> np.ndarray:
+        return self.edge_parent * 2.0 + self.edge_t0
+
+    def locate(self, parent: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Find positions given on the base graph's edges in this graph.
+
+        Parameters
+        ----------
+        parent : array of int
+            Base-graph edge of each position.
+        t : array of float
+            Fraction 0–1 along that base edge from its ``u`` end.
+
+        Returns
+        -------
+        edge : numpy.ndarray of int
+            The edge (piece) of this graph holding each position.
+        offset_m : numpy.ndarray of float
+            Distance in metres from that edge's ``u`` node along the edge.
+        """
+        parent = np.asarray(parent, dtype=np.int64)
+        t = np.asarray(t, dtype=float)
+        keys = parent * 2.0 + t
+        edge = np.searchsorted(self._parent_keys, keys, side="right") - 1
+        edge = np.clip(edge, 0, self.n_edges - 1)
+        # a position exactly at t = 1 lands on the last piece of its parent
+        span = self.edge_t1[edge] - self.edge_t0[edge]
+        frac = np.clip((t - self.edge_t0[edge]) / span, 0.0, 1.0)
+        return edge, frac * self.edge_length[edge]
+
+    def components(self) -> np.ndarray:
+        """Connected-component label of every node."""
+        return connected_components(self.adjacency, directed=False)[1]
+
+    def to_frame(self) -> gpd.GeoDataFrame:
+        """The edges as a GeoDataFrame: ``u``, ``v``, ``length_m``, ``level``, ``road_id``."""
+        return gpd.GeoDataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "length_m": self.edge_length,
+                "level": self.edge_level,
+                "road_id": self.road_ids[self.edge_road] if len(self.road_ids) else [],
+            },
+            geometry=self.edge_geometry,
+            crs=self.crs,
+        )
+
+
+# ---------------------------------------------------------------------------- building
+
+
+def _cross(ax, ay, bx, by):
+    return ax * by - ay * bx
+
+
+def _line_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split (multi)lines into single lines; return parts and the input row of each."""
+    parts, rows = shapely.get_parts(geoms, return_index=True)
+    types = shapely.get_type_id(parts)
+    lines = (types == shapely.GeometryType.LINESTRING) | (types == shapely.GeometryType.LINEARRING)
+    keep = lines & ~shapely.is_empty(parts)
+    return parts[keep], rows[keep]
+
+
+def _segments(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every consecutive vertex pair of every part: (a, b, part index)."""
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    same = index[1:] == index[:-1]
+    a = coords[:-1][same]
+    b = coords[1:][same]
+    return a, b, index[:-1][same]
+
+
+def _barrier_segments(barriers) -> tuple[np.ndarray, np.ndarray]:
+    geoms = np.asarray(
+        barriers.geometry.array if hasattr(barriers, "geometry") else barriers, dtype=object
+    )
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    polygonal = np.isin(
+        shapely.get_type_id(geoms),
+        [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON],
+    )
+    geoms = geoms.copy()
+    geoms[polygonal] = shapely.boundary(geoms[polygonal])
+    parts, _ = _line_parts(geoms)
+    a, b, _ = _segments(parts)
+    return a, b
+
+
+def _segment_crossings(a0, a1, b0, b1, tol):
+    """Split fractions for pairs of segments that intersect.
+
+    Returns ``(t_on_a, valid_a, u_on_b, valid_b)`` for proper crossings and touches, plus
+    the collinear-overlap splits as ``(pair_index, fraction, which)`` arrays.
+    """
+    r = a1 - a0
+    s = b1 - b0
+    qp = b0 - a0
+    denom = _cross(r[:, 0], r[:, 1], s[:, 0], s[:, 1])
+    len_r = np.hypot(r[:, 0], r[:, 1])
+    len_s = np.hypot(s[:, 0], s[:, 1])
+    parallel = np.abs(denom) <= 1e-12 * len_r * len_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = _cross(qp[:, 0], qp[:, 1], s[:, 0], s[:, 1]) / denom
+        u = _cross(qp[:, 0], qp[:, 1], r[:, 0], r[:, 1]) / denom
+    t = np.where(parallel, np.nan, np.clip(t, 0.0, 1.0))
+    u = np.where(parallel, np.nan, np.clip(u, 0.0, 1.0))
+
+    # collinear overlaps: the ends of each segment lying on the other split it
+    off_line = np.abs(_cross(qp[:, 0], qp[:, 1], r[:, 0], r[:, 1])) / np.where(len_r > 0, len_r, 1)
+    collinear = parallel & (off_line <= tol)
+    idx = np.flatnonzero(collinear)
+    rr = (r * r).sum(axis=1)
+    ss = (s * s).sum(axis=1)
+    col_pairs, col_frac, col_on_b = [], [], []
+    for end in (b0, b1):  # ends of b projected on a
+        f = ((end - a0) * r).sum(axis=1)[idx] / rr[idx]
+        col_pairs.append(idx)
+        col_frac.append(f)
+        col_on_b.append(np.zeros(len(idx), dtype=bool))
+    for end in (a0, a1):  # ends of a projected on b
+        f = ((end - b0) * s).sum(axis=1)[idx] / ss[idx]
+        col_pairs.append(idx)
+        col_frac.append(f)
+        col_on_b.append(np.ones(len(idx), dtype=bool))
+    return (
+        t,
+        u,
+        np.concatenate(col_pairs),
+        np.concatenate(col_frac),
+        np.concatenate(col_on_b),
+    )
+
+
+def _merge_points(xy: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster points closer than `tol` (transitively); return labels and cluster coordinates."""
+    unique, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if tol > 0 and len(unique) > 1:
+        pairs = cKDTree(unique).query_pairs(r=tol, output_type="ndarray")
+    else:
+        pairs = np.empty((0, 2), dtype=np.int64)
+    if len(pairs):
+        m = len(unique)
+        link = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+        _, labels = connected_components(link, directed=False)
+        # the first (lexicographically smallest) member's coordinates represent the cluster
+        _, first = np.unique(labels, return_index=True)
+        coords = unique[first]
+        return labels[inverse], coords
+    return inverse, unique
+
+
+def walk_graph_from_roads(
+    roads: gpd.GeoDataFrame,
+    *,
+    barriers=None,
+    tolerance_m: float = 0.01,
+    node_crossings: bool = True,
+) -> WalkGraph:
+    """Build the walk graph from road centre lines (the ``roads`` layer).
+
+    Parameters
+    ----------
+    roads : geopandas.GeoDataFrame
+        Lines in a projected metric CRS. Optional columns (see :mod:`gisrenew.schema`):
+        ``road_id``, ``walkable`` (rows with ``False`` are left out, default ``True``),
+        ``level`` (0 ground, 1 bridge, -1 tunnel; default 0). The frame is validated
+        with :func:`gisrenew.io.conform` and never modified.
+    barriers : GeoDataFrame, GeoSeries or array of geometries, optional
+        Lines (or polygons, by their outline) nobody can walk across, e.g. fenced rail
+        lines or a river drawn as a polygon: every ground-level (``level == 0``) edge
+        crossing one is cut there.
+    tolerance_m : float, default 0.01
+        Vertices closer than this merge, and a line end this close to another line of
+        the same level is joined to it.
+    node_crossings : bool, default True
+        Join lines of the same level where they cross without a shared vertex. Set to
+        ``False`` for sources whose topology is already exact (shared vertices only).
+
+    Returns
+    -------
+    WalkGraph
+
+    Raises
+    ------
+    CRSError
+        If `roads` is not in a projected CRS in metres.
+    GeometryError
+        If no walkable line is left.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (200, 0)]),
+    ...                                    shapely.LineString([(100, -50), (100, 50)])],
+    ...                          crs="EPSG:4549")
+    >>> walk_graph_from_roads(roads)   # the crossing at (100, 0) is a junction
+    WalkGraph(5 nodes, 4 edges, 0.3 km)
+    """
+    from gisrenew.coverage import _conformed
+
+    ensure_metric(roads, "roads")
+    frame = _conformed(roads, "roads", name="roads")
+    walkable = frame["walkable"].fillna(True).astype(bool).to_numpy()
+    frame = frame.loc[walkable].reset_index(drop=True)
+    road_ids = frame["road_id"].astype(str).to_numpy(dtype=object)
+    road_levels = frame["level"].fillna(0).astype(np.int64).to_numpy()
+
+    parts, part_road = _line_parts(np.asarray(frame.geometry.array, dtype=object))
+    a, b, seg_part = _segments(parts)
+    seg_road = part_road[seg_part]
+    seg_level = road_levels[seg_road]
+    length = np.hypot(*(b - a).T)
+    nonzero = length > 0
+    a, b, seg_road, seg_level, length = (
+        a[nonzero], b[nonzero], seg_road[nonzero], seg_level[nonzero], length[nonzero]
+    )  # fmt: skip
+    n_seg = len(a)
+    if n_seg == 0:
+        raise GeometryError(
+            "`roads` has no walkable line with a length: check the layer and its `walkable` column"
+        )
+
+    split_seg: list[np.ndarray] = []
+    split_t: list[np.ndarray] = []
+    split_cut: list[np.ndarray] = []
+
+    def add_splits(seg, t, cut=False):
+        seg = np.asarray(seg, dtype=np.int64)
+        t = np.asarray(t, dtype=float)
+        ok = np.isfinite(t)
+        seg, t = seg[ok], t[ok]
+        inner = (t * length[seg] > tolerance_m) & ((1.0 - t) * length[seg] > tolerance_m)
+        split_seg.append(seg[inner])
+        split_t.append(t[inner])
+        split_cut.append(np.full(int(inner.sum()), cut))
+
+    seg_geoms = shapely.linestrings(np.stack([a, b], axis=1))
+    tree = shapely.STRtree(seg_geoms)
+
+    # ---- crossings and touches between segments of the same level
+    if node_crossings:
+        i, j = tree.query(seg_geoms, predicate="intersects")
+        keep = (i < j) & (seg_level[i] == seg_level[j])
+        i, j = i[keep], j[keep]
+        t, u, col_pair, col_frac, col_on_b = _segment_crossings(a[i], b[i], a[j], b[j], tolerance_m)
+        add_splits(i, t)
+        add_splits(j, u)
+        add_splits(np.where(col_on_b, j[col_pair], i[col_pair]), col_frac)
+
+    # ---- line ends within the tolerance of another line of the same level
+    if tolerance_m > 0:
+        ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
+        end_level = np.concatenate([road_levels[part_road]] * 2)
+        p, s = tree.query(ends, predicate="dwithin", distance=tolerance_m)
+        keep = end_level[p] == seg_level[s]
+        p, s = p[keep], s[keep]
+        pxy = shapely.get_coordinates(ends)[p]
+        d = b[s] - a[s]
+        t = ((pxy - a[s]) * d).sum(axis=1) / (d * d).sum(axis=1)
+        add_splits(s, np.clip(t, 0.0, 1.0))
+
+    # ---- barriers cut ground-level edges
+    n_cut = 0
+    if barriers is not None:
+        ba, bb = _barrier_segments(barriers)
+        if len(ba):
+            bgeoms = shapely.linestrings(np.stack([ba, bb], axis=1))
+            k, s = tree.query(bgeoms, predicate="intersects")
+            keep = seg_level[s] == 0
+            k, s = k[keep], s[keep]
+            t, _, _, _, _ = _segment_crossings(a[s], b[s], ba[k], bb[k], tolerance_m)
+            before = sum(len(x) for x in split_seg)
+            add_splits(s, t, cut=True)
+            n_cut = sum(len(x) for x in split_seg) - before
+
+    # ---- pieces between consecutive split fractions of each segment
+    all_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg), *split_seg])
+    all_t = np.concatenate([np.zeros(n_seg), np.ones(n_seg), *split_t])
+    all_cut = np.concatenate([np.zeros(2 * n_seg, dtype=bool), *split_cut])
+    order = np.lexsort((all_t, all_seg))
+    all_seg, all_t, all_cut = all_seg[order], all_t[order], all_cut[order]
+    new_group = np.ones(len(all_seg), dtype=bool)
+    new_group[1:] = (all_seg[1:] != all_seg[:-1]) | (
+        (all_t[1:] - all_t[:-1]) * length[all_seg[1:]] > 1e-9
+    )
+    starts = np.flatnonzero(new_group)
+    cut = np.logical_or.reduceat(all_cut, starts)
+    all_seg, all_t = all_seg[starts], all_t[starts]
+    same = all_seg[1:] == all_seg[:-1]
+    p_seg = all_seg[:-1][same]
+    p_t0, p_t1 = all_t[:-1][same], all_t[1:][same]
+    p_cut0, p_cut1 = cut[:-1][same], cut[1:][same]
+    d = b[p_seg] - a[p_seg]
+    xy0 = a[p_seg] + d * p_t0[:, None]
+    xy1 = a[p_seg] + d * p_t1[:, None]
+
+    # ---- nodes: merge coincident points (cut points stay apart, one node per side)
+    n_piece = len(p_seg)
+    pts = np.concatenate([xy0, xy1])
+    pts_cut = np.concatenate([p_cut0, p_cut1])
+    labels = np.empty(2 * n_piece, dtype=np.int64)
+    merged_labels, node_xy = _merge_points(pts[~pts_cut], tolerance_m)
+    labels[~pts_cut] = merged_labels
+    n_cut_pts = int(pts_cut.sum())
+    labels[pts_cut] = len(node_xy) + np.arange(n_cut_pts)
+    node_xy = np.concatenate([node_xy, pts[pts_cut]])
+    u, v = labels[:n_piece], labels[n_piece:]
+
+    # ---- drop zero-length and duplicate edges
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    valid = lo != hi
+    _, first = np.unique(np.stack([lo[valid], hi[valid]], axis=1), axis=0, return_index=True)
+    keep = np.flatnonzero(valid)[np.sort(first)]
+    u, v = u[keep], v[keep]
+    edge_road = seg_road[p_seg[keep]]
+    edge_level = seg_level[p_seg[keep]]
+
+    # ---- drop nodes no edge uses, renumber
+    used = np.zeros(len(node_xy), dtype=bool)
+    used[u] = True
+    used[v] = True
+    renumber = np.cumsum(used) - 1
+    node_xy = node_xy[used]
+    u, v = renumber[u], renumber[v]
+    edge_length = np.hypot(*(node_xy[v] - node_xy[u]).T)
+    log.info(
+        "walk graph: %d roads → %d segments → %d nodes, %d edges (%d duplicate/zero-length "
+        "pieces removed, %d barrier cuts)",
+        len(frame), n_seg, len(node_xy), len(u), n_piece - len(u), n_cut,
+    )  # fmt: skip
+    return WalkGraph(
+        node_xy=node_xy,
+        edge_u=u.astype(np.int64),
+        edge_v=v.astype(np.int64),
+        edge_length=edge_length,
+        edge_level=edge_level.astype(np.int64),
+        edge_road=edge_road.astype(np.int64),
+        road_ids=road_ids,
+        crs=frame.crs,
+    )
+
+
+# ---------------------------------------------------------------------------- insertion
+
+
+def to_parent(graph: WalkGraph, edge, t) -> tuple[np.ndarray, np.ndarray]:
+    """Convert positions on `graph`'s edges to positions on its base edges.
+
+    Returns the base edge and the fraction along it of every position.
+    """
+    edge = np.asarray(edge, dtype=np.int64)
+    t = np.asarray(t, dtype=float)
+    t0, t1 = graph.edge_t0[edge], graph.edge_t1[edge]
+    return graph.edge_parent[edge], t0 + t * (t1 - t0)
+
+
+def insert_points(graph: WalkGraph, edge, t) -> tuple[WalkGraph, np.ndarray]:
+    """Insert positions into the graph, splitting the edges they lie on.
+
+    Parameters
+    ----------
+    graph : WalkGraph
+    edge : array of int
+        Edge (of `graph`) of each position.
+    t : array of float
+        Fraction 0–1 along the edge from its ``u`` node.
+
+    Returns
+    -------
+    graph : WalkGraph
+        A new graph: every position is a node, split edges are replaced by their pieces
+        (whose lengths add up to the edge's), everything else is unchanged.
+    nodes : numpy.ndarray of int
+        The node of each position (an existing end node when the position is within
+        1e-9 m of it; one node per distinct position).
+    """
+    edge = np.asarray(edge, dtype=np.int64)
+    t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
+    length = graph.edge_length[edge]
+    at_u = t * length <= _END_SNAP_M
+    at_v = ~at_u & ((1.0 - t) * length <= _END_SNAP_M)
+    inner = ~(at_u | at_v)
+    nodes = np.where(at_u, graph.edge_u[edge], graph.edge_v[edge])
+    if not inner.any():
+        return graph, nodes
+
+    # one new node per distinct inner position
+    pos = pd.DataFrame({"e": edge[inner], "t": t[inner]})
+    codes, uniq = pd.MultiIndex.from_frame(pos).factorize()
+    ue = uniq.get_level_values(0).to_numpy(dtype=np.int64)
+    ut = uniq.get_level_values(1).to_numpy(dtype=float)
+    new_ids = graph.n_nodes + np.arange(len(ue))
+    nodes[inner] = new_ids[codes]
+    uv = graph.node_xy[graph.edge_v[ue]] - graph.node_xy[graph.edge_u[ue]]
+    new_xy = graph.node_xy[graph.edge_u[ue]] + uv * ut[:, None]
+
+    # pieces of the split edges: ends + inner positions, sorted along each edge
+    split = np.unique(ue)
+    k = len(split)
+    pe = np.concatenate([split, split, ue])
+    pt = np.concatenate([np.zeros(k), np.ones(k), ut])
+    pn = np.concatenate([graph.edge_u[split], graph.edge_v[split], new_ids])
+    order = np.lexsort((pt, pe))
+    pe, pt, pn = pe[order], pt[order], pn[order]
+    same = pe[1:] == pe[:-1]
+    piece_edge = pe[:-1][same]
+    ta, tb = pt[:-1][same], pt[1:][same]
+    piece_u, piece_v = pn[:-1][same], pn[1:][same]
+    span = graph.edge_t1[piece_edge] - graph.edge_t0[piece_edge]
+
+    keep = np.ones(graph.n_edges, dtype=bool)
+    keep[split] = False
+    old = np.flatnonzero(keep)
+
+    def both(old_values, new_values):
+        return np.concatenate([old_values[old], new_values])
+
+    parent = both(graph.edge_parent, graph.edge_parent[piece_edge])
+    t0 = both(graph.edge_t0, graph.edge_t0[piece_edge] + ta * span)
+    t1 = both(graph.edge_t1, graph.edge_t0[piece_edge] + tb * span)
+    order = np.lexsort((t0, parent))
+    result = WalkGraph(
+        node_xy=np.concatenate([graph.node_xy, new_xy]),
+        edge_u=both(graph.edge_u, piece_u)[order],
+        edge_v=both(graph.edge_v, piece_v)[order],
+        edge_length=both(graph.edge_length, graph.edge_length[piece_edge] * (tb - ta))[order],
+        edge_level=both(graph.edge_level, graph.edge_level[piece_edge])[order],
+        edge_road=both(graph.edge_road, graph.edge_road[piece_edge])[order],
+        road_ids=graph.road_ids,
+        crs=graph.crs,
+        edge_parent=parent[order],
+        edge_t0=t0[order],
+        edge_t1=t1[order],
+    )
+    return result, nodes

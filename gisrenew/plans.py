@@ -1,0 +1,1285 @@
+"""Renewal plans 城市更新项目: the parcels each plan affects, plan tables, effects on coverage.
+
+A *plan* (更新地块 / 片区 / 老旧小区改造) is a polygon; a *parcel* (地块) is a polygon with
+household counts (居民户 residential, 非居户 non-residential, 商铺 shops) and the number of
+households that have signed (已签约). Three questions are answered here:
+
+* :func:`affected_parcels` — which parcels each plan touches and how much of each: one
+  row per (plan, parcel) pair with the overlap area and both shares;
+* :func:`plan_summary` / :func:`plan_totals` — the plan table the bureau files: parcel
+  count, the plan's area in m², ha and 亩, households by kind, signing progress, and city
+  totals that count every parcel once;
+* :func:`plan_coverage_effects` — for plans that turn land into park green space, the
+  residential land (and households) each newly brings within a park's service radius,
+  computed with :mod:`gisrenew.coverage` (never a copy of it).
+
+Rules (also in the README, "Renewal plans")
+-------------------------------------------
+*Affected.* A parcel is affected by a plan when their overlap has an area of at least
+``min_overlap_m2`` (default 1 m²) **and** covers at least ``min_overlap_share`` of the
+parcel (default 1 %). Failing either threshold excludes the pair: both guard against
+slivers from digitising noise (a plan boundary drawn a few centimetres off a parcel
+edge gives a long, thin overlap with a tiny area and a tiny share). Set a threshold to
+0 to switch it off. A parcel that only touches a plan (shared edge or corner, zero
+area) is never affected, whatever the thresholds.
+
+*Shared parcels.* A parcel cut by two plans appears under both (``plan_count`` 2,
+``shared`` true). Per-plan figures count it in each plan; :func:`plan_totals` counts it
+once (its area inside the union of its plans, its households once).
+
+*Households of a partly affected parcel* (``household_rule``):
+
+``"whole"`` (default)
+    every affected parcel counts with all its households in every plan that affects it
+    — the usual practice when a plan boundary follows parcel boundaries;
+``"area_share"``
+    households × the share of the parcel's area inside the plan (even spread; figures
+    may be fractional);
+``"largest"``
+    all households go to the one plan holding the largest part of the parcel (ties:
+    the plan listed first), so per-plan figures add up to the city total.
+
+*Signing.* ``signed`` is the parcels' ``households_signed`` under the same rule;
+``households_total`` = residential + non-residential + shops; ``unsigned`` = total −
+signed; ``signing_rate`` = signed / total. The roll-up ``signing_status`` is
+``no_parcels`` (无涉及地块), ``no_households`` (无住户), ``not_started`` (未启动, nothing
+signed), ``signing`` (签约中) or ``signed`` (已完成签约, everything signed); ``unknown``
+(签约情况未知) when the parcels carry no signing column.
+
+*Plans that become parks.* A plan whose ``target_use`` is park green space — ``park``,
+``green``, ``公园``, ``绿地``, ``公园绿地``, ``口袋公园``, ``G1``, ``G11``–``G14``, ``1401``
+(or a plaza, ``G3``/``广场``/``1403``, which counts only under rule sets that count
+plazas) — becomes a park of that class with the rule set's tier for its area.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import unicodedata
+import warnings
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gisrenew.crs import is_metric_projected, same_crs
+from gisrenew.errors import GisrenewWarning, SchemaError
+from gisrenew.schema import DEFAULT_ALIASES, get_layer_schema
+from gisrenew.units import M2_PER_HA, M2_PER_MU
+
+__all__ = [
+    "DEFAULT_HOUSEHOLD_COLUMNS",
+    "DEFAULT_MIN_OVERLAP_M2",
+    "DEFAULT_MIN_OVERLAP_SHARE",
+    "HOUSEHOLD_RULES",
+    "PLAN_LABELS_ZH",
+    "SIGNING_STATUS_ZH",
+    "absent_parcel_columns",
+    "affected_parcel_layer",
+    "affected_parcels",
+    "format_coverage_effects",
+    "format_plan_table",
+    "green_plan_class",
+    "plan_coverage_effects",
+    "plan_summary",
+    "plan_totals",
+    "plans_as_parks",
+    "plans_to_dict",
+]
+
+log = logging.getLogger(__name__)
+
+#: Smallest overlap area (m²) for a parcel to count as affected by a plan.
+DEFAULT_MIN_OVERLAP_M2 = 1.0
+#: Smallest share of the parcel's area inside the plan for it to count as affected.
+DEFAULT_MIN_OVERLAP_SHARE = 0.01
+
+HouseholdRule = Literal["whole", "area_share", "largest"]
+HOUSEHOLD_RULES: tuple[str, ...] = ("whole", "area_share", "largest")
+
+#: Household kinds counted in ``households_total``.
+HOUSEHOLD_KINDS: tuple[str, ...] = ("residential", "nonresidential", "shops")
+
+#: Role → parcels column holding it (override with ``households=``).
+DEFAULT_HOUSEHOLD_COLUMNS: dict[str, str] = {
+    "residential": "households_residential",
+    "nonresidential": "households_nonresidential",
+    "shops": "households_shops",
+    "signed": "households_signed",
+}
+
+#: Signing roll-up codes and their Chinese labels.
+SIGNING_STATUS_ZH: dict[str, str] = {
+    "no_parcels": "无涉及地块",
+    "no_households": "无住户",
+    "not_started": "未启动",
+    "signing": "签约中",
+    "signed": "已完成签约",
+    "unknown": "签约情况未知",
+}
+
+#: Chinese headers of the plan tables (passed to :func:`gisrenew.io.write_results`).
+PLAN_LABELS_ZH: dict[str, str] = {
+    "plan_id": "更新项目编号",
+    "plan_name": "更新项目名称",
+    "parcel_id": "地块编号",
+    "parcel_name": "地块名称",
+    "name": "名称",
+    "plan_type": "更新类型",
+    "target_use": "规划用途",
+    "plan_status": "项目状态",
+    "area_m2": "项目面积(m²)",
+    "area_ha": "项目面积(公顷)",
+    "area_mu": "项目面积(亩)",
+    "affected_area_m2": "涉及地块面积(m²)",
+    "affected_area_ha": "涉及地块面积(公顷)",
+    "affected_area_mu": "涉及地块面积(亩)",
+    "parcels_area_m2": "涉及地块总面积(m²)",
+    "parcels_area_ha": "涉及地块总面积(公顷)",
+    "parcels_area_mu": "涉及地块总面积(亩)",
+    "parcel_count": "涉及地块数",
+    "shared_parcels": "与其他项目共有地块数",
+    "overlap_m2": "重叠面积(m²)",
+    "overlap_mu": "重叠面积(亩)",
+    "parcel_area_m2": "地块面积(m²)",
+    "parcel_share": "地块被涉及比例",
+    "plan_share": "占项目面积比例",
+    "plan_count": "涉及项目数",
+    "plan_ids": "涉及项目编号",
+    "shared": "多项目共有",
+    "households_residential": "居民户",
+    "households_nonresidential": "非居户",
+    "households_shops": "商铺",
+    "households_total": "合计户数",
+    "households_signed": "已签约户数",
+    "signed": "已签约",
+    "unsigned": "未签约",
+    "signing_rate": "签约率",
+    "signing_status": "签约进度(代码)",
+    "signing_status_zh": "签约进度",
+    "household_rule": "户数计法",
+    "plans": "项目数",
+    "park_class": "绿地类别",
+    "park_area_m2": "公园面积(m²)",
+    "tier": "档位",
+    "radius_m": "服务半径(m)",
+    "qualifies": "计入服务半径",
+    "reason": "不计入原因",
+    "new_covered_m2": "新增覆盖居住用地(m²)",
+    "new_covered_ha": "新增覆盖居住用地(公顷)",
+    "new_covered_mu": "新增覆盖居住用地(亩)",
+    "new_households": "新增覆盖户数",
+    "converted_residential_m2": "转为绿地的居住用地(m²)",
+    "converted_households": "转为绿地的居住用地户数",
+}
+
+# target_use values that make a plan park green space, and the park class they give
+_GREEN_USES: dict[str, str] = {
+    "park": "G1",
+    "parks": "G1",
+    "green": "G1",
+    "green space": "G1",
+    "green_space": "G1",
+    "greenspace": "G1",
+    "公园": "G1",
+    "绿地": "G1",
+    "公园绿地": "G1",
+    "1401": "G1",
+    "g1": "G1",
+    "g11": "G11",
+    "综合公园": "G11",
+    "g12": "G12",
+    "社区公园": "G12",
+    "g13": "G13",
+    "专类公园": "G13",
+    "g14": "G14",
+    "游园": "G14",
+    "pocket park": "G14",
+    "pocket_park": "G14",
+    "口袋公园": "G14",
+    "plaza": "G3",
+    "g3": "G3",
+    "广场": "G3",
+    "广场用地": "G3",
+    "1403": "G3",
+}
+
+_PAIR_KIND = "plan_parcels"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _conformed(
+    gdf: gpd.GeoDataFrame, kind: str, *, name: str, working_crs=None
+) -> gpd.GeoDataFrame:
+    """`gdf` validated by :func:`gisrenew.io.conform`, in `working_crs` when given.
+
+    A frame the loaders already conformed (``attrs["kind"]`` set and every schema
+    column present — what ``Project.read`` and ``read_layer`` return) is used as it
+    is, reprojected when needed (logged), as in :mod:`gisrenew.coverage`.
+    """
+    from gisrenew.io import conform
+
+    schema = get_layer_schema(kind)
+    done = gdf.attrs.get("kind") == schema.name and set(schema.column_names) <= set(gdf.columns)
+    if done and gdf.crs is not None:
+        if working_crs is None and is_metric_projected(gdf.crs):
+            return gdf
+        if working_crs is not None and is_metric_projected(working_crs):
+            if same_crs(gdf.crs, working_crs):
+                return gdf
+            log.info("reprojecting `%s` to %s", name, CRS.from_user_input(working_crs).to_string())
+            return gdf.to_crs(working_crs)
+    return conform(gdf, kind, source=f"`{name}`", working_crs=working_crs)
+
+
+def _conform_layers(plans: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None):
+    """Validate plans (and parcels) and bring parcels into the plans' metric CRS.
+
+    A layer without a CRS is refused (:class:`~gisrenew.errors.CRSError`); parcels in
+    another CRS are reprojected to the plans' working CRS, with a log message.
+    """
+    plans_c = _conformed(plans, "plans", name="plans")
+    parcels_c = None
+    if parcels is not None:
+        parcels_c = _conformed(parcels, "parcels", name="parcels", working_crs=plans_c.crs)
+    return plans_c, parcels_c
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.array, dtype=object)
+
+
+def _divide(numerator, denominator) -> np.ndarray:
+    numerator = np.asarray(numerator, dtype=float)
+    denominator = np.asarray(denominator, dtype=float)
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """The polygonal part of each geometry (intersections can hold lines and points)."""
+    types = shapely.get_type_id(geoms)
+    mixed = np.flatnonzero(~np.isin(types, [3, 6]))  # not Polygon / MultiPolygon
+    if len(mixed) == 0:
+        return geoms
+    out = geoms.copy()
+    parts, index = shapely.get_parts(geoms[mixed], return_index=True)
+    parts, inner = shapely.get_parts(parts, return_index=True)  # multis inside collections
+    index = index[inner]
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    parts, index = parts[keep], index[keep]
+    out[mixed] = shapely.Polygon()
+    if len(parts):
+        rows = np.unique(index)
+        merged = shapely.multipolygons(parts, indices=np.searchsorted(rows, index))
+        single = shapely.get_num_geometries(merged) == 1
+        merged[single] = shapely.get_geometry(merged[single], 0)
+        out[mixed[rows]] = merged
+    return out
+
+
+def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Union of the geometries of each group (groups are codes 0..n_groups-1), vectorized.
+
+    The geometries are laid out in a (group × member) grid padded with None, which
+    ``shapely.union_all(..., axis=1)`` reduces row by row.
+    """
+    if n_groups == 0:
+        return np.empty(0, dtype=object)
+    order = np.argsort(groups, kind="stable")
+    codes = groups[order]
+    counts = np.bincount(codes, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    position = np.arange(len(codes)) - np.repeat(starts, counts)
+    grid = np.full((n_groups, max(int(counts.max()), 1)), None, dtype=object)
+    grid[codes, position] = geoms[order]
+    return shapely.union_all(grid, axis=1)
+
+
+def _check_thresholds(min_overlap_share: float, min_overlap_m2: float) -> None:
+    if not (0.0 <= float(min_overlap_share) <= 1.0):
+        raise ValueError(f"`min_overlap_share` must lie in 0–1, got {min_overlap_share!r}")
+    if not float(min_overlap_m2) >= 0.0:
+        raise ValueError(f"`min_overlap_m2` must be 0 or more, got {min_overlap_m2!r}")
+
+
+def _is_pairs(frame) -> bool:
+    return frame.attrs.get("kind") == _PAIR_KIND or {"plan_id", "parcel_id", "overlap_m2"} <= set(
+        frame.columns
+    )
+
+
+def absent_parcel_columns(columns, mapping: Mapping[str, str] | None = None) -> list[str]:
+    """Parcels schema columns that a source with headers `columns` does not provide.
+
+    A schema column is provided when a header is its English name (any case), its
+    Shapefile-truncated name (10 characters), a built-in Chinese alias
+    (:data:`gisrenew.schema.DEFAULT_ALIASES`) or a header that `mapping` (the
+    project's ``[columns.parcels]``, ``{your header: gisrenew column}``) maps to it.
+    Used to tell "no household column" from "zero households" before the loader
+    fills absent columns with their defaults.
+    """
+    present = {str(c) for c in columns}
+    lower = {c.lower() for c in present}
+    mapped = {t for a, t in (mapping or {}).items() if a in present}
+    absent = []
+    for col in get_layer_schema("parcels").columns:
+        names = {col.name, col.name[:10]} | {a for a, t in DEFAULT_ALIASES.items() if t == col.name}
+        if not (names & present or col.name.lower() in lower or col.name in mapped):
+            absent.append(col.name)
+    return absent
+
+
+def _absent_parcel_columns(raw: gpd.GeoDataFrame) -> list[str]:
+    """Parcels columns the caller's frame lacked before defaults were filled in.
+
+    ``attrs["defaulted_columns"]`` wins when the loader (or the caller) recorded it; a
+    frame that was already conformed (``attrs["kind"] == "parcels"``) without that
+    record is taken as complete; otherwise the headers are checked.
+    """
+    recorded = raw.attrs.get("defaulted_columns")
+    if recorded is not None:
+        return list(recorded)
+    if raw.attrs.get("kind") == "parcels":
+        return []
+    return absent_parcel_columns(raw.columns)
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def affected_parcels(
+    plans: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    min_overlap_share: float = DEFAULT_MIN_OVERLAP_SHARE,
+    min_overlap_m2: float = DEFAULT_MIN_OVERLAP_M2,
+    geometry: Literal["overlap", "parcel"] = "overlap",
+) -> gpd.GeoDataFrame:
+    """The parcels each renewal plan affects: one row per (plan, parcel) pair.
+
+    Candidate pairs come from one spatial-index query (``STRtree.query`` with the
+    ``intersects`` predicate) and their overlaps from one vectorized
+    ``shapely.intersection`` over the pair arrays (a parcel wholly inside its plan
+    is taken whole, without an intersection); there is no loop over plans.
+
+    Parameters
+    ----------
+    plans : geopandas.GeoDataFrame
+        Plan polygons (``plan_id``, ``name`` ... optional; see :mod:`gisrenew.schema`).
+        Invalid polygons are repaired and reported by :func:`gisrenew.io.conform`.
+    parcels : geopandas.GeoDataFrame
+        Parcel polygons with their attributes. Reprojected to the plans' CRS when
+        different (logged); a layer without a CRS is refused.
+    min_overlap_share : float, default 0.01
+        Smallest share (0–1) of the parcel's area inside the plan.
+    min_overlap_m2 : float, default 1.0
+        Smallest overlap area in m². A pair failing either threshold is a sliver and
+        left out; touching-only pairs (zero overlap area) are always left out.
+    geometry : {"overlap", "parcel"}
+        Geometry of each row: the part of the parcel inside the plan (default) or the
+        whole parcel. :func:`affected_parcel_layer` gives one row per parcel instead.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Sorted by plan (input order) then parcel (input order), with columns
+        ``plan_id``, ``plan_name``, ``parcel_id``, ``parcel_name``, ``overlap_m2``,
+        ``overlap_mu`` (亩), ``parcel_area_m2``, ``parcel_share`` (share of the parcel
+        inside the plan), ``plan_share`` (share of the plan covered by the parcel),
+        ``plan_count`` (plans affecting this parcel), ``shared`` (``plan_count > 1``),
+        then every other parcel column (households, land use, ...), and geometry, in the
+        plans' metric CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> plans = gpd.GeoDataFrame({"plan_id": ["P1"]},
+    ...     geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:4549")
+    >>> parcels = gpd.GeoDataFrame({"parcel_id": ["a", "b"]},
+    ...     geometry=[shapely.box(50, 0, 150, 100), shapely.box(100, 0, 200, 100)],
+    ...     crs="EPSG:4549")
+    >>> pairs = affected_parcels(plans, parcels)
+    >>> pairs[["plan_id", "parcel_id", "overlap_m2", "parcel_share"]].values.tolist()
+    [['P1', 'a', 5000.0, 0.5]]
+    """
+    _check_thresholds(min_overlap_share, min_overlap_m2)
+    if geometry not in ("overlap", "parcel"):
+        raise ValueError(f"`geometry` must be 'overlap' or 'parcel', got {geometry!r}")
+    absent = _absent_parcel_columns(parcels)
+    plans_c, parcels_c = _conform_layers(plans, parcels)
+    plan_geoms = _geoms(plans_c)
+    parcel_geoms = _geoms(parcels_c)
+
+    tree = shapely.STRtree(parcel_geoms)
+    plan_idx, parcel_idx = tree.query(plan_geoms, predicate="intersects")
+    order = np.lexsort((parcel_idx, plan_idx))
+    plan_idx, parcel_idx = plan_idx[order], parcel_idx[order]
+
+    parcel_area = shapely.area(parcel_geoms)
+    plan_area = shapely.area(plan_geoms)
+    a = plan_geoms[plan_idx]
+    b = parcel_geoms[parcel_idx]
+    shapely.prepare(plan_geoms)
+    inside = shapely.covers(a, b)  # parcel wholly in the plan: the overlap is the parcel
+    overlap = b.copy()
+    partial = np.flatnonzero(~inside)
+    if len(partial):
+        overlap[partial] = shapely.intersection(a[partial], b[partial])
+    area = np.where(inside, parcel_area[parcel_idx], shapely.area(overlap))
+    parcel_share = _divide(area, parcel_area[parcel_idx])
+    plan_share = _divide(area, plan_area[plan_idx])
+    keep = (
+        (area > 0)
+        & (area >= float(min_overlap_m2))
+        & (np.nan_to_num(parcel_share) >= float(min_overlap_share))
+    )
+    dropped = int((~keep & (area > 0)).sum())
+    if dropped:
+        log.info(
+            "%d sliver overlap(s) below min_overlap_m2=%g / min_overlap_share=%g left out",
+            dropped, min_overlap_m2, min_overlap_share,
+        )  # fmt: skip
+    plan_idx, parcel_idx = plan_idx[keep], parcel_idx[keep]
+    area, parcel_share, plan_share = area[keep], parcel_share[keep], plan_share[keep]
+    overlap = overlap[keep]
+    plan_count = np.bincount(parcel_idx, minlength=len(parcel_geoms))[parcel_idx]
+
+    if geometry == "overlap":
+        geoms = _polygonal(overlap)
+    else:
+        geoms = parcel_geoms[parcel_idx]
+    base = pd.DataFrame(
+        {
+            "plan_id": plans_c["plan_id"].to_numpy(dtype=object)[plan_idx],
+            "plan_name": plans_c["name"].to_numpy(dtype=object)[plan_idx],
+            "parcel_id": parcels_c["parcel_id"].to_numpy(dtype=object)[parcel_idx],
+            "parcel_name": parcels_c["name"].to_numpy(dtype=object)[parcel_idx],
+            "overlap_m2": area,
+            "overlap_mu": area / M2_PER_MU,
+            "parcel_area_m2": parcel_area[parcel_idx],
+            "parcel_share": parcel_share,
+            "plan_share": plan_share,
+            "plan_count": plan_count.astype(np.int64),
+            "shared": plan_count > 1,
+        }
+    )
+    skip = {"parcel_id", "name", parcels_c.geometry.name, *base.columns}
+    extra = [c for c in parcels_c.columns if c not in skip]
+    attributes = parcels_c[extra].iloc[parcel_idx].reset_index(drop=True)
+    frame = pd.concat([base, attributes], axis=1)
+    pairs = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=plans_c.crs))
+    pairs.attrs = {
+        "kind": _PAIR_KIND,
+        "geometry": geometry,
+        "min_overlap_m2": float(min_overlap_m2),
+        "min_overlap_share": float(min_overlap_share),
+        "defaulted_columns": absent,
+    }
+    return pairs
+
+
+def affected_parcel_layer(
+    plans: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    pairs: gpd.GeoDataFrame | None = None,
+    min_overlap_share: float = DEFAULT_MIN_OVERLAP_SHARE,
+    min_overlap_m2: float = DEFAULT_MIN_OVERLAP_M2,
+) -> gpd.GeoDataFrame:
+    """Every affected parcel once, with its whole geometry — the GIS layer of a plan run.
+
+    Parameters
+    ----------
+    plans, parcels : geopandas.GeoDataFrame
+        As for :func:`affected_parcels`.
+    pairs : geopandas.GeoDataFrame, optional
+        The result of :func:`affected_parcels` on the same layers (recomputed when
+        not given).
+    min_overlap_share, min_overlap_m2 : float
+        Thresholds used when `pairs` is not given.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per affected parcel (parcel input order): ``parcel_id``,
+        ``parcel_name``, ``plan_ids`` (``;``-separated, plan order), ``plan_count``,
+        ``shared``, ``parcel_area_m2``, ``affected_area_m2`` (the parcel's area inside the
+        union of its plans, so a shared parcel is counted once), ``affected_share``,
+        the parcel's other columns and its geometry.
+    """
+    plans_c, parcels_c = _conform_layers(plans, parcels)
+    if pairs is None:
+        pairs = affected_parcels(
+            plans_c, parcels_c, min_overlap_share=min_overlap_share, min_overlap_m2=min_overlap_m2
+        )
+    row = pd.Index(parcels_c["parcel_id"]).get_indexer(pairs["parcel_id"])
+    if (row < 0).any():
+        raise SchemaError("`pairs` name parcels that are not in `parcels`; recompute the pairs")
+    affected_m2 = _parcel_affected_area(pairs, plans_c, row, len(parcels_c))
+    hit = np.flatnonzero(np.bincount(row, minlength=len(parcels_c)) > 0)
+    ordered = pairs.assign(_row=row).sort_values(["_row"], kind="stable")
+    plan_ids = ordered.groupby("_row", sort=True)["plan_id"].agg(lambda s: ";".join(map(str, s)))
+    out = parcels_c.iloc[hit].reset_index(drop=True)
+    out = out.rename(columns={"name": "parcel_name"})
+    area = shapely.area(_geoms(out))
+    counts = np.bincount(row, minlength=len(parcels_c))[hit]
+    lead = pd.DataFrame(
+        {
+            "plan_ids": plan_ids.reindex(hit).to_numpy(dtype=object),
+            "plan_count": counts.astype(np.int64),
+            "shared": counts > 1,
+            "parcel_area_m2": area,
+            "affected_area_m2": affected_m2[hit],
+            "affected_area_mu": affected_m2[hit] / M2_PER_MU,
+            "affected_share": _divide(affected_m2[hit], area),
+        }
+    )
+    geom_name = out.geometry.name
+    rest = [c for c in out.columns if c not in ("parcel_id", "parcel_name", geom_name)]
+    frame = pd.concat([out[["parcel_id", "parcel_name"]], lead, out[rest]], axis=1)
+    return gpd.GeoDataFrame(frame, geometry=out.geometry.reset_index(drop=True), crs=out.crs)
+
+
+def _parcel_affected_area(
+    pairs: gpd.GeoDataFrame, plans_c: gpd.GeoDataFrame, row: np.ndarray, n_parcels: int
+) -> np.ndarray:
+    """Per parcel (by position), its area inside the union of the plans affecting it."""
+    out = np.zeros(n_parcels)
+    overlap = pairs["overlap_m2"].to_numpy(dtype=float)
+    counts = np.bincount(row, minlength=n_parcels)
+    single = counts[row] == 1
+    out[row[single]] = overlap[single]
+    shared = np.flatnonzero(~single)
+    if len(shared):
+        geoms = _geoms(pairs)[shared]
+        if pairs.attrs.get("geometry") != "overlap":
+            plan_pos = pd.Index(plans_c["plan_id"]).get_indexer(pairs["plan_id"].iloc[shared])
+            geoms = shapely.intersection(geoms, _geoms(plans_c)[plan_pos])
+        codes, uniques = pd.factorize(row[shared])
+        union = _grouped_union(geoms, codes, len(uniques))
+        out[np.asarray(uniques)] = shapely.area(union)
+    return out
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _household_columns(
+    pairs: gpd.GeoDataFrame, households: Mapping[str, str] | None
+) -> dict[str, str | None]:
+    """Resolve role → column; raise SchemaError naming the mapping to set."""
+    households = dict(households or {})
+    unknown = set(households) - set(DEFAULT_HOUSEHOLD_COLUMNS)
+    if unknown:
+        raise ValueError(
+            f"`households` has unknown key(s) {sorted(unknown)}; "
+            f"allowed: {', '.join(DEFAULT_HOUSEHOLD_COLUMNS)}"
+        )
+    absent = set(pairs.attrs.get("defaulted_columns", ()))
+    resolved: dict[str, str | None] = {}
+    for role, default in DEFAULT_HOUSEHOLD_COLUMNS.items():
+        if role in households:
+            column = households[role]
+            if column not in pairs.columns:
+                raise SchemaError(
+                    f"`households` maps {role!r} to column {column!r}, which the parcels "
+                    f"layer does not have. Columns: {', '.join(map(str, pairs.columns))}. "
+                    "Fix: name an existing column, or map yours in [columns.parcels] of "
+                    "gisrenew.toml."
+                )
+            resolved[role] = column
+        else:
+            resolved[role] = None if default in absent or default not in pairs.columns else default
+    if all(resolved[k] is None for k in HOUSEHOLD_KINDS):
+        names = ", ".join(
+            f"{DEFAULT_HOUSEHOLD_COLUMNS[k]}"
+            f" ({'/'.join(a for a, t in DEFAULT_ALIASES.items() if t == DEFAULT_HOUSEHOLD_COLUMNS[k])})"
+            for k in HOUSEHOLD_KINDS
+        )
+        raise SchemaError(
+            "the parcels layer has no household columns, so a plan table would show zero "
+            f"households. Expected one or more of: {names}. Fix: map your columns in "
+            '[columns.parcels] of gisrenew.toml (e.g. `"居民户数量" = "households_residential"`), '
+            "or pass `households={'residential': 'your column', ...}` in Python."
+        )
+    for role in HOUSEHOLD_KINDS:
+        if resolved[role] is None:
+            log.info("parcels have no %s households column; counted as 0", role)
+    if resolved["signed"] is None:
+        log.info(
+            "parcels have no households_signed (已签约) column; signing progress is unknown. "
+            "Map yours in [columns.parcels] of gisrenew.toml."
+        )
+    return resolved
+
+
+def _numeric(pairs: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.zeros(len(pairs))
+    values = pd.to_numeric(pairs[column], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) | (values < 0)
+    if bad.any():
+        ids = pairs["parcel_id"].to_numpy()[bad][:5].tolist()
+        raise SchemaError(
+            f"parcels column {column!r} has {int(bad.sum())} value(s) that are not counts "
+            f"(empty, text or negative), e.g. parcels {ids}. Fix: clean the column."
+        )
+    return values
+
+
+def _rule_factor(pairs: pd.DataFrame, rule: str) -> np.ndarray:
+    if rule == "whole":
+        return np.ones(len(pairs))
+    if rule == "area_share":
+        return pairs["parcel_share"].to_numpy(dtype=float)
+    if rule == "largest":
+        if len(pairs) == 0:
+            return np.zeros(0)
+        position = pd.Series(np.arange(len(pairs)), index=pairs.index)
+        overlap = pd.Series(pairs["overlap_m2"].to_numpy(dtype=float), index=pairs.index)
+        winner = overlap.groupby(pairs["parcel_id"].to_numpy(), sort=False).idxmax()
+        factor = np.zeros(len(pairs))
+        factor[position.loc[winner.to_numpy()].to_numpy()] = 1.0
+        return factor
+    raise ValueError(f"`household_rule` must be one of {', '.join(HOUSEHOLD_RULES)}, got {rule!r}")
+
+
+def _signing_status(n_parcels, total, signed, signed_known: bool) -> tuple[np.ndarray, np.ndarray]:
+    n_parcels = np.asarray(n_parcels)
+    total = np.asarray(total, dtype=float)
+    signed = np.asarray(signed, dtype=float)
+    tol = 1e-9
+    status = np.where(
+        n_parcels == 0,
+        "no_parcels",
+        np.where(
+            total <= tol,
+            "no_households",
+            np.where(
+                not signed_known,
+                "unknown",
+                np.where(
+                    signed <= tol,
+                    "not_started",
+                    np.where(signed >= total - 1e-6, "signed", "signing"),
+                ),
+            ),
+        ),
+    ).astype(object)
+    zh = np.array([SIGNING_STATUS_ZH[s] for s in status], dtype=object)
+    return status, zh
+
+
+def _prepare_pairs(plans, parcels, *, min_overlap_share, min_overlap_m2):
+    plans_c, _ = _conform_layers(plans, None)
+    if _is_pairs(parcels):
+        pairs = parcels
+        unknown = ~pairs["plan_id"].isin(plans_c["plan_id"]).to_numpy()
+        if unknown.any():
+            raise SchemaError(
+                f"`parcels` holds pairs for plans not in `plans` "
+                f"({pairs['plan_id'][unknown].unique()[:5].tolist()}); recompute the pairs "
+                "with affected_parcels() on these plans"
+            )
+    else:
+        pairs = affected_parcels(
+            plans_c, parcels, min_overlap_share=min_overlap_share, min_overlap_m2=min_overlap_m2
+        )
+    return plans_c, pairs
+
+
+def _household_arrays(pairs, households, rule):
+    columns = _household_columns(pairs, households)
+    factor = _rule_factor(pairs, rule)
+    kinds = {k: _numeric(pairs, columns[k]) for k in HOUSEHOLD_KINDS}
+    signed_known = columns["signed"] is not None
+    signed = _numeric(pairs, columns["signed"]) if signed_known else np.zeros(len(pairs))
+    total = sum(kinds.values())
+    over = signed > total + 1e-9
+    if over.any():
+        ids = pd.unique(pairs["parcel_id"].to_numpy()[over])[:5].tolist()
+        warnings.warn(
+            f"{len(pd.unique(pairs['parcel_id'].to_numpy()[over]))} parcel(s) have more signed "
+            f"households than households (e.g. {ids}); their signed count is capped at the "
+            "household total",
+            GisrenewWarning,
+            stacklevel=4,
+        )
+        signed = np.minimum(signed, total)
+    return columns, factor, kinds, signed, signed_known
+
+
+def plan_summary(
+    plans: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    household_rule: HouseholdRule = "whole",
+    households: Mapping[str, str] | None = None,
+    min_overlap_share: float = DEFAULT_MIN_OVERLAP_SHARE,
+    min_overlap_m2: float = DEFAULT_MIN_OVERLAP_M2,
+) -> gpd.GeoDataFrame:
+    """The plan table: one row per plan, in input order, plans without parcels included.
+
+    Parameters
+    ----------
+    plans : geopandas.GeoDataFrame
+        Plan polygons.
+    parcels : geopandas.GeoDataFrame
+        The parcels layer, or the pairs returned by :func:`affected_parcels` for these
+        plans (then the thresholds below are not used).
+    household_rule : {"whole", "area_share", "largest"}
+        How a partly affected parcel's households count (see module docs).
+    households : mapping, optional
+        ``{role: column}`` overrides for the roles ``residential``, ``nonresidential``,
+        ``shops`` and ``signed``; defaults are the parcels schema columns
+        (:data:`DEFAULT_HOUSEHOLD_COLUMNS`).
+    min_overlap_share, min_overlap_m2 : float
+        Sliver thresholds, see :func:`affected_parcels`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``plan_id``, ``name``, ``plan_type``, ``target_use``, ``plan_status`` (the plan
+        layer's own status text), ``parcel_count``, ``shared_parcels`` (affected parcels
+        that another plan affects too), ``area_m2/_ha/_mu`` (the plan polygon),
+        ``affected_area_m2/_ha/_mu`` (parcel area inside the plan), ``parcels_area_m2/
+        _ha/_mu`` (whole area of the affected parcels), ``households_residential``,
+        ``households_nonresidential``, ``households_shops``, ``households_total``,
+        ``signed``, ``unsigned``, ``signing_rate`` (nan without households),
+        ``signing_status`` and ``signing_status_zh``, ``household_rule``; geometry is
+        the plan polygon.
+
+    Raises
+    ------
+    SchemaError
+        When the parcels have none of the household columns (the message names the
+        ``[columns.parcels]`` mapping to set), or a mapped column is missing.
+    """
+    plans_c, pairs = _prepare_pairs(
+        plans, parcels, min_overlap_share=min_overlap_share, min_overlap_m2=min_overlap_m2
+    )
+    columns, factor, kinds, signed, signed_known = _household_arrays(
+        pairs, households, household_rule
+    )
+    n = len(plans_c)
+    code = pd.Index(plans_c["plan_id"]).get_indexer(pairs["plan_id"])
+
+    def per_plan(values) -> np.ndarray:
+        return np.bincount(code, weights=np.asarray(values, dtype=float), minlength=n)
+
+    parcel_count = np.bincount(code, minlength=n)
+    shared = np.bincount(code, weights=pairs["shared"].to_numpy(dtype=float), minlength=n)
+    area = shapely.area(_geoms(plans_c))
+    affected = per_plan(pairs["overlap_m2"])
+    parcels_area = per_plan(pairs["parcel_area_m2"])
+    counts = {k: per_plan(kinds[k] * factor) for k in HOUSEHOLD_KINDS}
+    total = sum(counts.values())
+    signed_sum = per_plan(signed * factor) if signed_known else np.full(n, np.nan)
+    status, status_zh = _signing_status(parcel_count, total, signed_sum, signed_known)
+    whole = household_rule != "area_share"
+
+    def count_column(values):
+        return np.round(values).astype(np.int64) if whole and not np.isnan(values).any() else values
+
+    data: dict[str, Any] = {
+        "plan_id": plans_c["plan_id"].to_numpy(dtype=object),
+        "name": plans_c["name"].to_numpy(dtype=object),
+        "plan_type": plans_c["plan_type"].to_numpy(dtype=object),
+        "target_use": plans_c["target_use"].to_numpy(dtype=object),
+        "plan_status": plans_c["status"].to_numpy(dtype=object),
+        "parcel_count": parcel_count.astype(np.int64),
+        "shared_parcels": np.round(shared).astype(np.int64),
+    }
+    for prefix, values in (
+        ("area", area),
+        ("affected_area", affected),
+        ("parcels_area", parcels_area),
+    ):
+        data[f"{prefix}_m2"] = values
+        data[f"{prefix}_ha"] = values / M2_PER_HA
+        data[f"{prefix}_mu"] = values / M2_PER_MU
+    for kind in HOUSEHOLD_KINDS:
+        data[f"households_{kind}"] = count_column(counts[kind])
+    data["households_total"] = count_column(total)
+    data["signed"] = count_column(signed_sum)
+    data["unsigned"] = count_column(total - signed_sum)
+    data["signing_rate"] = _divide(signed_sum, total)
+    data["signing_status"] = status
+    data["signing_status_zh"] = status_zh
+    data["household_rule"] = np.full(n, household_rule, dtype=object)
+    summary = gpd.GeoDataFrame(
+        pd.DataFrame(data), geometry=plans_c.geometry.reset_index(drop=True), crs=plans_c.crs
+    )
+    summary.attrs = {"kind": "plan_summary", "household_rule": household_rule, "columns": columns}
+    return summary
+
+
+def plan_totals(
+    plans: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame,
+    *,
+    household_rule: HouseholdRule = "whole",
+    households: Mapping[str, str] | None = None,
+    min_overlap_share: float = DEFAULT_MIN_OVERLAP_SHARE,
+    min_overlap_m2: float = DEFAULT_MIN_OVERLAP_M2,
+) -> dict[str, Any]:
+    """City totals over all plans, counting every parcel (and every m²) once.
+
+    Parameters are those of :func:`plan_summary`. Under ``"whole"`` and ``"largest"``
+    each affected parcel's households count once; under ``"area_share"`` they count
+    by the share of the parcel inside the union of the plans affecting it.
+
+    Returns
+    -------
+    dict
+        ``plans``, ``parcel_count`` (distinct parcels), ``shared_parcels`` (parcels in
+        more than one plan), ``area_m2/_ha/_mu`` (the union of the plan polygons, so
+        overlapping plans count once), ``affected_area_m2/_ha/_mu`` (parcel area inside
+        the union of the plans), household counts, ``signed``, ``unsigned``,
+        ``signing_rate``, ``signing_status``/``signing_status_zh``, ``household_rule``.
+    """
+    plans_c, pairs = _prepare_pairs(
+        plans, parcels, min_overlap_share=min_overlap_share, min_overlap_m2=min_overlap_m2
+    )
+    _, _, kinds, signed, signed_known = _household_arrays(pairs, households, "whole")
+    if household_rule not in HOUSEHOLD_RULES:
+        raise ValueError(
+            f"`household_rule` must be one of {', '.join(HOUSEHOLD_RULES)}, got {household_rule!r}"
+        )
+    codes, uniques = pd.factorize(pairs["parcel_id"].to_numpy(dtype=object))
+    n_parcels = len(uniques)
+    first = np.unique(codes, return_index=True)[1]  # first pair of each parcel
+    affected = _parcel_affected_area(pairs, plans_c, codes, n_parcels)
+    parcel_area = pairs["parcel_area_m2"].to_numpy(dtype=float)[first]
+    factor = (
+        _divide(affected, parcel_area) if household_rule == "area_share" else np.ones(n_parcels)
+    )
+    factor = np.nan_to_num(factor)
+    counts = {k: float((kinds[k][first] * factor).sum()) for k in HOUSEHOLD_KINDS}
+    total = sum(counts.values())
+    signed_total = float((signed[first] * factor).sum()) if signed_known else math.nan
+    plan_count_per_parcel = np.bincount(codes, minlength=n_parcels)
+    union_area = float(shapely.area(shapely.union_all(_geoms(plans_c)))) if len(plans_c) else 0.0
+    status, status_zh = _signing_status([n_parcels], [total], [signed_total], signed_known)
+    whole = household_rule != "area_share"
+
+    def count(value: float):
+        return round(value) if whole and not math.isnan(value) else value
+
+    result: dict[str, Any] = {
+        "plans": len(plans_c),
+        "parcel_count": n_parcels,
+        "shared_parcels": int((plan_count_per_parcel > 1).sum()),
+        "area_m2": union_area,
+        "area_ha": union_area / M2_PER_HA,
+        "area_mu": union_area / M2_PER_MU,
+        "affected_area_m2": float(affected.sum()),
+        "affected_area_ha": float(affected.sum()) / M2_PER_HA,
+        "affected_area_mu": float(affected.sum()) / M2_PER_MU,
+    }
+    for kind in HOUSEHOLD_KINDS:
+        result[f"households_{kind}"] = count(counts[kind])
+    result["households_total"] = count(total)
+    result["signed"] = count(signed_total)
+    result["unsigned"] = count(total - signed_total)
+    result["signing_rate"] = signed_total / total if total > 0 else math.nan
+    result["signing_status"] = str(status[0])
+    result["signing_status_zh"] = str(status_zh[0])
+    result["household_rule"] = household_rule
+    return result
+
+
+# --------------------------------------------------------------------------- coverage effects
+
+
+def green_plan_class(target_use) -> np.ndarray:
+    """Park class a plan gets from its ``target_use`` (``""`` when it does not become green).
+
+    Matching ignores case and surrounding spaces; see the module docs for the values.
+
+    Examples
+    --------
+    >>> green_plan_class(["park", "G12", "公园", "residential", "口袋公园"]).tolist()
+    ['G1', 'G12', 'G1', '', 'G14']
+    """
+    values = pd.Series(np.atleast_1d(np.asarray(target_use, dtype=object)), dtype=object)
+    keys = values.fillna("").astype(str).str.strip().str.lower()
+    return keys.map(_GREEN_USES).fillna("").to_numpy(dtype=object)
+
+
+def plans_as_parks(plans: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The plans whose target use is park green space, as a parks layer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``park_id`` (``"plan:<plan_id>"``), ``plan_id``, ``name``, ``park_class`` (from
+        ``target_use``, see :func:`green_plan_class`), ``is_pocket_park`` (class G14) and
+        the plan geometry; ready for :func:`gisrenew.coverage.compute_coverage`.
+    """
+    plans_c, _ = _conform_layers(plans, None)
+    classes = green_plan_class(plans_c["target_use"].to_numpy(dtype=object))
+    green = classes != ""
+    chosen = plans_c.loc[green].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "park_id": ("plan:" + chosen["plan_id"].astype(str)).to_numpy(dtype=object),
+            "plan_id": chosen["plan_id"].to_numpy(dtype=object),
+            "name": chosen["name"].to_numpy(dtype=object),
+            "park_class": classes[green],
+            "is_pocket_park": classes[green] == "G14",
+        }
+    )
+    return gpd.GeoDataFrame(frame, geometry=chosen.geometry.reset_index(drop=True), crs=plans_c.crs)
+
+
+def plan_coverage_effects(
+    plans: gpd.GeoDataFrame,
+    parks: gpd.GeoDataFrame,
+    residential: gpd.GeoDataFrame,
+    *,
+    rules=None,
+    boundary: gpd.GeoDataFrame | None = None,
+    weight: str | None = "households",
+    residential_codes=None,
+    convert_residential: bool = True,
+) -> pd.DataFrame:
+    """Residential land each green plan newly brings within a park's service radius.
+
+    Every plan whose ``target_use`` is park green space (:func:`green_plan_class`)
+    becomes a park of that class, with the rule set's tier for its own area; the
+    residential land it newly covers is the land within its service area that no
+    existing park covers. Each plan is judged alone against the existing parks
+    (two green plans close together each report the land they would bring on their
+    own). The service areas, the residential denominator and the covered areas come
+    from :mod:`gisrenew.coverage` (``park_table``, ``service_areas``,
+    ``residential_land``, ``covered_area``).
+
+    Parameters
+    ----------
+    plans, parks, residential : geopandas.GeoDataFrame
+        Plans, existing parks and residential land (居住用地).
+    rules : str, RuleSet or None
+        Rule set (default preset when None).
+    boundary : geopandas.GeoDataFrame, optional
+        Built-up area 建成区; residential land outside it does not count.
+    weight : str or None, default "households"
+        Residential column spread evenly over each polygon's area to count households
+        newly served (``None``: no household figures).
+    residential_codes : sequence of str, optional
+        Land-use code prefixes that count as residential (default: the rule set's).
+    convert_residential : bool, default True
+        Residential land under a green plan becomes park: it leaves the denominator
+        and is reported as ``converted_residential_m2`` instead of as newly covered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per green plan: ``plan_id``, ``name``, ``target_use``, ``park_class``,
+        ``park_area_m2``, ``tier``, ``radius_m`` (nan when it does not qualify),
+        ``qualifies``, ``reason``, ``new_covered_m2/_ha/_mu``, ``new_households``,
+        ``converted_residential_m2``, ``converted_households``. Plans that do not turn
+        green are not listed.
+    """
+    from gisrenew import coverage
+
+    plans_c, _ = _conform_layers(plans, None)
+    crs = plans_c.crs
+    parks_c = _conformed(parks, "parks", name="parks", working_crs=crs)
+    residential_c = _conformed(residential, "residential", name="residential", working_crs=crs)
+    boundary_c = (
+        None
+        if boundary is None
+        else _conformed(boundary, "boundary", name="boundary", working_crs=crs)
+    )
+    new_parks = plans_as_parks(plans_c)
+    table = coverage.park_table(new_parks, rules=rules)
+    land = coverage.residential_land(
+        residential_c,
+        boundary=boundary_c,
+        weight=weight,
+        rules=rules,
+        residential_codes=residential_codes,
+    )
+    reach = coverage.service_areas(parks_c, rules=rules)
+    new_reach = coverage.service_areas(new_parks, rules=rules)
+
+    land_geoms = _geoms(land)
+    land_area = land["area_m2"].to_numpy(dtype=float)
+    has_weight = weight is not None and "weight" in land.columns
+    land_weight = land["weight"].to_numpy(dtype=float) if has_weight else np.zeros(len(land))
+    density = _divide(land_weight, land_area)
+    old_geoms = _geoms(reach)
+    land_tree = shapely.STRtree(land_geoms)
+
+    n = len(new_parks)
+    new_m2 = np.zeros(n)
+    new_households = np.zeros(n)
+    converted_m2 = np.zeros(n)
+    converted_hh = np.zeros(n)
+    reach_pos = pd.Index(new_parks["park_id"]).get_indexer(new_reach["park_id"])
+    reach_geom = np.full(n, None, dtype=object)
+    reach_geom[reach_pos] = _geoms(new_reach)
+    plan_geoms = _geoms(new_parks)
+    old_tree = shapely.STRtree(old_geoms)
+    # one vectorized covered_area call per green plan (few), on the land it can reach
+    for i in range(n):
+        footprint = plan_geoms[i] if reach_geom[i] is None else reach_geom[i]
+        touched = land_tree.query(footprint, predicate="intersects")
+        if len(touched) == 0:
+            continue
+        pieces = land_geoms[touched]
+        if convert_residential:
+            under = shapely.area(shapely.intersection(pieces, plan_geoms[i]))
+            converted_m2[i] = under.sum()
+            converted_hh[i] = (under * density[touched]).sum()
+            pieces = shapely.difference(pieces, plan_geoms[i])
+        if reach_geom[i] is None:
+            continue
+        nearby = old_geoms[np.unique(old_tree.query(pieces, predicate="intersects")[1])]
+        before = coverage.covered_area(pieces, nearby)
+        after = coverage.covered_area(pieces, np.append(nearby, reach_geom[i]))
+        gained = np.clip(np.asarray(after) - np.asarray(before), 0.0, None)
+        new_m2[i] = gained.sum()
+        new_households[i] = (gained * density[touched]).sum()
+
+    park_rows = table.set_index("park_id").reindex(new_parks["park_id"])
+    out = pd.DataFrame(
+        {
+            "plan_id": new_parks["plan_id"].to_numpy(dtype=object),
+            "name": new_parks["name"].to_numpy(dtype=object),
+            "target_use": plans_c.set_index("plan_id")
+            .loc[new_parks["plan_id"], "target_use"]
+            .to_numpy(dtype=object),
+            "park_class": new_parks["park_class"].to_numpy(dtype=object),
+            "park_area_m2": park_rows["park_area_m2"].to_numpy(dtype=float),
+            "tier": park_rows["tier"].to_numpy(),
+            "radius_m": park_rows["radius_m"].to_numpy(dtype=float),
+            "qualifies": park_rows["qualifies"].to_numpy(dtype=bool),
+            "reason": park_rows["reason"].to_numpy(dtype=object),
+            "new_covered_m2": new_m2,
+            "new_covered_ha": new_m2 / M2_PER_HA,
+            "new_covered_mu": new_m2 / M2_PER_MU,
+            "new_households": new_households if has_weight else np.full(n, np.nan),
+            "converted_residential_m2": converted_m2,
+            "converted_households": converted_hh if has_weight else np.full(n, np.nan),
+        }
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    out = []
+    present = [c for c in columns if c in frame.columns]
+    for row in pd.DataFrame(frame[present]).to_dict(orient="records"):
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            clean[str(key)] = value
+        out.append(clean)
+    return out
+
+
+_JSON_PLAN_COLUMNS = [
+    "plan_id", "name", "plan_type", "target_use", "parcel_count", "shared_parcels",
+    "area_m2", "area_ha", "area_mu", "affected_area_m2", "affected_area_mu",
+    "households_residential", "households_nonresidential", "households_shops",
+    "households_total", "signed", "unsigned", "signing_rate", "signing_status",
+    "signing_status_zh",
+]  # fmt: skip
+_JSON_PAIR_COLUMNS = [
+    "plan_id", "parcel_id", "overlap_m2", "overlap_mu", "parcel_share", "plan_share", "shared",
+]  # fmt: skip
+
+
+def plans_to_dict(
+    summary: pd.DataFrame,
+    pairs: pd.DataFrame,
+    totals: Mapping[str, Any] | None = None,
+    coverage_effects: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """JSON-ready dict: ``plans`` (one object per plan), ``pairs``, ``totals``, parameters."""
+    data: dict[str, Any] = {
+        "household_rule": summary.attrs.get("household_rule"),
+        "min_overlap_m2": pairs.attrs.get("min_overlap_m2"),
+        "min_overlap_share": pairs.attrs.get("min_overlap_share"),
+        "plans": _records(summary, _JSON_PLAN_COLUMNS),
+        "pairs": _records(pairs, _JSON_PAIR_COLUMNS),
+    }
+    if totals is not None:
+        data["totals"] = {
+            k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in totals.items()
+        }
+    if coverage_effects is not None:
+        data["coverage_effects"] = _records(coverage_effects, list(coverage_effects.columns))
+    return data
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
+
+
+def _fmt_count(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    value = float(value)
+    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
+
+
+def _fmt_rate(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{100.0 * float(value):.1f}%"
+
+
+_TABLE_COLUMNS = [
+    # key, zh header, en header, formatter, right-aligned
+    ("plan_id", "编号", "id", str, False),
+    ("name", "名称", "name", str, False),
+    ("area_mu", "面积(亩)", "area (mu)", lambda v: f"{float(v):,.1f}", True),
+    ("parcel_count", "地块数", "parcels", _fmt_count, True),
+    ("affected_area_mu", "涉及地块(亩)", "affected (mu)", lambda v: f"{float(v):,.1f}", True),
+    ("households_residential", "居民户", "residential", _fmt_count, True),
+    ("households_nonresidential", "非居户", "non-resid.", _fmt_count, True),
+    ("households_shops", "商铺", "shops", _fmt_count, True),
+    ("households_total", "合计户数", "households", _fmt_count, True),
+    ("signed", "已签约", "signed", _fmt_count, True),
+    ("unsigned", "未签约", "unsigned", _fmt_count, True),
+    ("signing_rate", "签约率", "signed %", _fmt_rate, True),
+    ("status", "签约进度", "status", str, False),
+    ("shared_parcels", "共有地块", "shared", _fmt_count, True),
+]
+
+
+def _render(
+    rows: list[list[str]], headers: list[str], right: list[bool], total_row: bool
+) -> list[str]:
+    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    rule = "  ".join("-" * w for w in widths)
+    lines = ["  ".join(_pad(h, w, a) for h, w, a in zip(headers, widths, right, strict=True)), rule]
+    for index, row in enumerate(rows):
+        if total_row and index == len(rows) - 1:
+            lines.append(rule)
+        lines.append("  ".join(_pad(c, w, a) for c, w, a in zip(row, widths, right, strict=True)))
+    return lines
+
+
+def _cells(records: list[dict], columns: list[tuple], status_key: str) -> list[list[str]]:
+    rows = []
+    for record in records:
+        row = []
+        for key, _zh, _en, fmt, _right in columns:
+            value = record.get(status_key if key == "status" else key, "")
+            row.append(fmt(value) if value is not None and value != "" else "")
+        rows.append(row)
+    return rows
+
+
+def format_plan_table(
+    summary: pd.DataFrame,
+    *,
+    lang: Literal["zh", "en"] = "zh",
+    totals: Mapping[str, Any] | None = None,
+) -> str:
+    """Render a plan summary as a fixed-width text table (Chinese headers by default).
+
+    Column widths account for double-width Chinese characters. With `totals` (from
+    :func:`plan_totals`) a last line gives the city totals, every parcel counted once.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The result of :func:`plan_summary`.
+    lang : {"zh", "en"}
+        Header and status language.
+    totals : mapping, optional
+        The result of :func:`plan_totals` for the same plans.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
+    status_key = "signing_status_zh" if lang == "zh" else "signing_status"
+    records = pd.DataFrame(summary).to_dict(orient="records")
+    if totals is not None:
+        label = "合计(地块不重复计)" if lang == "zh" else "total (parcels once)"
+        count = totals.get("plans", 0)
+        plans_text = f"{count} 个项目" if lang == "zh" else f"{count} plans"
+        records.append({**totals, "plan_id": label, "name": plans_text})
+    rows = _cells(records, _TABLE_COLUMNS, status_key)
+    headers = [zh if lang == "zh" else en for _k, zh, en, _f, _r in _TABLE_COLUMNS]
+    right = [r for *_rest, r in _TABLE_COLUMNS]
+    lines = _render(rows, headers, right, totals is not None)
+    rule = summary.attrs.get("household_rule", "")
+    if rule:
+        note = {
+            "whole": ("户数按整个地块计", "households: whole parcel"),
+            "area_share": ("户数按面积比例计", "households: by area share"),
+            "largest": ("户数计入占地最大的项目", "households: to the plan with the largest part"),
+        }.get(rule, (rule, rule))
+        lines.append(note[0] if lang == "zh" else note[1])
+    return "\n".join(lines)
+
+
+def _fmt_area(value) -> str:
+    return "—" if value is None or math.isnan(float(value)) else f"{float(value):,.1f}"
+
+
+_EFFECT_COLUMNS = [
+    ("plan_id", "编号", "id", str, False),
+    ("name", "名称", "name", str, False),
+    ("park_class", "绿地类别", "class", str, False),
+    ("park_area_m2", "面积(m²)", "area (m2)", lambda v: f"{float(v):,.0f}", True),
+    (
+        "radius_m",
+        "服务半径(m)",
+        "radius (m)",
+        lambda v: "不计入" if math.isnan(float(v)) else f"{float(v):g}",
+        True,
+    ),
+    ("new_covered_m2", "新增覆盖(m²)", "newly covered (m2)", lambda v: f"{float(v):,.0f}", True),
+    ("new_covered_mu", "新增覆盖(亩)", "newly covered (mu)", _fmt_area, True),
+    ("new_households", "新增覆盖户数", "households", _fmt_count, True),
+    (
+        "converted_residential_m2",
+        "转为绿地居住用地(m²)",
+        "converted (m2)",
+        lambda v: f"{float(v):,.0f}",
+        True,
+    ),
+    ("reason", "说明", "note", str, False),
+]
+
+
+def format_coverage_effects(effects: pd.DataFrame, *, lang: Literal["zh", "en"] = "zh") -> str:
+    """Render :func:`plan_coverage_effects` as a fixed-width text table."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
+    records = pd.DataFrame(effects).to_dict(orient="records")
+    rows = _cells(records, _EFFECT_COLUMNS, "status")
+    headers = [zh if lang == "zh" else en for _k, zh, en, _f, _r in _EFFECT_COLUMNS]
+    right = [r for *_rest, r in _EFFECT_COLUMNS]
+    title = (
+        "规划为公园绿地的更新项目新增服务半径覆盖"
+        if lang == "zh"
+        else "Plans becoming parks: residential land newly within a service radius"
+    )
+    return "\n".join([title, *_render(rows, headers, right, False)])

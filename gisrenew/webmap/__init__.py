@@ -1,0 +1,45 @@
+"""Web maps planners publish: coverage, blind spots, renewal plans, before/after.
+
+Builders return :class:`folium.Map` objects; :func:`save_map` writes them (``offline=True``
+for one self-contained HTML file) and :func:`publish_site` writes a static site of
+maps, an index page and the CSV tables behind them.
+
+Every text reaching a page is escaped by :func:`escape_text`; vectors are shifted
+to GCJ-02 for Gaode tiles (:mod:`gisrenew.webmap.gcj02`).
+"""
+
+from gisrenew.webmap.assets import MapAssetError, inline_assets
+from gisrenew.webmap.basemaps import BASEMAP_NAMES, Basemap, get_basemap
+from gisrenew.webmap.escape import escape_text, script_json
+from gisrenew.webmap.gcj02 import gcj02_to_wgs84, shift_geometries, wgs84_to_gcj02
+from gisrenew.webmap.maps import (
+    MapOptions,
+    before_after_map,
+    closed_blind_spots,
+    coverage_map,
+    map_html,
+    plans_map,
+    save_map,
+    signing_status,
+)
+
+__all__ = [
+    "BASEMAP_NAMES",
+    "Basemap",
+    "MapAssetError",
+    "MapOptions",
+    "before_after_map",
+    "closed_blind_spots",
+    "coverage_map",
+    "escape_text",
+    "gcj02_to_wgs84",
+    "get_basemap",
+    "inline_assets",
+    "map_html",
+    "plans_map",
+    "save_map",
+    "script_json",
+    "shift_geometries",
+    "signing_status",
+    "wgs84_to_gcj02",
+]
