@@ -18,7 +18,8 @@ Hierarchy::
     ├── RuleSetError (also ValueError)    an unknown or malformed rule set
     ├── ProjectError                      a missing or broken project folder
     │   └── LockError                     another run holds the project lock
-    └── AnalysisError                     an analysis that cannot give a meaningful answer
+    ├── AnalysisError                     an analysis that cannot give a meaningful answer
+    └── MapAssetError                     an offline map needs a file gisrenew cannot inline
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "GisrenewWarning",
     "InputError",
     "LockError",
+    "MapAssetError",
     "Problem",
     "ProjectError",
     "ReadError",
@@ -87,6 +89,10 @@ class LockError(ProjectError):
 
 class AnalysisError(GisrenewError):
     """An analysis that cannot produce a meaningful result (e.g. nothing to divide by)."""
+
+
+class MapAssetError(GisrenewError):
+    """A web map needs a JS/CSS file that gisrenew cannot provide locally (offline pages)."""
 
 
 class GisrenewWarning(UserWarning):

@@ -734,9 +734,29 @@ def _to_working(frame: gpd.GeoDataFrame, working_crs, *, source: str, layer: str
 # --------------------------------------------------------------------------- writing
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula (``=...``) with ``'``.
+
+    Names and ids come from user data; a cell such as ``=HYPERLINK(...)`` must reach the
+    bureau's spreadsheet as text. Numbers are left alone.
+    """
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            frame[name] = column.map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return frame
+
+
 def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    frame = _defuse_formulas(frame)
     if headers == "zh":
         table = {**COLUMN_LABELS_ZH, **(labels or {})}
         frame = frame.rename(columns=lambda c: table.get(str(c), str(c)))
@@ -778,6 +798,8 @@ def write_results(
     -----
     Every file is written next to its target under a temporary name and moved into
     place when complete, so an interrupted run never leaves a half-written file.
+    Text cells of CSV and Excel tables that start like a spreadsheet formula
+    (``=``, ``+``, ``-``, ``@``) are written with a leading ``'`` so they stay text.
     """
     if headers not in ("en", "zh"):
         raise ValueError(f"`headers` must be 'en' or 'zh', got {headers!r}")

@@ -68,7 +68,7 @@ import shapely
 from pyproj import CRS
 
 from gisrenew.crs import is_metric_projected, same_crs
-from gisrenew.errors import GisrenewWarning, SchemaError
+from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
 from gisrenew.schema import DEFAULT_ALIASES, get_layer_schema
 from gisrenew.units import M2_PER_HA, M2_PER_MU
 
@@ -85,6 +85,7 @@ __all__ = [
     "format_coverage_effects",
     "format_plan_table",
     "green_plan_class",
+    "options_from_settings",
     "plan_coverage_effects",
     "plan_summary",
     "plan_totals",
@@ -1283,3 +1284,41 @@ def format_coverage_effects(effects: pd.DataFrame, *, lang: Literal["zh", "en"] 
         else "Plans becoming parks: residential land newly within a service radius"
     )
     return "\n".join([title, *_render(rows, headers, right, False)])
+
+
+SETTINGS_KEYS = {"min_overlap_share", "min_overlap_m2", "household_rule", "households"}
+
+
+def options_from_settings(
+    section: Mapping[str, Any], *, where: str = "gisrenew.toml"
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`plan_summary` / :func:`plan_totals` from a ``[plans]`` table.
+
+    Unknown keys are an error, so a typo never silently falls back to a default.
+    """
+    unknown = set(section) - SETTINGS_KEYS
+    if unknown:
+        raise ProjectError(
+            f"{where}: unknown key(s) in [plans]: {sorted(unknown)}; known: {sorted(SETTINGS_KEYS)}"
+        )
+    out: dict[str, Any] = {}
+    for key in ("min_overlap_share", "min_overlap_m2"):
+        if key in section:
+            try:
+                out[key] = float(section[key])
+            except (TypeError, ValueError):
+                raise ProjectError(f"{where}: [plans] {key} must be a number") from None
+    if "household_rule" in section:
+        rule = str(section["household_rule"])
+        if rule not in HOUSEHOLD_RULES:
+            raise ProjectError(
+                f"{where}: [plans] household_rule must be one of "
+                f"{', '.join(HOUSEHOLD_RULES)}, got {rule!r}"
+            )
+        out["household_rule"] = rule
+    if "households" in section:
+        mapping = section["households"]
+        if not isinstance(mapping, dict):
+            raise ProjectError(f"{where}: [plans.households] must be a table of role = column")
+        out["households"] = {str(k): str(v) for k, v in mapping.items()}
+    return out

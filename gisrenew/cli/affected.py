@@ -18,14 +18,13 @@ Settings in ``gisrenew.toml`` (command-line options win)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 import pandas as pd
 import pyogrio
 
 from gisrenew import plans as plan_lib
-from gisrenew.errors import GisrenewError, ProjectError
+from gisrenew.errors import GisrenewError
 from gisrenew.io import list_layers, write_results
 from gisrenew.plans import absent_parcel_columns
 from gisrenew.rules import get_rules
@@ -40,40 +39,7 @@ from .options import (
     project_option,
 )
 
-__all__ = ["command", "plan_settings"]
-
-_SETTINGS = {"min_overlap_share", "min_overlap_m2", "household_rule", "households"}
-
-
-def plan_settings(section: dict[str, Any], *, where: str = "gisrenew.toml") -> dict[str, Any]:
-    """Validate the ``[plans]`` table of ``gisrenew.toml``; return the keyword arguments."""
-    unknown = set(section) - _SETTINGS
-    if unknown:
-        raise ProjectError(
-            f"{where}: unknown key(s) in [plans]: {sorted(unknown)}; known: {sorted(_SETTINGS)}"
-        )
-    out: dict[str, Any] = {}
-    for key in ("min_overlap_share", "min_overlap_m2"):
-        if key in section:
-            try:
-                out[key] = float(section[key])
-            except (TypeError, ValueError):
-                raise ProjectError(f"{where}: [plans] {key} must be a number") from None
-    if "household_rule" in section:
-        rule = str(section["household_rule"])
-        if rule not in plan_lib.HOUSEHOLD_RULES:
-            raise ProjectError(
-                f"{where}: [plans] household_rule must be one of "
-                f"{', '.join(plan_lib.HOUSEHOLD_RULES)}, got {rule!r}"
-            )
-        out["household_rule"] = rule
-    if "households" in section:
-        mapping = section["households"]
-        if not isinstance(mapping, dict):
-            raise ProjectError(f"{where}: [plans.households] must be a table of role = column")
-        out["households"] = {str(k): str(v) for k, v in mapping.items()}
-    return out
-
+__all__ = ["command"]
 
 def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
     """Record which parcels columns the source file lacks (the loader fills defaults).
@@ -179,7 +145,7 @@ def command(
         required=("plans", "parcels"),
         optional_from_project=("parks", "residential", "boundary") if with_coverage else (),
     )
-    settings = plan_settings(
+    settings = plan_lib.options_from_settings(
         inputs.config.section("plans"),
         where=str(inputs.config.path) if inputs.config.path else "gisrenew.toml",
     )

@@ -120,10 +120,8 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
         click.echo(coverage.format_coverage_comparison(buffer, walk, lang=lang))
 
     if "plans" in layers and "parcels" in layers:
-        from gisrenew.cli.affected import plan_settings
-
         _section("城市更新地块 · renewal plans and the parcels they affect")
-        settings = plan_settings(config.section("plans"))
+        settings = plans.options_from_settings(config.section("plans"))
         summary = plans.plan_summary(layers["plans"], layers["parcels"], **settings)
         totals = plans.plan_totals(layers["plans"], layers["parcels"], **settings)
         click.echo(plans.format_plan_table(summary, lang=lang, totals=totals))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from gisrenew.errors import GisrenewError
+from gisrenew.errors import MapAssetError
 
 __all__ = [
     "ASSETS",
@@ -39,10 +39,6 @@ __all__ = [
 LEAFLET_VERSION = "1.9.3"
 LEAFLET_JS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
 LEAFLET_CSS_URL = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
-
-
-class MapAssetError(GisrenewError):
-    """A page needs a JS/CSS file that gisrenew cannot provide locally."""
 
 
 @dataclass(frozen=True)
