@@ -1,0 +1,38 @@
+"""`gisrenew demo`: the main job on the sample city, end to end."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gisrenew.cli import main
+from gisrenew.project import Project
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
+
+
+@pytest.mark.slow
+def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
+    before = (SAMPLE / "project.gpkg").read_bytes()
+    result = CliRunner().invoke(main, ["-q", "demo", "--out", str(tmp_path / "maps")])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for heading in ("公园绿地服务半径覆盖率", "十分钟步行", "城市更新地块", "新建口袋公园", "口袋公园选址"):
+        assert heading in out
+    assert "古松弄" in out and "胜利村" in out and "原城厢镇三小" in out
+    assert "81.14% → 86.18%" in out  # the sample's before/after ratio under tijian-2021
+    assert "area below 2000 m²" in out  # the small pocket park that adds nothing
+    assert (tmp_path / "maps" / "index.html").is_file()
+    # the working copy holds the new parks and one history row; the bundled data do not
+    copy = Project.open(tmp_path / "maps" / "project")
+    assert len(copy.read_table("run_history")) == 1
+    assert (SAMPLE / "project.gpkg").read_bytes() == before
+    # a second run replaces its own working copy
+    again = CliRunner().invoke(main, ["-q", "demo", "--out", str(tmp_path / "maps")])
+    assert again.exit_code == 0, again.output
+
+
+def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "maps" / "project").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "maps")])
+    assert result.exit_code == 1 and "not a demo copy" in result.output
