@@ -7,18 +7,21 @@ Run (from the repository root)::
 A seeded synthetic city of N residential parcels (blocks of 4 × 4 parcels of 45 m with
 15 m streets, a fifth of the parcels shrunk a little) and N/100 parks of every class
 (G11 综合公园 10–30 ha, G12 社区公园 1–3 ha, G13 专类公园 0.5–5 ha, G14 游园 400–6000 m²,
-G3 plazas), rotated; tijian-2021 rule (≥ 5000 m² → 500 m, 2000–5000 m² → 300 m, plazas
-do not count). Times are compute only, best of a few runs:
+G3 plazas) with irregular outlines of 8–24 vertices; tijian-2021 rule (≥ 5000 m² → 500 m,
+2000–5000 m² → 300 m, plazas do not count). The parcels do not overlap and are
+axis-aligned, so gisrenew's overlap check (relate on neighbours whose envelopes overlap)
+costs little here; irregular, tilted parcels add about 3–4 µs per such neighbour pair.
+Times are compute only, best of a few runs:
 
 * **gisrenew** — :func:`gisrenew.coverage.compute_coverage` on layers already loaded
   and validated (``conform``, timed separately as "load"): park table, service areas,
   residential land (overlaps counted once), per-piece coverage, blind-spot polygons and
   tables. Run in a fresh process per size, which also gives the peak memory (ru_maxrss
-  of that process: the city, the layers and the computation). Reported with one process
-  and with the default (two forked processes from 150 000 pieces).
+  of that process: the city, the layers and the computation). Reported with one thread
+  and with the default (two threads from 20 000 residential polygons).
 * **geopandas** — the plain approach: ``buffer`` → ``union_all`` → ``geopandas.overlay``
-  → sum of areas. Quadratic (every parcel meets one huge service polygon): ~16 min at
-  400 000, so it runs up to ``--geopandas-max`` parcels (default 100 000).
+  → sum of areas. Quadratic (every parcel meets one huge service polygon): many minutes
+  at 400 000, so it runs up to ``--geopandas-max`` parcels (default 100 000).
 * **PostGIS** — a throwaway PostgreSQL 15 + PostGIS cluster (tests/postgis.py); the
   parcels are loaded with COPY and indexed (GiST) before timing; timed: service areas
   (``ST_Buffer(…, 'quad_segs=16')``, ``ST_Union``, ``ST_Subdivide``, GiST index) plus the
@@ -83,18 +86,32 @@ def synthetic_city(n_parcels: int, seed: int = SEED):
         1e4,
     )
     area = rng.uniform(low, high)
-    aspect = rng.uniform(0.5, 2.0, n_parks)
-    w = np.sqrt(area * aspect)
-    h = area / w
-    cx = X0 + rng.uniform(0, extent, n_parks)
-    cy = Y0 + rng.uniform(0, extent, n_parks)
-    angle = np.radians(rng.uniform(0, 90, n_parks))
-    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], dtype=float) * 0.5
-    px = corners[None, :, 0] * w[:, None]
-    py = corners[None, :, 1] * h[:, None]
-    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    coords = np.stack([cx[:, None] + c * px - s * py, cy[:, None] + s * px + c * py], axis=-1)
-    parks = shapely.polygons(coords)
+    # irregular park outlines: star-shaped polygons of 8–24 vertices, elongated and rotated,
+    # scaled to the drawn area
+    k = 24
+    n_vertices = rng.integers(8, k + 1, n_parks)
+    step = 2 * np.pi / n_vertices[:, None]
+    theta = np.arange(k)[None, :] * step + rng.uniform(-0.4, 0.4, (n_parks, k)) * step
+    radius = 1.0 + 0.3 * rng.uniform(-1, 1, (n_parks, k))
+    used = np.arange(k)[None, :] < n_vertices[:, None]
+    theta = np.where(
+        used, theta, theta[np.arange(n_parks), n_vertices - 1][:, None]
+    )  # pad: repeat last
+    radius = np.where(used, radius, radius[np.arange(n_parks), n_vertices - 1][:, None])
+    stretch = rng.uniform(1.0, 2.0, n_parks)[:, None]
+    angle = rng.uniform(0, np.pi, n_parks)[:, None]
+    ux, uy = radius * np.cos(theta) * stretch, radius * np.sin(theta) / stretch
+    px = ux * np.cos(angle) - uy * np.sin(angle)
+    py = ux * np.sin(angle) + uy * np.cos(angle)
+    unit_area = 0.5 * np.abs(
+        np.sum(px * np.roll(py, -1, axis=1) - np.roll(px, -1, axis=1) * py, axis=1)
+    )
+    scale = np.sqrt(area / unit_area)[:, None]
+    cx = X0 + rng.uniform(0, extent, n_parks)[:, None]
+    cy = Y0 + rng.uniform(0, extent, n_parks)[:, None]
+    ring = np.stack([cx + px * scale, cy + py * scale], axis=-1)
+    ring = np.concatenate([ring, ring[:, :1]], axis=1)
+    parks = shapely.polygons(ring)  # star-shaped, so simple; padding repeats a vertex
     residential = gpd.GeoDataFrame(
         {
             "residential_id": np.arange(n_parcels).astype(str).astype(object),
@@ -139,16 +156,16 @@ def worker_gisrenew(n: int, repeats: int) -> dict:
     load = time.perf_counter() - start
     times = {}
     result = None
-    for processes, label in ((1, "one"), (None, "default")):
+    for workers, label in ((1, "one"), (None, "default")):
         best = float("inf")
         for _ in range(repeats):
             start = time.perf_counter()
-            result = compute_coverage(parks, residential, processes=processes)
+            result = compute_coverage(parks, residential, workers=workers)
             best = min(best, time.perf_counter() - start)
         times[label] = best
     return {
         "time_s": times["default"],
-        "time_one_process_s": times["one"],
+        "time_one_thread_s": times["one"],
         "load_s": load,
         "covered_m2": result.covered_area_m2,
         "residential_m2": result.residential_area_m2,
@@ -330,7 +347,7 @@ def _report(rows: dict) -> None:
             print(f"  gisrenew:   ERROR {g['error']}")
             continue
         print(
-            f"  gisrenew:   {g['time_s']:.3f} s (one process {g['time_one_process_s']:.3f} s; "
+            f"  gisrenew:   {g['time_s']:.3f} s (one thread {g['time_one_thread_s']:.3f} s; "
             f"load+validate {g['load_s']:.2f} s), peak memory {g['peak_rss_mb']:.0f} MB, "
             f"covered {g['covered_m2']:,.1f} of {g['residential_m2']:,.1f} m² "
             f"({100 * g['covered_m2'] / g['residential_m2']:.2f}%)"
@@ -352,7 +369,7 @@ def _report(rows: dict) -> None:
                 f"(relative difference {diff:.1e})"
             )
     print("\nsummary (figures and ratios)")
-    header = f"{'parcels':>9} {'gisrenew s':>11} {'1 proc s':>9} {'geopandas s':>12} {'PostGIS s':>10} " \
+    header = f"{'parcels':>9} {'gisrenew s':>11} {'1 thread s':>10} {'geopandas s':>12} {'PostGIS s':>10} " \
              f"{'× geopandas':>12} {'× PostGIS':>10} {'peak MB':>8} {'max rel diff':>13}"  # fmt: skip
     print(header)
     for n, row in rows.items():
@@ -368,7 +385,7 @@ def _report(rows: dict) -> None:
             if "covered_m2" in o
         ]
         print(
-            f"{n:>9,} {t:>11.3f} {g['time_one_process_s']:>9.3f} {_fmt(t_gp):>12} {_fmt(t_pg):>10} "
+            f"{n:>9,} {t:>11.3f} {g['time_one_thread_s']:>10.3f} {_fmt(t_gp):>12} {_fmt(t_pg):>10} "
             f"{_fmt(t_gp / t if t_gp else None, '.1f'):>12} {_fmt(t_pg / t if t_pg else None, '.2f'):>10} "
             f"{g['peak_rss_mb']:>8.0f} {_fmt(max(diffs) if diffs else None, '.1e'):>13}"
         )

@@ -29,20 +29,20 @@ How it is computed, and the choices this module makes (all recorded in every res
 * **Speed**: the city-wide union of service areas is never built. Every residential
   piece is compared with the service areas whose envelopes meet it (an STRtree);
   pieces that lie inside one service area count whole (most are settled by a cheap
-  inscribed-circle test in numpy, the rest by a prepared ``covers``); pieces that meet
-  one service area are intersected with it pairwise, in bulk; pieces that meet several
-  are intersected with each and the small pieces are unioned per residential piece.
-  The result equals the exact overlay (union of the buffers ∩ residential land) to
-  floating-point precision. Large inputs may be split across two forked processes.
+  inscribed-circle test in numpy, the rest by a prepared ``covers``); from pieces that
+  only meet service areas, each service area they meet is cut out in turn, pairwise and
+  in bulk (one vectorized ``difference`` per round): what is left is the blind spot and
+  covered = area − blind spot. The result equals the exact overlay (union of the
+  buffers ∩ residential land) to floating-point precision (the tests check 1e-9 against
+  shapely and 1e-6 against PostGIS). Large inputs are split over two threads (shapely
+  releases the GIL; each thread prepares its own copies of the polygons it tests).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +68,7 @@ __all__ = [
     "covered_area",
     "covered_parts",
     "district_table",
+    "format_contribution_table",
     "format_coverage_comparison",
     "format_coverage_table",
     "park_contribution",
@@ -92,8 +93,8 @@ WIDTH_TOLERANCE_M = 1e-3
 _SLIVER_M2 = 1e-6
 _SLIVER_SHARE = 1e-9
 
-#: Above this many residential pieces the overlay may use two forked processes.
-PARALLEL_MIN_PIECES = 150_000
+#: From this many residential polygons on, the per-piece work runs in two threads.
+PARALLEL_MIN_PIECES = 20_000
 
 _ID = "residential_id"
 
@@ -175,10 +176,12 @@ def select_residential(
     if not codes or len(residential) == 0:
         return residential
     prefixes = tuple(str(c).strip().upper() for c in codes)
-    values = residential["land_use"].astype(str).str.strip().str.upper()
-    keep = values.str.startswith(prefixes).to_numpy(dtype=bool)
+    inverse, uniques = pd.factorize(residential["land_use"])  # few distinct codes: test each once
+    cleaned = [str(u).strip().upper() for u in uniques]
+    matches = np.array([c.startswith(prefixes) for c in cleaned] + [False], dtype=bool)
+    keep = matches[inverse]  # -1 (missing) picks the final False
     if not keep.any():
-        found = sorted(set(values.unique()[:20].tolist()))
+        found = sorted(set(cleaned))[:20]
         raise AnalysisError(
             f"no residential land: none of the {len(residential)} residential polygons has a "
             f"land-use code starting with {', '.join(prefixes)} (codes found: {', '.join(found) or '-'}). "
@@ -284,10 +287,25 @@ def park_table(parks: gpd.GeoDataFrame, rules: RuleSet | str | None = None) -> p
     return _park_table(parks, rules)
 
 
+def _buffer(geoms: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Buffers with :data:`BUFFER_QUAD_SEGS`; many parks are split over two threads."""
+    if len(geoms) < 500 or (os.cpu_count() or 1) < 2:
+        return shapely.buffer(geoms, radius, quad_segs=BUFFER_QUAD_SEGS)
+    from concurrent.futures import ThreadPoolExecutor
+
+    half = len(geoms) // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = pool.map(
+            lambda sl: shapely.buffer(geoms[sl], radius[sl], quad_segs=BUFFER_QUAD_SEGS),
+            [slice(0, half), slice(half, None)],
+        )
+        return np.concatenate(list(parts))
+
+
 def _service_areas(parks: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
     ok = table["qualifies"].to_numpy(dtype=bool)
     radius = table["radius_m"].to_numpy(dtype=float)[ok]
-    geoms = shapely.buffer(_geoms(parks)[ok], radius, quad_segs=BUFFER_QUAD_SEGS)
+    geoms = _buffer(_geoms(parks)[ok], radius)
     rows = table.loc[
         ok, ["park_id", "name", "park_class", "tier", "tier_label", "radius_m", "park_area_m2"]
     ]
@@ -382,12 +400,34 @@ class _ReachIndex:
             centre = np.where(inside, centre, shapely.point_on_surface(geoms))
             inside = shapely.contains_properly(geoms, centre)
         x, y = shapely.get_x(centre), shapely.get_y(centre)
-        inner = np.where(inside, shapely.distance(centre, shapely.boundary(geoms)), 0.0)
         coords, index = shapely.get_coordinates(geoms, return_index=True)
         outer = np.zeros(len(geoms))
         np.maximum.at(outer, index, np.hypot(coords[:, 0] - x[index], coords[:, 1] - y[index]))
-        shapely.prepare(geoms)
+        # inner radius: distance from the centre to the nearest boundary segment. Pairs of
+        # consecutive vertices of one geometry that belong to different rings make a
+        # spurious segment, which can only shorten the distance (a smaller, safe disc).
+        seg = np.flatnonzero(index[:-1] == index[1:])
+        owner = index[seg]
+        a, b = coords[seg], coords[seg + 1]
+        ab = b - a
+        ap = np.column_stack([x[owner], y[owner]]) - a
+        length2 = np.einsum("ij,ij->i", ab, ab)
+        t = np.clip(np.einsum("ij,ij->i", ap, ab) / np.where(length2 > 0, length2, 1.0), 0.0, 1.0)
+        gap = ap - ab * t[:, None]
+        nearest = np.full(len(geoms), np.inf)
+        np.minimum.at(nearest, owner, np.hypot(gap[:, 0], gap[:, 1]))
+        inner = np.where(inside & np.isfinite(nearest), nearest, 0.0)
         return cls(geoms, tree, x, y, inner, outer)
+
+    def private(self) -> _ReachIndex:
+        """A copy whose geometries are this worker's own, prepared for fast predicates.
+
+        GEOS prepared geometries build their indexes lazily and must not be shared
+        between threads; the tree and the disc arrays are read-only and shared.
+        """
+        geoms = shapely.from_wkb(shapely.to_wkb(self.geoms))
+        shapely.prepare(geoms)
+        return _ReachIndex(geoms, self.tree, self.x, self.y, self.inner, self.outer)
 
 
 @dataclass
@@ -417,11 +457,11 @@ def _pairs(land: np.ndarray, index: _ReachIndex, *, first_whole_only: bool = Tru
     cx = (bounds[:, 0] + bounds[:, 2]) * 0.5
     cy = (bounds[:, 1] + bounds[:, 3]) * 0.5
     half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) * 0.5
+    slack = 1e-9 * (index.outer + half.max()) + 1e-7  # rounding margin per reach polygon
     dist = np.hypot(cx[li] - index.x[ri], cy[li] - index.y[ri])
     rl = half[li]
-    slack = 1e-9 * (index.outer[ri] + rl) + 1e-7
-    sure_in = dist + rl <= index.inner[ri] - slack
-    sure_out = dist - rl > index.outer[ri] + slack
+    sure_in = dist + rl <= (index.inner - slack)[ri]
+    sure_out = dist - rl > (index.outer + slack)[ri]
     whole_land = np.zeros(len(land), dtype=bool)
     whole_land[li[sure_in]] = True
     unsure = ~sure_in & ~sure_out
@@ -490,7 +530,15 @@ class _Overlay:
 def _overlay_land(
     land: np.ndarray, index: _ReachIndex, *, want_uncovered: bool, area=None
 ) -> _Overlay:
-    """Covered area (and uncovered geometry) of each land geometry under the reach polygons."""
+    """Covered area (and uncovered geometry) of each land geometry under the reach polygons.
+
+    Land inside one reach polygon counts whole. From land that only meets reach
+    polygons, each of them is cut out in turn (``shapely.difference``, vectorized over
+    all such land at once: the first reach polygon of every piece, then the second, ...);
+    what is left is the uncovered part (the blind spot) and covered = area − uncovered.
+    One overlay per (land, reach) pair gives both the area and the blind-spot polygon,
+    and no union of reach polygons is ever formed.
+    """
     n = len(land)
     area = shapely.area(land) if area is None else area
     covered = np.zeros(n)
@@ -501,33 +549,33 @@ def _overlay_land(
     covered[whole] = area[whole]
     state[whole] = _COVERED
     part_l = pairs.land[~pairs.whole]
+    part_r = pairs.reach[~pairs.whole]
     if len(part_l):
-        pieces = shapely.intersection(land[part_l], index.geoms[pairs.reach[~pairs.whole]])
-        counts = np.bincount(part_l, minlength=n)
-        single = counts[part_l] == 1
-        rows, union = part_l[single], pieces[single]
-        if (~single).any():
-            multi_rows, merged = _grouped_union(pieces[~single], part_l[~single])
-            rows = np.concatenate([rows, multi_rows])
-            union = np.concatenate([union, merged])
-        covered_part = shapely.area(union)
-        covered[rows] = covered_part
-        hit = covered_part > 0
-        rows, union = rows[hit], union[hit]
-        state[rows] = _PARTIAL
+        # pairs are sorted by land: position of each pair within its land's group
+        rows, first, counts = np.unique(part_l, return_index=True, return_counts=True)
+        position = np.arange(len(part_l)) - np.repeat(first, counts)
+        left = np.full(n, None, dtype=object)
+        left[rows] = land[rows]
+        for round_no in range(int(counts.max())):
+            at = position == round_no
+            left[part_l[at]] = shapely.difference(left[part_l[at]], index.geoms[part_r[at]])
+        left_rows = _polygonal(left[rows])
+        left_area = shapely.area(left_rows)
+        tiny = np.maximum(_SLIVER_M2, _SLIVER_SHARE * area[rows])
+        gone = left_area <= tiny  # covered by several reach polygons together
+        untouched = left_area >= area[rows] - tiny  # only touches a reach polygon
+        covered[rows] = np.where(gone, area[rows], np.where(untouched, 0.0, area[rows] - left_area))
+        state[rows[gone]] = _COVERED
+        partial = ~gone & ~untouched
+        state[rows[partial]] = _PARTIAL
         if want_uncovered:
-            left = _polygonal(shapely.difference(land[rows], union))
-            left_area = shapely.area(left)
-            # land covered by several reach polygons together: the remainder is rounding noise
-            gone = left_area <= np.maximum(_SLIVER_M2, _SLIVER_SHARE * area[rows])
-            state[rows[gone]] = _COVERED
-            rest[rows[~gone]] = left[~gone]
+            rest[rows[partial]] = left_rows[partial]
     return _Overlay(covered, state, rest)
 
 
 def _overlay(land, reach, *, want_uncovered: bool = False) -> _Overlay:
     land = np.asarray(land, dtype=object)
-    return _overlay_land(land, _ReachIndex.build(reach), want_uncovered=want_uncovered)
+    return _overlay_land(land, _ReachIndex.build(reach).private(), want_uncovered=want_uncovered)
 
 
 def covered_area(land_geoms, reach_geoms) -> np.ndarray:
@@ -659,7 +707,7 @@ def _split(land: np.ndarray, index: _ReachIndex, *, remainder: bool):
 
 @dataclass
 class _LandJob:
-    """Everything a (possibly forked) worker needs to build and cover residential pieces."""
+    """Everything a worker thread needs to build and cover residential pieces."""
 
     geoms: np.ndarray  # residential polygons that count, in layer order
     bounds: np.ndarray
@@ -668,6 +716,18 @@ class _LandJob:
     districts: _ReachIndex | None
     reach: _ReachIndex | None
     want_uncovered: bool
+
+    def private(self) -> _LandJob:
+        """This job with the worker's own prepared copies of the zone and reach polygons."""
+        return _LandJob(
+            self.geoms,
+            self.bounds,
+            self.tree,
+            None if self.boundary is None else self.boundary.private(),
+            None if self.districts is None else self.districts.private(),
+            None if self.reach is None else self.reach.private(),
+            self.want_uncovered,
+        )
 
 
 @dataclass
@@ -714,46 +774,31 @@ def _land_chunk(job: _LandJob, start: int, stop: int) -> _LandChunk:
     return _LandChunk(source, zone, changed, pieces, area, covered, state, rest, overlapped)
 
 
-# the job shared with a forked worker (set just before forking, cleared after)
-_FORK_JOB: list[_LandJob] = []
+def _workers(n: int, workers: int | None) -> int:
+    """How many threads to use: 1, or 2 for large inputs on a multi-core machine."""
+    if workers is None:
+        workers = 2 if n >= PARALLEL_MIN_PIECES and (os.cpu_count() or 1) >= 2 else 1
+    return max(1, min(int(workers), 2, n))
 
 
-def _land_chunk_forked(start: int, stop: int) -> _LandChunk:
-    return _land_chunk(_FORK_JOB[0], start, stop)
+def _run_land_job(job: _LandJob, workers: int | None) -> _LandChunk:
+    """Run the job on all residential polygons, in one thread or split over two.
 
-
-def _workers(n: int, processes: int | None) -> int:
-    """How many processes to use: 1, or 2 (forked) for large inputs when safe."""
-    if processes is not None:
-        wanted = int(processes)
-    else:
-        wanted = 2 if n >= PARALLEL_MIN_PIECES and (os.cpu_count() or 1) >= 2 else 1
-    if wanted <= 1 or n < 2:
-        return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if processes is None and threading.active_count() > 1:
-        return 1  # forking a multi-threaded program is unsafe: stay in this process
-    return 2
-
-
-def _run_land_job(job: _LandJob, processes: int | None) -> _LandChunk:
+    Shapely releases the GIL inside its vectorized functions, so two threads work in
+    parallel; each has its own prepared copies of the polygons it tests against.
+    """
     n = len(job.geoms)
-    if _workers(n, processes) == 1:
-        return _land_chunk(job, 0, n)
-    from concurrent.futures import ProcessPoolExecutor
+    if _workers(n, workers) == 1:
+        return _land_chunk(job.private(), 0, n)
+    from concurrent.futures import ThreadPoolExecutor
 
     split = n // 2
-    _FORK_JOB[:] = [job]
-    try:
-        with ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("fork")
-        ) as pool:
-            future = pool.submit(_land_chunk_forked, split, n)
-            first = _land_chunk(job, 0, split)
-            second = future.result()
-    finally:
-        _FORK_JOB.clear()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gisrenew-coverage") as pool:
+        futures = [
+            pool.submit(_land_chunk, job.private(), 0, split),
+            pool.submit(_land_chunk, job.private(), split, n),
+        ]
+        first, second = (f.result() for f in futures)
 
     def cat(name):
         a, b = getattr(first, name), getattr(second, name)
@@ -858,10 +903,14 @@ def _land_and_overlay(
     districts: gpd.GeoDataFrame | None,
     weight: str | None,
     codes: tuple[str, ...] | None,
-    reach: np.ndarray | None = None,
-    processes: int | None = None,
+    reach=None,
+    workers: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, _Overlay | None]:
-    """Residential pieces (and, with `reach`, their coverage) in one pass over the polygons."""
+    """Residential pieces (and, with `reach`, their coverage) in one pass over the polygons.
+
+    `reach` is the reach geometries, or a function returning them: it is called only once
+    the residential polygons are prepared, so the caller can build service areas meanwhile.
+    """
     if len(res) == 0:
         raise AnalysisError("no residential land: the residential layer has no polygons")
     res = select_residential(res, codes)
@@ -881,16 +930,21 @@ def _land_and_overlay(
         keep = shapely.area(zones) > 0
         district_index = _ReachIndex.build(zones[keep])
         zone_ids = districts["district_id"].astype(str).to_numpy(dtype=object)[keep]
+    bounds = shapely.bounds(geoms)
+    tree = shapely.STRtree(geoms) if len(geoms) > 1 else None
+    boundary_index = None if boundary is None else _ReachIndex.build([_boundary_geometry(boundary)])
+    if callable(reach):
+        reach = reach()
     job = _LandJob(
         geoms=geoms,
-        bounds=shapely.bounds(geoms),
-        tree=shapely.STRtree(geoms) if len(geoms) > 1 else None,
-        boundary=None if boundary is None else _ReachIndex.build([_boundary_geometry(boundary)]),
+        bounds=bounds,
+        tree=tree,
+        boundary=boundary_index,
         districts=district_index,
         reach=None if reach is None else _ReachIndex.build(reach),
         want_uncovered=True,
     )
-    chunk = _run_land_job(job, processes)
+    chunk = _run_land_job(job, workers)
     if chunk.overlapped:
         log.info(
             "%d residential polygons overlap earlier ones; the shared land is counted once "
@@ -963,7 +1017,7 @@ def district_table(land: pd.DataFrame, districts: gpd.GeoDataFrame | None = None
         district information at all. Land outside every district has ``district_id`` "".
     """
     ids = land["district_id"].astype(str).to_numpy(dtype=object)
-    weighted = "covered_weight" in land.columns and not land["weight"].isna().all()
+    weighted = "covered_weight" in land.columns and not np.isnan(_column(land, "weight")).all()
     known = [] if districts is None else list(districts["district_id"].astype(str))
     names = (
         {} if districts is None else dict(zip(known, districts["name"].astype(str), strict=False))
@@ -1000,12 +1054,19 @@ def district_table(land: pd.DataFrame, districts: gpd.GeoDataFrame | None = None
         "coverage_ratio": np.divide(covered, area, out=np.full(m, np.nan), where=area > 0),
     }
     if weighted:
-        total = np.bincount(code, land["weight"].to_numpy(dtype=float), minlength=m)
+        total = np.bincount(code, _column(land, "weight"), minlength=m)
         cw = np.bincount(code, land["covered_weight"].to_numpy(dtype=float), minlength=m)
         table["weight_total"] = total
         table["weight_covered"] = cw
         table["weighted_ratio"] = np.divide(cw, total, out=np.full(m, np.nan), where=total > 0)
     return pd.DataFrame(table)
+
+
+def _column(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
+    """A numeric column as floats, or `default` everywhere when the frame lacks it."""
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=float)
+    return np.full(len(frame), default)
 
 
 def _blind_spots(land: gpd.GeoDataFrame, uncovered: np.ndarray | None) -> gpd.GeoDataFrame:
@@ -1025,9 +1086,9 @@ def _blind_spots(land: gpd.GeoDataFrame, uncovered: np.ndarray | None) -> gpd.Ge
         _ID: land[_ID].to_numpy(dtype=object)[present],
         "district_id": land["district_id"].to_numpy(dtype=object)[present],
         **_area_cols("area", area),
-        "households": land["households"].to_numpy(dtype=float)[present] * share,
-        "population": land["population"].to_numpy(dtype=float)[present] * share,
-        "weight": land["weight"].to_numpy(dtype=float)[present] * share,
+        "households": _column(land, "households", 0.0)[present] * share,
+        "population": _column(land, "population", 0.0)[present] * share,
+        "weight": _column(land, "weight")[present] * share,
     }
     return gpd.GeoDataFrame(data, geometry=geoms, crs=land.crs)
 
@@ -1071,7 +1132,7 @@ def summarize_coverage(
     table["covered_m2"] = covered
     table["uncovered_m2"] = area - covered
     table["covered_share"] = share
-    weight_values = land["weight"].to_numpy(dtype=float)
+    weight_values = _column(land, "weight")
     table["covered_weight"] = weight_values * share
     districts_tab = district_table(table, districts)
     total = float(area.sum())
@@ -1107,7 +1168,7 @@ def compute_coverage(
     weight: str | None = None,
     residential_codes: Sequence[str] | None = None,
     progress: bool = False,
-    processes: int | None = None,
+    workers: int | None = None,
 ) -> CoverageResult:
     """The park service-radius coverage ratio 公园绿地服务半径覆盖率, with its explanation.
 
@@ -1132,10 +1193,10 @@ def compute_coverage(
         Land-use code prefixes that count as residential (default: the rule set's, else all).
     progress : bool
         Show a progress bar (tqdm) over the steps.
-    processes : int, optional
-        1 to stay in this process, 2 to split the overlay over two forked processes;
-        default: two for large inputs (≥ 150 000 pieces) on a multi-core machine when
-        this program runs no other threads.
+    workers : int, optional
+        Threads for the per-piece work: 1, or 2 (shapely releases the GIL, so two
+        threads run in parallel); default: two for large inputs (≥
+        :data:`PARALLEL_MIN_PIECES` residential polygons) on a multi-core machine.
 
     Returns
     -------
@@ -1149,29 +1210,36 @@ def compute_coverage(
     CRSError
         A layer without CRS, or residential land not in a metric CRS.
     """
-    steps = _Progress(progress, total=3)
+    steps = _Progress(progress, total=2)
     rules, codes = _rules_and_codes(rules, residential_codes)
     res = _conformed(residential, "residential", name="residential")
     crs_rules.ensure_metric(res, "residential")
     parks_c = _conformed(parks, "parks", name="parks", crs=res.crs)
     boundary_c = _conformed(boundary, "boundary", name="boundary", crs=res.crs)
     districts_c = _conformed(districts, "districts", name="districts", crs=res.crs)
-    steps.update("parks")
-    table = _park_table(parks_c, rules)
-    areas = _service_areas(parks_c, table)
+
+    def parks_and_areas():
+        table = _park_table(parks_c, rules)
+        return table, _service_areas(parks_c, table)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the park table and service areas are built while the residential land is prepared
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gisrenew-parks") as pool:
+        parks_future = pool.submit(parks_and_areas)
+        land, overlay = _land_and_overlay(
+            res,
+            boundary=boundary_c,
+            districts=districts_c,
+            weight=weight,
+            codes=codes,
+            reach=lambda: _geoms(parks_future.result()[1]),
+            workers=workers,
+        )
+        table, areas = parks_future.result()
+    steps.update("parks, residential land, overlay")
     if len(areas) == 0:
         log.warning("no park qualifies under %s: coverage is 0", rules.describe())
-    steps.update("residential land and overlay")
-    land, overlay = _land_and_overlay(
-        res,
-        boundary=boundary_c,
-        districts=districts_c,
-        weight=weight,
-        codes=codes,
-        reach=_geoms(areas),
-        processes=processes,
-    )
-    steps.update("tables")
     result = summarize_coverage(
         land,
         overlay.covered,
@@ -1192,6 +1260,7 @@ def compute_coverage(
             "crs": res.crs.to_string(),
         },
     )
+    steps.update("tables")
     steps.close()
     return result
 
@@ -1257,7 +1326,7 @@ def park_contribution(
         res, boundary=boundary_c, districts=districts_c, weight=weight, codes=codes
     )
     land_g = _geoms(land)
-    reach = _ReachIndex.build(_geoms(areas))
+    reach = _ReachIndex.build(_geoms(areas)).private()
     land_area = land["area_m2"].to_numpy(dtype=float)
     density = np.divide(
         land["weight"].to_numpy(dtype=float),
@@ -1504,23 +1573,96 @@ def format_coverage_table(result: CoverageResult, lang: str = "zh") -> str:
 def format_coverage_comparison(
     buffer: CoverageResult, network: CoverageResult, lang: str = "zh"
 ) -> str:
-    """Side-by-side text report of the buffer and walking-network results, with differences."""
+    """Side-by-side text report of the buffer and walking-network results, with differences.
+
+    One line for the city and one per district: residential land, covered land and ratio
+    by straight-line radius and by walking distance, and the difference (network −
+    buffer) in percentage points — negative where the straight line overstates access.
+    """
     if lang not in _LABELS:
         raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
     t = _LABELS[lang]
+    short = {"zh": ("直线", "步行网络"), "en": ("buffer", "network")}[lang]
     lines = [f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']} — {t['both']}"]
     lines.append(f"{t['rules']}: {buffer.rules.describe()}")
-    headers = [t["area"], f"{t['residential']} m²", f"{t['buffer'].split('（')[0].split(' (')[0]}",
-               t["network"], t["difference"]]  # fmt: skip
-    net_rows = {label: ratio for label, _, _, ratio, _, _ in _district_rows(network, lang)}
+    lines.append(f"{short[0]}: {t['buffer']}")
+    lines.append(f"{short[1]}: {t['network']}")
+    headers = [
+        t["area"],
+        f"{t['residential']} m²",
+        f"{short[0]} {t['covered']} m²",
+        f"{short[0]} {t['ratio']}",
+        f"{short[1]} {t['covered']} m²",
+        f"{short[1]} {t['ratio']}",
+        t["difference"],
+    ]
+    net_rows = {row[0]: row for row in _district_rows(network, lang)}
     rows = []
-    for label, area, _, ratio, _, _ in _district_rows(buffer, lang):
-        other = net_rows.get(label, math.nan)
-        diff = other - ratio if not (math.isnan(other) or math.isnan(ratio)) else math.nan
-        rows.append([label, _fmt_area(area, "m2"), _fmt_ratio(ratio), _fmt_ratio(other),
-                     "-" if math.isnan(diff) else f"{100 * diff:+.2f} pp"])  # fmt: skip
+    for label, area, covered, ratio, _, _ in _district_rows(buffer, lang):
+        other = net_rows.get(label)
+        net_covered = other[2] if other else math.nan
+        net_ratio = other[3] if other else math.nan
+        diff = net_ratio - ratio
+        rows.append(
+            [
+                label,
+                _fmt_area(area, "m2"),
+                _fmt_area(covered, "m2"),
+                _fmt_ratio(ratio),
+                _fmt_area(net_covered, "m2"),
+                _fmt_ratio(net_ratio),
+                "-" if math.isnan(diff) else f"{100 * diff:+.2f} pp",
+            ]
+        )
     lines.append("")
-    lines.append(_render(headers, rows, "lrrrr"))
+    lines.append(_render(headers, rows, "lrrrrrr"))
+    return "\n".join(lines)
+
+
+def format_contribution_table(table: pd.DataFrame, lang: str = "zh", *, top: int = 10) -> str:
+    """Text report of :func:`park_contribution`: the parks whose closing would lose most.
+
+    Lists the `top` parks by unique covered land (m², ha, 亩, share of their service
+    land) and the qualifying parks that add nothing of their own (redundant).
+    """
+    if lang not in _LABELS:
+        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
+    zh = lang == "zh"
+    title = (
+        "公园独有覆盖（该公园关闭将失去的覆盖面积）"
+        if zh
+        else "unique coverage (lost if the park closed)"
+    )
+    headers = (
+        ["公园", "名称", "服务半径 m", "覆盖居住用地 m²", "独有 m²", "公顷", "亩", "独有比例"]
+        if zh
+        else ["park", "name", "radius m", "covered m²", "unique m²", "ha", "mu", "unique share"]
+    )
+    ranked = table[table["qualifies"].to_numpy(dtype=bool)].sort_values(
+        "unique_covered_m2", ascending=False
+    )
+    rows = [
+        [
+            str(r.park_id),
+            str(r.name),
+            f"{r.radius_m:g}",
+            _fmt_area(r.covered_m2, "m2"),
+            _fmt_area(r.unique_covered_m2, "m2"),
+            _fmt_area(r.unique_covered_m2, "ha"),
+            _fmt_area(r.unique_covered_m2, "mu"),
+            _fmt_ratio(r.unique_share),
+        ]
+        for r in ranked.head(top).itertuples(index=False)
+    ]
+    redundant = table.loc[table["redundant"].to_numpy(dtype=bool), "park_id"].astype(str).tolist()
+    lines = [title, "", _render(headers, rows, "llrrrrrr") if rows else "-"]
+    shown = ", ".join(redundant[:20]) + (" ..." if len(redundant) > 20 else "")
+    lines.append("")
+    lines.append(
+        (f"无独有覆盖的公园（其服务范围内的居住用地均已被其他公园覆盖）: {len(redundant)}" if zh
+         else f"parks adding no coverage of their own (redundant): {len(redundant)}")
+        + (f" — {shown}" if redundant else "")
+    )  # fmt: skip
     return "\n".join(lines)
 
 

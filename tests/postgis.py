@@ -7,7 +7,12 @@ Use it as a pytest plugin (``tests/conftest.py`` lists it in ``pytest_plugins``)
         with postgis.connect() as conn:
             conn.execute("SELECT postgis_full_version()")
 
-or outside pytest (the coverage benchmark does)::
+Other extensions are one statement away, e.g. for pgRouting (Debian's
+``postgresql-15-pgrouting``): ``conn.execute("CREATE EXTENSION IF NOT EXISTS pgrouting")``.
+Tables made by a test should be ``TEMP`` (or dropped), since the cluster is shared by the
+whole session.
+
+Or outside pytest (the coverage benchmark does)::
 
     from postgis import PostgisCluster
     with PostgisCluster() as cluster:

@@ -420,6 +420,15 @@ def test_geometry_only_inputs_are_not_mutated():
     pd.testing.assert_frame_equal(residential, before_res)
 
 
+def test_progress_bar_does_not_change_the_result(capsys):
+    parks = layer([box(0, 0, 100, 100)])
+    residential = layer([box(550, 20, 650, 80)])
+    quiet = cov.compute_coverage(parks, residential)
+    shown = cov.compute_coverage(parks, residential, progress=True)
+    assert shown.covered_area_m2 == quiet.covered_area_m2
+    assert "coverage" in capsys.readouterr().err
+
+
 def test_no_qualifying_park_gives_zero_not_an_error():
     result = cov.compute_coverage(layer([box(0, 0, 10, 10)]), layer([box(20, 0, 30, 10)]))
     assert result.ratio == 0.0
@@ -521,7 +530,7 @@ def test_random_layers_with_boundary_and_districts_match_the_naive_overlay():
         assert table.loc[did, "residential_area_m2"] == pytest.approx(t, rel=1e-9)
 
 
-def test_two_processes_give_the_same_result():
+def test_two_threads_give_the_same_result():
     rng = np.random.default_rng(3)
     parks = layer([box(x, y, x + 80, y + 80) for x, y in rng.uniform(0, 2000, (15, 2))])
     residential = layer(_random_blocks(rng, 200, 2000), households=rng.uniform(0, 50, 200))
@@ -529,10 +538,10 @@ def test_two_processes_give_the_same_result():
         [box(-100, -100, 1000, 2200), box(1000, -100, 2200, 2200)], district_id=["w", "e"]
     )
     one = cov.compute_coverage(
-        parks, residential, districts=districts, weight="households", processes=1
+        parks, residential, districts=districts, weight="households", workers=1
     )
     two = cov.compute_coverage(
-        parks, residential, districts=districts, weight="households", processes=2
+        parks, residential, districts=districts, weight="households", workers=2
     )
     np.testing.assert_allclose(
         two.residential["covered_m2"], one.residential["covered_m2"], rtol=0, atol=1e-9
@@ -554,6 +563,39 @@ def test_covered_area_function():
     assert uncovered[1] is None
     assert shapely.area(uncovered[0]) == pytest.approx(25.0)
     assert uncovered[2].equals(land[2])
+
+
+def test_reach_discs_are_inside_and_around_each_polygon():
+    rng = np.random.default_rng(9)
+    geoms = list(
+        shapely.buffer(shapely.points(rng.uniform(0, 1000, (50, 2))), rng.uniform(10, 200, 50))
+    )
+    geoms += [
+        shapely.difference(
+            shapely.box(0, 0, 100, 100), shapely.box(45, 45, 55, 55)
+        ),  # centroid in a hole
+        shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(5, 5, 9, 9)]),
+        shapely.Polygon([(0, 0), (10, 0), (10, 10), (9, 10), (9, 1), (0, 1)]),  # centroid outside
+    ]
+    geoms = np.asarray(geoms, dtype=object)
+    index = cov._ReachIndex.build(geoms)
+    centres = shapely.points(index.x, index.y)
+    inside = shapely.contains_properly(geoms, centres)
+    assert inside.all()  # a point on the surface replaces a centroid outside the polygon
+    # the inner disc lies inside: never beyond the distance to the boundary (holes included),
+    # and equal to it for single-ring polygons
+    expected = shapely.distance(centres, shapely.boundary(geoms))
+    assert (index.inner <= expected + 1e-9).all()
+    assert (index.inner > 0).all()
+    np.testing.assert_allclose(index.inner[:50], expected[:50], rtol=1e-12)
+    assert index.inner[-1] == pytest.approx(expected[-1])
+    # the outer radius reaches the farthest vertex
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    far = np.zeros(len(geoms))
+    np.maximum.at(
+        far, owner, np.hypot(coords[:, 0] - index.x[owner], coords[:, 1] - index.y[owner])
+    )
+    np.testing.assert_allclose(index.outer, far)
 
 
 def test_grouped_union_matches_a_loop():
@@ -628,6 +670,37 @@ def test_coverage_layers_for_writing(tmp_path):
 
     written = write_results(tmp_path / "out.gpkg", layers)
     assert set(pyogrio.list_layers(written[0])[:, 0]) == set(layers)
+
+
+def test_format_coverage_comparison_shows_both_and_the_difference():
+    wide = _small_result()
+    narrow = _small_result(rules=flat_rules(250, 0))  # stands in for a walking result
+    text = cov.format_coverage_comparison(wide, narrow, lang="en")
+    diff = 100 * (narrow.ratio - wide.ratio)
+    assert f"{100 * wide.ratio:.2f}%" in text and f"{100 * narrow.ratio:.2f}%" in text
+    assert f"{diff:+.2f} pp" in text
+    data = cov.comparison_dict(wide, narrow)
+    assert data["difference"]["coverage_ratio"] == pytest.approx(narrow.ratio - wide.ratio)
+    assert [d["district_id"] for d in data["districts"]] == ["d1", "d2"]
+
+
+def test_format_contribution_table():
+    parks = layer(
+        [box(0, 0, 50, 50), box(500, 0, 550, 50), box(100, 0, 150, 50)], park_id=["P1", "P2", "P3"]
+    )
+    strip = layer([box(-1000, 10, 2000, 40)])
+    table = cov.park_contribution(parks, strip)
+    text = cov.format_contribution_table(table, lang="en")
+    assert "unique" in text and "P1" in text
+    assert table.set_index("park_id").loc["P3", "redundant"]  # inside P1 ∪ P2's reach
+    assert "redundant): 1 — P3" in text
+
+
+def test_service_area_union():
+    areas = cov.service_areas(layer([box(0, 0, 100, 100), box(300, 0, 400, 100)]))
+    union = cov.service_area_union(areas)
+    assert union.area == pytest.approx(shapely.union_all(areas.geometry.to_numpy()).area)
+    assert union.area < areas.area.sum()
 
 
 # ------------------------------------------------------------------ command line
@@ -759,6 +832,44 @@ def test_cli_out_files(files, tmp_path):
     table = pd.read_csv(tmp_path / "result_districts.csv", encoding="utf-8-sig")
     assert table is not None
     assert (tmp_path / "result_coverage_residential.csv").exists()
+
+
+def test_cli_contribution(files, tmp_path):
+    out = tmp_path / "c.xlsx"
+    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--contribution", "--json",
+                "--out", out])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    rows = {r["park_id"]: r for r in data["park_contribution"]}
+    assert rows["p1"]["unique_covered_m2"] == pytest.approx(23_000)  # the only qualifying park
+    assert rows["p2"]["qualifies"] is False
+    assert "park_contribution" in pd.ExcelFile(out).sheet_names
+    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--contribution"])
+    assert run.exit_code == 0 and "公园独有覆盖" in run.output
+
+
+def test_cli_project_settings(files, tmp_path):
+    from gisrenew.project import Project
+
+    folder = tmp_path / "proj"
+    Project.create(
+        folder, {k: files[k] for k in ("parks", "residential", "districts")}, rules="gbt51346-2019"
+    )
+    config = folder / "gisrenew.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[coverage]\nweight = "households"\n',
+        encoding="utf-8",
+    )
+    run = _run(["--project", folder, "--json"])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert data["rules"]["name"] == "gbt51346-2019"  # the project's rule set
+    assert data["weight"]["column"] == "households"  # from [coverage]
+    assert [d["district_id"] for d in data["districts"]] == ["w", "e"]
+    config.write_text(config.read_text(encoding="utf-8") + "radius = 3\n", encoding="utf-8")
+    run = _run(["--project", folder])
+    assert run.exit_code == 1
+    assert "unknown key(s) in [coverage]" in run.output
 
 
 def test_cli_both_methods(files, tmp_path):

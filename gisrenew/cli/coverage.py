@@ -144,6 +144,8 @@ def _codes(option: str | None, rules, config) -> tuple[str, ...]:
               help="Walk limit in minutes (with --walk-speed-kmh, default 4.8 km/h).")  # fmt: skip
 @click.option("--walk-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=None, metavar="V",
               help="Walking speed for --walk-minutes [default 4.8].")  # fmt: skip
+@click.option("--contribution", is_flag=True,
+              help="Also report each park's unique coverage: the land lost if it closed (buffer method).")  # fmt: skip
 @crs_option
 @encoding_option
 @json_option
@@ -169,6 +171,7 @@ def command(
     walk_distance: float | None,
     walk_minutes: float | None,
     walk_speed_kmh: float | None,
+    contribution: bool,
     crs: str | None,
     encoding: str | None,
     as_json: bool,
@@ -184,6 +187,7 @@ def command(
       gisrenew coverage --project taicang --rules gbt51346-2019 --weight households --json
       gisrenew coverage --project taicang --radius 500 --min-park-area 1000 --out cov.gpkg
       gisrenew coverage --project taicang --method both --walk-minutes 10
+      gisrenew coverage --project taicang --contribution
     """
     network_opts = [
         name
@@ -196,18 +200,14 @@ def command(
     ]  # fmt: skip
     if walk_distance is not None and (walk_minutes is not None or walk_speed_kmh is not None):
         raise click.UsageError("give either --walk-distance or --walk-minutes/--walk-speed-kmh")
-    files = {
-        "parks": parks_file,
-        "residential": residential_file,
-        "boundary": boundary_file,
-        "districts": districts_file,
-        "roads": roads_file,
-        "entrances": entrances_file,
-    }
-    # the method decides which layers are needed; peek at the project settings first
     inputs = load_inputs(
         project,
-        {k: v for k, v in files.items() if k in ("parks", "residential", "boundary", "districts")},
+        {
+            "parks": parks_file,
+            "residential": residential_file,
+            "boundary": boundary_file,
+            "districts": districts_file,
+        },
         crs=crs,
         encoding=encoding,
         required=("parks", "residential"),
@@ -280,6 +280,10 @@ def command(
             **common,
         )
 
+    contributions = None
+    if contribution:
+        contributions = cov.park_contribution(layers["parks"], layers["residential"], **common)
+
     written = []
     if out is not None:
         if method == "both":
@@ -289,6 +293,8 @@ def command(
             }
         else:
             out_layers = cov.coverage_layers(buffer_result or network_result)
+        if contributions is not None:
+            out_layers["park_contribution"] = contributions
         written = write_results(out, out_layers, headers=headers, labels=COVERAGE_LABELS_ZH)
 
     if as_json:
@@ -296,6 +302,8 @@ def command(
             data = cov.comparison_dict(buffer_result, network_result)
         else:
             data = (buffer_result or network_result).to_dict()
+        if contributions is not None:
+            data["park_contribution"] = contributions.to_dict(orient="records")
         if written:
             data["written"] = [str(p) for p in written]
         emit_json(data)
@@ -304,6 +312,9 @@ def command(
         click.echo(cov.format_coverage_comparison(buffer_result, network_result, lang=headers))
     else:
         click.echo(cov.format_coverage_table(buffer_result or network_result, lang=headers))
+    if contributions is not None:
+        click.echo("")
+        click.echo(cov.format_contribution_table(contributions, lang=headers))
     result = buffer_result or network_result
     if result.weight_column is not None and math.isnan(result.weighted_ratio):
         click.echo(f"(weight column `{result.weight_column}` sums to 0)")
