@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import logging
 import math
 import os
@@ -39,6 +38,7 @@ import pandas as pd
 import shapely
 from rtree import index as rtree_index
 
+from gisrenew import jsonable
 from gisrenew.errors import GisrenewError, SchemaError
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
@@ -893,17 +893,8 @@ def _plan_effects(parks: gpd.GeoDataFrame, ctx: _Context):
 # -- the report -----------------------------------------------------------------------
 
 
-def _plain(value):
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    frame = pd.DataFrame(frame)
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def _result_figures(result) -> dict:
@@ -946,7 +937,7 @@ def _district_change(before: pd.DataFrame, after: pd.DataFrame) -> list[dict]:
     merged = merged.iloc[
         np.argsort([order.get(str(d), len(order)) for d in merged["district_id"]], kind="stable")
     ]
-    return _records(merged)
+    return jsonable.records(merged)
 
 
 def _blind_spots_closed(before, after) -> dict:
@@ -985,7 +976,7 @@ def _blind_spots_closed(before, after) -> dict:
         "opened_area_m2": opened_area,
         "blind_area_before_m2": float(b["area_m2"].sum()),
         "blind_area_after_m2": float(a["area_m2"].sum()),
-        "rows": _records(
+        "rows": jsonable.records(
             closed[
                 [
                     *keys,
@@ -1006,7 +997,7 @@ def _park_rows(
     table = pd.DataFrame(table)
     table = table[table["park_id"].astype(str).isin(list(ids))]
     rows = []
-    for record in _records(table):
+    for record in jsonable.records(table):
         pid = str(record["park_id"])
         gain, gain_weight = engine.unique_gain(pid)
         record.update(
@@ -1014,7 +1005,7 @@ def _park_rows(
                 "unique_gain_m2": gain,
                 "unique_gain_ha": float(m2_to_ha(gain)),
                 "unique_gain_mu": float(m2_to_mu(gain)),
-                "unique_gain_weight": _plain(gain_weight),
+                "unique_gain_weight": jsonable.plain(gain_weight),
                 "source": sources.get(pid, ""),
             }
         )
@@ -1106,19 +1097,9 @@ def _write(tx, name: str, frame) -> None:
 
 
 def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+    return jsonable.dumps(value, sort_keys=True)
 
 
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def _history_row(report: dict, run_id: int) -> pd.DataFrame:
@@ -1428,7 +1409,7 @@ def _plan_summary(before, after):
     frame = pd.DataFrame(after)
     if isinstance(after, gpd.GeoDataFrame):
         frame = pd.DataFrame(after.drop(columns=after.geometry.name))
-    return _records(frame)
+    return jsonable.records(frame)
 
 
 def _publish(project, out_dir, before: _Indicators, merge: _Merge, report: dict) -> list[str]:

@@ -67,6 +67,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gisrenew import jsonable
 from gisrenew.crs import is_metric_projected, same_crs
 from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
 from gisrenew.schema import DEFAULT_ALIASES, get_layer_schema
@@ -1081,19 +1082,6 @@ def plan_coverage_effects(
 # --------------------------------------------------------------------------- output
 
 
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    out = []
-    present = [c for c in columns if c in frame.columns]
-    for row in pd.DataFrame(frame[present]).to_dict(orient="records"):
-        clean = {}
-        for key, value in row.items():
-            if hasattr(value, "item"):
-                value = value.item()
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out
 
 
 _JSON_PLAN_COLUMNS = [
@@ -1119,15 +1107,15 @@ def plans_to_dict(
         "household_rule": summary.attrs.get("household_rule"),
         "min_overlap_m2": pairs.attrs.get("min_overlap_m2"),
         "min_overlap_share": pairs.attrs.get("min_overlap_share"),
-        "plans": _records(summary, _JSON_PLAN_COLUMNS),
-        "pairs": _records(pairs, _JSON_PAIR_COLUMNS),
+        "plans": jsonable.records(summary, _JSON_PLAN_COLUMNS),
+        "pairs": jsonable.records(pairs, _JSON_PAIR_COLUMNS),
     }
     if totals is not None:
         data["totals"] = {
             k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in totals.items()
         }
     if coverage_effects is not None:
-        data["coverage_effects"] = _records(coverage_effects, list(coverage_effects.columns))
+        data["coverage_effects"] = jsonable.records(coverage_effects, list(coverage_effects.columns))
     return data
 
 

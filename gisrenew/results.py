@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from gisrenew import jsonable
 from gisrenew.rules import RuleSet
 from gisrenew.units import m2_to_ha, m2_to_mu
 
@@ -140,21 +141,7 @@ class CoverageResult:
                 "ratio": self.weighted_ratio,
             },
             "parameters": self.parameters,
-            "districts": _records(self.districts),
+            "districts": jsonable.records(self.districts),
         }
         return data
 
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """DataFrame rows as JSON-ready dicts (numpy scalars → Python, nan → None)."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        clean = {}
-        for key, value in row.items():
-            if hasattr(value, "item"):
-                value = value.item()
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            clean[str(key)] = value
-        out.append(clean)
-    return out

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisrenew import jsonable
 from gisrenew.batch import IncrementalCoverage
 from gisrenew.errors import AnalysisError, InputError
 from gisrenew.rules import RuleSet, flat_rules, get_rules
@@ -116,7 +117,7 @@ class SiteRanking:
         """JSON-ready summary: method, figures before/after and the ranked sites."""
         rows = []
         for record in self.table().to_dict(orient="records"):
-            rows.append({k: _plain(v) for k, v in record.items()})
+            rows.append({k: jsonable.plain(v) for k, v in record.items()})
         left_out = self.sites[(self.sites["rank"] == 0) & (self.sites["reason"] != "")]
         return {
             "method": self.method,
@@ -127,8 +128,8 @@ class SiteRanking:
             "before": self.before,
             "after": self.after,
             "total_gain_m2": self.total_gain_m2,
-            "total_gain_weight": _plain(self.total_gain_weight),
-            "exact_objective": _plain(self.exact_objective),
+            "total_gain_weight": jsonable.plain(self.total_gain_weight),
+            "exact_objective": jsonable.plain(self.exact_objective),
             "sites": rows,
             "left_out": [
                 {"candidate_id": str(c), "reason": str(r)}
@@ -138,12 +139,6 @@ class SiteRanking:
         }
 
 
-def _plain(value):
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def _conform_candidates(candidates: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:

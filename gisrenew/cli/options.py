@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ import click
 import geopandas as gpd
 from pyproj import CRS
 
+from gisrenew import jsonable
 from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.errors import raise_for_problems
 from gisrenew.io import load_layer
@@ -143,30 +142,10 @@ def load_inputs(
     return Inputs(layers=layers, project=proj, config=config)
 
 
-def _json_default(value: Any):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def _clean(value: Any):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _clean(value.item())
-    return value
 
 
 def emit_json(data: Any) -> None:
     """Print `data` as one JSON object on stdout (nan/inf become null, UTF-8 kept)."""
-    click.echo(json.dumps(_clean(data), ensure_ascii=False, indent=2, default=_json_default))
+    click.echo(jsonable.dumps(data, indent=2))
