@@ -599,29 +599,29 @@ def _conform(
     return frame, problems
 
 
+def _value_as_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _ids_as_text(ids: pd.Series) -> pd.Series:
-    """Ids as text; whole-number floats (from Shapefiles) lose their ``.0``."""
-    values = ids.to_numpy(dtype=object)
-    out = []
-    for value in values:
-        if isinstance(value, float) and value.is_integer():
-            out.append(str(int(value)))
-        elif value is None or (isinstance(value, float) and np.isnan(value)):
-            out.append("")
-        else:
-            out.append(str(value).strip())
-    return pd.Series(out, index=ids.index, dtype=object)
+    """Values as text; whole-number floats (from Shapefiles) lose their ``.0``; missing → ``""``.
+
+    Each distinct value is converted once (``pandas.factorize``), so a layer of many
+    rows with few distinct values costs little.
+    """
+    codes, uniques = pd.factorize(ids.astype(object), use_na_sentinel=True)
+    texts = np.array([_value_as_text(v) for v in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=ids.index, dtype=object)  # code -1 → ""
 
 
 def _convert_column(series: pd.Series, col, problem, row_numbers) -> pd.Series:
     missing = series.isna().to_numpy()
     if col.dtype == "str":
-        values = series.astype(object).where(~missing, col.default)
-        return pd.Series(
-            [v if isinstance(v, str) else _ids_as_text(pd.Series([v])).iloc[0] for v in values],
-            index=series.index,
-            dtype=object,
-        )
+        return _ids_as_text(series.astype(object).where(~missing, col.default))
     if col.dtype == "bool":
         text = series.astype(str).str.strip().str.lower()
         truthy = text.isin(_TRUE).to_numpy()
