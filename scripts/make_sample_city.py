@@ -1488,6 +1488,7 @@ household_rule = "whole"
 [maps]
 lang = "zh"
 basemap = "none"
+offline = true   # self-contained pages: open with no network (intranets)
 """
 
 

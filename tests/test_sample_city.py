@@ -110,7 +110,7 @@ def test_project_settings():
     assert config["residential"]["codes"] == ["R", "07"]
     assert config["network"] == {"snap_distance_m": 30, "connector_limit_m": 200}
     assert config["plans"]["household_rule"] == "whole"
-    assert config["maps"] == {"lang": "zh", "basemap": "none"}
+    assert config["maps"] == {"lang": "zh", "basemap": "none", "offline": True}
 
 
 def test_labelled_synthetic_everywhere():
