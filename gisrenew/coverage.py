@@ -44,7 +44,7 @@ import logging
 import math
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -439,12 +439,26 @@ class _Pairs:
     whole: np.ndarray
 
 
-def _pairs(land: np.ndarray, index: _ReachIndex, *, first_whole_only: bool = True) -> _Pairs:
+def _first_of_runs(sorted_values: np.ndarray) -> np.ndarray:
+    """Mask of the first element of each run of equal values in a sorted array."""
+    first = np.ones(len(sorted_values), dtype=bool)
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return first
+
+
+def _pairs(
+    land: np.ndarray,
+    index: _ReachIndex,
+    *,
+    first_whole_only: bool = True,
+    bounds: np.ndarray | None = None,
+) -> _Pairs:
     """The (land, reach) pairs whose geometries intersect, and whether the reach covers the land.
 
     With `first_whole_only`, a land geometry covered whole by a reach polygon keeps only
     that one pair (enough for coverage and for splitting by non-overlapping zones);
     otherwise every intersecting pair is returned. Pairs are sorted by land, then reach.
+    `bounds` are the land geometries' bounds when already known.
     """
     none = np.zeros(0, dtype=np.intp)
     if len(land) == 0 or len(index.geoms) == 0:
@@ -452,13 +466,19 @@ def _pairs(land: np.ndarray, index: _ReachIndex, *, first_whole_only: bool = Tru
     li, ri = index.tree.query(land)
     if len(li) == 0:
         return _Pairs(none, none, np.zeros(0, dtype=bool))
+    if (li[1:] < li[:-1]).any():  # shapely lists them by land already; do not rely on it
+        order = np.argsort(li, kind="stable")
+        li, ri = li[order], ri[order]
     # numpy first: each land's bounding circle against the reach's inner and outer discs
-    bounds = shapely.bounds(land)
+    if bounds is None:
+        bounds = shapely.bounds(land)
     cx = (bounds[:, 0] + bounds[:, 2]) * 0.5
     cy = (bounds[:, 1] + bounds[:, 3]) * 0.5
     half = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) * 0.5
     slack = 1e-9 * (index.outer + half.max()) + 1e-7  # rounding margin per reach polygon
-    dist = np.hypot(cx[li] - index.x[ri], cy[li] - index.y[ri])
+    dx = cx[li] - index.x[ri]
+    dy = cy[li] - index.y[ri]
+    dist = np.sqrt(dx * dx + dy * dy)
     rl = half[li]
     sure_in = dist + rl <= (index.inner - slack)[ri]
     sure_out = dist - rl > (index.outer + slack)[ri]
@@ -476,16 +496,33 @@ def _pairs(land: np.ndarray, index: _ReachIndex, *, first_whole_only: bool = Tru
     pl, pr = ul[rest], ur[rest]
     meets = shapely.intersects(index.geoms[pr], land[pl])
     pl, pr = pl[meets], pr[meets]
-    wl = np.concatenate([li[sure_in], ul[covers]])
-    wr = np.concatenate([ri[sure_in], ur[covers]])
-    if first_whole_only:
-        first = np.unique(wl, return_index=True)[1]
-        wl, wr = wl[first], wr[first]
+    if not first_whole_only:
+        wl = np.concatenate([li[sure_in], ul[covers]])
+        wr = np.concatenate([ri[sure_in], ur[covers]])
+        land_idx = np.concatenate([wl, pl])
+        reach_idx = np.concatenate([wr, pr])
+        whole = np.concatenate([np.ones(len(wl), dtype=bool), np.zeros(len(pl), dtype=bool)])
+        order = np.lexsort((reach_idx, land_idx))
+        return _Pairs(land_idx[order], reach_idx[order], whole[order])
+    # the first whole pair of each land (in query order): the lands settled by the discs
+    # and those settled by `covers` are disjoint, and each list is sorted by land
+    wl, wr = li[sure_in], ri[sure_in]
+    first = _first_of_runs(wl)
+    cl, cr = ul[covers], ur[covers]
+    first_c = _first_of_runs(cl)
+    reach_of = np.full(len(land), -1, dtype=np.intp)
+    reach_of[wl[first]] = wr[first]
+    reach_of[cl[first_c]] = cr[first_c]
+    wl = np.flatnonzero(reach_of >= 0)
+    wr = reach_of[wl]
+    order = np.lexsort((pr, pl))  # partial pairs: by land, then reach
+    pl, pr = pl[order], pr[order]
+    # two runs sorted by land, on disjoint lands: a stable sort merges them
     land_idx = np.concatenate([wl, pl])
-    reach_idx = np.concatenate([wr, pr])
+    order = np.argsort(land_idx, kind="stable")
+    reach_idx = np.concatenate([wr, pr])[order]
     whole = np.concatenate([np.ones(len(wl), dtype=bool), np.zeros(len(pl), dtype=bool)])
-    order = np.lexsort((reach_idx, land_idx))
-    return _Pairs(land_idx[order], reach_idx[order], whole[order])
+    return _Pairs(land_idx[order], reach_idx, whole[order])
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -528,7 +565,7 @@ class _Overlay:
 
 
 def _overlay_land(
-    land: np.ndarray, index: _ReachIndex, *, want_uncovered: bool, area=None
+    land: np.ndarray, index: _ReachIndex, *, want_uncovered: bool, area=None, bounds=None
 ) -> _Overlay:
     """Covered area (and uncovered geometry) of each land geometry under the reach polygons.
 
@@ -544,7 +581,7 @@ def _overlay_land(
     covered = np.zeros(n)
     state = np.full(n, _UNCOVERED, dtype=np.int8)
     rest = np.full(n, None, dtype=object) if want_uncovered else None
-    pairs = _pairs(land, index)
+    pairs = _pairs(land, index, bounds=bounds)
     whole = pairs.land[pairs.whole]
     covered[whole] = area[whole]
     state[whole] = _COVERED
@@ -624,31 +661,121 @@ def covered_parts(land_geoms, reach_geoms) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- residential land
 
 
+def _open_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether envelopes ``a`` and ``b`` (rows of xmin, ymin, xmax, ymax) overlap with area."""
+    return (a[:, 0] < b[:, 2]) & (b[:, 0] < a[:, 2]) & (a[:, 1] < b[:, 3]) & (b[:, 1] < a[:, 3])
+
+
+def _envelope_overlaps_tree(geoms: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_envelope_overlaps` by an STRtree query (any layout of envelopes)."""
+    later, earlier = shapely.STRtree(geoms).query(geoms)
+    keep = earlier < later
+    later, earlier = later[keep], earlier[keep]
+    meet = _open_overlap(bounds[later], bounds[earlier])
+    later, earlier = later[meet], earlier[meet]
+    order = np.lexsort((earlier, later))
+    return later[order], earlier[order]
+
+
+def _envelope_overlaps(geoms: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (later, earlier) of geometries whose envelopes overlap with positive area.
+
+    ``earlier < later``, sorted by later, then earlier; envelopes that merely touch (a
+    shared edge or corner) are left out, and so are missing and empty geometries. The
+    same pairs as an STRtree query followed by the open-overlap test, found in numpy for
+    the usual layer of many similar-sized polygons: the envelopes are binned into a grid
+    of cells a little larger than 99% of them, so two that overlap lie in the same or
+    neighbouring cells; the few larger ones are matched through an STRtree. A grid that
+    would be too sparse or too crowded falls back to the STRtree for everything.
+    """
+    none = np.zeros(0, dtype=np.intp)
+    finite = np.isfinite(bounds[:, 0])  # missing and empty geometries: all nan
+    ok = np.arange(len(bounds)) if finite.all() else np.flatnonzero(finite)
+    if len(ok) < 2:
+        return none, none
+    b = bounds if len(ok) == len(bounds) else bounds[ok]
+    extent = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    limit = float(np.quantile(extent, 0.99))
+    if not limit > 0:
+        limit = float(extent.max())
+    is_big = extent > limit
+    small = np.flatnonzero(~is_big)
+    # a margin over the largest small extent absorbs rounding in the cell numbers
+    cell = (limit or 1.0) * (1 + 1e-6)
+    bs = b if len(small) == len(b) else b[small]
+    gx = np.floor((bs[:, 0] - bs[:, 0].min()) / cell).astype(np.intp)
+    gy = np.floor((bs[:, 1] - bs[:, 1].min()) / cell).astype(np.intp)
+    rows = int(gy.max()) + 3  # an empty row below and above each column: no wrap-around
+    n_cells = (int(gx.max()) + 2) * rows
+    if n_cells > 4 * len(small) + 1024:
+        return _envelope_overlaps_tree(geoms, bounds)
+    key = gx * rows + gy + 1
+    counts = np.bincount(key, minlength=n_cells)
+    offsets = (1, rows - 1, rows, rows + 1)  # the cell above; right-below, right, right-above
+    candidates = int((counts * (counts - 1) // 2).sum()) + sum(
+        int((counts[:-off] * counts[off:]).sum()) for off in offsets
+    )
+    if candidates > 16 * len(small) + 1024:
+        return _envelope_overlaps_tree(geoms, bounds)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    xmin, ymin, xmax, ymax = (bs[:, c][order] for c in range(4))
+    first = np.cumsum(counts) - counts  # sorted position of each cell's first envelope
+    pos = np.arange(len(ks))
+    found_i, found_j = [], []
+    for off in (0, *offsets):
+        if off == 0:  # the envelopes after this one in its own cell
+            count = first[ks] + counts[ks] - pos - 1
+            begin = pos + 1
+        else:
+            count = counts[ks + off]
+            begin = first[ks + off]
+        total = int(count.sum())
+        if total == 0:
+            continue
+        i = np.repeat(pos, count)
+        j = np.repeat(begin - (np.cumsum(count) - count), count)
+        j += np.arange(total)
+        meet = xmin[i] < xmax[j]
+        meet &= xmin[j] < xmax[i]
+        meet &= ymin[i] < ymax[j]
+        meet &= ymin[j] < ymax[i]
+        found_i.append(i[meet])
+        found_j.append(j[meet])
+    row_of = ok[small[order]]
+    a = row_of[np.concatenate(found_i)] if found_i else none
+    c = row_of[np.concatenate(found_j)] if found_j else none
+    if is_big.any():
+        big = ok[is_big]
+        q, t = shapely.STRtree(geoms[big]).query(geoms[ok])
+        q, t = ok[q], big[t]
+        big_row = np.zeros(len(bounds), dtype=bool)
+        big_row[big] = True
+        keep = ~big_row[q] | (q > t)  # a pair of two large ones once
+        q, t = q[keep], t[keep]
+        meet = _open_overlap(bounds[q], bounds[t])
+        a = np.concatenate([a, q[meet]])
+        c = np.concatenate([c, t[meet]])
+    later, earlier = np.maximum(a, c), np.minimum(a, c)
+    order = np.lexsort((earlier, later))
+    return later[order], earlier[order]
+
+
 def _first_wins_rows(
     geoms: np.ndarray,
     start: int,
-    tree: shapely.STRtree,
+    later: np.ndarray,
+    earlier: np.ndarray,
     all_geoms: np.ndarray,
-    all_bounds: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For polygons ``all_geoms[start:start+len(geoms)]``: remove the land of earlier polygons.
 
-    Returns (local rows that lost land, their remaining geometry).
+    `later`, `earlier` are the pairs of :func:`_envelope_overlaps` whose later polygon is
+    one of these. Returns (local rows that lost land, their remaining geometry).
     """
-    local, earlier = tree.query(geoms)
-    later = local + start
-    keep = earlier < later
-    local, later, earlier = local[keep], later[keep], earlier[keep]
-    if len(local) == 0:
-        return local, np.zeros(0, dtype=object)
-    a, b = all_bounds[later], all_bounds[earlier]
-    # envelopes that merely touch (neighbours sharing an edge) cannot overlap
-    open_overlap = (
-        (a[:, 0] < b[:, 2]) & (b[:, 0] < a[:, 2]) & (a[:, 1] < b[:, 3]) & (b[:, 1] < a[:, 3])
-    )
-    local, earlier = local[open_overlap], earlier[open_overlap]
-    if len(local) == 0:
-        return local, np.zeros(0, dtype=object)
+    if len(later) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
+    local = later - start
     overlap = shapely.relate_pattern(geoms[local], all_geoms[earlier], "T********")
     local, earlier = local[overlap], earlier[overlap]
     if len(local) == 0:
@@ -661,7 +788,8 @@ def _first_wins(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     """Remove from each polygon the land of earlier polygons it overlaps (first one wins)."""
     if len(geoms) < 2:
         return geoms, 0
-    rows, left = _first_wins_rows(geoms, 0, shapely.STRtree(geoms), geoms, shapely.bounds(geoms))
+    later, earlier = _envelope_overlaps(geoms, shapely.bounds(geoms))
+    rows, left = _first_wins_rows(geoms, 0, later, earlier, geoms)
     out = geoms.copy()
     out[rows] = left
     return out, len(rows)
@@ -710,24 +838,37 @@ class _LandJob:
     """Everything a worker thread needs to build and cover residential pieces."""
 
     geoms: np.ndarray  # residential polygons that count, in layer order
-    bounds: np.ndarray
-    tree: shapely.STRtree | None  # over `geoms`, for the first-wins overlap rule
+    bounds: np.ndarray  # their bounds and areas
+    area: np.ndarray
+    first_wins: bool  # apply the first-wins overlap rule (more than one polygon)
+    later: np.ndarray  # pairs of polygons whose envelopes overlap (_envelope_overlaps)
+    earlier: np.ndarray
     boundary: _ReachIndex | None
     districts: _ReachIndex | None
-    reach: _ReachIndex | None
+    # the service areas, or a function returning them: called only when a worker needs
+    # them, so they can still be in the making while the residential pieces are built
+    reach: _ReachIndex | Callable[[], _ReachIndex] | None
     want_uncovered: bool
 
     def private(self) -> _LandJob:
-        """This job with the worker's own prepared copies of the zone and reach polygons."""
+        """This job with the worker's own prepared copies of the zone polygons."""
         return _LandJob(
             self.geoms,
             self.bounds,
-            self.tree,
+            self.area,
+            self.first_wins,
+            self.later,
+            self.earlier,
             None if self.boundary is None else self.boundary.private(),
             None if self.districts is None else self.districts.private(),
-            None if self.reach is None else self.reach.private(),
+            self.reach,
             self.want_uncovered,
         )
+
+    def private_reach(self) -> _ReachIndex | None:
+        """The worker's own prepared copy of the service areas (waits for them if needed)."""
+        reach = self.reach() if callable(self.reach) else self.reach
+        return None if reach is None else reach.private()
 
 
 @dataclass
@@ -746,29 +887,43 @@ class _LandChunk:
 
 
 def _land_chunk(job: _LandJob, start: int, stop: int) -> _LandChunk:
+    job = job.private()  # prepared in the worker thread that uses it
     geoms = job.geoms[start:stop]
     source = np.arange(start, stop)
-    pieces = geoms.copy()
+    pieces = geoms
     changed = np.zeros(len(geoms), dtype=bool)
     overlapped = 0
-    if job.tree is not None:
-        rows, left = _first_wins_rows(geoms, start, job.tree, job.geoms, job.bounds)
-        pieces[rows] = left
-        changed[rows] = True
+    # bounds and areas of the pieces while they are the residential polygons themselves
+    bounds, area = job.bounds[start:stop], job.area[start:stop]
+    if job.first_wins:
+        lo, hi = np.searchsorted(job.later, [start, stop])
+        rows, left = _first_wins_rows(geoms, start, job.later[lo:hi], job.earlier[lo:hi], job.geoms)
+        if len(rows):
+            pieces, bounds, area = geoms.copy(), bounds.copy(), area.copy()
+            pieces[rows] = left
+            bounds[rows] = shapely.bounds(left)
+            area[rows] = shapely.area(left)
+            changed[rows] = True
         overlapped = len(rows)
-        ok = shapely.area(pieces) > 0
-        source, pieces, changed = source[ok], pieces[ok], changed[ok]
+        ok = area > 0
+        if not ok.all():
+            source, pieces, changed = source[ok], pieces[ok], changed[ok]
+            bounds, area = bounds[ok], area[ok]
     if job.boundary is not None:
         at, _, pieces, whole = _split(pieces, job.boundary, remainder=False)
-        source, changed = source[at], changed[at] | ~whole
+        source, changed, bounds, area = source[at], changed[at] | ~whole, None, None
     zone = np.full(len(pieces), -1)
     if job.districts is not None:
         at, zone, pieces, whole = _split(pieces, job.districts, remainder=True)
-        source, changed = source[at], changed[at] | ~whole
-    area = shapely.area(pieces)
+        source, changed, bounds, area = source[at], changed[at] | ~whole, None, None
+    if area is None:
+        area = shapely.area(pieces)
     covered = state = rest = None
-    if job.reach is not None:
-        result = _overlay_land(pieces, job.reach, want_uncovered=job.want_uncovered, area=area)
+    reach = job.private_reach()
+    if reach is not None:
+        result = _overlay_land(
+            pieces, reach, want_uncovered=job.want_uncovered, area=area, bounds=bounds
+        )
         covered, state, rest = result.covered, result.state, result.rest
     pieces = np.where(changed, pieces, None)
     return _LandChunk(source, zone, changed, pieces, area, covered, state, rest, overlapped)
@@ -789,14 +944,14 @@ def _run_land_job(job: _LandJob, workers: int | None) -> _LandChunk:
     """
     n = len(job.geoms)
     if _workers(n, workers) == 1:
-        return _land_chunk(job.private(), 0, n)
+        return _land_chunk(job, 0, n)
     from concurrent.futures import ThreadPoolExecutor
 
     split = n // 2
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gisrenew-coverage") as pool:
         futures = [
-            pool.submit(_land_chunk, job.private(), 0, split),
-            pool.submit(_land_chunk, job.private(), split, n),
+            pool.submit(_land_chunk, job, 0, split),
+            pool.submit(_land_chunk, job, split, n),
         ]
         first, second = (f.result() for f in futures)
 
@@ -875,6 +1030,13 @@ def residential_land(
     return land
 
 
+def _take_text(column: pd.Series, idx: np.ndarray):
+    """``column.to_numpy(dtype=object)[idx]`` for a new frame; a str column stays str (faster)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.array.take(idx)
+    return column.to_numpy(dtype=object)[idx]
+
+
 def _weights(res: gpd.GeoDataFrame, weight: str | None) -> np.ndarray:
     if weight is None:
         return np.full(len(res), np.nan)
@@ -908,8 +1070,9 @@ def _land_and_overlay(
 ) -> tuple[gpd.GeoDataFrame, _Overlay | None]:
     """Residential pieces (and, with `reach`, their coverage) in one pass over the polygons.
 
-    `reach` is the reach geometries, or a function returning them: it is called only once
-    the residential polygons are prepared, so the caller can build service areas meanwhile.
+    `reach` is the reach geometries, or a function returning their :class:`_ReachIndex`:
+    each worker calls it only once its residential pieces are built, so the caller can
+    build the service areas meanwhile.
     """
     if len(res) == 0:
         raise AnalysisError("no residential land: the residential layer has no polygons")
@@ -931,17 +1094,21 @@ def _land_and_overlay(
         district_index = _ReachIndex.build(zones[keep])
         zone_ids = districts["district_id"].astype(str).to_numpy(dtype=object)[keep]
     bounds = shapely.bounds(geoms)
-    tree = shapely.STRtree(geoms) if len(geoms) > 1 else None
+    first_wins = len(geoms) > 1
+    later, earlier = _envelope_overlaps(geoms, bounds) if first_wins else (None, None)
     boundary_index = None if boundary is None else _ReachIndex.build([_boundary_geometry(boundary)])
-    if callable(reach):
-        reach = reach()
+    if reach is not None and not callable(reach):
+        reach = _ReachIndex.build(reach)
     job = _LandJob(
         geoms=geoms,
         bounds=bounds,
-        tree=tree,
+        area=area0,
+        first_wins=first_wins,
+        later=later,
+        earlier=earlier,
         boundary=boundary_index,
         districts=district_index,
-        reach=None if reach is None else _ReachIndex.build(reach),
+        reach=reach,
         want_uncovered=True,
     )
     chunk = _run_land_job(job, workers)
@@ -961,15 +1128,17 @@ def _land_and_overlay(
         raise AnalysisError("no residential land: the residential polygons have no area")
     idx = chunk.source
     pieces = np.where(chunk.changed, chunk.pieces, geoms[idx])
-    district = res["district_id"].astype(str).to_numpy(dtype=object)[idx]
     if zone_ids is not None:
+        district = res["district_id"].astype(str).to_numpy(dtype=object)[idx]
         district = np.where(chunk.zone >= 0, zone_ids[np.maximum(chunk.zone, 0)], district)
+    else:
+        district = _take_text(res["district_id"].astype(str), idx)
     area = chunk.area
     share = np.divide(area, area0[idx], out=np.zeros(len(idx)), where=area0[idx] > 0)
     data = {
-        _ID: res[_ID].astype(str).to_numpy(dtype=object)[idx],
-        "name": res["name"].astype(str).to_numpy(dtype=object)[idx],
-        "land_use": res["land_use"].astype(str).to_numpy(dtype=object)[idx],
+        _ID: _take_text(res[_ID].astype(str), idx),
+        "name": _take_text(res["name"].astype(str), idx),
+        "land_use": _take_text(res["land_use"].astype(str), idx),
         "district_id": district,
         "area_m2": area,
         "weight": values[idx] * share,
@@ -1016,14 +1185,15 @@ def district_table(land: pd.DataFrame, districts: gpd.GeoDataFrame | None = None
         ``weight_total``, ``weight_covered``, ``weighted_ratio``. Empty when there is no
         district information at all. Land outside every district has ``district_id`` "".
     """
-    ids = land["district_id"].astype(str).to_numpy(dtype=object)
+    ids = land["district_id"].astype(str)
+    distinct = set(pd.unique(ids).tolist())
     weighted = "covered_weight" in land.columns and not np.isnan(_column(land, "weight")).all()
     known = [] if districts is None else list(districts["district_id"].astype(str))
     names = (
         {} if districts is None else dict(zip(known, districts["name"].astype(str), strict=False))
     )
-    present = sorted(set(ids.tolist()) - set(known) - {""})
-    order = known + present + ([""] if (ids == "").any() and (known or present) else [])
+    present = sorted(distinct - set(known) - {""})
+    order = known + present + ([""] if "" in distinct and (known or present) else [])
     columns = [
         "district_id",
         "name",
@@ -1040,7 +1210,7 @@ def district_table(land: pd.DataFrame, districts: gpd.GeoDataFrame | None = None
                 for c in columns
             }
         )
-    code = pd.Index(order).get_indexer(ids)
+    code = pd.Index(order).get_indexer(ids.to_numpy(dtype=object))
     m = len(order)
     area = np.bincount(code, land["area_m2"].to_numpy(dtype=float), minlength=m)
     covered = np.bincount(code, land["covered_m2"].to_numpy(dtype=float), minlength=m)
@@ -1083,8 +1253,8 @@ def _blind_spots(land: gpd.GeoDataFrame, uncovered: np.ndarray | None) -> gpd.Ge
                       where=land["area_m2"].to_numpy(dtype=float)[present] > 0)  # fmt: skip
     data = {
         "blind_spot_id": np.asarray([str(i + 1) for i in range(len(present))], dtype=object),
-        _ID: land[_ID].to_numpy(dtype=object)[present],
-        "district_id": land["district_id"].to_numpy(dtype=object)[present],
+        _ID: _take_text(land[_ID], present),
+        "district_id": _take_text(land["district_id"], present),
         **_area_cols("area", area),
         "households": _column(land, "households", 0.0)[present] * share,
         "population": _column(land, "population", 0.0)[present] * share,
@@ -1121,6 +1291,37 @@ def summarize_coverage(
         Uncovered part of each piece (``None`` where none) for the blind spots; without
         it only wholly uncovered pieces become blind spots.
     """
+    return _summarize(
+        land,
+        covered_m2,
+        own_land=False,
+        method=method,
+        rules=rules,
+        parks=parks,
+        service_areas=service_areas,
+        uncovered=uncovered,
+        districts=districts,
+        weight=weight,
+        parameters=parameters,
+    )
+
+
+def _summarize(
+    land: gpd.GeoDataFrame,
+    covered_m2,
+    *,
+    own_land: bool,
+    method: str,
+    rules: RuleSet,
+    parks: pd.DataFrame,
+    service_areas: gpd.GeoDataFrame,
+    uncovered=None,
+    districts: gpd.GeoDataFrame | None = None,
+    weight: str | None = None,
+    parameters: dict | None = None,
+) -> CoverageResult:
+    """:func:`summarize_coverage`; with `own_land`, `land` is the caller's own new frame
+    and becomes the per-piece table itself (its columns are added to it, not to a copy)."""
     covered = np.clip(
         np.asarray(covered_m2, dtype=float), 0.0, land["area_m2"].to_numpy(dtype=float)
     )
@@ -1128,7 +1329,7 @@ def summarize_coverage(
     if uncovered is None:
         uncovered = np.where(covered <= 0, _geoms(land), None)
     share = np.divide(covered, area, out=np.zeros(len(area)), where=area > 0)
-    table = land.copy()
+    table = land if own_land else land.copy()
     table["covered_m2"] = covered
     table["uncovered_m2"] = area - covered
     table["covered_share"] = share
@@ -1220,7 +1421,8 @@ def compute_coverage(
 
     def parks_and_areas():
         table = _park_table(parks_c, rules)
-        return table, _service_areas(parks_c, table)
+        areas = _service_areas(parks_c, table)
+        return table, areas, _ReachIndex.build(_geoms(areas))
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -1233,16 +1435,17 @@ def compute_coverage(
             districts=districts_c,
             weight=weight,
             codes=codes,
-            reach=lambda: _geoms(parks_future.result()[1]),
+            reach=lambda: parks_future.result()[2],
             workers=workers,
         )
-        table, areas = parks_future.result()
+        table, areas, _ = parks_future.result()
     steps.update("parks, residential land, overlay")
     if len(areas) == 0:
         log.warning("no park qualifies under %s: coverage is 0", rules.describe())
-    result = summarize_coverage(
+    result = _summarize(
         land,
         overlay.covered,
+        own_land=True,
         method="buffer",
         rules=rules,
         parks=table,

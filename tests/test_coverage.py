@@ -614,6 +614,124 @@ def test_grouped_union_matches_a_loop():
         )
 
 
+def _open_overlap_pairs_by_brute_force(bounds):
+    """(later, earlier) pairs whose envelopes overlap with area, by comparing every pair."""
+    n = len(bounds)
+    later, earlier = np.triu_indices(n, k=1)[::-1]
+    a, b = bounds[later], bounds[earlier]
+    meet = (a[:, 0] < b[:, 2]) & (b[:, 0] < a[:, 2]) & (a[:, 1] < b[:, 3]) & (b[:, 1] < a[:, 3])
+    meet &= np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    later, earlier = later[meet], earlier[meet]
+    order = np.lexsort((earlier, later))
+    return later[order], earlier[order]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_envelope_overlaps_match_every_pair_compared(seed):
+    """The grid search for overlapping envelopes finds exactly the pairs a full comparison finds:
+    touching neighbours left out; large, degenerate, empty and missing geometries included."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 1500))
+    if seed % 2 == 0:  # a parcel grid whose neighbours touch, some cells shifted onto others
+        k = int(np.ceil(np.sqrt(n)))
+        i = np.arange(n)
+        x, y = (i % k) * 30.0, (i // k) * 30.0
+        shift = np.where(rng.random(n) < 0.1, rng.uniform(-20, 20, n), 0.0)
+        geoms = shapely.box(x + shift, y, x + 30 + shift, y + 30)
+    else:
+        x, y = rng.uniform(0, 800, n), np.round(rng.uniform(0, 800, n), 1)
+        w, h = rng.choice([0.0, 4, 10, 25], n), rng.choice([0.0, 10, 25], n)
+        geoms = shapely.box(x, y, x + w, y + h)
+    big = rng.random(n) < 0.03  # a few envelopes far larger than the rest
+    geoms[big] = shapely.box(
+        x[big], y[big], x[big] + rng.uniform(100, 900, big.sum()), y[big] + 300
+    )
+    geoms[rng.random(n) < 0.02] = None
+    geoms[rng.random(n) < 0.02] = shapely.Polygon()
+    geoms[rng.random(n) < 0.02] = shapely.LineString([(0, 0), (400, 400)])
+    bounds = shapely.bounds(geoms)
+    expected = _open_overlap_pairs_by_brute_force(bounds)
+    found = cov._envelope_overlaps(geoms, bounds)
+    assert found[0].tolist() == expected[0].tolist()
+    assert found[1].tolist() == expected[1].tolist()
+    tree = cov._envelope_overlaps_tree(geoms, bounds)
+    assert tree[0].tolist() == expected[0].tolist()
+    assert tree[1].tolist() == expected[1].tolist()
+
+
+def test_envelope_overlaps_sparse_or_crowded_layers_fall_back_to_the_tree():
+    # two far-apart clusters (a sparse grid) and many copies of one polygon (a crowded cell)
+    far = np.array(
+        [
+            shapely.box(0, 0, 1, 1),
+            shapely.box(0.5, 0.5, 2, 2),
+            shapely.box(1e7, 1e7, 1e7 + 1, 1e7 + 1),
+        ]
+        * 3,
+        dtype=object,
+    )
+    same = np.array([shapely.box(0, 0, 1, 1)] * 300, dtype=object)
+    for geoms in (far, same):
+        bounds = shapely.bounds(geoms)
+        expected = _open_overlap_pairs_by_brute_force(bounds)
+        found = cov._envelope_overlaps(geoms, bounds)
+        assert found[0].tolist() == expected[0].tolist()
+        assert found[1].tolist() == expected[1].tolist()
+
+
+def test_parcel_grid_with_overlaps_and_a_large_polygon_matches_the_naive_overlay():
+    """Many touching parcels (the grid search), some overlapping ones and one polygon far
+    larger than the rest (matched through the tree): land counted once, exact coverage."""
+    rng = np.random.default_rng(21)
+    k = 40
+    i = np.arange(k * k)
+    x, y = (i % k) * 40.0, (i // k) * 40.0
+    blocks = [box(a, b, a + 40, b + 40) for a, b in zip(x, y, strict=True)]
+    blocks += [box(a + 15, b + 10, a + 70, b + 45) for a, b in rng.uniform(0, 1500, (30, 2))]
+    blocks += [box(300, 300, 1300, 700), shapely.Polygon()]
+    residential = layer(blocks)
+    parks = layer([box(a, b, a + 90, b + 70) for a, b in rng.uniform(0, 1600, (6, 2))])
+    result = cov.compute_coverage(parks, residential)
+    ok = result.parks["qualifies"].to_numpy()
+    covered, total = oracle(_geoms(parks)[ok], result.parks["radius_m"].to_numpy()[ok], blocks[:-1])
+    assert result.covered_area_m2 == pytest.approx(covered, rel=1e-9)
+    assert result.residential_area_m2 == pytest.approx(total, rel=1e-9)
+    assert 0.05 < result.ratio < 0.95
+    pieces = _geoms(result.residential)
+    assert shapely.area(shapely.union_all(pieces)) == pytest.approx(
+        shapely.area(pieces).sum(), rel=1e-9
+    )
+    assert result.blind_spots["area_m2"].sum() + result.covered_area_m2 == pytest.approx(
+        total, rel=1e-9
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_land_reach_pairs_match_the_predicates(seed):
+    rng = np.random.default_rng(seed)
+    land = np.asarray(_random_blocks(rng, 300, 2000), dtype=object)
+    centres = rng.uniform(0, 2000, (12, 2)) + np.array([X0, Y0])
+    reach = shapely.buffer(shapely.points(centres), 250)
+    index = cov._ReachIndex.build(reach).private()
+    meets = shapely.intersects(reach[None, :], land[:, None])
+    covers = shapely.covers(reach[None, :], land[:, None])
+    every = cov._pairs(land, index, first_whole_only=False)
+    assert list(zip(every.land, every.reach, strict=True)) == sorted(
+        zip(*np.nonzero(meets), strict=True)
+    )
+    assert every.whole.tolist() == covers[every.land, every.reach].tolist()
+    first = cov._pairs(land, index)
+    assert (np.diff(first.land) >= 0).all()
+    whole_land = first.land[first.whole]
+    assert sorted(whole_land.tolist()) == np.flatnonzero(covers.any(axis=1)).tolist()
+    assert covers[whole_land, first.reach[first.whole]].all()
+    part = ~first.whole
+    expected = [
+        (a, b) for a, b in zip(*np.nonzero(meets & ~covers.any(axis=1)[:, None]), strict=True)
+    ]
+    assert list(zip(first.land[part], first.reach[part], strict=True)) == expected
+
+
 # ------------------------------------------------------------------ reporting
 
 
