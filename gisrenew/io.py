@@ -235,6 +235,8 @@ def load_layer(
             )
         ]
     problems: list[Problem] = []
+    if kind == "roads" and path.name.lower().endswith((".osm.pbf", ".osm", ".pbf")):
+        return _load_osm_roads(path, working_crs=working_crs)
     try:
         layer_name = _pick_layer(path, kind, layer)
         if encoding is None and path.suffix.lower() == ".shp":
@@ -290,6 +292,17 @@ def load_layer(
     return gdf, problems + more
 
 
+def _load_osm_roads(path: Path, *, working_crs) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """An OpenStreetMap extract as a ``roads`` layer (walkable ways; see :mod:`gisrenew.osm`)."""
+    from gisrenew.osm import roads_from_osm
+
+    try:
+        roads = roads_from_osm(path, working_crs=working_crs)
+    except (ReadError, ImportError) as exc:
+        return None, [Problem("error", str(exc), str(path), "roads", category="read")]
+    return _conform(roads, "roads", source=str(path), layer="roads", working_crs=working_crs, columns=None)
+
+
 def read_layer(
     source: str | os.PathLike,
     kind: str,
@@ -305,7 +318,8 @@ def read_layer(
     Parameters
     ----------
     source : path
-        GeoPackage, Shapefile, GeoJSON or any file pyogrio reads.
+        GeoPackage, Shapefile, GeoJSON or any file pyogrio reads; for ``roads`` also an
+        OpenStreetMap extract (``.osm.pbf``/``.osm``, walkable ways, via pyosmium).
     kind : str
         Layer kind: ``parks``, ``residential``, ``parcels``, ``plans``, ``boundary``,
         ``districts``, ``roads``, ``entrances`` or ``candidates``.

@@ -764,3 +764,14 @@ def test_roads_from_osm_extract(tmp_path):
     bridge = graph.road_ids[graph.edge_road] == "w14"
     assert len(np.unique(labels)) == 2
     assert len(np.unique(labels[graph.edge_u[~bridge]])) == 1
+
+
+def test_osm_extract_loads_as_a_roads_layer(tmp_path):
+    """`--roads city.osm` (and read_layer) read OpenStreetMap extracts via pyosmium."""
+    from gisrenew.io import read_layer
+
+    path = tmp_path / "tiny.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    roads = read_layer(path, "roads", working_crs="EPSG:4549")
+    assert sorted(roads["road_id"]) == ["w10", "w12", "w14", "w17"]
+    assert roads.crs.to_epsg() == 4549 and roads["walkable"].all()
