@@ -77,6 +77,7 @@ def test_validate_good_files(runner, good_files):
     assert "0 error(s)" in result.output
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # writing the fixture
 def test_validate_broken_folder_lists_every_problem(runner, broken_folder):
     result = runner.invoke(main, ["validate", str(broken_folder)])
     assert result.exit_code == 1

@@ -92,6 +92,7 @@ def test_working_crs_is_honoured(tmp_path):
     assert gdf.crs.to_epsg() == 32651
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # writing the fixture
 def test_layer_without_crs_names_file_and_fix(tmp_path):
     path = _write_shp(
         _parks().set_crs(None, allow_override=True), tmp_path / "p.shp", "UTF-8", True
@@ -103,6 +104,7 @@ def test_layer_without_crs_names_file_and_fix(tmp_path):
     assert "--crs" in str(info.value)
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # writing the fixture
 def test_declared_crs_fixes_a_layer_without_one(tmp_path):
     path = _write_shp(
         _parks().set_crs(None, allow_override=True), tmp_path / "p.shp", "UTF-8", True
