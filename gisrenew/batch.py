@@ -28,7 +28,7 @@ import math
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ from rtree import index as rtree_index
 
 from gisrenew import jsonable
 from gisrenew.errors import GisrenewError, SchemaError
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import ProjectInputs, gather_inputs
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
 
@@ -779,114 +781,29 @@ def _merge_parks(
 # -- the indicators -------------------------------------------------------------------
 
 
-@dataclass
-class _Indicators:
-    """Every indicator of one state of the project (before or after the change)."""
-
-    buffer: Any  # CoverageResult
-    network: Any = None  # CoverageResult or None
-    plans: Any = None  # DataFrame of plan effects or None
-    errors: dict[str, str] = field(default_factory=dict)
+#: The project layers a recompute reads (candidate sites and water are not indicators).
+_RECOMPUTE_KINDS = (
+    "parks", "residential", "boundary", "districts", "roads", "entrances", "plans", "parcels",
+)  # fmt: skip
 
 
-@dataclass
-class _Context:
-    """The project's layers and settings that do not change in a recompute."""
-
-    residential: gpd.GeoDataFrame
-    rules: RuleSet
-    boundary: gpd.GeoDataFrame | None
-    districts: gpd.GeoDataFrame | None
-    weight: str | None
-    roads: gpd.GeoDataFrame | None
-    entrances: gpd.GeoDataFrame | None
-    plans: gpd.GeoDataFrame | None
-    parcels: gpd.GeoDataFrame | None
-    network_settings: dict
-    progress: bool
-    codes: tuple[str, ...] | None = None  # land-use codes that count as residential
-    graph: Any = None  # the walk graph, built once for the before and after runs
+def _project_inputs(project, rules, weight) -> ProjectInputs:
+    """The project's layers and settings, gathered by the one orchestrator."""
+    return gather_inputs(
+        project, kinds=_RECOMPUTE_KINDS, rules=rules, settings={"coverage": {"weight": weight}}
+    )
 
 
-def _optional(project, kind: str):
-    return project.read(kind) if project.has(kind) else None
-
-
-def _context(project, rules, weight, progress: bool) -> _Context:
-    settings = project.config.section("batch")
-    residential = project.read("residential")
-    if weight is None:
-        weight = settings.get("weight") or project.config.section("coverage").get("weight")
-    if (
-        weight is None
-        and "households" in residential.columns
-        and float(residential["households"].sum()) > 0
-    ):
-        weight = "households"
-    return _Context(
-        residential=residential,
-        rules=get_rules(rules if rules is not None else project.config.rules),
-        boundary=_optional(project, "boundary"),
-        districts=_optional(project, "districts"),
-        weight=weight,
-        roads=_optional(project, "roads"),
-        entrances=_optional(project, "entrances"),
-        plans=_optional(project, "plans"),
-        parcels=_optional(project, "parcels"),
-        network_settings=project.config.section("network"),
+def _indicators(
+    inputs: ProjectInputs, parks: gpd.GeoDataFrame, *, stored: bool = True, progress: bool = False
+):
+    """Every indicator with `parks`; ``stored=False`` skips what only the stored layers need."""
+    return compute_indicators(
+        inputs.with_layers(parks=parks),
+        plans=None if stored else False,
         progress=progress,
-        codes=tuple(project.config.residential_codes) or None,
-    )
-
-
-def _indicators(parks: gpd.GeoDataFrame, ctx: _Context, *, stored: bool = True) -> _Indicators:
-    """Every indicator for `parks`; ``stored=False`` skips what only the stored layers need."""
-    from gisrenew import coverage
-
-    buffer = coverage.compute_coverage(
-        parks,
-        ctx.residential,
-        rules=ctx.rules,
-        boundary=ctx.boundary,
-        districts=ctx.districts,
-        weight=ctx.weight,
-        residential_codes=ctx.codes,
-    )
-    out = _Indicators(buffer=buffer)
-    if ctx.roads is not None:
-        from gisrenew import network
-
-        if ctx.graph is None:
-            ctx.graph = network.walk_graph_from_roads(ctx.roads)
-        out.network = network.network_coverage(
-            parks,
-            ctx.residential,
-            ctx.graph,
-            rules=ctx.rules,
-            entrances=ctx.entrances,
-            boundary=ctx.boundary,
-            districts=ctx.districts,
-            weight=ctx.weight,
-            residential_codes=ctx.codes,
-            # the walking service-area polygons are for the stored layers and maps only
-            service_areas="park" if stored else "none",
-            **network.options_from_settings(ctx.network_settings),
-        )
-    if ctx.plans is not None:
-        out.plans = _plan_effects(parks, ctx)
-    return out
-
-
-def _plan_effects(parks: gpd.GeoDataFrame, ctx: _Context):
-    from gisrenew import plans as plans_module
-
-    return plans_module.plan_coverage_effects(
-        ctx.plans,
-        parks,
-        ctx.residential,
-        rules=ctx.rules,
-        boundary=ctx.boundary,
-        weight=ctx.weight,
+        # the walking service-area polygons are for the stored layers and maps only
+        network_service_areas="park" if stored else "none",
     )
 
 
@@ -1075,7 +992,7 @@ _RESULT_NAMES = {
 }
 
 
-def _result_layers(ind: _Indicators) -> dict[str, pd.DataFrame]:
+def _result_layers(ind) -> dict[str, pd.DataFrame]:
     from gisrenew import coverage
 
     layers: dict[str, pd.DataFrame] = {
@@ -1084,8 +1001,8 @@ def _result_layers(ind: _Indicators) -> dict[str, pd.DataFrame]:
     }
     if ind.network is not None:
         layers.update(coverage.coverage_layers(ind.network, prefix="network_"))
-    if ind.plans is not None:
-        layers["plan_effects"] = ind.plans
+    if ind.plans is not None and ind.plans.effects is not None:
+        layers["plan_effects"] = ind.plans.effects
     return layers
 
 
@@ -1260,15 +1177,15 @@ def recompute(
     try:
         with project.transaction(timeout_s=timeout_s, purpose=purpose) as tx:
             current = _fresh(project)
-            ctx = _context(current, rules, weight, progress)
-            parks_before = current.read("parks")
+            ctx = _project_inputs(current, rules, weight)
+            parks_before = ctx.layer("parks")
             merge = _merge_parks(parks_before, incoming, remove_parks)
             _checkpoint("loaded")
             if not merge.changed:
                 report = _noop_report(current, ctx, merge, inputs, now, __version__)
                 raise _NoChange
-            before = _indicators(parks_before, ctx, stored=False)
-            after = _indicators(merge.parks, ctx)
+            before = _indicators(ctx, parks_before, stored=False, progress=progress)
+            after = _indicators(ctx, merge.parks, progress=progress)
             _checkpoint("computed")
             history = tx.read_table(HISTORY_TABLE)
             run_id = (
@@ -1313,7 +1230,7 @@ def _fresh(project):
     return Project.open(project.folder)
 
 
-def _base_report(project, ctx: _Context, merge: _Merge, inputs, now, version) -> dict:
+def _base_report(project, ctx: ProjectInputs, merge: _Merge, inputs, now, version) -> dict:
     return {
         "project": str(project.folder),
         "time_utc": now.astimezone(_dt.UTC).isoformat(timespec="seconds"),
@@ -1396,14 +1313,14 @@ def _build_report(project, ctx, merge, before, after, inputs, now, run_id, versi
             "districts": _district_change(before.buffer.districts, after.buffer.districts),
             "blind_spots_closed": _blind_spots_closed(before.buffer, after.buffer),
             "adds_nothing": _adds_nothing(added),
-            "plans": _plan_summary(before.plans, after.plans),
+            "plans": _plan_summary(after.plans.effects if after.plans else None),
             "incremental_check": _incremental_check(before, after, merge),
         }
     )
     return report
 
 
-def _plan_summary(before, after):
+def _plan_summary(after):
     if after is None:
         return None
     frame = pd.DataFrame(after)
@@ -1412,7 +1329,7 @@ def _plan_summary(before, after):
     return jsonable.records(frame)
 
 
-def _publish(project, out_dir, before: _Indicators, merge: _Merge, report: dict) -> list[str]:
+def _publish(project, out_dir, before, merge: _Merge, report: dict) -> list[str]:
     """Re-publish the project's map site, with the before/after map of this change."""
     from gisrenew.webmap.publish import publish_site
 

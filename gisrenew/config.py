@@ -22,9 +22,11 @@ A project folder holds ``gisrenew.toml`` and one GeoPackage. The file looks like
     walk_minutes = 10
     walk_speed_kmh = 4.8
 
-Unknown top-level tables are refused, so a typo does not silently fall back to a
-default. Analysis tables (``[coverage]``, ``[network]``, ``[plans]``, ``[maps]``,
-``[batch]``, ``[sites]``) are passed to their modules, which validate their own keys.
+Every table is checked by :mod:`gisrenew.settings` when the file is read: unknown
+tables and keys, values of the wrong type and non-finite numbers are refused, with
+every problem of the file in one message, so a typo never silently falls back to a
+default. A relative rule-set path is relative to the project folder, whichever folder
+a command runs from.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any
 
 import tomli_w
 
+from gisrenew import settings as st
 from gisrenew.errors import ProjectError
 from gisrenew.schema import LAYERS, get_layer_schema
 
@@ -47,14 +50,26 @@ CONFIG_FILE = "gisrenew.toml"
 
 #: Land-use code prefixes counted as residential by default: GB 50137-2011 ``R``
 #: (R1/R2/R3, R11, R20, R21, ...) and the 国土空间 classification ``07`` (0701, 070101, ...).
-DEFAULT_RESIDENTIAL_CODES = ("R", "07")
+DEFAULT_RESIDENTIAL_CODES = st.ResidentialSettings().codes
 
-ANALYSIS_SECTIONS = ("coverage", "network", "plans", "maps", "batch", "sites")
+#: Tables of analysis settings (each a dataclass in :mod:`gisrenew.settings`).
+ANALYSIS_SECTIONS = ("coverage", "network", "plans", "maps", "sites")
+
+#: Tables that no longer exist, and where their keys went.
+_MOVED = {"batch": "[batch] weight moved to [coverage] weight; delete the [batch] table"}
+
+#: Layer kinds that ``[columns.<kind>]`` may name besides the input layers.
+_EXTRA_COLUMN_KINDS = ("new_parks",)
 
 
 @dataclass
 class ProjectConfig:
-    """Settings of one project (see module docs for the TOML shape)."""
+    """Settings of one project (see module docs for the TOML shape).
+
+    ``sections`` holds the analysis tables as written (validated); the typed views
+    :attr:`coverage`, :attr:`network`, :attr:`plans`, :attr:`maps` and :attr:`sites`
+    carry every key with its default.
+    """
 
     name: str = "gisrenew project"
     gpkg: str = "project.gpkg"
@@ -66,8 +81,55 @@ class ProjectConfig:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
 
+    def __post_init__(self) -> None:
+        where = str(self.path) if self.path else CONFIG_FILE
+        problems = _column_and_layer_problems(self.columns, self.layers)
+        for name, table in self.sections.items():
+            if name not in ANALYSIS_SECTIONS:
+                problems.append(f"[{name}] is not a settings table")
+                continue
+            problems += st.section_problems(st.SECTIONS[name], table, section=name)
+        if problems:
+            raise ProjectError(st.problems_message(where, problems))
+        self._views = {
+            name: st.read_section(st.SECTIONS[name], self.sections.get(name, {}), section=name)
+            for name in ANALYSIS_SECTIONS
+        }
+
+    # ------------------------------------------------------------------ typed views
+
+    @property
+    def coverage(self) -> st.CoverageSettings:
+        """``[coverage]`` with defaults."""
+        return self._views["coverage"]
+
+    @property
+    def network(self) -> st.NetworkSettings:
+        """``[network]`` with defaults."""
+        return self._views["network"]
+
+    @property
+    def plans(self) -> st.PlanSettings:
+        """``[plans]`` with defaults."""
+        return self._views["plans"]
+
+    @property
+    def maps(self) -> st.MapSettings:
+        """``[maps]`` with defaults."""
+        return self._views["maps"]
+
+    @property
+    def sites(self) -> st.SiteSettings:
+        """``[sites]`` with defaults."""
+        return self._views["sites"]
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of ``gisrenew.toml`` (None for a config not read from a file)."""
+        return None if self.path is None else self.path.parent
+
     def section(self, name: str) -> dict[str, Any]:
-        """The ``[name]`` table of an analysis module (empty when absent)."""
+        """The ``[name]`` table as written in the file (validated; empty when absent)."""
         if name not in ANALYSIS_SECTIONS:
             raise KeyError(
                 f"unknown settings table {name!r}; known: {', '.join(ANALYSIS_SECTIONS)}"
@@ -78,40 +140,52 @@ class ProjectConfig:
         """The ``{your header: gisrenew column}`` mapping for layer `kind`."""
         return dict(self.columns.get(get_layer_schema(kind).name, {}))
 
+    def rules_source(self) -> str:
+        """The rule set to load: a preset name, or a rule-set file's absolute path.
+
+        A relative path in ``rules`` is relative to the project folder, so every
+        command finds the same file from any current folder.
+        """
+        text = self.rules
+        looks_like_path = text.lower().endswith(".toml") or "/" in text or os.sep in text
+        if looks_like_path and self.folder is not None and not Path(text).is_absolute():
+            return str((self.folder / text).resolve())
+        return text
+
     # ------------------------------------------------------------------ TOML
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, path: Path | None = None) -> ProjectConfig:
-        """Build a config from a parsed ``gisrenew.toml``; unknown tables are an error."""
+        """Build a config from a parsed ``gisrenew.toml``; every problem is an error."""
         where = str(path) if path else CONFIG_FILE
         known = {"project", "residential", "columns", "layers", *ANALYSIS_SECTIONS}
-        unknown = set(data) - known
+        problems = [_MOVED[name] for name in data if name in _MOVED]
+        unknown = sorted(set(data) - known - set(_MOVED))
         if unknown:
-            raise ProjectError(
-                f"{where}: unknown settings table(s) {sorted(unknown)}; known: {sorted(known)}"
+            problems.append(
+                f"unknown settings table(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
-        project = data.get("project", {})
-        bad = set(project) - {"name", "gpkg", "working_crs", "rules"}
-        if bad:
-            raise ProjectError(f"{where}: unknown key(s) in [project]: {sorted(bad)}")
-        columns = data.get("columns", {})
-        layers = data.get("layers", {})
-        for table, label in ((columns, "columns"), (layers, "layers")):
-            for kind in table:
-                if kind not in LAYERS and kind != "new_parks":
-                    raise ProjectError(
-                        f"{where}: [{label}.{kind}] names no layer; layers: {', '.join(LAYERS)}"
-                    )
-        codes = data.get("residential", {}).get("codes", list(DEFAULT_RESIDENTIAL_CODES))
+        project_table = data.get("project", {})
+        residential_table = data.get("residential", {})
+        problems += st.section_problems(st.ProjectSettings, project_table, section="project")
+        problems += st.section_problems(
+            st.ResidentialSettings, residential_table, section="residential"
+        )
+        if problems:
+            raise ProjectError(st.problems_message(where, problems))
+        project = st.read_section(st.ProjectSettings, project_table, section="project")
+        residential = st.read_section(
+            st.ResidentialSettings, residential_table, section="residential"
+        )
         return cls(
-            name=str(project.get("name", "gisrenew project")),
-            gpkg=str(project.get("gpkg", "project.gpkg")),
-            working_crs=project.get("working_crs"),
-            rules=str(project.get("rules", "tijian-2021")),
-            residential_codes=tuple(str(c) for c in codes),
-            columns={k: {str(a): str(b) for a, b in v.items()} for k, v in columns.items()},
-            layers={k: dict(v) for k, v in layers.items()},
-            sections={k: dict(data[k]) for k in ANALYSIS_SECTIONS if k in data},
+            name=project.name,
+            gpkg=project.gpkg,
+            working_crs=project.working_crs,
+            rules=project.rules,
+            residential_codes=residential.codes,
+            columns=data.get("columns", {}),
+            layers=data.get("layers", {}),
+            sections={k: data[k] for k in ANALYSIS_SECTIONS if k in data},
             path=path,
         )
 
@@ -159,3 +233,22 @@ class ProjectConfig:
         os.replace(tmp, path)
         self.path = path
         return path
+
+
+def _column_and_layer_problems(columns: Any, layers: Any) -> list[str]:
+    """Problems of the ``[columns.<kind>]`` and ``[layers.<kind>]`` tables."""
+    problems = []
+    for label, table in (("columns", columns), ("layers", layers)):
+        if not isinstance(table, dict):
+            problems.append(f"[{label}] must hold one table per layer, e.g. [{label}.parks]")
+            continue
+        for kind, value in table.items():
+            if kind not in LAYERS and kind not in _EXTRA_COLUMN_KINDS:
+                problems.append(f"[{label}.{kind}] names no layer; layers: {', '.join(LAYERS)}")
+            elif label == "columns":
+                message = st.check_value(value, {"kind": "text_table"})[1]
+                if message:
+                    problems.append(f"[columns.{kind}] {message}")
+            else:
+                problems += st.section_problems(st.LayerSource, value, section=f"layers.{kind}")
+    return problems

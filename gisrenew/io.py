@@ -58,7 +58,9 @@ __all__ = [
     "COLUMN_LABELS_ZH",
     "conform",
     "detect_shapefile_encoding",
+    "finish_loading",
     "list_layers",
+    "load_frame",
     "load_layer",
     "read_layer",
     "write_results",
@@ -377,6 +379,34 @@ def conform(
         gdf, kind, source=source, layer=layer or kind, working_crs=working_crs, columns=columns
     )
     return _finish(result, problems)
+
+
+def load_frame(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    source: str = "<GeoDataFrame>",
+    layer: str = "",
+    working_crs=None,
+    columns: Mapping[str, str] | None = None,
+) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """Validate an in-memory layer, collecting problems instead of raising.
+
+    The in-memory counterpart of :func:`load_layer`; :func:`conform` is the raising
+    variant.
+    """
+    return _conform(
+        gdf, kind, source=source, layer=layer or kind, working_crs=working_crs, columns=columns
+    )
+
+
+def finish_loading(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:
+    """Log the warnings of a load and raise its errors; return the layer.
+
+    Turns the collecting loaders (:func:`load_layer`, :func:`load_frame`) into their
+    raising variants.
+    """
+    return _finish(gdf, problems)
 
 
 def _finish(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:

@@ -305,8 +305,19 @@ class Project:
             Schema to validate against when the layer name is not a layer kind
             (e.g. a result layer of parks).
         """
+        gdf, problems = self.load(kind, schema_kind=schema_kind)
+        return io.finish_loading(gdf, problems)
+
+    def load(
+        self, kind: str, *, schema_kind: str | None = None
+    ) -> tuple[gpd.GeoDataFrame | None, list]:
+        """Read layer `kind` collecting problems (see :func:`gisrenew.io.load_layer`).
+
+        Returns the layer (``None`` when an error makes it unusable) and every problem
+        found, warnings included, so a command can show them.
+        """
         if kind in self._cache:
-            return self._cache[kind].copy()
+            return self._cache[kind].copy(), []
         if schema_kind is None and kind not in LAYERS:
             raise ProjectError(
                 f"`{kind}` is not an input layer kind ({', '.join(LAYERS)}); "
@@ -317,15 +328,17 @@ class Project:
                 f"{self.folder}: the project has no `{kind}` layer; add it with "
                 f"`gisrenew init {self.folder} --{kind} FILE --force` (or write it in Python)"
             )
-        gdf = io.read_layer(
+        gdf, problems = io.load_layer(
             self.gpkg_path,
             schema_kind or kind,
             layer=kind,
             working_crs=self.working_crs,
             columns=self.config.column_map(schema_kind or kind),
         )
-        self._cache[kind] = gdf
-        return gdf.copy()
+        if gdf is not None and not any(p.severity == "error" for p in problems):
+            self._cache[kind] = gdf
+            gdf = gdf.copy()
+        return gdf, problems
 
     def read_table(self, name: str) -> pd.DataFrame | None:
         """Read a non-spatial table (e.g. ``run_history``); ``None`` when absent."""

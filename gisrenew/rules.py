@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gisrenew.errors import RuleSetError
+from gisrenew.settings import problems_message, read_section, section_problems, setting
 
 __all__ = [
     "DEFAULT_RULES",
@@ -197,52 +198,102 @@ class RuleSet:
         return f"{self.name} v{self.version}: {tiers}{plazas}"
 
 
-def _tier_from_dict(data: dict, where: str) -> Tier:
-    try:
-        radius = float(data["radius_m"])
-    except (KeyError, TypeError, ValueError):
-        raise RuleSetError(f"{where}: every [[tiers]] entry needs a numeric `radius_m`") from None
-    if radius <= 0:
-        raise RuleSetError(f"{where}: `radius_m` must be positive, got {radius}")
-    max_area = data.get("max_area_m2")
-    classes = data.get("park_classes")
-    tier = Tier(
-        radius_m=radius,
-        min_area_m2=float(data.get("min_area_m2", 0.0)),
-        max_area_m2=math.inf if max_area is None else float(max_area),
-        park_classes=tuple(str(c) for c in classes) if classes else None,
-        label=str(data.get("label", "")),
+@dataclass(frozen=True)
+class _TierTable:
+    """One ``[[tiers]]`` table of a rule-set file."""
+
+    radius_m: float | None = setting("number", "service radius (m)", above=0, example="500")
+    min_area_m2: float = setting(
+        "number", "smallest park area (m², inclusive)", default=0.0, minimum=0
     )
-    if tier.max_area_m2 <= tier.min_area_m2:
-        raise RuleSetError(f"{where}: tier max_area_m2 must exceed min_area_m2 ({tier})")
-    return tier
+    max_area_m2: float | None = setting("number", "area upper bound (m², exclusive)", above=0)
+    park_classes: tuple[str, ...] | None = setting(
+        "text_list", "the tier applies to these classes only", example='["G14"]'
+    )
+    label: str = setting("text", "short label for tables and legends", default="")
+
+
+@dataclass(frozen=True)
+class _RuleSetTable:
+    """The top level of a rule-set file (``tiers`` is checked table by table)."""
+
+    name: str | None = setting("text", "rule-set name", example='"historic-300"')
+    version: str | None = setting("text", "rule-set version", example='"1"')
+    title: str = setting("text", "the standard it follows", default="")
+    park_classes: tuple[str, ...] = setting(
+        "text_list", "park classes that count", default=PARK_CLASSES, example='["G12", "G14"]'
+    )
+    count_plazas: bool = setting("bool", "plazas (G3) count as parks", default=False)
+    min_width_m: float = setting("number", "narrower parks do not count", default=0.0, minimum=0)
+    residential_codes: tuple[str, ...] = setting(
+        "text_list", "land-use code prefixes counted as residential", default=(), example='["R"]'
+    )
+    notes: str = setting("text", "free text", default="")
+
+
+def _rule_set_problems(data: dict) -> list[str]:
+    """Every problem of a parsed rule-set file (empty when it is valid)."""
+    top = {k: v for k, v in data.items() if k != "tiers"}
+    problems = [
+        p.replace("unknown key(s) in [rules]:", "unknown rule-set keys:").replace("[rules] ", "")
+        for p in section_problems(_RuleSetTable, top, section="rules")
+    ]
+    problems += [f"a rule set needs `{key}`" for key in ("name", "version") if key not in data]
+    tiers = data.get("tiers")
+    if not isinstance(tiers, list) or not tiers:
+        return [*problems, "a rule set needs at least one [[tiers]] table with `radius_m`"]
+    for number, tier in enumerate(tiers, start=1):
+        section = f"tiers #{number}"
+        found = section_problems(_TierTable, tier, section=section)
+        if not found and "radius_m" not in tier:
+            found = [f"[{section}] needs `radius_m` (the service radius in metres)"]
+        if not found and tier.get("max_area_m2", math.inf) <= tier.get("min_area_m2", 0.0):
+            found = [f"[{section}] max_area_m2 must exceed min_area_m2"]
+        problems += found
+    return problems
+
+
+def _tier(table: dict) -> Tier:
+    tier = read_section(_TierTable, table, section="tiers")
+    return Tier(
+        radius_m=tier.radius_m,
+        min_area_m2=tier.min_area_m2,
+        max_area_m2=math.inf if tier.max_area_m2 is None else tier.max_area_m2,
+        park_classes=tier.park_classes or None,
+        label=tier.label,
+    )
 
 
 def parse_rules(data: dict, *, source: str = "<dict>") -> RuleSet:
-    """Build a :class:`RuleSet` from a parsed TOML document (see README for the shape)."""
-    unknown = set(data) - {
-        "name", "version", "title", "tiers", "park_classes", "count_plazas",
-        "min_width_m", "residential_codes", "notes",
-    }  # fmt: skip
-    if unknown:
-        raise RuleSetError(f"{source}: unknown rule-set keys {sorted(unknown)}")
-    for key in ("name", "version", "tiers"):
-        if key not in data:
-            raise RuleSetError(f"{source}: a rule set needs `{key}`")
-    if not data["tiers"]:
-        raise RuleSetError(f"{source}: a rule set needs at least one [[tiers]] entry")
-    tiers = tuple(_tier_from_dict(t, source) for t in data["tiers"])
+    """Build a :class:`RuleSet` from a parsed TOML document (see README for the shape).
+
+    Every key is checked like a setting of ``gisrenew.toml``: unknown keys (also inside
+    ``[[tiers]]``), values of the wrong type (``count_plazas = "false"``,
+    ``park_classes = "G12"``) and non-finite or non-positive radii and areas are
+    errors, all reported at once.
+
+    Raises
+    ------
+    RuleSetError
+        With every problem of the file.
+    """
+    problems = _rule_set_problems(data)
+    if problems:
+        raise RuleSetError(problems_message(source, problems))
+    top = read_section(
+        _RuleSetTable, {k: v for k, v in data.items() if k != "tiers"}, section="rules"
+    )
     return RuleSet(
-        name=str(data["name"]),
-        version=str(data["version"]),
-        title=str(data.get("title", "")),
-        tiers=tiers,
-        park_classes=tuple(str(c) for c in data.get("park_classes", PARK_CLASSES)),
-        count_plazas=bool(data.get("count_plazas", False)),
-        min_width_m=float(data.get("min_width_m", 0.0)),
-        residential_codes=tuple(str(c) for c in data.get("residential_codes", ())),
+        name=top.name,
+        version=top.version,
+        title=top.title,
+        tiers=tuple(_tier(t) for t in data["tiers"]),
+        park_classes=top.park_classes,
+        count_plazas=top.count_plazas,
+        min_width_m=top.min_width_m,
+        residential_codes=top.residential_codes,
         source=source,
-        notes=str(data.get("notes", "")),
+        notes=top.notes,
     )
 
 
@@ -293,8 +344,12 @@ def get_rules(rules: str | Path | RuleSet | None = None) -> RuleSet:
 
 def flat_rules(radius_m: float, min_park_area_m2: float = 0.0) -> RuleSet:
     """The simple flat rule: one radius for every park of at least `min_park_area_m2` m²."""
-    if radius_m <= 0:
-        raise RuleSetError(f"`radius` must be positive, got {radius_m}")
+    if not (math.isfinite(radius_m) and radius_m > 0):
+        raise RuleSetError(f"the flat rule's radius must be a positive number, got {radius_m}")
+    if not (math.isfinite(min_park_area_m2) and min_park_area_m2 >= 0):
+        raise RuleSetError(
+            f"the flat rule's minimum park area must be a number ≥ 0, got {min_park_area_m2}"
+        )
     return RuleSet(
         name="flat",
         version=f"{radius_m:g}m-{min_park_area_m2:g}m2",

@@ -16,6 +16,7 @@ import click
 
 from gisrenew import __version__
 from gisrenew.errors import GisrenewError
+from gisrenew.inputs import MissingLayerError
 
 __all__ = ["main"]
 
@@ -39,6 +40,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except MissingLayerError as exc:  # a layer option the user did not give: usage
+            raise click.UsageError(str(exc), ctx) from None
         except GisrenewError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(1)

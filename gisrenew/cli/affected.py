@@ -17,6 +17,7 @@ Settings in ``gisrenew.toml`` (command-line options win)::
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -25,21 +26,24 @@ import pyogrio
 
 from gisrenew import plans as plan_lib
 from gisrenew.errors import GisrenewError
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.io import list_layers, write_results
 from gisrenew.plans import absent_parcel_columns
-from gisrenew.rules import get_rules
 
 from .options import (
+    check_outputs,
     crs_option,
     emit_json,
     encoding_option,
     json_option,
-    load_inputs,
     out_option,
     project_option,
+    report_problems,
 )
 
 __all__ = ["command"]
+
 
 def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
     """Record which parcels columns the source file lacks (the loader fills defaults).
@@ -137,56 +141,37 @@ def command(
       gisrenew affected --plans plans.gpkg --parcels parcels.shp --out plans.xlsx
       gisrenew affected --project taicang --household-rule area_share --json
     """
-    inputs = load_inputs(
+    files = {"plans": plans_file, "parcels": parcels_file}
+    check_outputs(out, files, project)
+    coverage_kinds = ("parks", "residential", "boundary") if with_coverage else ()
+    inputs = gather_inputs(
         project,
-        {"plans": plans_file, "parcels": parcels_file},
+        files,
+        kinds=("plans", "parcels", *coverage_kinds),
+        required=("plans", "parcels"),
+        settings={
+            "plans": {
+                "min_overlap_share": min_overlap_share,
+                "min_overlap_m2": min_overlap_m2,
+                "household_rule": household_rule,
+            }
+        },
         crs=crs,
         encoding=encoding,
-        required=("plans", "parcels"),
-        optional_from_project=("parks", "residential", "boundary") if with_coverage else (),
     )
-    settings = plan_lib.options_from_settings(
-        inputs.config.section("plans"),
-        where=str(inputs.config.path) if inputs.config.path else "gisrenew.toml",
-    )
-    if min_overlap_share is not None:
-        settings["min_overlap_share"] = min_overlap_share
-    if min_overlap_m2 is not None:
-        settings["min_overlap_m2"] = min_overlap_m2
-    if household_rule is not None:
-        settings["household_rule"] = household_rule
-    thresholds = {
-        "min_overlap_share": settings.get("min_overlap_share", plan_lib.DEFAULT_MIN_OVERLAP_SHARE),
-        "min_overlap_m2": settings.get("min_overlap_m2", plan_lib.DEFAULT_MIN_OVERLAP_M2),
-    }
-    rule = settings.get("household_rule", "whole")
-    households = settings.get("households")
-
-    plans = inputs.layers["plans"]
-    parcels = inputs.layers["parcels"]
+    report_problems(inputs.problems)
     if parcels_file is not None:
-        parcels = _mark_absent_columns(parcels, parcels_file, inputs.config.column_map("parcels"))
-    if out is not None and inputs.project is not None:
-        if out.resolve() == inputs.project.gpkg_path.resolve():
-            raise click.UsageError(
-                "--out names the project's own GeoPackage, which would be replaced; "
-                "write the results to another file"
-            )
-    pairs = plan_lib.affected_parcels(plans, parcels, **thresholds)
-    summary = plan_lib.plan_summary(plans, pairs, household_rule=rule, households=households)
-    totals = plan_lib.plan_totals(plans, pairs, household_rule=rule, households=households)
-    effects = None
-    parks, residential = inputs.get("parks"), inputs.get("residential")
-    if with_coverage and parks is not None and residential is not None:
-        if len(plan_lib.plans_as_parks(plans)):
-            effects = plan_lib.plan_coverage_effects(
-                plans,
-                parks,
-                residential,
-                rules=get_rules(inputs.config.rules),
-                boundary=inputs.get("boundary"),
-                residential_codes=inputs.config.residential_codes,
-            )
+        parcels = _mark_absent_columns(
+            inputs.layer("parcels"), parcels_file, inputs.config.column_map("parcels")
+        )
+        inputs = inputs.with_layers(parcels=parcels)
+    if not with_coverage:
+        inputs = dataclasses.replace(
+            inputs, layers={k: v for k, v in inputs.layers.items() if k in files}
+        )
+    result = compute_indicators(inputs, methods=(), plans=True).plans
+    plans, parcels = inputs.layer("plans"), inputs.layer("parcels")
+    summary, pairs, totals, effects = result.summary, result.pairs, result.totals, result.effects
 
     if out is not None:
         layers: dict[str, pd.DataFrame] = {

@@ -19,24 +19,27 @@ from pathlib import Path
 import click
 
 from gisrenew import coverage as cov
-from gisrenew.errors import ProjectError
+from gisrenew.config import CONFIG_FILE, ProjectConfig
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.rules import available_rules, flat_rules, get_rules
+from gisrenew.network import DEFAULT_WALK_MINUTES
+from gisrenew.rules import available_rules, flat_rules
 
 from .options import (
+    check_outputs,
     crs_option,
     emit_json,
     encoding_option,
     json_option,
-    load_inputs,
     out_option,
     project_option,
+    report_problems,
 )
 
-__all__ = ["COVERAGE_LABELS_ZH", "command", "coverage_settings"]
+__all__ = ["COVERAGE_LABELS_ZH", "command"]
 
 METHODS = ("buffer", "network", "both")
-_SETTINGS = {"weight", "method"}
 
 #: Chinese headers of the coverage result columns in CSV/Excel output.
 COVERAGE_LABELS_ZH = {
@@ -66,47 +69,33 @@ COVERAGE_LABELS_ZH = {
 }
 
 
-def coverage_settings(section: dict, *, where: str = "gisrenew.toml") -> dict:
-    """Validate the ``[coverage]`` table of ``gisrenew.toml``."""
-    unknown = set(section) - _SETTINGS
-    if unknown:
-        raise ProjectError(
-            f"{where}: unknown key(s) in [coverage]: {sorted(unknown)}; known: {sorted(_SETTINGS)}"
-        )
-    out = {}
-    if "weight" in section:
-        out["weight"] = str(section["weight"])
-    if "method" in section:
-        method = str(section["method"])
-        if method not in METHODS:
-            raise ProjectError(f"{where}: [coverage] method must be one of {', '.join(METHODS)}")
-        out["method"] = method
-    return out
-
-
-def _rules(rules_name, radius, min_park_area, inputs):
+def _flat_rule(rules_name, radius, min_park_area):
+    """The ``--radius``/``--min-park-area`` flat rule, or the ``--rules`` choice."""
     if min_park_area is not None and radius is None:
         raise click.UsageError("--min-park-area needs --radius (the flat rule)")
-    if radius is not None:
-        if rules_name is not None:
-            raise click.UsageError("give either --rules or --radius/--min-park-area, not both")
-        return flat_rules(radius, min_park_area or 0.0)
+    if radius is None:
+        return rules_name
     if rules_name is not None:
-        return get_rules(rules_name)
-    name = inputs.config.rules
-    if inputs.project is not None and name not in available_rules():
-        candidate = Path(inputs.project.folder) / name
-        if candidate.exists():
-            name = str(candidate)
-    return get_rules(name)
+        raise click.UsageError("give either --rules or --radius/--min-park-area, not both")
+    return flat_rules(radius, min_park_area or 0.0)
 
 
-def _codes(option: str | None, rules, config) -> tuple[str, ...]:
-    if option is not None:
-        if option.strip().lower() in ("all", "*", ""):
-            return ()
-        return tuple(c.strip() for c in option.split(",") if c.strip())
-    return tuple(rules.residential_codes) or tuple(config.residential_codes)
+def _codes(option: str | None) -> tuple[str, ...] | None:
+    if option is None:
+        return None
+    if option.strip().lower() in ("all", "*", ""):
+        return ()
+    return tuple(c.strip() for c in option.split(",") if c.strip())
+
+
+def _method(method: str | None, project: Path | None) -> str:
+    """The method asked for, else the project's ``[coverage] method``."""
+    if method is not None:
+        return method
+    folder = project if project is not None else Path.cwd()
+    if (folder / CONFIG_FILE).is_file():
+        return ProjectConfig.load(folder).coverage.method
+    return "buffer"
 
 
 @click.command("coverage")
@@ -200,123 +189,72 @@ def command(
     ]  # fmt: skip
     if walk_distance is not None and (walk_minutes is not None or walk_speed_kmh is not None):
         raise click.UsageError("give either --walk-distance or --walk-minutes/--walk-speed-kmh")
-    inputs = load_inputs(
+    if walk_speed_kmh is not None and walk_minutes is None:
+        walk_minutes = DEFAULT_WALK_MINUTES
+    chosen = _method(method, project)
+    if chosen == "buffer" and network_opts:
+        raise click.UsageError(f"{', '.join(network_opts)} only apply to --method network or both")
+    methods = ("buffer", "network") if chosen == "both" else (chosen,)
+    network_kinds = ("roads", "entrances") if "network" in methods else ()
+    files = {
+        "parks": parks_file, "residential": residential_file, "boundary": boundary_file,
+        "districts": districts_file, "roads": roads_file, "entrances": entrances_file,
+    }  # fmt: skip
+    check_outputs(out, files, project)
+    inputs = gather_inputs(
         project,
-        {
-            "parks": parks_file,
-            "residential": residential_file,
-            "boundary": boundary_file,
-            "districts": districts_file,
+        files,
+        kinds=("parks", "residential", "boundary", "districts", *network_kinds),
+        required=("parks", "residential", *network_kinds[:1]),
+        settings={
+            "coverage": {"weight": weight, "method": chosen},
+            "network": {
+                "walk_distance_m": walk_distance,
+                "walk_minutes": walk_minutes,
+                "walk_speed_kmh": walk_speed_kmh,
+            },
         },
+        rules=_flat_rule(rules_name, radius, min_park_area),
+        residential_codes=_codes(residential_codes),
         crs=crs,
         encoding=encoding,
-        required=("parks", "residential"),
-        optional_from_project=("boundary", "districts"),
     )
-    where = str(inputs.config.path) if inputs.config.path else "gisrenew.toml"
-    settings = coverage_settings(inputs.config.section("coverage"), where=where)
-    method = method or settings.get("method", "buffer")
-    weight = weight or settings.get("weight")
-    if method == "buffer" and network_opts:
-        raise click.UsageError(f"{', '.join(network_opts)} only apply to --method network or both")
-    rules = _rules(rules_name, radius, min_park_area, inputs)
-    codes = _codes(residential_codes, rules, inputs.config)
-    if out is not None and inputs.project is not None:
-        if out.resolve() == inputs.project.gpkg_path.resolve():
-            raise click.UsageError(
-                "--out names the project's own GeoPackage, which would be replaced; "
-                "write the results to another file"
-            )
+    report_problems(inputs.problems)
     progress = bool((ctx.obj or {}).get("progress", False))
-    layers = inputs.layers
-    common = {
-        "rules": rules,
-        "boundary": layers.get("boundary"),
-        "districts": layers.get("districts"),
-        "weight": weight,
-        "residential_codes": codes,
-    }
-    buffer_result = network_result = None
-    if method in ("buffer", "both"):
-        buffer_result = cov.compute_coverage(
-            layers["parks"], layers["residential"], progress=progress, **common
-        )
-    if method in ("network", "both"):
-        from gisrenew.network import (
-            DEFAULT_WALK_MINUTES,
-            DEFAULT_WALK_SPEED_KMH,
-            network_coverage,
-            walk_distance_from_minutes,
-        )
-
-        if roads_file is None and inputs.project is None:
-            raise click.UsageError(
-                "--method network/both needs --roads FILE (or a project with roads)"
-            )
-        net_inputs = load_inputs(
-            inputs.project.folder if inputs.project is not None else None,
-            {"roads": roads_file, "entrances": entrances_file},
-            crs=crs,
-            encoding=encoding,
-            required=("roads",),
-            optional_from_project=("entrances",),
-        )
-        net_layers = {
-            kind: cov._conformed(gdf, kind, name=kind, crs=layers["residential"].crs)
-            for kind, gdf in net_inputs.layers.items()
-        }
-        distance = walk_distance
-        if walk_minutes is not None or walk_speed_kmh is not None:
-            distance = walk_distance_from_minutes(
-                walk_minutes or DEFAULT_WALK_MINUTES, walk_speed_kmh or DEFAULT_WALK_SPEED_KMH
-            )
-        network_result = network_coverage(
-            layers["parks"],
-            layers["residential"],
-            net_layers["roads"],
-            entrances=net_layers.get("entrances"),
-            walk_distance_m=distance,
-            progress=progress,
-            **common,
-        )
-
-    contributions = None
-    if contribution:
-        contributions = cov.park_contribution(layers["parks"], layers["residential"], **common)
+    result = compute_indicators(
+        inputs, methods=methods, plans=False, contributions=contribution, progress=progress
+    )
+    buffer_result, network_result = result.buffer, result.network
+    contributions = result.contributions
 
     written = []
     if out is not None:
-        if method == "both":
+        if chosen == "both":
             out_layers = {
                 **cov.coverage_layers(buffer_result, prefix="buffer_"),
                 **cov.coverage_layers(network_result, prefix="network_"),
             }
         else:
-            out_layers = cov.coverage_layers(buffer_result or network_result)
+            out_layers = cov.coverage_layers(result.coverage)
         if contributions is not None:
             out_layers["park_contribution"] = contributions
         written = write_results(out, out_layers, headers=headers, labels=COVERAGE_LABELS_ZH)
 
     if as_json:
-        if method == "both":
-            data = cov.comparison_dict(buffer_result, network_result)
-        else:
-            data = (buffer_result or network_result).to_dict()
-        if contributions is not None:
-            data["park_contribution"] = contributions.to_dict(orient="records")
+        data = result.to_dict()
         if written:
             data["written"] = [str(p) for p in written]
         emit_json(data)
         return
-    if method == "both":
+    if chosen == "both":
         click.echo(cov.format_coverage_comparison(buffer_result, network_result, lang=headers))
     else:
-        click.echo(cov.format_coverage_table(buffer_result or network_result, lang=headers))
+        click.echo(cov.format_coverage_table(result.coverage, lang=headers))
     if contributions is not None:
         click.echo("")
         click.echo(cov.format_contribution_table(contributions, lang=headers))
-    result = buffer_result or network_result
-    if result.weight_column is not None and math.isnan(result.weighted_ratio):
-        click.echo(f"(weight column `{result.weight_column}` sums to 0)")
+    headline = result.coverage
+    if headline.weight_column is not None and math.isnan(headline.weighted_ratio):
+        click.echo(f"(weight column `{headline.weight_column}` sums to 0)")
     for path in written:
         click.echo(f"wrote {path}")

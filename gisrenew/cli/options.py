@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+import logging
 from pathlib import Path
 from typing import Any
 
 import click
-import geopandas as gpd
-from pyproj import CRS
 
 from gisrenew import jsonable
 from gisrenew.config import CONFIG_FILE, ProjectConfig
-from gisrenew.errors import raise_for_problems
-from gisrenew.io import load_layer
-from gisrenew.project import Project
+
+log = logging.getLogger("gisrenew.cli")
 
 __all__ = [
-    "Inputs",
+    "check_outputs",
     "crs_option",
     "emit_json",
     "encoding_option",
     "json_option",
-    "load_inputs",
     "out_option",
     "project_option",
+    "report_problems",
 ]
 
 project_option = click.option(
@@ -58,92 +54,34 @@ out_option = click.option(
 )
 
 
-@dataclass
-class Inputs:
-    """Layers for one command run, all in one working CRS."""
+def check_outputs(out: Path | None, files: dict[str, Any], project: Path | None) -> None:
+    """Refuse an ``--out`` that would replace the project's store or an input file.
 
-    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    project: Project | None = None
-    config: ProjectConfig = field(default_factory=ProjectConfig)
-
-    def get(self, kind: str) -> gpd.GeoDataFrame | None:
-        """The layer `kind`, or None when not given."""
-        return self.layers.get(kind)
-
-
-def _find_project(project: Path | None, files: dict[str, Any]) -> Project | None:
-    if project is not None:
-        return Project.open(project)
-    if not any(files.values()) and (Path.cwd() / CONFIG_FILE).is_file():
-        return Project.open(Path.cwd())
-    return None
-
-
-def load_inputs(
-    project: Path | None,
-    files: dict[str, str | os.PathLike | None],
-    *,
-    crs: str | None = None,
-    encoding: str | None = None,
-    required: tuple[str, ...] = (),
-    optional_from_project: tuple[str, ...] = (),
-) -> Inputs:
-    """Load a command's layers from a project and/or files into one working CRS.
-
-    Files given on the command line win over the project's layers of the same kind.
-    Every problem in every file is collected and reported together.
-
-    Parameters
-    ----------
-    project : Path or None
-        Project folder; ``None`` uses the current folder when it is a project and no
-        file is given.
-    files : dict
-        ``{kind: path or None}`` from the command's options.
-    required : tuple of str
-        Kinds the command cannot run without (a usage error, exit 2, when missing).
-    optional_from_project : tuple of str
-        Further kinds to take from the project when it has them.
+    Called before any computation, so a wrong ``--out`` costs nothing.
     """
-    proj = _find_project(project, files)
-    config = proj.config if proj else ProjectConfig()
-    working = proj.working_crs if proj else None
-    if working is None and config.working_crs:
-        working = CRS.from_user_input(config.working_crs)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    problems = []
-    # polygon layers of the study area first, so they pick the working CRS
-    order = sorted(files, key=lambda k: (k not in ("residential", "parks", "boundary"), k))
-    for kind in order:
-        path = files[kind]
-        if path is None:
-            continue
-        gdf, found = load_layer(
-            path, kind, crs=crs, encoding=encoding, working_crs=working,
-            columns=config.column_map(kind) if kind in config.columns else None,
-        )  # fmt: skip
-        problems.extend(found)
-        if gdf is not None:
-            layers[kind] = gdf
-            if working is None:
-                working = CRS.from_user_input(gdf.crs)
-    raise_for_problems(problems)
-    if proj is not None:
-        for kind in (*required, *optional_from_project):
-            if kind not in layers and proj.has(kind):
-                layers[kind] = proj.read(kind)
-    missing = [k for k in required if k not in layers]
-    if missing:
-        flags = " ".join(f"--{k} FILE" for k in missing)
-        raise click.UsageError(
-            f"missing input layer(s): {', '.join(missing)}. Give {flags}, or --project DIR "
-            "for a project that has them."
-        )
-    return Inputs(layers=layers, project=proj, config=config)
+    if out is None:
+        return
+    protected = [Path(p) for p in files.values() if p is not None]
+    folder = project if project is not None else (Path.cwd() if not protected else None)
+    if folder is not None and (folder / CONFIG_FILE).is_file():
+        config = ProjectConfig.load(folder)
+        protected += [folder / config.gpkg, folder / CONFIG_FILE]
+    target = out.resolve()
+    for path in protected:
+        if path.exists() and path.resolve() == target:
+            raise click.UsageError(
+                f"--out names {path}, one of this command's inputs, which would be replaced; "
+                "write the results to another file"
+            )
 
 
-
-
+def report_problems(problems) -> None:
+    """Print the warnings found while reading the inputs (repairs, drops, generated ids)."""
+    for problem in problems:
+        if problem.severity == "warning":
+            log.warning("%s", problem)
+        else:
+            log.info("%s", problem)
 
 
 def emit_json(data: Any) -> None:

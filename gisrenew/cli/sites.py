@@ -7,15 +7,18 @@ from pathlib import Path
 import click
 
 from gisrenew.cli.options import (
+    check_outputs,
     crs_option,
     emit_json,
     encoding_option,
     json_option,
-    load_inputs,
     project_option,
+    report_problems,
 )
+from gisrenew.indicators import rank_sites
+from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.siting import format_ranking, rank_sites
+from gisrenew.siting import format_ranking
 
 
 @click.command("sites")
@@ -44,17 +47,26 @@ from gisrenew.siting import format_ranking, rank_sites
     default=None,
     help="Built-up area 建成区 (default: the project's, if any).",
 )
-@click.option("--count", type=click.IntRange(min=1), required=True, help="How many sites to pick.")
 @click.option(
-    "--min-area", "min_area", type=float, default=None, help="Leave out candidates under A m²."
+    "--count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many sites to pick [default: [sites] count, else 5].",
+)
+@click.option(
+    "--min-area",
+    "min_area",
+    type=float,
+    default=None,
+    help="Leave out candidates under A m² [default: [sites] min_area_m2].",
 )
 @click.option(
     "--by",
     "objective",
     type=click.Choice(["area", "households", "population"]),
-    default="area",
-    show_default=True,
-    help="Maximise newly covered residential area, or households/population.",
+    default=None,
+    help="Maximise newly covered residential area, or households/population "
+    "[default: [sites] by, else area].",
 )
 @click.option(
     "--radius",
@@ -97,41 +109,22 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
 
     Example: gisrenew sites --project taicang --count 5 --min-area 2000
     """
-    inputs = load_inputs(
+    files = {
+        "candidates": candidates, "parks": parks, "residential": residential, "boundary": boundary,
+    }  # fmt: skip
+    check_outputs(out, files, project)
+    inputs = gather_inputs(
         project,
-        {
-            "candidates": candidates,
-            "parks": parks,
-            "residential": residential,
-            "boundary": boundary,
-        },
+        files,
+        kinds=("candidates", "parks", "residential", "boundary", "districts"),
+        required=("candidates", "parks", "residential"),
+        settings={"sites": {"count": count, "min_area_m2": min_area, "by": objective}},
+        rules=rules,
         crs=crs,
         encoding=encoding,
-        required=("candidates", "parks", "residential"),
-        optional_from_project=("boundary", "districts"),
     )
-    res = inputs.get("residential")
-    weight = None
-    if objective != "area":
-        weight = objective
-    elif "households" in res.columns and float(res["households"].sum()) > 0:
-        weight = "households"
-    ranking = rank_sites(
-        inputs.get("candidates"),
-        inputs.get("parks"),
-        res,
-        count=count,
-        min_area_m2=min_area,
-        rules=rules or inputs.config.rules,
-        weight=weight,
-        boundary=inputs.get("boundary"),
-        districts=inputs.get("districts"),
-        park_class=park_class,
-        radius_m=radius_m,
-        method="exact" if exact else "greedy",
-        objective="area" if objective == "area" else "weight",
-        residential_codes=tuple(inputs.config.residential_codes) or None,
-    )
+    report_problems(inputs.problems)
+    ranking = rank_sites(inputs, park_class=park_class, radius_m=radius_m, exact=exact)
     if out is None and inputs.project is not None:
         out = inputs.project.folder / "sites.gpkg"
     written = []

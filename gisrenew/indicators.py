@@ -1,0 +1,328 @@
+"""Every indicator of a project, computed in one place: the orchestrator.
+
+:func:`compute_indicators` takes the :class:`~gisrenew.inputs.ProjectInputs` of a run
+and calls the engines — straight-line coverage (:mod:`gisrenew.coverage`), the walk
+along streets (:mod:`gisrenew.network`), renewal plans (:mod:`gisrenew.plans`) — with
+the run's one rule set, weight, residential codes and validated settings. It returns
+an :class:`Indicators` object that the presenters (text tables, Excel, web maps,
+reports) draw without computing anything themselves. The CLI's ``coverage``,
+``affected``, ``demo``, ``recompute`` and ``publish`` and the notebooks all get their
+figures here; :func:`rank_sites` does the same for the siting engine.
+
+Adding an indicator
+-------------------
+1. Write the engine below this module (a function of layers and options, returning a
+   result object; it never reads files or settings).
+2. If it has settings, add a dataclass to :mod:`gisrenew.settings` (its table is then
+   validated for every command) and read it from ``inputs.config``.
+3. Add a field to :class:`Indicators` and a step ``_<name>(inputs, ...)`` called by
+   :func:`compute_indicators` when its layers are present (or asked for).
+4. Present it: a text table in :mod:`gisrenew.present`, a map in :mod:`gisrenew.webmap`,
+   a key in :meth:`Indicators.to_dict`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gisrenew import coverage, network
+from gisrenew import plans as plan_engine
+from gisrenew.inputs import MissingLayerError, ProjectInputs
+from gisrenew.results import CoverageResult
+
+__all__ = [
+    "METHODS",
+    "Indicators",
+    "PlanIndicators",
+    "available_methods",
+    "compute_indicators",
+    "rank_sites",
+]
+
+log = logging.getLogger(__name__)
+
+#: Coverage methods: straight-line radius from the park boundary, walk along streets.
+METHODS = ("buffer", "network")
+
+
+@dataclass(frozen=True)
+class PlanIndicators:
+    """Renewal plans and the parcels they touch (更新地块).
+
+    Attributes
+    ----------
+    pairs : GeoDataFrame or None
+        One row per (plan, affected parcel) (:func:`gisrenew.plans.affected_parcels`);
+        None (like `summary` and `totals`) when the run has no parcels.
+    summary : GeoDataFrame or None
+        One row per plan: 亩, households by kind, signing (:func:`~gisrenew.plans.plan_summary`).
+    totals : dict or None
+        Every affected parcel counted once (:func:`~gisrenew.plans.plan_totals`).
+    effects : DataFrame or None
+        Residential land green plans newly bring into service (None without parks and
+        residential land, or without green plans).
+    household_rule : str
+        How a partly affected parcel's households count.
+    households : dict or None
+        Parcels columns of the household kinds, when not the schema's.
+    """
+
+    pairs: gpd.GeoDataFrame | None
+    summary: gpd.GeoDataFrame | None
+    totals: dict[str, Any] | None
+    effects: pd.DataFrame | None
+    household_rule: str = "whole"
+    households: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plan tables (see :func:`gisrenew.plans.plans_to_dict`)."""
+        return plan_engine.plans_to_dict(self.summary, self.pairs, self.totals, self.effects)
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Every indicator computed for one state of a project.
+
+    Attributes
+    ----------
+    inputs : ProjectInputs
+        The layers and settings they were computed from.
+    buffer, network : CoverageResult or None
+        Coverage by straight-line radius and by walking along streets.
+    plans : PlanIndicators or None
+        Renewal plans, when the run has plans and parcels.
+    contributions : DataFrame or None
+        Each park's unique coverage (asked for with ``contributions=True``).
+    """
+
+    inputs: ProjectInputs
+    buffer: CoverageResult | None = None
+    network: CoverageResult | None = None
+    plans: PlanIndicators | None = None
+    contributions: pd.DataFrame | None = None
+
+    @property
+    def coverage(self) -> CoverageResult | None:
+        """The headline coverage result: straight line when computed, else the walk."""
+        return self.buffer if self.buffer is not None else self.network
+
+    def results(self) -> dict[str, CoverageResult]:
+        """The coverage results computed, by method."""
+        found = {"buffer": self.buffer, "network": self.network}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures: one coverage result as is, both side by side, plans."""
+        results = self.results()
+        if len(results) == 2:
+            data = coverage.comparison_dict(self.buffer, self.network)
+        elif results:
+            data = next(iter(results.values())).to_dict()
+        else:
+            data = {}
+        if self.contributions is not None:
+            data["park_contribution"] = self.contributions.to_dict(orient="records")
+        if self.plans is not None:
+            data["plans"] = self.plans.to_dict()
+        return data
+
+
+def available_methods(inputs: ProjectInputs) -> tuple[str, ...]:
+    """The coverage methods the inputs allow (network needs a roads layer)."""
+    if not inputs.has("parks", "residential"):
+        return ()
+    return METHODS if inputs.has("roads") else ("buffer",)
+
+
+def compute_indicators(
+    inputs: ProjectInputs,
+    *,
+    methods: Iterable[str] | None = None,
+    plans: bool | None = None,
+    contributions: bool = False,
+    network_service_areas: str = "park",
+    progress: bool = False,
+) -> Indicators:
+    """Compute the indicators of a run (the one place that assembles them).
+
+    Parameters
+    ----------
+    inputs : ProjectInputs
+        From :func:`gisrenew.inputs.gather_inputs`.
+    methods : iterable of {"buffer", "network"}, optional
+        Coverage methods; default every method the layers allow.
+    plans : bool, optional
+        Plans: True requires plans and parcels; False skips them; None (default)
+        computes what the layers allow — the plan tables with parcels, the coverage
+        effects of green plans with parks and residential land.
+    contributions : bool
+        Each park's unique coverage (straight-line method).
+    network_service_areas : {"park", "nearest", "merged", "none"}
+        Walking service-area polygons (maps need them; ``none`` is fastest).
+    progress : bool
+        Progress bars on long steps.
+
+    Raises
+    ------
+    MissingLayerError
+        When a method or the plans are asked for and their layers are missing.
+    """
+    wanted = available_methods(inputs) if methods is None else tuple(methods)
+    _require(inputs, wanted, plans)
+    buffer = _buffer(inputs, progress) if "buffer" in wanted else None
+    walk = _network(inputs, network_service_areas, progress) if "network" in wanted else None
+    plan_tables = None
+    if plans or (plans is None and inputs.has("plans")):
+        plan_tables = _plans(inputs)
+    contribution = _contributions(inputs) if contributions else None
+    return Indicators(inputs, buffer, walk, plan_tables, contribution)
+
+
+def _require(inputs: ProjectInputs, methods: tuple[str, ...], plans: bool | None) -> None:
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise ValueError(f"`methods` was {unknown} but is expected to be in {METHODS}")
+    needed = ["parks", "residential"] if methods else []
+    if "network" in methods:
+        needed.append("roads")
+    if plans:
+        needed += ["plans", "parcels"]
+    missing = [k for k in dict.fromkeys(needed) if not inputs.has(k)]
+    if missing:
+        raise MissingLayerError(missing)
+
+
+def _coverage_options(inputs: ProjectInputs) -> dict[str, Any]:
+    """The options every coverage engine gets from the run's inputs."""
+    return {
+        "rules": inputs.rules,
+        "boundary": inputs.layer("boundary"),
+        "districts": inputs.layer("districts"),
+        "weight": inputs.weight,
+        "residential_codes": inputs.residential_codes,
+    }
+
+
+def _buffer(inputs: ProjectInputs, progress: bool) -> CoverageResult:
+    return coverage.compute_coverage(
+        inputs.layer("parks"),
+        inputs.layer("residential"),
+        progress=progress,
+        **_coverage_options(inputs),
+    )
+
+
+def _network_options(inputs: ProjectInputs) -> dict[str, Any]:
+    """``[network]`` settings as engine options (unset ones keep the engine's defaults)."""
+    settings = inputs.config.network
+    options = {"walk_distance_m": settings.walk_limit_m}
+    for key in ("snap_distance_m", "connector_limit_m", "lateral_m"):
+        value = getattr(settings, key)
+        if value is not None:
+            options[key] = value
+    return options
+
+
+def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> CoverageResult:
+    graph = inputs.cached(
+        "walk_graph", lambda: network.walk_graph_from_roads(inputs.layer("roads"))
+    )
+    return network.network_coverage(
+        inputs.layer("parks"),
+        inputs.layer("residential"),
+        graph,
+        entrances=inputs.layer("entrances"),
+        service_areas=service_areas,
+        progress=progress,
+        **_network_options(inputs),
+        **_coverage_options(inputs),
+    )
+
+
+def _plan_options(inputs: ProjectInputs) -> dict[str, Any]:
+    settings = inputs.config.plans
+    options: dict[str, Any] = {}
+    if settings.min_overlap_share is not None:
+        options["min_overlap_share"] = settings.min_overlap_share
+    if settings.min_overlap_m2 is not None:
+        options["min_overlap_m2"] = settings.min_overlap_m2
+    return options
+
+
+def _plans(inputs: ProjectInputs) -> PlanIndicators:
+    settings = inputs.config.plans
+    plans, parcels = inputs.layer("plans"), inputs.layer("parcels")
+    rule = settings.household_rule or "whole"
+    households = settings.households
+    pairs = summary = totals = effects = None
+    if parcels is not None:
+        pairs = plan_engine.affected_parcels(plans, parcels, **_plan_options(inputs))
+        summary = plan_engine.plan_summary(plans, pairs, household_rule=rule, households=households)
+        totals = plan_engine.plan_totals(plans, pairs, household_rule=rule, households=households)
+    if inputs.has("parks", "residential") and len(plan_engine.plans_as_parks(plans)):
+        effects = plan_engine.plan_coverage_effects(
+            plans,
+            inputs.layer("parks"),
+            inputs.layer("residential"),
+            rules=inputs.rules,
+            boundary=inputs.layer("boundary"),
+            weight=inputs.weight,
+            residential_codes=inputs.residential_codes,
+        )
+    return PlanIndicators(pairs, summary, totals, effects, rule, households)
+
+
+def _contributions(inputs: ProjectInputs) -> pd.DataFrame:
+    _require(inputs, ("buffer",), None)
+    return coverage.park_contribution(
+        inputs.layer("parks"), inputs.layer("residential"), **_coverage_options(inputs)
+    )
+
+
+def rank_sites(
+    inputs: ProjectInputs,
+    *,
+    count: int | None = None,
+    min_area_m2: float | None = None,
+    by: str | None = None,
+    radius_m: float | None = None,
+    park_class: str | None = None,
+    exact: bool = False,
+) -> Any:
+    """Rank the run's candidate sites for new pocket parks (口袋公园选址).
+
+    Parameters are those of :func:`gisrenew.siting.rank_sites`; unset ones come from
+    ``[sites]`` (count, min_area_m2, by). The gain counts residential area (``by =
+    "area"``, with households reported when the run has a weight) or households /
+    population (``by``).
+    """
+    from gisrenew import siting
+
+    _require(inputs, ("buffer",), None)
+    if not inputs.has("candidates"):
+        raise MissingLayerError(["candidates"])
+    settings = inputs.config.sites
+    by = by or settings.by
+    weight = inputs.weight if by == "area" else by
+    return siting.rank_sites(
+        inputs.layer("candidates"),
+        inputs.layer("parks"),
+        inputs.layer("residential"),
+        count=count or settings.count,
+        min_area_m2=min_area_m2 if min_area_m2 is not None else settings.min_area_m2,
+        rules=inputs.rules,
+        weight=weight,
+        boundary=inputs.layer("boundary"),
+        districts=inputs.layer("districts"),
+        park_class=park_class,
+        radius_m=radius_m,
+        method="exact" if exact else "greedy",
+        objective="area" if by == "area" else "weight",
+        residential_codes=inputs.residential_codes,
+    )
