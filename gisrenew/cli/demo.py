@@ -8,14 +8,24 @@ from pathlib import Path
 
 import click
 
+from gisrenew import batch, coverage, plans, siting
+from gisrenew.cli.options import report_problems
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
+from gisrenew.indicators import compute_indicators, rank_sites
+from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
 
 SAMPLE = Path("data") / "geo" / "taicang_sample"
 NEW_PARKS = "new_pocket_parks.gpkg"
 CANDIDATES = "candidate_sites.gpkg"
 _MARKER = ".gisrenew-demo-copy"
+
+#: The sample's layers the demo shows (water and candidate sites are context).
+_DEMO_KINDS = (
+    "parks", "residential", "parcels", "plans", "boundary", "districts", "roads", "entrances",
+)  # fmt: skip
+_SITE_KINDS = ("parks", "residential", "boundary", "districts")
 
 
 def find_sample(data: Path | None) -> Path:
@@ -78,60 +88,33 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
     adds the five new pocket parks (口袋公园) in one atomic batch recompute and shows the
     gain; ranks candidate sites for the next ones; and publishes the web maps to OUT.
     """
-    from gisrenew import batch, coverage, plans, siting
-    from gisrenew.io import read_layer
-
     started = time.monotonic()
     progress = bool(ctx.obj and ctx.obj.get("progress"))
     sample = find_sample(data)
     out.mkdir(parents=True, exist_ok=True)
     project = Project.open(working_copy(sample, out))
-    config = project.config
+    inputs = gather_inputs(project, kinds=_DEMO_KINDS)
+    report_problems(inputs.problems)
 
-    _section(f"{config.name}")
+    _section(f"{inputs.name}")
     click.echo(f"working copy: {project.folder}   CRS: {project.working_crs.to_string()}")
-    layers = {}
-    for kind in project.layer_kinds():
-        if kind in ("parks", "residential", "parcels", "plans", "boundary", "districts",
-                    "roads", "entrances"):  # fmt: skip
-            layers[kind] = project.read(kind)
-            click.echo(f"  {kind:12s} {len(layers[kind]):>6d} features")
+    for kind, layer in inputs.layers.items():
+        click.echo(f"  {kind:12s} {len(layer):>6d} features")
+    result = compute_indicators(inputs, progress=progress)
 
-    rules = config.rules
     _section("公园绿地服务半径覆盖率 · park service-radius coverage")
-    buffer = coverage.compute_coverage(
-        layers["parks"], layers["residential"], rules=rules, boundary=layers.get("boundary"),
-        districts=layers.get("districts"), weight="households",
-        residential_codes=config.residential_codes, progress=progress,
-    )  # fmt: skip
-    click.echo(coverage.format_coverage_table(buffer, lang=lang))
-
-    if "roads" in layers:
-        from gisrenew import network
-
+    click.echo(coverage.format_coverage_table(result.buffer, lang=lang))
+    if result.network is not None:
         _section("十分钟步行 · walking distance along streets vs straight line")
-        walk = network.network_coverage(
-            layers["parks"], layers["residential"], layers["roads"], rules=rules,
-            entrances=layers.get("entrances"), boundary=layers.get("boundary"),
-            districts=layers.get("districts"), weight="households",
-            residential_codes=config.residential_codes, progress=progress,
-            **network.options_from_settings(config.section("network")),
-        )  # fmt: skip
-        click.echo(coverage.format_coverage_comparison(buffer, walk, lang=lang))
-
-    if "plans" in layers and "parcels" in layers:
+        click.echo(coverage.format_coverage_comparison(result.buffer, result.network, lang=lang))
+    if result.plans is not None and result.plans.summary is not None:
         _section("城市更新地块 · renewal plans and the parcels they affect")
-        settings = plans.options_from_settings(config.section("plans"))
-        summary = plans.plan_summary(layers["plans"], layers["parcels"], **settings)
-        totals = plans.plan_totals(layers["plans"], layers["parcels"], **settings)
-        click.echo(plans.format_plan_table(summary, lang=lang, totals=totals))
-        effects = plans.plan_coverage_effects(
-            layers["plans"], layers["parks"], layers["residential"], rules=rules,
-            boundary=layers.get("boundary"), residential_codes=config.residential_codes,
-        )  # fmt: skip
-        if len(effects):
+        click.echo(
+            plans.format_plan_table(result.plans.summary, lang=lang, totals=result.plans.totals)
+        )
+        if result.plans.effects is not None and len(result.plans.effects):
             click.echo()
-            click.echo(plans.format_coverage_effects(effects, lang=lang))
+            click.echo(plans.format_coverage_effects(result.plans.effects, lang=lang))
 
     _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
     report = batch.run_demo_recompute(project, sample / NEW_PARKS, out_dir=out, publish=True)
@@ -139,12 +122,8 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
 
     if (sample / CANDIDATES).is_file():
         _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")
-        candidates = read_layer(sample / CANDIDATES, "candidates", working_crs=project.working_crs)
-        ranking = siting.rank_sites(
-            candidates, project.read("parks"), layers["residential"], count=n_sites,
-            rules=rules, weight="households", boundary=layers.get("boundary"),
-            districts=layers.get("districts"),
-        )  # fmt: skip
+        after = gather_inputs(project, {"candidates": sample / CANDIDATES}, kinds=_SITE_KINDS)
+        ranking = rank_sites(after, count=n_sites)
         click.echo(siting.format_ranking(ranking, lang=lang))
 
     _section("发布 · published")
