@@ -1,14 +1,13 @@
 """The ``gisrenew`` command line: a thin layer over the library.
 
 One module per command in this package; each defines ``command`` (a click command)
-and is registered here. Exit codes: 0 success, 1 an error in the data or the
+and is registered here, explicitly, in the order ``gisrenew --help`` lists them. Exit codes: 0 success, 1 an error in the data or the
 project (printed as a message, never a traceback), 2 a usage error.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import sys
 
@@ -20,22 +19,37 @@ from gisrenew.inputs import MissingLayerError
 
 __all__ = ["main"]
 
-#: Command modules, in the order ``gisrenew --help`` lists them.
-COMMANDS = (
-    "demo",
-    "init",
-    "validate",
-    "coverage",
-    "affected",
-    "publish",
-    "recompute",
-    "history",
-    "sites",
-)
+#: Every command, in the order ``gisrenew --help`` lists them: name → its module here.
+#: A command's module is imported when the command runs (or ``--help`` lists it), so a
+#: command pays only for the libraries it uses.
+COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "init": "init",
+    "validate": "validate",
+    "coverage": "coverage",
+    "affected": "affected",
+    "publish": "publish",
+    "recompute": "recompute",
+    "history": "history",
+    "sites": "sites",
+}
 
 
 class _Group(click.Group):
-    """Click group that turns gisrenew errors into a message and exit status 1."""
+    """The command group: explicit, lazily imported commands; errors as messages.
+
+    A gisrenew error becomes a message and exit status 1, a missing input layer a
+    usage error (exit 2).
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
+        return module.command
 
     def invoke(self, ctx: click.Context):
         try:
@@ -79,13 +93,3 @@ def main(ctx: click.Context, verbose: int, quiet: int) -> None:
     ctx.obj["progress"] = quiet == 0 and sys.stderr.isatty()
 
 
-def _register() -> None:
-    for name in COMMANDS:
-        module_name = f"{__name__}.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue  # a command not built in this checkout
-        module = importlib.import_module(module_name)
-        main.add_command(module.command)
-
-
-_register()
