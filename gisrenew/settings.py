@@ -495,6 +495,17 @@ SECTIONS: dict[str, type] = {
 }
 
 
+def _toml(value: Any) -> str:
+    """A default as it would be written in TOML, in backticks."""
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    if isinstance(value, tuple):
+        return "`[" + ", ".join(f'"{v}"' for v in value) + "]`"
+    return f"`{value}`"
+
+
 def settings_table_markdown() -> str:
     """The README table of every setting (generated; a test keeps the README equal)."""
     lines = ["| table | key | type | default | meaning |", "|---|---|---|---|---|"]
@@ -502,6 +513,6 @@ def settings_table_markdown() -> str:
         for f in dataclasses.fields(cls):
             meta = f.metadata
             kind = meta["kind"] if meta["kind"] != "choice" else " / ".join(meta["choices"])
-            default = "—" if f.default in (None, dataclasses.MISSING) else f"`{f.default!r}`"
+            default = "—" if f.default in (None, dataclasses.MISSING) else _toml(f.default)
             lines.append(f"| `[{section}]` | `{f.name}` | {kind} | {default} | {meta['doc']} |")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from gisrenew.schema import layer_table_markdown
+from gisrenew.settings import settings_table_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -25,4 +26,13 @@ def test_readme_commands_exist():
     from gisrenew.cli import main
 
     for name in re.findall(r"`gisrenew (\w+)", README):
-        assert name in main.commands, f"README mentions `gisrenew {name}` but the CLI has no such command"
+        command = main.get_command(None, name)
+        assert command is not None, f"README mentions `gisrenew {name}` but the CLI has no such command"
+
+
+def test_settings_table_matches_the_settings_reader():
+    block = re.search(
+        r"<!-- settings-table:start.*?-->\n(.*?)\n<!-- settings-table:end -->", README, re.S
+    )
+    assert block, "settings table markers missing from README"
+    assert block.group(1).strip() == settings_table_markdown().strip()
