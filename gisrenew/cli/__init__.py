@@ -16,6 +16,7 @@ import click
 
 from gisrenew import __version__
 from gisrenew.errors import GisrenewError
+from gisrenew.present.tables import sanitize
 
 __all__ = ["main"]
 
@@ -40,18 +41,25 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GisrenewError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {sanitize(exc, keep_newlines=True)}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
 
+class _PlainFormatter(logging.Formatter):
+    """Log lines whose data (names, ids, paths) cannot drive the terminal (see ``sanitize``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return sanitize(super().format(record), keep_newlines=True)
+
+
 def _configure_logging(verbose: int, quiet: int) -> None:
     level = logging.INFO + 10 * (quiet - verbose)
     level = max(logging.DEBUG, min(level, logging.CRITICAL))
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(_PlainFormatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("gisrenew")
     logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
     logger.addHandler(handler)

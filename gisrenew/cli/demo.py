@@ -78,7 +78,7 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
     adds the five new pocket parks (口袋公园) in one atomic batch recompute and shows the
     gain; ranks candidate sites for the next ones; and publishes the web maps to OUT.
     """
-    from gisrenew import batch, coverage, plans, siting
+    from gisrenew import batch, coverage, plans, present, siting
     from gisrenew.io import read_layer
 
     started = time.monotonic()
@@ -104,7 +104,7 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
         districts=layers.get("districts"), weight="households",
         residential_codes=config.residential_codes, progress=progress,
     )  # fmt: skip
-    click.echo(coverage.format_coverage_table(buffer, lang=lang))
+    click.echo(present.format_coverage_table(buffer, lang=lang))
 
     if "roads" in layers:
         from gisrenew import network
@@ -117,25 +117,25 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
             residential_codes=config.residential_codes, progress=progress,
             **network.options_from_settings(config.section("network")),
         )  # fmt: skip
-        click.echo(coverage.format_coverage_comparison(buffer, walk, lang=lang))
+        click.echo(present.format_coverage_comparison(buffer, walk, lang=lang))
 
     if "plans" in layers and "parcels" in layers:
         _section("城市更新地块 · renewal plans and the parcels they affect")
         settings = plans.options_from_settings(config.section("plans"))
         summary = plans.plan_summary(layers["plans"], layers["parcels"], **settings)
         totals = plans.plan_totals(layers["plans"], layers["parcels"], **settings)
-        click.echo(plans.format_plan_table(summary, lang=lang, totals=totals))
+        click.echo(present.format_plan_table(summary, lang=lang, totals=totals))
         effects = plans.plan_coverage_effects(
             layers["plans"], layers["parks"], layers["residential"], rules=rules,
             boundary=layers.get("boundary"), residential_codes=config.residential_codes,
         )  # fmt: skip
         if len(effects):
             click.echo()
-            click.echo(plans.format_coverage_effects(effects, lang=lang))
+            click.echo(present.format_coverage_effects(effects, lang=lang))
 
     _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
     report = batch.run_demo_recompute(project, sample / NEW_PARKS, out_dir=out, publish=True)
-    click.echo(batch.format_report(report, lang=lang))
+    click.echo(present.format_recompute_report(report, lang=lang))
 
     if (sample / CANDIDATES).is_file():
         _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")
@@ -145,7 +145,7 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
             rules=rules, weight="households", boundary=layers.get("boundary"),
             districts=layers.get("districts"),
         )  # fmt: skip
-        click.echo(siting.format_ranking(ranking, lang=lang))
+        click.echo(present.format_ranking(ranking, lang=lang))
 
     _section("发布 · published")
     index = out / "index.html"

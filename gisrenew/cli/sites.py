@@ -15,7 +15,8 @@ from gisrenew.cli.options import (
     project_option,
 )
 from gisrenew.io import write_results
-from gisrenew.siting import format_ranking, rank_sites
+from gisrenew.present import format_ranking
+from gisrenew.siting import rank_sites
 
 
 @click.command("sites")
