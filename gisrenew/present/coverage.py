@@ -59,7 +59,9 @@ def _heading(result: CoverageResult, lang: str) -> list[str]:
     t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
     lines = [f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']}", f"({INDICATOR_NAMES['en']})"]
     lines.append(f"{t('rules')}: {result.rules.describe()}  [{result.rules.title}]")
-    method = t(f"method_{result.method}") if result.method in ("buffer", "network") else result.method
+    method = (
+        t(f"method_{result.method}") if result.method in ("buffer", "network") else result.method
+    )
     lines.append(f"{t('method')}: {method}")
     parks = result.parks
     qualifying = parks["qualifies"].to_numpy(dtype=bool)
@@ -201,5 +203,7 @@ def format_contribution_table(table: pd.DataFrame, lang: str = "zh", *, top: int
     listed = ", ".join(redundant[:MAX_REDUNDANT_LISTED])
     if len(redundant) > MAX_REDUNDANT_LISTED:
         listed += " ..."
-    summary = f"{t('redundant')}: {fmt.count(len(redundant))}" + (f" — {listed}" if redundant else "")
+    summary = f"{t('redundant')}: {fmt.count(len(redundant))}" + (
+        f" — {listed}" if redundant else ""
+    )
     return join_lines([t("contribution_title"), "", *body, "", summary])

@@ -197,7 +197,10 @@ _MAP = {
         "公园绿地服务半径覆盖率（步行路网）",
         "Park service-radius coverage (walking network)",
     ),
-    "method_buffer": ("按公园边界直线服务半径计算", "straight-line service radius from the park boundary"),
+    "method_buffer": (
+        "按公园边界直线服务半径计算",
+        "straight-line service radius from the park boundary",
+    ),
     "method_network": ("按路网步行距离计算", "walking distance along the street network"),
     "numerator": ("服务半径覆盖的居住用地", "residential land within service"),
     "denominator": ("建成区居住用地总面积", "residential land in the built-up area"),
@@ -208,7 +211,10 @@ _MAP = {
     "pocket_park": ("口袋公园", "pocket park"),
     "service_area": ("服务范围", "service area"),
     "service_areas": ("公园服务范围", "park service areas"),
-    "walk_service_areas": ("公园步行服务范围（路网）", "park walking service areas (street network)"),
+    "walk_service_areas": (
+        "公园步行服务范围（路网）",
+        "park walking service areas (street network)",
+    ),
     "walk_status": ("步行可达情况", "walk"),
     "residential": ("居住用地（覆盖比例）", "residential land (covered share)"),
     "blind_spots": ("服务盲区（未覆盖的居住用地）", "blind spots (residential land not covered)"),
@@ -266,7 +272,10 @@ _MAP = {
         "{plans} 个更新地块，{area}，{households} 户，已签约 {signed} 户",
         "{plans} plans, {area}, {households} households, {signed} signed",
     ),
-    "before_after_title": ("新建公园前后的服务半径覆盖率", "Coverage before and after the new parks"),
+    "before_after_title": (
+        "新建公园前后的服务半径覆盖率",
+        "Coverage before and after the new parks",
+    ),
     "before": ("新建前", "before"),
     "after": ("新建后", "after"),
     "change": ("变化", "change"),
@@ -286,7 +295,10 @@ _MAP = {
     "map_plans": ("城市更新地块地图", "renewal plans map"),
     "map_before_after": ("新建公园前后对比地图", "before/after map of the new parks"),
     "basemap": ("底图", "basemap"),
-    "offline_note": ("离线版：页面不加载任何网络资源", "offline edition: the page loads nothing from the network"),
+    "offline_note": (
+        "离线版：页面不加载任何网络资源",
+        "offline edition: the page loads nothing from the network",
+    ),
 }
 
 _VOCABULARY: dict[str, tuple[str, str]] = {
@@ -462,7 +474,9 @@ def column_headers(lang: str, subject: str | None = None) -> dict[str, str]:
         Pass it to :func:`gisrenew.io.write_results` as ``labels``.
     """
     if subject not in _HEADER_SUBJECTS:
-        raise ValueError(f"`subject` must be one of {sorted(map(str, _HEADER_SUBJECTS))}, got {subject!r}")
+        raise ValueError(
+            f"`subject` must be one of {sorted(map(str, _HEADER_SUBJECTS))}, got {subject!r}"
+        )
     if check_lang(lang) == "en":
         return {}
     return {**COLUMN_HEADERS_ZH, **_HEADER_SUBJECTS[subject]}

@@ -101,7 +101,9 @@ def _table(
 ) -> list[str]:
     headers = [label(f"plans.{key}", lang) for _c, key, _f in columns]
     align = ["l" if formatter in (_text, _status) else "r" for *_rest, formatter in columns]
-    return table_lines(headers, _cells(records, columns, lang), align=align, rule_before=rule_before)
+    return table_lines(
+        headers, _cells(records, columns, lang), align=align, rule_before=rule_before
+    )
 
 
 def format_plan_table(

@@ -168,7 +168,9 @@ def table_lines(
     rule = gap.join("-" * w for w in widths)
 
     def line(values: list[str]) -> str:
-        return gap.join(pad(v, w, a) for v, w, a in zip(values, widths, sides, strict=True)).rstrip()
+        return gap.join(
+            pad(v, w, a) for v, w, a in zip(values, widths, sides, strict=True)
+        ).rstrip()
 
     lines = [line(head)]
     if header_rule:
