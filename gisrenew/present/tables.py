@@ -96,13 +96,17 @@ def sanitize(text: object, *, keep_newlines: bool = False) -> str:
     return str(text).translate(_ESCAPES_KEEP_NEWLINES if keep_newlines else _ESCAPES)
 
 
+def _width(clean: str) -> int:
+    """Display width of text that is already sanitized."""
+    width = wcswidth(clean)
+    if width < 0:  # a character wcwidth does not know how to print: count it as nothing
+        width = sum(max(wcwidth(ch), 0) for ch in clean)
+    return width
+
+
 def display_width(text: str) -> int:
     """Terminal columns `text` takes (after :func:`sanitize`): 全 is 2, é is 1, 👍 is 2."""
-    text = sanitize(text)
-    width = wcswidth(text)
-    if width < 0:  # a character wcwidth does not know how to print: count it as nothing
-        width = sum(max(wcwidth(ch), 0) for ch in text)
-    return width
+    return _width(sanitize(text))
 
 
 def pad(text: str, width: int, align: str = "l") -> str:
@@ -161,21 +165,23 @@ def table_lines(
         if len(row) != len(head):
             raise ValueError(f"row {index} has {len(row)} cells for {len(head)} columns")
     sides = _alignments(cells, len(head), align)
-    widths = [display_width(h) for h in head]
-    for row in cells:
-        widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]
+    # measure every (already sanitized) cell once
+    sized = [[(c, _width(c)) for c in row] for row in [head, *cells]]
+    widths = [max(column) for column in zip(*([w for _c, w in row] for row in sized), strict=True)]
     gap = " " * COLUMN_GAP
     rule = gap.join("-" * w for w in widths)
 
-    def line(values: list[str]) -> str:
-        return gap.join(
-            pad(v, w, a) for v, w, a in zip(values, widths, sides, strict=True)
-        ).rstrip()
+    def line(row: list[tuple[str, int]]) -> str:
+        parts = []
+        for (text, own), width, side in zip(row, widths, sides, strict=True):
+            fill = " " * (width - own)
+            parts.append(fill + text if side == "r" else text + fill)
+        return gap.join(parts).rstrip()
 
-    lines = [line(head)]
+    lines = [line(sized[0])]
     if header_rule:
         lines.append(rule)
-    for index, row in enumerate(cells):
+    for index, row in enumerate(sized[1:]):
         if index in rule_before:
             lines.append(rule)
         lines.append(line(row))
