@@ -49,7 +49,6 @@ __all__ = [
     "CHECKPOINT_ENV",
     "IncrementalCoverage",
     "UpdateSummary",
-    "format_report",
     "read_history",
     "recompute",
     "run_demo_recompute",
@@ -1150,7 +1149,8 @@ def recompute(
     Returns
     -------
     dict
-        The before/after report (JSON-ready; see :func:`format_report`). ``changed`` is
+        The before/after report (JSON-ready; as text:
+        :func:`gisrenew.present.format_recompute_report`). ``changed`` is
         False when nothing changed — then the project is left byte for byte as it was.
 
     Notes
@@ -1350,198 +1350,6 @@ def _publish(project, out_dir, before, merge: _Merge, report: dict) -> list[str]
         contributions=contributions,
     )
     return [str(p) for p in written]
-
-
-# -- printing -------------------------------------------------------------------------
-
-_TEXT = {
-    "zh": {
-        "title": "新增/关闭公园后的重新计算",
-        "nothing": "无变化",
-        "rules": "规则",
-        "indicator": "公园绿地服务半径覆盖率",
-        "network": "步行网络覆盖率",
-        "before": "之前",
-        "after": "之后",
-        "change": "变化",
-        "covered": "覆盖居住用地",
-        "total": "居住用地总面积",
-        "households": "覆盖户数",
-        "districts": "分区",
-        "added": "新增公园（各自独有的增益）",
-        "removed": "关闭的公园（失去的覆盖）",
-        "skipped": "跳过",
-        "nothing_added": "不增加覆盖的公园",
-        "blind": "服务盲区",
-        "closed": "处盲区缩小/消除",
-        "fully": "完全消除",
-        "published": "已发布地图",
-        "check": "增量计算核对",
-        "agrees": "与全量计算一致",
-        "differs": "与全量计算不一致",
-        "pp": "个百分点",
-        "plans": "更新项目",
-    },
-    "en": {
-        "title": "Recompute after park changes",
-        "nothing": "No change",
-        "rules": "rule set",
-        "indicator": "park service-radius coverage ratio",
-        "network": "walking-network coverage ratio",
-        "before": "before",
-        "after": "after",
-        "change": "change",
-        "covered": "residential land covered",
-        "total": "residential land",
-        "households": "households covered",
-        "districts": "districts",
-        "added": "new parks (each one's own gain)",
-        "removed": "closed parks (coverage lost)",
-        "skipped": "skipped",
-        "nothing_added": "parks that add nothing",
-        "blind": "blind spots",
-        "closed": "blind spot(s) shrunk or closed",
-        "fully": "fully closed",
-        "published": "maps published",
-        "check": "incremental check",
-        "agrees": "equals the full recompute",
-        "differs": "DIFFERS from the full recompute",
-        "pp": "percentage points",
-        "plans": "renewal plans",
-    },
-}
-
-
-def _pct(value) -> str:
-    return (
-        "—"
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else f"{100 * value:.2f}%"
-    )
-
-
-def _area(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f} m² ({m2_to_ha(value):,.2f} ha, {m2_to_mu(value):,.1f} 亩)"
-
-
-def format_report(report: dict, lang: str = "zh") -> str:
-    """The before/after report of :func:`recompute` as text for a terminal.
-
-    Parameters
-    ----------
-    report : dict
-        As returned by :func:`recompute`.
-    lang : {"zh", "en"}
-        Labels in Chinese or English (figures are the same).
-    """
-    if lang not in _TEXT:
-        raise ValueError(f"`lang` was {lang!r} but is expected to be 'zh' or 'en'")
-    t = _TEXT[lang]
-    lines = [f"{t['title']} — {report.get('project', '')}"]
-    rules = report.get("rules", {})
-    lines.append(f"{t['rules']}: {rules.get('name')} v{rules.get('version')}")
-    if not report.get("changed"):
-        lines.append(f"{t['nothing']}: {report.get('message', '')}")
-        return "\n".join(lines)
-    lines.append(report.get("message", ""))
-    for key, label in (("buffer", t["indicator"]), ("network", t["network"])):
-        ind = report.get("indicators", {}).get(key)
-        if not ind:
-            continue
-        b, a, c = ind["before"], ind["after"], ind["change"]
-        lines.append("")
-        lines.append(
-            f"{label}: {_pct(b['coverage_ratio'])} → {_pct(a['coverage_ratio'])} "
-            f"({t['change']} {100 * c['coverage_ratio']:+.2f} {t['pp']})"
-        )
-        lines.append(
-            f"  {t['covered']}: {_area(b['covered_area_m2'])} → {_area(a['covered_area_m2'])}"
-        )
-        lines.append(f"  {t['total']}: {_area(a['residential_area_m2'])}")
-        if "weight_covered" in a:
-            lines.append(
-                f"  {t['households']}: {b['weight_covered']:,.0f} → {a['weight_covered']:,.0f} "
-                f"/ {a['weight_total']:,.0f}"
-            )
-    districts = report.get("districts") or []
-    if districts:
-        lines.append("")
-        lines.append(f"{t['districts']}:")
-        for d in districts:
-            name = d.get("name") or d.get("district_id")
-            lines.append(
-                f"  {name}: {_pct(d.get('coverage_ratio_before'))} → {_pct(d.get('coverage_ratio_after'))}"
-                f"  (+{(d.get('gain_m2') or 0):,.0f} m²)"
-            )
-    if report.get("added"):
-        lines.append("")
-        lines.append(f"{t['added']}:")
-        for p in report["added"]:
-            extra = ""
-            if p.get("unique_gain_weight") is not None:
-                extra = f", {p['unique_gain_weight']:,.0f} {'户' if lang == 'zh' else 'households'}"
-            radius = p.get("radius_m")
-            tier = f"{radius:g} m" if radius is not None else "—"
-            lines.append(
-                f"  {p['park_id']} {p.get('name') or ''}: {p.get('park_area_m2', 0):,.0f} m², "
-                f"{tier}, +{p['unique_gain_m2']:,.0f} m²{extra}"
-            )
-    if report.get("removed"):
-        lines.append("")
-        lines.append(f"{t['removed']}:")
-        for p in report["removed"]:
-            lines.append(f"  {p['park_id']} {p.get('name') or ''}: −{p['lost_m2']:,.0f} m²")
-    if report.get("adds_nothing"):
-        lines.append("")
-        lines.append(f"{t['nothing_added']}:")
-        for p in report["adds_nothing"]:
-            if lang == "zh" and p.get("code") == "not_counted":
-                why = f"按规则不计入服务半径覆盖（{p.get('rule_reason') or '无匹配档位'}）"
-            elif lang == "zh":
-                why = "服务范围内的居住用地已被其他公园覆盖"
-            else:
-                why = p["reason"]
-            lines.append(
-                f"  {p['park_id']} {p.get('name') or ''} ({p.get('park_area_m2') or 0:,.0f} m²): {why}"
-            )
-    blind = report.get("blind_spots_closed")
-    if blind:
-        lines.append("")
-        lines.append(
-            f"{t['blind']}: {blind['closed_count']} {t['closed']} ({t['fully']} {blind['fully_closed_count']}), "
-            f"{_area(blind['closed_area_m2'])}, {blind['closed_households']:,.0f} "
-            f"{'户' if lang == 'zh' else 'households'}"
-        )
-        for row in blind["rows"][:10]:
-            lines.append(
-                f"  {row['residential_id']} ({row.get('district_id') or ''}): "
-                f"{row['closed_m2']:,.0f} m², {row['closed_households']:,.1f}"
-                + (f" — {t['fully']}" if row["fully_closed"] else "")
-            )
-    if report.get("skipped"):
-        lines.append("")
-        lines.append(f"{t['skipped']}:")
-        for s in report["skipped"]:
-            lines.append(f"  {s['park_id']} ({s['source']}): {s['reason']}")
-    check = report.get("incremental_check")
-    if check:
-        lines.append("")
-        verdict = t["agrees"] if check["agrees"] else t["differs"]
-        pieces = (
-            f"{check['affected_pieces']} 块居住用地"
-            if lang == "zh"
-            else f"{check['affected_pieces']} residential pieces"
-        )
-        lines.append(f"{t['check']}: {pieces}, {1000 * check['seconds_update']:.1f} ms — {verdict}")
-    if report.get("published"):
-        files = report["published"]
-        more = f" (+{len(files) - 1})" if len(files) > 1 else ""
-        lines.append(f"{t['published']}: {files[0]}{more}")
-    for warning in report.get("warnings", []):
-        lines.append(f"! {warning}")
-    return "\n".join(lines)
 
 
 def run_demo_recompute(project, new_parks_path, out_dir=None, *, publish: bool = True) -> dict:

@@ -55,7 +55,6 @@ from gisrenew.errors import (
 from gisrenew.schema import DEFAULT_ALIASES, LayerSchema, get_layer_schema
 
 __all__ = [
-    "COLUMN_LABELS_ZH",
     "conform",
     "detect_shapefile_encoding",
     "finish_loading",
@@ -75,41 +74,6 @@ _KIND_TYPES = {"polygon": _POLYGONAL, "line": _LINEAR, "point": _PUNCTUAL}
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "√"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "", "none", "nan"}
-
-#: Chinese column headers for tables written with ``headers="zh"``. Modules add their
-#: own result columns here (additive edits only).
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "park_id": "公园编号",
-    "residential_id": "居住用地编号",
-    "parcel_id": "地块编号",
-    "plan_id": "更新项目编号",
-    "district_id": "区镇街道编号",
-    "candidate_id": "备选地块编号",
-    "name": "名称",
-    "park_class": "绿地类别",
-    "is_pocket_park": "口袋公园",
-    "land_use": "用地代码",
-    "households": "户数",
-    "population": "人口",
-    "households_residential": "居民户",
-    "households_nonresidential": "非居户",
-    "households_shops": "商铺",
-    "households_signed": "已签约户数",
-    "buildings": "楼栋数",
-    "floor_area_m2": "建筑面积(m²)",
-    "plan_type": "更新类型",
-    "target_use": "规划用途",
-    "status": "状态",
-    "area_m2": "面积(m²)",
-    "area_ha": "面积(公顷)",
-    "area_mu": "面积(亩)",
-    "covered_m2": "覆盖面积(m²)",
-    "covered_share": "覆盖比例",
-    "coverage_ratio": "覆盖率",
-    "radius_m": "服务半径(m)",
-    "tier": "档位",
-}
-
 
 # --------------------------------------------------------------------------- reading
 
@@ -802,8 +766,12 @@ def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) 
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     frame = _defuse_formulas(frame)
     if headers == "zh":
-        table = {**COLUMN_LABELS_ZH, **(labels or {})}
-        frame = frame.rename(columns=lambda c: table.get(str(c), str(c)))
+        if labels is None:
+            raise ValueError(
+                "headers='zh' needs the Chinese headers: pass "
+                "labels=gisrenew.present.column_headers('zh')"
+            )
+        frame = frame.rename(columns=lambda c: labels.get(str(c), str(c)))
     return frame
 
 
@@ -836,7 +804,9 @@ def write_results(
         Column headers in English (gisrenew's names) or Chinese (CSV/Excel only;
         GeoPackage layers keep the English names so they load back).
     labels : mapping, optional
-        Extra Chinese header labels.
+        Column name → Chinese header, used with ``headers="zh"``; columns not in it
+        keep their names. The caller passes the wording, usually
+        ``gisrenew.present.labels.column_headers("zh")``.
 
     Notes
     -----

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import logging
 import math
-import unicodedata
 import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -70,6 +69,7 @@ from pyproj import CRS
 from gisrenew import jsonable
 from gisrenew.crs import is_metric_projected, same_crs
 from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
+from gisrenew.present.labels import status_label
 from gisrenew.schema import DEFAULT_ALIASES, get_layer_schema
 from gisrenew.units import M2_PER_HA, M2_PER_MU
 
@@ -78,13 +78,9 @@ __all__ = [
     "DEFAULT_MIN_OVERLAP_M2",
     "DEFAULT_MIN_OVERLAP_SHARE",
     "HOUSEHOLD_RULES",
-    "PLAN_LABELS_ZH",
-    "SIGNING_STATUS_ZH",
     "absent_parcel_columns",
     "affected_parcel_layer",
     "affected_parcels",
-    "format_coverage_effects",
-    "format_plan_table",
     "green_plan_class",
     "options_from_settings",
     "plan_coverage_effects",
@@ -113,71 +109,6 @@ DEFAULT_HOUSEHOLD_COLUMNS: dict[str, str] = {
     "nonresidential": "households_nonresidential",
     "shops": "households_shops",
     "signed": "households_signed",
-}
-
-#: Signing roll-up codes and their Chinese labels.
-SIGNING_STATUS_ZH: dict[str, str] = {
-    "no_parcels": "无涉及地块",
-    "no_households": "无住户",
-    "not_started": "未启动",
-    "signing": "签约中",
-    "signed": "已完成签约",
-    "unknown": "签约情况未知",
-}
-
-#: Chinese headers of the plan tables (passed to :func:`gisrenew.io.write_results`).
-PLAN_LABELS_ZH: dict[str, str] = {
-    "plan_id": "更新项目编号",
-    "plan_name": "更新项目名称",
-    "parcel_id": "地块编号",
-    "parcel_name": "地块名称",
-    "name": "名称",
-    "plan_type": "更新类型",
-    "target_use": "规划用途",
-    "plan_status": "项目状态",
-    "area_m2": "项目面积(m²)",
-    "area_ha": "项目面积(公顷)",
-    "area_mu": "项目面积(亩)",
-    "affected_area_m2": "涉及地块面积(m²)",
-    "affected_area_ha": "涉及地块面积(公顷)",
-    "affected_area_mu": "涉及地块面积(亩)",
-    "parcels_area_m2": "涉及地块总面积(m²)",
-    "parcels_area_ha": "涉及地块总面积(公顷)",
-    "parcels_area_mu": "涉及地块总面积(亩)",
-    "parcel_count": "涉及地块数",
-    "shared_parcels": "与其他项目共有地块数",
-    "overlap_m2": "重叠面积(m²)",
-    "overlap_mu": "重叠面积(亩)",
-    "parcel_area_m2": "地块面积(m²)",
-    "parcel_share": "地块被涉及比例",
-    "plan_share": "占项目面积比例",
-    "plan_count": "涉及项目数",
-    "plan_ids": "涉及项目编号",
-    "shared": "多项目共有",
-    "households_residential": "居民户",
-    "households_nonresidential": "非居户",
-    "households_shops": "商铺",
-    "households_total": "合计户数",
-    "households_signed": "已签约户数",
-    "signed": "已签约",
-    "unsigned": "未签约",
-    "signing_rate": "签约率",
-    "signing_status": "签约进度(代码)",
-    "signing_status_zh": "签约进度",
-    "household_rule": "户数计法",
-    "plans": "项目数",
-    "park_class": "绿地类别",
-    "park_area_m2": "公园面积(m²)",
-    "tier": "档位",
-    "radius_m": "服务半径(m)",
-    "qualifies": "计入服务半径",
-    "reason": "不计入原因",
-    "new_covered_m2": "新增覆盖居住用地(m²)",
-    "new_covered_ha": "新增覆盖居住用地(公顷)",
-    "new_covered_mu": "新增覆盖居住用地(亩)",
-    "new_households": "新增覆盖户数",
-    "converted_residential_m2": "转为绿地的居住用地(m²)",
-    "converted_households": "转为绿地的居住用地户数",
 }
 
 # target_use values that make a plan park green space, and the park class they give
@@ -677,7 +608,7 @@ def _signing_status(n_parcels, total, signed, signed_known: bool) -> tuple[np.nd
             ),
         ),
     ).astype(object)
-    zh = np.array([SIGNING_STATUS_ZH[s] for s in status], dtype=object)
+    zh = np.array([status_label(s, "zh") for s in status], dtype=object)
     return status, zh
 
 
@@ -1117,161 +1048,6 @@ def plans_to_dict(
     if coverage_effects is not None:
         data["coverage_effects"] = jsonable.records(coverage_effects, list(coverage_effects.columns))
     return data
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * max(width - _width(text), 0)
-    return fill + text if right else text + fill
-
-
-def _fmt_count(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    value = float(value)
-    return f"{value:,.0f}" if abs(value - round(value)) < 1e-9 else f"{value:,.1f}"
-
-
-def _fmt_rate(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{100.0 * float(value):.1f}%"
-
-
-_TABLE_COLUMNS = [
-    # key, zh header, en header, formatter, right-aligned
-    ("plan_id", "编号", "id", str, False),
-    ("name", "名称", "name", str, False),
-    ("area_mu", "面积(亩)", "area (mu)", lambda v: f"{float(v):,.1f}", True),
-    ("parcel_count", "地块数", "parcels", _fmt_count, True),
-    ("affected_area_mu", "涉及地块(亩)", "affected (mu)", lambda v: f"{float(v):,.1f}", True),
-    ("households_residential", "居民户", "residential", _fmt_count, True),
-    ("households_nonresidential", "非居户", "non-resid.", _fmt_count, True),
-    ("households_shops", "商铺", "shops", _fmt_count, True),
-    ("households_total", "合计户数", "households", _fmt_count, True),
-    ("signed", "已签约", "signed", _fmt_count, True),
-    ("unsigned", "未签约", "unsigned", _fmt_count, True),
-    ("signing_rate", "签约率", "signed %", _fmt_rate, True),
-    ("status", "签约进度", "status", str, False),
-    ("shared_parcels", "共有地块", "shared", _fmt_count, True),
-]
-
-
-def _render(
-    rows: list[list[str]], headers: list[str], right: list[bool], total_row: bool
-) -> list[str]:
-    widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    rule = "  ".join("-" * w for w in widths)
-    lines = ["  ".join(_pad(h, w, a) for h, w, a in zip(headers, widths, right, strict=True)), rule]
-    for index, row in enumerate(rows):
-        if total_row and index == len(rows) - 1:
-            lines.append(rule)
-        lines.append("  ".join(_pad(c, w, a) for c, w, a in zip(row, widths, right, strict=True)))
-    return lines
-
-
-def _cells(records: list[dict], columns: list[tuple], status_key: str) -> list[list[str]]:
-    rows = []
-    for record in records:
-        row = []
-        for key, _zh, _en, fmt, _right in columns:
-            value = record.get(status_key if key == "status" else key, "")
-            row.append(fmt(value) if value is not None and value != "" else "")
-        rows.append(row)
-    return rows
-
-
-def format_plan_table(
-    summary: pd.DataFrame,
-    *,
-    lang: Literal["zh", "en"] = "zh",
-    totals: Mapping[str, Any] | None = None,
-) -> str:
-    """Render a plan summary as a fixed-width text table (Chinese headers by default).
-
-    Column widths account for double-width Chinese characters. With `totals` (from
-    :func:`plan_totals`) a last line gives the city totals, every parcel counted once.
-
-    Parameters
-    ----------
-    summary : pandas.DataFrame
-        The result of :func:`plan_summary`.
-    lang : {"zh", "en"}
-        Header and status language.
-    totals : mapping, optional
-        The result of :func:`plan_totals` for the same plans.
-    """
-    if lang not in ("zh", "en"):
-        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
-    status_key = "signing_status_zh" if lang == "zh" else "signing_status"
-    records = pd.DataFrame(summary).to_dict(orient="records")
-    if totals is not None:
-        label = "合计(地块不重复计)" if lang == "zh" else "total (parcels once)"
-        count = totals.get("plans", 0)
-        plans_text = f"{count} 个项目" if lang == "zh" else f"{count} plans"
-        records.append({**totals, "plan_id": label, "name": plans_text})
-    rows = _cells(records, _TABLE_COLUMNS, status_key)
-    headers = [zh if lang == "zh" else en for _k, zh, en, _f, _r in _TABLE_COLUMNS]
-    right = [r for *_rest, r in _TABLE_COLUMNS]
-    lines = _render(rows, headers, right, totals is not None)
-    rule = summary.attrs.get("household_rule", "")
-    if rule:
-        note = {
-            "whole": ("户数按整个地块计", "households: whole parcel"),
-            "area_share": ("户数按面积比例计", "households: by area share"),
-            "largest": ("户数计入占地最大的项目", "households: to the plan with the largest part"),
-        }.get(rule, (rule, rule))
-        lines.append(note[0] if lang == "zh" else note[1])
-    return "\n".join(lines)
-
-
-def _fmt_area(value) -> str:
-    return "—" if value is None or math.isnan(float(value)) else f"{float(value):,.1f}"
-
-
-_EFFECT_COLUMNS = [
-    ("plan_id", "编号", "id", str, False),
-    ("name", "名称", "name", str, False),
-    ("park_class", "绿地类别", "class", str, False),
-    ("park_area_m2", "面积(m²)", "area (m2)", lambda v: f"{float(v):,.0f}", True),
-    (
-        "radius_m",
-        "服务半径(m)",
-        "radius (m)",
-        lambda v: "不计入" if math.isnan(float(v)) else f"{float(v):g}",
-        True,
-    ),
-    ("new_covered_m2", "新增覆盖(m²)", "newly covered (m2)", lambda v: f"{float(v):,.0f}", True),
-    ("new_covered_mu", "新增覆盖(亩)", "newly covered (mu)", _fmt_area, True),
-    ("new_households", "新增覆盖户数", "households", _fmt_count, True),
-    (
-        "converted_residential_m2",
-        "转为绿地居住用地(m²)",
-        "converted (m2)",
-        lambda v: f"{float(v):,.0f}",
-        True,
-    ),
-    ("reason", "说明", "note", str, False),
-]
-
-
-def format_coverage_effects(effects: pd.DataFrame, *, lang: Literal["zh", "en"] = "zh") -> str:
-    """Render :func:`plan_coverage_effects` as a fixed-width text table."""
-    if lang not in ("zh", "en"):
-        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
-    records = pd.DataFrame(effects).to_dict(orient="records")
-    rows = _cells(records, _EFFECT_COLUMNS, "status")
-    headers = [zh if lang == "zh" else en for _k, zh, en, _f, _r in _EFFECT_COLUMNS]
-    right = [r for *_rest, r in _EFFECT_COLUMNS]
-    title = (
-        "规划为公园绿地的更新项目新增服务半径覆盖"
-        if lang == "zh"
-        else "Plans becoming parks: residential land newly within a service radius"
-    )
-    return "\n".join([title, *_render(rows, headers, right, False)])
 
 
 SETTINGS_KEYS = {"min_overlap_share", "min_overlap_m2", "household_rule", "households"}

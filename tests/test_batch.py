@@ -29,11 +29,11 @@ from gisrenew import coverage
 from gisrenew.batch import (
     CHECKPOINT_ENV,
     IncrementalCoverage,
-    format_report,
     read_history,
     recompute,
 )
 from gisrenew.errors import LockError, SchemaError
+from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 from gisrenew.rules import get_rules
 
@@ -352,9 +352,9 @@ def test_recompute_adds_parks_and_reports(project, new_parks_file):
     figures = json.loads(row["figures"])
     assert figures["indicators"]["buffer"]["after"]["coverage_ratio"] == pytest.approx(0.5)
     # the text report names the figures
-    text = format_report(report, lang="zh")
+    text = format_recompute_report(report, lang="zh")
     assert "25.00% → 50.00%" in text and "n2" in text
-    assert "25.00% → 50.00%" in format_report(report, lang="en")
+    assert "25.00% → 50.00%" in format_recompute_report(report, lang="en")
 
 
 def test_readding_same_parks_is_a_noop(project, new_parks_file):
@@ -374,7 +374,7 @@ def test_readding_same_parks_is_a_noop(project, new_parks_file):
     assert not third["changed"]
     assert all("same geometry" in s["reason"] for s in third["skipped"])
     assert _digest(project.gpkg_path) == before
-    assert "无变化" in format_report(third)
+    assert "无变化" in format_recompute_report(third)
     # removing a park that is not there changes nothing either
     fourth = recompute(project, remove_parks=["nope"])
     assert not fourth["changed"] and "no park with this id" in fourth["message"]

@@ -21,6 +21,7 @@ import shapely
 from click.testing import CliRunner
 
 from gisrenew import coverage as cov
+from gisrenew import present
 from gisrenew.cli import main
 from gisrenew.errors import AnalysisError, CRSError, SchemaError
 from gisrenew.rules import flat_rules, get_rules
@@ -747,7 +748,7 @@ def _small_result(**kwargs):
 
 def test_format_coverage_table_in_both_languages():
     result = _small_result(weight="households")
-    zh = cov.format_coverage_table(result, lang="zh")
+    zh = present.format_coverage_table(result, lang="zh")
     for text in (
         "公园绿地服务半径覆盖率",
         "公园绿化活动场地服务半径覆盖率",
@@ -759,10 +760,10 @@ def test_format_coverage_table_in_both_languages():
     ):
         assert text in zh
     assert f"{100 * result.ratio:.2f}%" in zh
-    en = cov.format_coverage_table(result, lang="en")
+    en = present.format_coverage_table(result, lang="en")
     assert "city" in en and "park green-space service-radius coverage ratio" in en
     with pytest.raises(ValueError, match="lang"):
-        cov.format_coverage_table(result, lang="fr")
+        present.format_coverage_table(result, lang="fr")
 
 
 def test_result_to_dict_is_json_ready():
@@ -793,7 +794,7 @@ def test_coverage_layers_for_writing(tmp_path):
 def test_format_coverage_comparison_shows_both_and_the_difference():
     wide = _small_result()
     narrow = _small_result(rules=flat_rules(250, 0))  # stands in for a walking result
-    text = cov.format_coverage_comparison(wide, narrow, lang="en")
+    text = present.format_coverage_comparison(wide, narrow, lang="en")
     diff = 100 * (narrow.ratio - wide.ratio)
     assert f"{100 * wide.ratio:.2f}%" in text and f"{100 * narrow.ratio:.2f}%" in text
     assert f"{diff:+.2f} pp" in text
@@ -808,7 +809,7 @@ def test_format_contribution_table():
     )
     strip = layer([box(-1000, 10, 2000, 40)])
     table = cov.park_contribution(parks, strip)
-    text = cov.format_contribution_table(table, lang="en")
+    text = present.format_contribution_table(table, lang="en")
     assert "unique" in text and "P1" in text
     assert table.set_index("park_id").loc["P3", "redundant"]  # inside P1 ∪ P2's reach
     assert "redundant): 1 — P3" in text

@@ -8,6 +8,7 @@ from conftest import GK, square
 
 from gisrenew import io
 from gisrenew.errors import CRSError, EncodingError, GeometryError, ReadError, SchemaError
+from gisrenew.present.labels import column_headers
 
 NAMES = ["古松弄", "胜利村", "原城厢镇三小"]
 
@@ -291,10 +292,14 @@ def test_write_results_gpkg_csv_xlsx(tmp_path):
     table = pd.DataFrame({"park_id": ["1"], "area_mu": [1.5]})
     io.write_results(tmp_path / "out.gpkg", {"parks": layer, "summary": table})
     assert sorted(io.list_layers(tmp_path / "out.gpkg")) == ["parks", "summary"]
-    csvs = io.write_results(tmp_path / "out.csv", {"summary": table}, headers="zh")
+    csvs = io.write_results(
+        tmp_path / "out.csv", {"summary": table}, headers="zh", labels=column_headers("zh")
+    )
     assert csvs[0].name == "out_summary.csv"
     assert csvs[0].read_text(encoding="utf-8-sig").splitlines()[0] == "公园编号,面积(亩)"
-    io.write_results(tmp_path / "out.xlsx", {"parks": layer}, headers="zh")
+    io.write_results(
+        tmp_path / "out.xlsx", {"parks": layer}, headers="zh", labels=column_headers("zh")
+    )
     sheet = pd.read_excel(tmp_path / "out.xlsx", sheet_name="parks")
     assert "名称" in sheet.columns and sheet["名称"].tolist() == NAMES
     assert not list(tmp_path.glob(".out*"))  # no temporary files left behind

@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from conftest import GK, X0, Y0, square
 
 from gisrenew import plans as P
+from gisrenew import present
 from gisrenew.errors import CRSError, SchemaError
+from gisrenew.present.tables import display_width
 from gisrenew.units import M2_PER_MU
 
 
@@ -369,7 +371,7 @@ def test_format_plan_table(two_plans):
     plans, parcels = two_plans
     summary = P.plan_summary(plans, parcels)
     totals = P.plan_totals(plans, parcels)
-    text = P.format_plan_table(summary, totals=totals)
+    text = present.format_plan_table(summary, totals=totals)
     for label in (
         "面积(亩)",
         "居民户",
@@ -383,11 +385,11 @@ def test_format_plan_table(two_plans):
     ):
         assert label in text
     assert "15.0" in text  # 10 000 m² = 15 亩
-    english = P.format_plan_table(summary, lang="en", totals=totals)
+    english = present.format_plan_table(summary, lang="en", totals=totals)
     assert "signed %" in english and "total" in english
     lines = text.splitlines()
     # every table line has the same display width
-    widths = {P._width(line.rstrip()) for line in lines[:2]}
+    widths = {display_width(line.rstrip()) for line in lines[:2]}
     assert len(widths) == 1
 
 
@@ -469,7 +471,7 @@ def test_plan_coverage_effects():
     before = coverage.compute_coverage(parks, residential, rules=rules).covered_area_m2
     after = coverage.compute_coverage(with_plan, residential, rules=rules).covered_area_m2
     assert kept.set_index("plan_id").loc["P1", "new_covered_m2"] == pytest.approx(after - before)
-    text = P.format_coverage_effects(effects.reset_index())
+    text = present.format_coverage_effects(effects.reset_index())
     assert "新增覆盖" in text
 
 

@@ -12,8 +12,9 @@ import pytest
 import shapely
 
 from gisrenew.errors import InputError
+from gisrenew.present import format_ranking
 from gisrenew.rules import flat_rules
-from gisrenew.siting import format_ranking, rank_sites
+from gisrenew.siting import rank_sites
 
 pytest.importorskip("pulp")
 

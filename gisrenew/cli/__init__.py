@@ -16,6 +16,7 @@ import click
 from gisrenew import __version__
 from gisrenew.errors import GisrenewError
 from gisrenew.inputs import MissingLayerError
+from gisrenew.present.tables import sanitize
 
 __all__ = ["main"]
 
@@ -57,18 +58,25 @@ class _Group(click.Group):
         except MissingLayerError as exc:  # a layer option the user did not give: usage
             raise click.UsageError(str(exc), ctx) from None
         except GisrenewError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {sanitize(exc, keep_newlines=True)}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
 
+class _PlainFormatter(logging.Formatter):
+    """Log lines whose data (names, ids, paths) cannot drive the terminal (see ``sanitize``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return sanitize(super().format(record), keep_newlines=True)
+
+
 def _configure_logging(verbose: int, quiet: int) -> None:
     level = logging.INFO + 10 * (quiet - verbose)
     level = max(logging.DEBUG, min(level, logging.CRITICAL))
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(_PlainFormatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("gisrenew")
     logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
     logger.addHandler(handler)
@@ -91,5 +99,3 @@ def main(ctx: click.Context, verbose: int, quiet: int) -> None:
     _configure_logging(verbose, quiet)
     ctx.ensure_object(dict)
     ctx.obj["progress"] = quiet == 0 and sys.stderr.isatty()
-
-

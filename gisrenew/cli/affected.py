@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from gisrenew import plans as plan_lib
+from gisrenew import present
 from gisrenew.errors import GisrenewError
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
@@ -182,7 +183,9 @@ def command(
         }
         if effects is not None:
             layers["plan_coverage_effects"] = effects
-        written = write_results(out, layers, headers=headers, labels=plan_lib.PLAN_LABELS_ZH)
+        written = write_results(
+            out, layers, headers=headers, labels=present.column_headers(headers, "plans")
+        )
     else:
         written = []
 
@@ -191,9 +194,9 @@ def command(
         data["written"] = [str(p) for p in written]
         emit_json(data)
         return
-    click.echo(plan_lib.format_plan_table(summary, lang=headers, totals=totals))
+    click.echo(present.format_plan_table(summary, lang=headers, totals=totals))
     if effects is not None and len(effects):
         click.echo("")
-        click.echo(plan_lib.format_coverage_effects(effects, lang=headers))
+        click.echo(present.format_coverage_effects(effects, lang=headers))
     for path in written:
         click.echo(("已写出 " if headers == "zh" else "wrote ") + str(path))

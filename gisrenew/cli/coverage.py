@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from gisrenew import coverage as cov
+from gisrenew import present
 from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
@@ -37,36 +38,9 @@ from .options import (
     report_problems,
 )
 
-__all__ = ["COVERAGE_LABELS_ZH", "command"]
+__all__ = ["command"]
 
 METHODS = ("buffer", "network", "both")
-
-#: Chinese headers of the coverage result columns in CSV/Excel output.
-COVERAGE_LABELS_ZH = {
-    "uncovered_m2": "未覆盖面积(m²)",
-    "covered_weight": "覆盖权重",
-    "weight": "权重",
-    "blind_spot_id": "盲区编号",
-    "residential_area_m2": "居住用地面积(m²)",
-    "residential_area_ha": "居住用地面积(公顷)",
-    "residential_area_mu": "居住用地面积(亩)",
-    "covered_area_m2": "覆盖面积(m²)",
-    "covered_area_ha": "覆盖面积(公顷)",
-    "covered_area_mu": "覆盖面积(亩)",
-    "weight_total": "权重合计",
-    "weight_covered": "覆盖权重合计",
-    "weighted_ratio": "覆盖率(按权重)",
-    "park_area_m2": "公园面积(m²)",
-    "width_m": "宽度(m)",
-    "tier_label": "档位说明",
-    "qualifies": "计入",
-    "reason": "原因",
-    "indicator": "指标",
-    "indicator_new": "指标(新名称)",
-    "method": "方法",
-    "rules": "规则",
-    "weight_column": "权重字段",
-}
 
 
 def _flat_rule(rules_name, radius, min_park_area):
@@ -238,7 +212,9 @@ def command(
             out_layers = cov.coverage_layers(result.coverage)
         if contributions is not None:
             out_layers["park_contribution"] = contributions
-        written = write_results(out, out_layers, headers=headers, labels=COVERAGE_LABELS_ZH)
+        written = write_results(
+            out, out_layers, headers=headers, labels=present.column_headers(headers, "coverage")
+        )
 
     if as_json:
         data = result.to_dict()
@@ -247,12 +223,12 @@ def command(
         emit_json(data)
         return
     if chosen == "both":
-        click.echo(cov.format_coverage_comparison(buffer_result, network_result, lang=headers))
+        click.echo(present.format_coverage_comparison(buffer_result, network_result, lang=headers))
     else:
-        click.echo(cov.format_coverage_table(result.coverage, lang=headers))
+        click.echo(present.format_coverage_table(result.coverage, lang=headers))
     if contributions is not None:
         click.echo("")
-        click.echo(cov.format_contribution_table(contributions, lang=headers))
+        click.echo(present.format_contribution_table(contributions, lang=headers))
     headline = result.coverage
     if headline.weight_column is not None and math.isnan(headline.weighted_ratio):
         click.echo(f"(weight column `{headline.weight_column}` sums to 0)")

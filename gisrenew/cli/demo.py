@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gisrenew import batch, coverage, plans, siting
+from gisrenew import batch, present
 from gisrenew.cli.options import report_problems
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
@@ -76,8 +76,14 @@ def _section(title: str) -> None:
     help="Sample project folder (default: data/geo/taicang_sample).",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--sites", "n_sites", type=int, default=5, show_default=True,
-              help="How many candidate sites for the next pocket parks to rank.")
+@click.option(
+    "--sites",
+    "n_sites",
+    type=int,
+    default=5,
+    show_default=True,
+    help="How many candidate sites for the next pocket parks to rank.",
+)
 @click.pass_context
 def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites: int) -> None:
     """Run every analysis on the bundled sample city (示例城市, synthetic data).
@@ -103,28 +109,28 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
     result = compute_indicators(inputs, progress=progress)
 
     _section("公园绿地服务半径覆盖率 · park service-radius coverage")
-    click.echo(coverage.format_coverage_table(result.buffer, lang=lang))
+    click.echo(present.format_coverage_table(result.buffer, lang=lang))
     if result.network is not None:
         _section("十分钟步行 · walking distance along streets vs straight line")
-        click.echo(coverage.format_coverage_comparison(result.buffer, result.network, lang=lang))
+        click.echo(present.format_coverage_comparison(result.buffer, result.network, lang=lang))
     if result.plans is not None and result.plans.summary is not None:
         _section("城市更新地块 · renewal plans and the parcels they affect")
         click.echo(
-            plans.format_plan_table(result.plans.summary, lang=lang, totals=result.plans.totals)
+            present.format_plan_table(result.plans.summary, lang=lang, totals=result.plans.totals)
         )
         if result.plans.effects is not None and len(result.plans.effects):
             click.echo()
-            click.echo(plans.format_coverage_effects(result.plans.effects, lang=lang))
+            click.echo(present.format_coverage_effects(result.plans.effects, lang=lang))
 
     _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
     report = batch.run_demo_recompute(project, sample / NEW_PARKS, out_dir=out, publish=True)
-    click.echo(batch.format_report(report, lang=lang))
+    click.echo(present.format_recompute_report(report, lang=lang))
 
     if (sample / CANDIDATES).is_file():
         _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")
         after = gather_inputs(project, {"candidates": sample / CANDIDATES}, kinds=_SITE_KINDS)
         ranking = rank_sites(after, count=n_sites)
-        click.echo(siting.format_ranking(ranking, lang=lang))
+        click.echo(present.format_ranking(ranking, lang=lang))
 
     _section("发布 · published")
     index = out / "index.html"

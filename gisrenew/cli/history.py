@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 
 import click
 
 from gisrenew.batch import read_history
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.cli.recompute import open_project
+from gisrenew.present.formats import percent
+from gisrenew.present.tables import sanitize
 
 _JSON_COLUMNS = ("inputs", "added_parks", "removed_parks", "figures")
-
-
-def _pct(value) -> str:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if math.isnan(value) else f"{100 * value:.2f}%"
 
 
 @click.command("history")
@@ -48,11 +41,16 @@ def command(project, as_json) -> None:
         added = ", ".join(row.get("added_parks") or []) or "—"
         removed = ", ".join(row.get("removed_parks") or []) or "—"
         click.echo(
-            f"#{row['run_id']}  {row['time_utc']}  {row['rules_name']} v{row['rules_version']}  "
-            f"{_pct(row['ratio_before'])} → {_pct(row['ratio_after'])}"
+            sanitize(
+                f"#{row['run_id']}  {row['time_utc']}  {row['rules_name']} v{row['rules_version']}  "
+                f"{percent(row['ratio_before'])} → {percent(row['ratio_after'])}"
+            )
         )
-        click.echo(f"    added: {added}; removed: {removed}")
+        click.echo(sanitize(f"    added: {added}; removed: {removed}"))
         for item in row.get("inputs") or []:
             click.echo(
-                f"    input {item['source']} ({item['features']} features) sha256 {item['sha256'][:16]}…"
+                sanitize(
+                    f"    input {item['source']} ({item['features']} features) "
+                    f"sha256 {item['sha256'][:16]}…"
+                )
             )

@@ -78,7 +78,19 @@ __all__ = ["command"]
 )
 @click.option("--title", default=None, help="Site title.")
 @json_option
-def command(project, out, basemap, tiles, tiles_datum, tianditu_key, offline, lang, data_datum, title, as_json):
+def command(
+    project,
+    out,
+    basemap,
+    tiles,
+    tiles_datum,
+    tianditu_key,
+    offline,
+    lang,
+    data_datum,
+    title,
+    as_json,
+):
     """Publish the project's maps (coverage, plans) as a static site with CSV tables.
 
     发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from gisrenew.batch import format_report, recompute
+from gisrenew.batch import recompute
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.config import CONFIG_FILE
+from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 
 
@@ -103,4 +104,4 @@ def command(project, add_parks, remove_parks, publish, out_dir, rules, wait, lan
     if as_json:
         emit_json(report)
     else:
-        click.echo(format_report(report, lang=lang))
+        click.echo(format_recompute_report(report, lang=lang))

@@ -18,7 +18,7 @@ from gisrenew.cli.options import (
 from gisrenew.indicators import rank_sites
 from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.siting import format_ranking
+from gisrenew.present import format_ranking
 
 
 @click.command("sites")

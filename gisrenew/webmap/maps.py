@@ -36,8 +36,8 @@ import shapely
 
 from gisrenew.crs import is_metric_projected
 from gisrenew.errors import CRSError
+from gisrenew.present import formats as fmt
 from gisrenew.results import INDICATOR_NAMES, CoverageResult
-from gisrenew.units import M2_PER_HA, M2_PER_MU
 from gisrenew.webmap.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_assets
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.elements import GeoJsonLayer, HtmlControl, PageStyle, Runtime, ScaleBar
@@ -130,33 +130,6 @@ _SIGNING_COLOURS = {
 
 
 # ---------------------------------------------------------------- formatting
-
-
-def _fmt_area(area_m2, lang: str) -> list[str]:
-    """Areas as text: m² with 亩 below 1 ha, ha with 亩 above."""
-    mu_unit = label("unit_mu", lang)
-    ha_unit = label("unit_ha", lang)
-    left, right = ("（", "）") if lang == "zh" else (" (", ")")
-    out = []
-    for value in np.asarray(area_m2, dtype=float):
-        if not np.isfinite(value):
-            out.append("")
-        elif value < M2_PER_HA:
-            out.append(f"{value:,.0f} m²{left}{value / M2_PER_MU:,.2f} {mu_unit}{right}")
-        else:
-            out.append(f"{value / M2_PER_HA:,.2f} {ha_unit}{left}{value / M2_PER_MU:,.1f} {mu_unit}{right}")
-    return out
-
-
-def _fmt_pct(values, digits: int = 1) -> list[str]:
-    return ["" if not np.isfinite(v) else f"{100.0 * v:.{digits}f}%" for v in np.asarray(values, dtype=float)]
-
-
-def _fmt_num(values, digits: int = 0, unit: str = "") -> list[str]:
-    suffix = f" {unit}" if unit else ""
-    return [
-        "" if not np.isfinite(v) else f"{v:,.{digits}f}{suffix}" for v in np.asarray(values, dtype=float)
-    ]
 
 
 def _text(series) -> list:
@@ -507,13 +480,13 @@ def _park_layers(m, ctx: _Context, parks: gpd.GeoDataFrame, table: pd.DataFrame 
         (t("id"), _text(parks["park_id"])),
         (t("park_class"), _park_class_name(classes, lang)),
         (t("pocket_park"), [t("pocket_park") if p else "" for p in pocket]),
-        (t("area"), _fmt_area(area, lang)),
-        (t("radius"), _fmt_num(radius, 0, "m")),
+        (t("area"), fmt.each(area, fmt.area_compact, lang=lang, missing="")),
+        (t("radius"), fmt.each(radius, fmt.radius, lang=lang, missing="")),
         (t("counts"), _yes_no(qualifies, lang) if "qualifies" in parks.columns else [""] * len(parks)),
         (t("reason"), _text(_column(parks, "reason", ""))),
     ]
     if "unique_covered_m2" in parks.columns:
-        fields.append((t("covered_area"), _fmt_area(_numbers(parks, "unique_covered_m2"), lang)))
+        fields.append((t("covered_area"), fmt.each(_numbers(parks, "unique_covered_m2"), fmt.area_compact, lang=lang, missing="")))
     _add_layer(
         m, ctx, key, name, parks, styles=styles, style_index=style_index, fields=fields,
         tooltip=[0, 2], heading=0, kind=f"{name}：" if lang == "zh" else f"{name}: ",
@@ -537,7 +510,7 @@ def _park_layers(m, ctx: _Context, parks: gpd.GeoDataFrame, table: pd.DataFrame 
         point_fields = [
             (t("name"), _text(points["name"])),
             (t("id"), _text(points["park_id"])),
-            (t("area"), _fmt_area(area[pocket], lang)),
+            (t("area"), fmt.each(area[pocket], fmt.area_compact, lang=lang, missing="")),
             (t("counts"), _yes_no(qualifies[pocket], lang) if "qualifies" in parks.columns else [""] * len(points)),
             (t("reason"), _text(_column(parks, "reason", "")[pocket])),
         ]
@@ -622,13 +595,13 @@ def _residential_layer(m, ctx: _Context, residential: gpd.GeoDataFrame, *, key: 
         (t("name"), _text(_column(residential, "name", ""))),
         (t("id"), _text(_column(residential, "residential_id", ""))),
         (t("district"), _text(_column(residential, "district_id", ""))),
-        (t("area"), _fmt_area(_numbers(residential, "area_m2"), lang)),
-        (t("covered_share"), _fmt_pct(share)),
-        (t("covered_area"), _fmt_area(_numbers(residential, "covered_m2"), lang)),
-        (t("households"), _fmt_num(_numbers(residential, "households"))),
+        (t("area"), fmt.each(_numbers(residential, "area_m2"), fmt.area_compact, lang=lang, missing="")),
+        (t("covered_share"), fmt.each(share, fmt.percent_short, missing="")),
+        (t("covered_area"), fmt.each(_numbers(residential, "covered_m2"), fmt.area_compact, lang=lang, missing="")),
+        (t("households"), fmt.each(_numbers(residential, "households"), fmt.households, missing="")),
     ]
     if "walk_distance_m" in residential.columns:
-        fields.append((t("walk_distance"), _fmt_num(_numbers(residential, "walk_distance_m"), 0, "m")))
+        fields.append((t("walk_distance"), fmt.each(_numbers(residential, "walk_distance_m"), fmt.distance, lang=lang, missing="")))
     if "nearest_park_id" in residential.columns:
         fields.append((t("nearest_park"), _text(residential["nearest_park_id"])))
     if "walk_status" in residential.columns:
@@ -677,8 +650,8 @@ def _blind_spot_layer(
         (t("name"), [n if n != "" else i for n, i in zip(names, ids, strict=True)]),
         (t("id"), ids),
         (t("district"), [n if n != "" else i for n, i in zip(district_names, district_ids, strict=True)]),
-        (t("area"), _fmt_area(_numbers(blind, "area_m2"), ctx.lang)),
-        (t("households"), _fmt_num(_numbers(blind, "households"), 1)),
+        (t("area"), fmt.each(_numbers(blind, "area_m2"), fmt.area_compact, lang=ctx.lang, missing="")),
+        (t("households"), fmt.each(_numbers(blind, "households"), fmt.households, missing="")),
     ]
     _add_layer(
         m, ctx, key, name, blind, styles=[style], fields=fields, tooltip=[0, 3], heading=0,
@@ -713,9 +686,9 @@ def _district_layer(m, ctx: _Context, districts: gpd.GeoDataFrame, table: pd.Dat
     fields = [
         (t("name"), _text(_column(frame, "name", ""))),
         (t("id"), _text(frame["district_id"])),
-        (t("coverage_ratio"), _fmt_pct(ratio)),
-        (t("covered_area"), _fmt_area(_numbers(frame, "covered_area_m2"), lang)),
-        (t("residential_area"), _fmt_area(_numbers(frame, "residential_area_m2"), lang)),
+        (t("coverage_ratio"), fmt.each(ratio, fmt.percent_short, missing="")),
+        (t("covered_area"), fmt.each(_numbers(frame, "covered_area_m2"), fmt.area_compact, lang=lang, missing="")),
+        (t("residential_area"), fmt.each(_numbers(frame, "residential_area_m2"), fmt.area_compact, lang=lang, missing="")),
     ]
     has_name = "name" in frame.columns and frame["name"].notna().any()
     _add_layer(
@@ -738,11 +711,11 @@ def _boundary_layer(m, ctx: _Context, boundary: gpd.GeoDataFrame | None, *, fit:
 
 def _figure_rows(result: CoverageResult, lang: str) -> list[tuple[str, str]]:
     rows = [
-        (label("numerator", lang), _fmt_area([result.covered_area_m2], lang)[0]),
-        (label("denominator", lang), _fmt_area([result.residential_area_m2], lang)[0]),
+        (label("numerator", lang), fmt.area_compact(result.covered_area_m2, lang, missing="")),
+        (label("denominator", lang), fmt.area_compact(result.residential_area_m2, lang, missing="")),
     ]
     if result.weight_column is not None and np.isfinite(result.weighted_ratio):
-        rows.append((label("weighted", lang), _fmt_pct([result.weighted_ratio])[0]))
+        rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
     return rows
 
 
@@ -750,7 +723,7 @@ def _method_note(result: CoverageResult, lang: str) -> list[str]:
     method = label("method_network" if result.method == "network" else "method_buffer", lang)
     walk = (getattr(result, "parameters", None) or {}).get("walk_distance_m")
     if result.method == "network" and isinstance(walk, (int, float)) and math.isfinite(walk):
-        method += f" ({walk:,.0f} m)"
+        method += f" ({fmt.distance(walk, lang)})"
     notes = [method]
     rules = getattr(result, "rules", None)
     if rules is not None:
@@ -829,7 +802,7 @@ def coverage_map(
     notes = _method_note(result, ctx.lang)
     if ctx.lang == "zh" and title is None:
         notes.insert(0, f"（{INDICATOR_NAMES['zh_new']}）")
-    title_html = _title_html(heading, _fmt_pct([result.ratio])[0], _figure_rows(result, ctx.lang), notes)
+    title_html = _title_html(heading, fmt.percent_short(result.ratio, missing=""), _figure_rows(result, ctx.lang), notes)
     return _finish(m, ctx, title_html)
 
 
@@ -973,15 +946,15 @@ def plans_map(
         (t("id"), _text(frame["plan_id"])),
         (t("plan_type"), _text(_column(frame, "plan_type", ""))),
         (t("status"), _text(_column(frame, "plan_status", ""))),
-        (t("area"), _fmt_area(_numbers(frame, "area_m2"), lang)),
-        (t("parcel_count"), _fmt_num(_numbers(frame, "parcel_count"))),
-        (t("households_residential"), _fmt_num(_numbers(frame, "households_residential"))),
-        (t("households_nonresidential"), _fmt_num(_numbers(frame, "households_nonresidential"))),
-        (t("households_shops"), _fmt_num(_numbers(frame, "households_shops"))),
-        (t("households_total"), _fmt_num(_numbers(frame, "households_total"))),
-        (t("households_signed"), _fmt_num(_numbers(frame, "signed"))),
-        (t("households_unsigned"), _fmt_num(_numbers(frame, "unsigned"))),
-        (t("signing_rate"), _fmt_pct(_numbers(frame, "signing_rate"))),
+        (t("area"), fmt.each(_numbers(frame, "area_m2"), fmt.area_compact, lang=lang, missing="")),
+        (t("parcel_count"), fmt.each(_numbers(frame, "parcel_count"), fmt.count, missing="")),
+        (t("households_residential"), fmt.each(_numbers(frame, "households_residential"), fmt.households, missing="")),
+        (t("households_nonresidential"), fmt.each(_numbers(frame, "households_nonresidential"), fmt.households, missing="")),
+        (t("households_shops"), fmt.each(_numbers(frame, "households_shops"), fmt.households, missing="")),
+        (t("households_total"), fmt.each(_numbers(frame, "households_total"), fmt.households, missing="")),
+        (t("households_signed"), fmt.each(_numbers(frame, "signed"), fmt.households, missing="")),
+        (t("households_unsigned"), fmt.each(_numbers(frame, "unsigned"), fmt.households, missing="")),
+        (t("signing_rate"), fmt.each(_numbers(frame, "signing_rate"), fmt.percent_short, missing="")),
         (t("signing_status"), _status_text(_column(frame, "signing_status", None), lang)),
     ]
     plan_style = {"color": "#6a3d9a", "weight": 3, "fillColor": "#cab2d6", "fillOpacity": 0.12}
@@ -1013,13 +986,13 @@ def plans_map(
             (t("name"), _text(_column(hit, "parcel_name", ""))),
             (t("id"), _text(hit["parcel_id"])),
             (t("plan"), plan_names),
-            (t("area"), _fmt_area(_numbers(hit, "parcel_area_m2"), lang)),
-            (t("parcel_share"), _fmt_pct(_numbers(hit, "affected_share"))),
-            (t("households_residential"), _fmt_num(_numbers(hit, roles["residential"]))),
-            (t("households_nonresidential"), _fmt_num(_numbers(hit, roles["nonresidential"]))),
-            (t("households_shops"), _fmt_num(_numbers(hit, roles["shops"]))),
-            (t("households_signed"), _fmt_num(_numbers(hit, roles["signed"]))),
-            (t("signing_rate"), _fmt_pct(status["signing_rate"])),
+            (t("area"), fmt.each(_numbers(hit, "parcel_area_m2"), fmt.area_compact, lang=lang, missing="")),
+            (t("parcel_share"), fmt.each(_numbers(hit, "affected_share"), fmt.percent_short, missing="")),
+            (t("households_residential"), fmt.each(_numbers(hit, roles["residential"]), fmt.households, missing="")),
+            (t("households_nonresidential"), fmt.each(_numbers(hit, roles["nonresidential"]), fmt.households, missing="")),
+            (t("households_shops"), fmt.each(_numbers(hit, roles["shops"]), fmt.households, missing="")),
+            (t("households_signed"), fmt.each(_numbers(hit, roles["signed"]), fmt.households, missing="")),
+            (t("signing_rate"), fmt.each(status["signing_rate"], fmt.percent_short, missing="")),
             (t("signing_status"), _status_text(status["signing_status"], lang)),
         ]
         parcel_names = _column(hit, "parcel_name", "")
@@ -1033,16 +1006,16 @@ def plans_map(
             (t("affected_parcels"), [(styles[i], t(_SIGNING_KEYS[k])) for i, k in enumerate(keys)])
         )
 
-    rows = [(t("plans"), f"{int(totals.get('plans', len(summary)))}"), (t("area"), _fmt_area([totals.get("area_m2", np.nan)], lang)[0])]
+    rows = [(t("plans"), fmt.count(totals.get('plans', len(summary)))), (t("area"), fmt.area_compact(totals.get("area_m2"), lang, missing=""))]
     if "households_total" in totals:
         rows += [
-            (t("parcel_count"), f"{int(totals['parcel_count'])}"),
-            (t("households_residential"), f"{totals['households_residential']:,.0f}"),
-            (t("households_nonresidential"), f"{totals['households_nonresidential']:,.0f}"),
-            (t("households_shops"), f"{totals['households_shops']:,.0f}"),
-            (t("households_total"), f"{totals['households_total']:,.0f}"),
-            (t("households_signed"), "" if not np.isfinite(totals["signed"]) else f"{totals['signed']:,.0f}"),
-            (t("signing_rate"), _fmt_pct([totals["signing_rate"]])[0]),
+            (t("parcel_count"), fmt.count(totals['parcel_count'])),
+            (t("households_residential"), fmt.households(totals['households_residential'])),
+            (t("households_nonresidential"), fmt.households(totals['households_nonresidential'])),
+            (t("households_shops"), fmt.households(totals['households_shops'])),
+            (t("households_total"), fmt.households(totals['households_total'])),
+            (t("households_signed"), fmt.households(totals["signed"], missing="")),
+            (t("signing_rate"), fmt.percent_short(totals["signing_rate"], missing="")),
         ]
     m.gisrenew_totals = totals
     return _finish(m, ctx, _title_html(heading, "", rows, []))
@@ -1178,16 +1151,16 @@ def before_after_map(
             m, ctx, new_parks, after.parks, key="new_parks", name=t("new_parks"),
             colour=_NEW_PARK_COLOUR, contributions=contributions,
         )
-    ratio_text = f"{_fmt_pct([before.ratio])[0]} → {_fmt_pct([after.ratio])[0]}"
+    ratio_text = f"{fmt.percent_short(before.ratio)} → {fmt.percent_short(after.ratio)}"
     change = after.ratio - before.ratio
     rows = [
-        (f"{t('coverage_ratio')} {t('change')}", f"{100 * change:+.2f} pp" if np.isfinite(change) else ""),
-        (f"{t('numerator')} ({t('before')})", _fmt_area([before.covered_area_m2], lang)[0]),
-        (f"{t('numerator')} ({t('after')})", _fmt_area([after.covered_area_m2], lang)[0]),
-        (t("denominator"), _fmt_area([after.residential_area_m2], lang)[0]),
-        (t("closed_blind_spots"), _fmt_area([float(closed["area_m2"].sum())], lang)[0]),
-        (f"{t('closed_blind_spots')} · {t('households')}", f"{float(closed['households'].sum()):,.0f}"),
-        (t("new_parks"), str(len(new_parks))),
+        (f"{t('coverage_ratio')} {t('change')}", fmt.points(change, lang, missing="")),
+        (f"{t('numerator')} ({t('before')})", fmt.area_compact(before.covered_area_m2, lang, missing="")),
+        (f"{t('numerator')} ({t('after')})", fmt.area_compact(after.covered_area_m2, lang, missing="")),
+        (t("denominator"), fmt.area_compact(after.residential_area_m2, lang, missing="")),
+        (t("closed_blind_spots"), fmt.area_compact(closed["area_m2"].sum(), lang, missing="")),
+        (f"{t('closed_blind_spots')} · {t('households')}", fmt.households(closed['households'].sum())),
+        (t("new_parks"), fmt.count(len(new_parks))),
     ]
     return _finish(m, ctx, _title_html(heading, ratio_text, rows, _method_note(after, lang)))
 

@@ -31,8 +31,9 @@ import geopandas as gpd
 import pandas as pd
 
 from gisrenew.errors import InputError, ProjectError
+from gisrenew.present import formats as fmt
+from gisrenew.present.labels import column_headers
 from gisrenew.results import INDICATOR_NAMES, CoverageResult
-from gisrenew.units import M2_PER_HA, M2_PER_MU
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.escape import escape_text
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
@@ -188,26 +189,14 @@ def _default_weight(residential: gpd.GeoDataFrame, weight: str | None) -> str | 
     return None
 
 
-def _pct(value: float) -> str:
-    return "" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
-
-
-def _area(value: float, lang: str) -> str:
-    if value is None or not math.isfinite(value):
-        return ""
-    ha = label("unit_ha", lang)
-    mu = label("unit_mu", lang)
-    return f"{value / M2_PER_HA:,.2f} {ha} / {value / M2_PER_MU:,.1f} {mu}"
-
-
 def _coverage_figures(result: CoverageResult, lang: str) -> list[tuple[str, str]]:
     rows = [
-        (label("coverage_ratio", lang), _pct(result.ratio)),
-        (label("numerator", lang), _area(result.covered_area_m2, lang)),
-        (label("denominator", lang), _area(result.residential_area_m2, lang)),
+        (label("coverage_ratio", lang), fmt.percent_short(result.ratio, missing="")),
+        (label("numerator", lang), fmt.area_compact(result.covered_area_m2, lang, missing="")),
+        (label("denominator", lang), fmt.area_compact(result.residential_area_m2, lang, missing="")),
     ]
     if result.weight_column is not None and math.isfinite(result.weighted_ratio):
-        rows.append((label("weighted", lang), _pct(result.weighted_ratio)))
+        rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
     return rows
 
 
@@ -223,7 +212,7 @@ def _write_tables(folder: Path, stem: str, tables: Mapping[str, pd.DataFrame], l
     tables = {k: _plain_table(v) for k, v in tables.items() if v is not None}
     if not tables:
         return []
-    return write_results(folder / f"{stem}.csv", tables, headers="zh" if lang == "zh" else "en", labels=labels)
+    return write_results(folder / f"{stem}.csv", tables, headers="zh" if lang == "zh" else "en", labels=column_headers(lang) if labels is None else labels)
 
 
 def _coverage_tables(result: CoverageResult) -> dict[str, pd.DataFrame]:
@@ -463,15 +452,15 @@ def publish_site(
                 plans, pairs, household_rule=opts.get("household_rule", "whole"), households=opts.get("households")
             )
             plan_tables["parcels"] = pairs
-        tables = _write_tables(tables_dir, "plans", plan_tables, lang, labels=getattr(plan_engine, "PLAN_LABELS_ZH", None))
+        tables = _write_tables(tables_dir, "plans", plan_tables, lang, labels=column_headers(lang, "plans"))
         totals = getattr(m, "gisrenew_totals", {})
-        figures = [(label("plans", lang), str(int(totals.get("plans", len(plans)))))]
-        figures.append((label("area", lang), _area(float(totals.get("area_m2", math.nan)), lang)))
+        figures = [(label("plans", lang), fmt.count(totals.get("plans", len(plans))))]
+        figures.append((label("area", lang), fmt.area_compact(totals.get("area_m2"), lang, missing="")))
         if "households_total" in totals:
             figures += [
-                (label("households_total", lang), f"{totals['households_total']:,.0f}"),
-                (label("households_signed", lang), f"{totals['signed']:,.0f}" if math.isfinite(totals["signed"]) else ""),
-                (label("signing_rate", lang), _pct(totals["signing_rate"])),
+                (label("households_total", lang), fmt.households(totals["households_total"])),
+                (label("households_signed", lang), fmt.households(totals["signed"], missing="")),
+                (label("signing_rate", lang), fmt.percent_short(totals["signing_rate"], missing="")),
             ]
         published.append(PublishedMap("plans", label("map_plans", lang), path, figures, tables, m.gisrenew_layers))
 
@@ -501,8 +490,8 @@ def publish_site(
         )
         tables = _write_tables(tables_dir, "before_after", {"figures": change, "closed_blind_spots": closed}, lang)
         figures = [
-            (label("coverage_ratio", lang), f"{_pct(before.ratio)} → {_pct(after.ratio)}"),
-            (label("closed_blind_spots", lang), _area(float(closed["area_m2"].sum()), lang)),
+            (label("coverage_ratio", lang), f"{fmt.percent_short(before.ratio)} → {fmt.percent_short(after.ratio)}"),
+            (label("closed_blind_spots", lang), fmt.area_compact(closed["area_m2"].sum(), lang, missing="")),
             (label("new_parks", lang), str(0 if new_parks is None else len(new_parks))),
         ]
         published.append(

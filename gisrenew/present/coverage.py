@@ -1,0 +1,209 @@
+"""Text reports of the park service-radius coverage (公园绿地服务半径覆盖率).
+
+Each function takes what the coverage engines return (a
+:class:`~gisrenew.results.CoverageResult`, or the table of
+:func:`gisrenew.coverage.park_contribution`) and a language, and returns the text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from gisrenew.present import formats as fmt
+from gisrenew.present.labels import check_lang, label
+from gisrenew.present.tables import join_lines, table_lines
+from gisrenew.results import INDICATOR_NAMES, CoverageResult
+
+__all__ = ["format_contribution_table", "format_coverage_comparison", "format_coverage_table"]
+
+#: Redundant parks listed by id under the contribution table, at most.
+MAX_REDUNDANT_LISTED = 20
+
+
+class _AreaRow(NamedTuple):
+    label: str
+    residential_m2: float
+    covered_m2: float
+    ratio: float
+    weight_total: float
+    weight_covered: float
+
+
+def _district_label(name, district_id) -> str:
+    name, district_id = str(name), str(district_id)
+    return name if name == district_id or not district_id else f"{name} ({district_id})"
+
+
+def _area_rows(result: CoverageResult, lang: str) -> Iterator[_AreaRow]:
+    """The city first, then one row per district."""
+    yield _AreaRow(
+        label("coverage.city", lang), result.residential_area_m2, result.covered_area_m2,
+        result.ratio, result.weight_total, result.weight_covered,
+    )  # fmt: skip
+    d = result.districts
+    weighted = "weight_total" in d.columns
+    for rec in d.itertuples(index=False):
+        yield _AreaRow(
+            _district_label(rec.name, rec.district_id), rec.residential_area_m2,
+            rec.covered_area_m2, rec.coverage_ratio,
+            rec.weight_total if weighted else math.nan, rec.weight_covered if weighted else math.nan,
+        )  # fmt: skip
+
+
+def _heading(result: CoverageResult, lang: str) -> list[str]:
+    t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
+    lines = [f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']}", f"({INDICATOR_NAMES['en']})"]
+    lines.append(f"{t('rules')}: {result.rules.describe()}  [{result.rules.title}]")
+    method = (
+        t(f"method_{result.method}") if result.method in ("buffer", "network") else result.method
+    )
+    lines.append(f"{t('method')}: {method}")
+    parks = result.parks
+    qualifying = parks["qualifies"].to_numpy(dtype=bool)
+    tiers = parks["tier"].to_numpy()
+    per_tier = ", ".join(
+        f"{tier.describe()}: {fmt.count(np.count_nonzero(tiers == i))}"
+        for i, tier in enumerate(result.rules.tiers)
+    )
+    lines.append(
+        f"{t('parks')}: {fmt.count(len(parks))} ({t('qualifying')} {fmt.count(qualifying.sum())}"
+        f" — {per_tier}; {t('not_qualifying')} {fmt.count((~qualifying).sum())})"
+    )
+    return lines
+
+
+def format_coverage_table(result: CoverageResult, lang: str = "zh") -> str:
+    """A readable text report of a coverage result: city and districts, in m², 公顷 and 亩.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        From :func:`gisrenew.coverage.compute_coverage` or the network engine.
+    lang : {"zh", "en"}
+        Labels in Chinese or English (both indicator names are always printed).
+    """
+    check_lang(lang)
+    t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
+    lines = _heading(result, lang)
+    weighted = result.weight_column is not None
+    headers = [t("area")]
+    for what in ("residential", "covered"):
+        headers += [f"{t(what)} {fmt.unit('m2', lang)}", fmt.unit("ha", lang), fmt.unit("mu", lang)]
+    headers.append(t("ratio"))
+    if weighted:
+        headers += [
+            f"{t('weight')}({result.weight_column})",
+            t("weighted_ratio").format(w=result.weight_column),
+        ]
+    rows = []
+    for row in _area_rows(result, lang):
+        cells = [row.label]
+        for m2 in (row.residential_m2, row.covered_m2):
+            cells += [fmt.area(m2, u, lang=lang, with_unit=False) for u in ("m2", "ha", "mu")]
+        cells.append(fmt.percent(row.ratio))
+        if weighted:
+            share = row.weight_covered / row.weight_total if row.weight_total > 0 else math.nan
+            cells += [fmt.number(row.weight_total), fmt.percent(share)]
+        rows.append(cells)
+    blind_m2 = float(result.blind_spots["area_m2"].sum()) if len(result.blind_spots) else 0.0
+    lines += ["", *table_lines(headers, rows, align="l" + "r" * (len(headers) - 1)), ""]
+    lines.append(
+        f"{t('blind')}: {fmt.count(len(result.blind_spots))} {t('pieces')}, "
+        f"{fmt.area_summary(blind_m2, lang)}"
+    )
+    return join_lines(lines)
+
+
+def format_coverage_comparison(
+    buffer: CoverageResult, network: CoverageResult, lang: str = "zh"
+) -> str:
+    """Side-by-side text report of the buffer and walking-network results, with differences.
+
+    One line for the city and one per district: residential land, covered land and ratio
+    by straight-line radius and by walking distance, and the difference (network −
+    buffer) in percentage points — negative where the straight line overstates access.
+    """
+    check_lang(lang)
+    t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
+    short = (t("short_buffer"), t("short_network"))
+    m2 = fmt.unit("m2", lang)
+    lines = [
+        f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']} — {t('both')}",
+        f"{t('rules')}: {buffer.rules.describe()}",
+        f"{short[0]}: {t('method_buffer')}",
+        f"{short[1]}: {t('method_network')}",
+    ]
+    headers = [
+        t("area"),
+        f"{t('residential')} {m2}",
+        f"{short[0]} {t('covered')} {m2}",
+        f"{short[0]} {t('ratio')}",
+        f"{short[1]} {t('covered')} {m2}",
+        f"{short[1]} {t('ratio')}",
+        t("difference"),
+    ]
+    walked = {row.label: row for row in _area_rows(network, lang)}
+    rows = []
+    for row in _area_rows(buffer, lang):
+        other = walked.get(row.label)
+        net_covered = other.covered_m2 if other else math.nan
+        net_ratio = other.ratio if other else math.nan
+        rows.append(
+            [
+                row.label,
+                fmt.area(row.residential_m2, "m2", with_unit=False),
+                fmt.area(row.covered_m2, "m2", with_unit=False),
+                fmt.percent(row.ratio),
+                fmt.area(net_covered, "m2", with_unit=False),
+                fmt.percent(net_ratio),
+                fmt.points(net_ratio - row.ratio, lang),
+            ]
+        )
+    lines += ["", *table_lines(headers, rows, align="lrrrrrr")]
+    return join_lines(lines)
+
+
+def format_contribution_table(table: pd.DataFrame, lang: str = "zh", *, top: int = 10) -> str:
+    """Text report of :func:`gisrenew.coverage.park_contribution`: the parks whose closing would lose most.
+
+    Lists the `top` parks by unique covered land (m², 公顷, 亩, share of their service
+    land) and the qualifying parks that add nothing of their own (redundant).
+    """
+    check_lang(lang)
+    t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
+    m2 = fmt.unit("m2", lang)
+    headers = [
+        t("col_park"), t("col_name"), f"{t('col_radius')} {fmt.unit('m', lang)}",
+        f"{t('col_covered')} {m2}", f"{t('col_unique')} {m2}",
+        fmt.unit("ha", lang), fmt.unit("mu", lang), t("col_unique_share"),
+    ]  # fmt: skip
+    ranked = table[table["qualifies"].to_numpy(dtype=bool)].sort_values(
+        "unique_covered_m2", ascending=False
+    )
+    rows = [
+        [
+            str(r.park_id),
+            str(r.name),
+            fmt.radius(r.radius_m, with_unit=False),
+            fmt.area(r.covered_m2, "m2", with_unit=False),
+            fmt.area(r.unique_covered_m2, "m2", with_unit=False),
+            fmt.area(r.unique_covered_m2, "ha", with_unit=False),
+            fmt.area(r.unique_covered_m2, "mu", with_unit=False),
+            fmt.percent(r.unique_share),
+        ]
+        for r in ranked.head(top).itertuples(index=False)
+    ]
+    redundant = table.loc[table["redundant"].to_numpy(dtype=bool), "park_id"].astype(str).tolist()
+    body = table_lines(headers, rows, align="llrrrrrr") if rows else [fmt.MISSING]
+    listed = ", ".join(redundant[:MAX_REDUNDANT_LISTED])
+    if len(redundant) > MAX_REDUNDANT_LISTED:
+        listed += " ..."
+    summary = f"{t('redundant')}: {fmt.count(len(redundant))}" + (
+        f" — {listed}" if redundant else ""
+    )
+    return join_lines([t("contribution_title"), "", *body, "", summary])

@@ -1,0 +1,227 @@
+"""One way to write each kind of figure, everywhere gisrenew shows it.
+
+The same rules hold on the command line, in the notebooks' text, on the web maps and on
+the published site's front page:
+
+==================  =========================  ==========================================
+figure              written as                 example (zh / en)
+==================  =========================  ==========================================
+area in m²          0 decimals                 ``12,345 m²``
+area in 公顷 / ha   2 decimals                 ``1.23 公顷`` / ``1.23 ha``
+area in 亩 / mu     1 decimal                  ``18.5 亩`` / ``18.5 mu``
+percentage          2 decimals                 ``81.14%``
+percentage, short   1 decimal (map panels and  ``81.1%``
+                    popups only)
+difference          2 decimals, signed,        ``-18.03 个百分点`` / ``-18.03 pp``
+                    percentage points
+households          whole numbers              ``5,260 户`` / ``5,260 households``
+counts              whole numbers              ``1,234``
+distance, radius    whole metres / as given    ``800 m``, ``300 m``
+missing value       one dash                   ``-``
+==================  =========================  ==========================================
+
+* 1 亩 = 10000/15 m² and 1 公顷 = 10 000 m² (:mod:`gisrenew.units`).
+* Households are whole numbers in text. Where a partly covered parcel brings a share of
+  its households (``5,259.8``), the data columns keep the exact share and the text shows
+  the rounded count (``5,260``).
+* Thousands are separated with ``,``; decimals with ``.``.
+* A missing value (``None``, NaN, text that is not a number) is :data:`MISSING`; the web
+  maps pass ``missing=""`` so that a popup leaves the row out.
+* Units are written in the language asked: 公顷/亩/户 in Chinese, ha/mu/households in
+  English; m and m² in both.
+
+Every function takes one value and returns a string; :func:`each` applies one to a
+column of values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+import numpy as np
+
+from gisrenew.present.labels import check_lang, label
+from gisrenew.units import M2_PER_HA, M2_PER_MU
+
+__all__ = [
+    "AREA_DECIMALS",
+    "MISSING",
+    "PERCENT_DECIMALS",
+    "PERCENT_SHORT_DECIMALS",
+    "area",
+    "area_compact",
+    "area_summary",
+    "count",
+    "distance",
+    "each",
+    "households",
+    "milliseconds",
+    "number",
+    "percent",
+    "percent_short",
+    "points",
+    "radius",
+    "unit",
+]
+
+AreaUnit = Literal["m2", "ha", "mu"]
+
+#: How a missing value is written.
+MISSING = "-"
+#: Decimals of an area in each unit.
+AREA_DECIMALS: dict[str, int] = {"m2": 0, "ha": 2, "mu": 1}
+#: Decimals of a percentage on the command line and in tables.
+PERCENT_DECIMALS = 2
+#: Decimals of the short percentage of map figure panels and popups.
+PERCENT_SHORT_DECIMALS = 1
+
+_PER_M2 = {"m2": 1.0, "ha": 1.0 / M2_PER_HA, "mu": 1.0 / M2_PER_MU}
+
+
+def _value(value: Any) -> float | None:
+    """`value` as a finite float, or None when it is missing or not a number."""
+    if value is None or isinstance(value, (str, bytes)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _fixed(value: float, digits: int) -> str:
+    text = f"{value:,.{digits}f}"
+    # -0, -0.0: a rounded value of zero has no sign
+    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
+
+
+def unit(key: str, lang: str = "zh") -> str:
+    """The symbol of a unit in `lang`: ``m2`` → m², ``ha`` → 公顷/ha, ``mu`` → 亩/mu, ``households``."""
+    return label(f"unit.{key}", lang)
+
+
+def _with_unit(text: str, key: str, lang: str, with_unit: bool) -> str:
+    return f"{text} {unit(key, lang)}" if with_unit else text
+
+
+def number(value: Any, digits: int = 0, *, missing: str = MISSING) -> str:
+    """A plain figure with thousands separators and `digits` decimals."""
+    v = _value(value)
+    return missing if v is None else _fixed(v, digits)
+
+
+def area(
+    m2: Any,
+    unit_key: AreaUnit = "m2",
+    *,
+    lang: str = "zh",
+    with_unit: bool = True,
+    missing: str = MISSING,
+) -> str:
+    """An area given in m², written in m² (0 dp), 公顷/ha (2 dp) or 亩/mu (1 dp).
+
+    Examples
+    --------
+    >>> area(10_000, "mu")
+    '15.0 亩'
+    >>> area(10_000, "ha", lang="en", with_unit=False)
+    '1.00'
+    """
+    if unit_key not in AREA_DECIMALS:
+        raise ValueError(f"`unit_key` must be one of {sorted(AREA_DECIMALS)}, got {unit_key!r}")
+    v = _value(m2)
+    if v is None:
+        return missing
+    text = _fixed(v * _PER_M2[unit_key], AREA_DECIMALS[unit_key])
+    return _with_unit(text, unit_key, lang, with_unit)
+
+
+def area_summary(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
+    """An area in all three units: ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``."""
+    if _value(m2) is None:
+        return missing
+    parts = [area(m2, "m2", lang=lang), area(m2, "ha", lang=lang), area(m2, "mu", lang=lang)]
+    if check_lang(lang) == "zh":
+        return f"{parts[0]}（{parts[1]}，{parts[2]}）"
+    return f"{parts[0]} ({parts[1]}, {parts[2]})"
+
+
+def area_compact(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
+    """An area for a map: m² below 1 公顷, 公顷 from there on, with 亩 in brackets.
+
+    ``2,500 m²（3.8 亩）``, ``1.00 公顷（15.0 亩）`` / ``1.00 ha (15.0 mu)``.
+    """
+    v = _value(m2)
+    if v is None:
+        return missing
+    main = area(v, "m2" if abs(v) < M2_PER_HA else "ha", lang=lang)
+    mu = area(v, "mu", lang=lang)
+    return f"{main}（{mu}）" if check_lang(lang) == "zh" else f"{main} ({mu})"
+
+
+def percent(ratio: Any, *, digits: int = PERCENT_DECIMALS, missing: str = MISSING) -> str:
+    """A ratio (0–1) as a percentage with 2 decimals: ``0.81137`` → ``81.14%``."""
+    v = _value(ratio)
+    return missing if v is None else f"{_fixed(100.0 * v, digits)}%"
+
+
+def percent_short(ratio: Any, *, missing: str = MISSING) -> str:
+    """A ratio as a percentage with 1 decimal, for map figure panels and popups: ``81.1%``."""
+    return percent(ratio, digits=PERCENT_SHORT_DECIMALS, missing=missing)
+
+
+def points(
+    difference: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
+) -> str:
+    """A difference of two ratios in percentage points, signed: ``-18.03 个百分点`` / ``-18.03 pp``."""
+    v = _value(difference)
+    if v is None:
+        return missing
+    text = _fixed(100.0 * v, PERCENT_DECIMALS)
+    if not text.startswith("-"):
+        text = "+" + text
+    return _with_unit(text, "pp", lang, with_unit)
+
+
+def households(
+    value: Any, lang: str = "zh", *, with_unit: bool = False, missing: str = MISSING
+) -> str:
+    """A household count as a whole number: ``5259.8`` → ``5,260`` (``5,260 户`` with the unit)."""
+    v = _value(value)
+    if v is None:
+        return missing
+    return _with_unit(_fixed(v, 0), "households", lang, with_unit)
+
+
+def count(value: Any, *, missing: str = MISSING) -> str:
+    """A count (parcels, parks, plans) as a whole number: ``1,234``."""
+    return number(value, 0, missing=missing)
+
+
+def distance(
+    metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
+) -> str:
+    """A measured distance in whole metres: ``812.4`` → ``812 m``."""
+    v = _value(metres)
+    return missing if v is None else _with_unit(_fixed(v, 0), "m", lang, with_unit)
+
+
+def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING) -> str:
+    """A service radius or walk limit as the rule gives it: ``300`` → ``300 m``, ``250.5`` → ``250.5 m``."""
+    v = _value(metres)
+    return missing if v is None else _with_unit(f"{v:,.10g}", "m", lang, with_unit)
+
+
+def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:
+    """A duration given in seconds, in milliseconds with 1 decimal: ``0.0123`` → ``12.3 ms``."""
+    v = _value(seconds)
+    return missing if v is None else f"{_fixed(1000.0 * v, 1)} ms"
+
+
+def each(values: Iterable[Any], formatter: Callable[..., str], /, **options: Any) -> list[str]:
+    """`formatter` applied to every value of a column: ``each(areas, area_compact, lang="zh")``."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    return [formatter(v, **options) for v in values]

@@ -1,0 +1,539 @@
+"""The wording of everything gisrenew shows: text reports, web maps, table headers, statuses.
+
+One vocabulary, in Chinese (``zh``) and English (``en``):
+
+* :func:`label` — ``label("coverage.city", "zh")`` → ``"全市"``. Keys are grouped by
+  subject: ``unit.*`` (units of measure), ``coverage.*``, ``plans.*``, ``status.*``
+  (signing status of renewal plans, 签约进度), ``sites.*`` (口袋公园选址),
+  ``recompute.*`` (batch recompute report) and ``map.*`` (web maps and the published
+  site). An unknown key or language raises at once, so a typo never prints a blank.
+* :func:`column_headers` — the Chinese headers of result columns in CSV/Excel files
+  (``area_mu`` → ``面积(亩)``); English headers are gisrenew's column names.
+* :data:`PARK_CLASS_NAMES` — park classes of CJJ/T 85-2017 (城市绿地分类标准).
+* :func:`resolve_lang`, :func:`check_lang`, :func:`detect_lang` — the language choice.
+
+This module is plain data: it imports nothing from the rest of gisrenew, so engines that
+store a Chinese status column (:mod:`gisrenew.plans`) can read their wording here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+__all__ = [
+    "COLUMN_HEADERS_ZH",
+    "LANGS",
+    "PARK_CLASS_NAMES",
+    "PLAN_HEADERS_ZH",
+    "SIGNING_STATUSES",
+    "check_lang",
+    "column_headers",
+    "detect_lang",
+    "keys",
+    "label",
+    "resolve_lang",
+    "status_label",
+]
+
+LANGS = ("zh", "en")
+
+# Each entry: key → (Chinese, English). Templates hold ``{name}`` fields.
+
+_UNITS = {
+    "m2": ("m²", "m²"),
+    "ha": ("公顷", "ha"),
+    "mu": ("亩", "mu"),
+    "m": ("m", "m"),
+    "ms": ("ms", "ms"),
+    "households": ("户", "households"),
+    "pp": ("个百分点", "pp"),
+}
+
+_COVERAGE = {
+    "rules": ("规则", "rule set"),
+    "method": ("方法", "method"),
+    "method_buffer": (
+        "直线服务半径（公园边界缓冲区，每四分之一圆 16 段）",
+        "straight-line service radius (buffer of the park boundary, 16 segments per quarter circle)",
+    ),
+    "method_network": ("步行网络距离", "walking-network distance"),
+    "parks": ("公园", "parks"),
+    "qualifying": ("符合", "qualifying"),
+    "not_qualifying": ("不符合", "not qualifying"),
+    "area": ("区域", "area"),
+    "city": ("全市", "city"),
+    "residential": ("居住用地", "residential"),
+    "covered": ("覆盖", "covered"),
+    "ratio": ("覆盖率", "ratio"),
+    "weight": ("权重", "weight"),
+    "weighted_ratio": ("覆盖率(按{w})", "ratio by {w}"),
+    "blind": ("服务盲区", "blind spots"),
+    "pieces": ("块", "pieces"),
+    "difference": ("差值(网络−直线)", "difference (network − buffer)"),
+    "both": ("直线 vs 步行网络", "buffer vs walking network"),
+    "short_buffer": ("直线", "buffer"),
+    "short_network": ("步行网络", "network"),
+    "contribution_title": (
+        "公园独有覆盖（该公园关闭将失去的覆盖面积）",
+        "unique coverage (lost if the park closed)",
+    ),
+    "col_park": ("公园", "park"),
+    "col_name": ("名称", "name"),
+    "col_radius": ("服务半径", "radius"),
+    "col_covered": ("覆盖居住用地", "covered"),
+    "col_unique": ("独有", "unique"),
+    "col_unique_share": ("独有比例", "unique share"),
+    "redundant": (
+        "无独有覆盖的公园（其服务范围内的居住用地均已被其他公园覆盖）",
+        "parks adding no coverage of their own (redundant)",
+    ),
+}
+
+_PLANS = {
+    "col_plan_id": ("编号", "id"),
+    "col_name": ("名称", "name"),
+    "col_area_mu": ("面积(亩)", "area (mu)"),
+    "col_parcel_count": ("地块数", "parcels"),
+    "col_affected_area_mu": ("涉及地块(亩)", "affected (mu)"),
+    "col_households_residential": ("居民户", "residential"),
+    "col_households_nonresidential": ("非居户", "non-resid."),
+    "col_households_shops": ("商铺", "shops"),
+    "col_households_total": ("合计户数", "households"),
+    "col_signed": ("已签约", "signed"),
+    "col_unsigned": ("未签约", "unsigned"),
+    "col_signing_rate": ("签约率", "signed %"),
+    "col_status": ("签约进度", "status"),
+    "col_shared_parcels": ("共有地块", "shared"),
+    "total": ("合计(地块不重复计)", "total (parcels once)"),
+    "n_plans": ("{n} 个项目", "{n} plans"),
+    "rule_whole": ("户数按整个地块计", "households: whole parcel"),
+    "rule_area_share": ("户数按面积比例计", "households: by area share"),
+    "rule_largest": ("户数计入占地最大的项目", "households: to the plan with the largest part"),
+    "effects_title": (
+        "规划为公园绿地的更新项目新增服务半径覆盖",
+        "Plans becoming parks: residential land newly within a service radius",
+    ),
+    "col_park_class": ("绿地类别", "class"),
+    "col_park_area_m2": ("面积(m²)", "area (m²)"),
+    "col_radius_m": ("服务半径(m)", "radius (m)"),
+    "col_new_covered_m2": ("新增覆盖(m²)", "newly covered (m²)"),
+    "col_new_covered_mu": ("新增覆盖(亩)", "newly covered (mu)"),
+    "col_new_households": ("新增覆盖户数", "households"),
+    "col_converted_residential_m2": ("转为绿地居住用地(m²)", "converted (m²)"),
+    "col_reason": ("说明", "note"),
+    "not_counted": ("不计入", "not counted"),
+}
+
+#: Signing roll-up of a renewal plan (签约进度): code → (Chinese, English).
+_STATUS = {
+    "no_parcels": ("无涉及地块", "no parcels affected"),
+    "no_households": ("无住户", "no households"),
+    "not_started": ("未启动", "none signed"),
+    "signing": ("签约中", "signing under way"),
+    "signed": ("已完成签约", "all signed"),
+    "unknown": ("签约情况未知", "signing unknown"),
+}
+
+#: The signing status codes, in the order of :data:`_STATUS`.
+SIGNING_STATUSES: tuple[str, ...] = tuple(_STATUS)
+
+_SITES = {
+    "title": ("口袋公园选址（{method}，{rules}）", "Pocket-park siting ({method}, {rules})"),
+    "greedy": ("贪心排序", "greedy"),
+    "exact": ("精确最优", "exact optimum"),
+    "coverage": (
+        "覆盖率 {before} → {after}（选取 {n}/{count} 处）",
+        "coverage {before} → {after} with {n} of {count} site(s)",
+    ),
+    "col_rank": ("序号", "rank"),
+    "col_candidate": ("备选地块", "candidate"),
+    "col_area": ("面积 m²", "area m²"),
+    "col_radius": ("半径", "radius"),
+    "col_gain": ("新增覆盖 m²", "gain m²"),
+    "col_gain_mu": ("新增 亩", "gain mu"),
+    "col_gain_weight": ("新增{w}", "+{w}"),
+    "col_ratio_after": ("选后覆盖率", "ratio after"),
+    "left": ("未选", "not picked"),
+    "optimum": ("精确最优目标值", "exact optimum objective"),
+    "households": ("户数", "households"),
+    "population": ("人口", "population"),
+}
+
+_RECOMPUTE = {
+    "title": ("新增/关闭公园后的重新计算", "Recompute after park changes"),
+    "nothing": ("无变化", "No change"),
+    "rules": ("规则", "rule set"),
+    "indicator": ("公园绿地服务半径覆盖率", "park service-radius coverage ratio"),
+    "network": ("步行网络覆盖率", "walking-network coverage ratio"),
+    "change": ("变化", "change"),
+    "covered": ("覆盖居住用地", "residential land covered"),
+    "total": ("居住用地总面积", "residential land"),
+    "households": ("覆盖户数", "households covered"),
+    "districts": ("分区", "districts"),
+    "added": ("新增公园（各自独有的增益）", "new parks (each one's own gain)"),
+    "removed": ("关闭的公园（失去的覆盖）", "closed parks (coverage lost)"),
+    "skipped": ("跳过", "skipped"),
+    "nothing_added": ("不增加覆盖的公园", "parks that add nothing"),
+    "not_counted": ("按规则不计入服务半径覆盖（{reason}）", "{reason}"),
+    "no_tier": ("无匹配档位", "no matching tier"),
+    "already_covered": ("服务范围内的居住用地已被其他公园覆盖", "{reason}"),
+    "blind": ("服务盲区", "blind spots"),
+    "closed": ("处盲区缩小/消除", "blind spot(s) shrunk or closed"),
+    "fully": ("完全消除", "fully closed"),
+    "published": ("已发布地图", "maps published"),
+    "check": ("增量计算核对", "incremental check"),
+    "pieces": ("{n} 块居住用地", "{n} residential pieces"),
+    "agrees": ("与全量计算一致", "equals the full recompute"),
+    "differs": ("与全量计算不一致", "DIFFERS from the full recompute"),
+}
+
+_MAP = {
+    "coverage_title": ("公园绿地服务半径覆盖率", "Park service-radius coverage"),
+    "coverage_title_network": (
+        "公园绿地服务半径覆盖率（步行路网）",
+        "Park service-radius coverage (walking network)",
+    ),
+    "method_buffer": (
+        "按公园边界直线服务半径计算",
+        "straight-line service radius from the park boundary",
+    ),
+    "method_network": ("按路网步行距离计算", "walking distance along the street network"),
+    "numerator": ("服务半径覆盖的居住用地", "residential land within service"),
+    "denominator": ("建成区居住用地总面积", "residential land in the built-up area"),
+    "weighted": ("覆盖户数（人口）比例", "share of households (population) covered"),
+    "rules": ("规则", "rule set"),
+    "parks": ("公园绿地", "parks"),
+    "pocket_parks": ("口袋公园", "pocket parks"),
+    "pocket_park": ("口袋公园", "pocket park"),
+    "service_area": ("服务范围", "service area"),
+    "service_areas": ("公园服务范围", "park service areas"),
+    "walk_service_areas": (
+        "公园步行服务范围（路网）",
+        "park walking service areas (street network)",
+    ),
+    "walk_status": ("步行可达情况", "walk"),
+    "residential": ("居住用地（覆盖比例）", "residential land (covered share)"),
+    "blind_spots": ("服务盲区（未覆盖的居住用地）", "blind spots (residential land not covered)"),
+    "districts": ("各片区覆盖率", "coverage by district"),
+    "boundary": ("建成区范围", "built-up area"),
+    "id": ("编号", "id"),
+    "name": ("名称", "name"),
+    "park_class": ("类别", "class"),
+    "area": ("面积", "area"),
+    "tier": ("服务半径等级", "radius tier"),
+    "radius": ("服务半径", "service radius"),
+    "counts": ("是否计入", "counts"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "reason": ("说明", "note"),
+    "covered_share": ("覆盖比例", "covered share"),
+    "covered_area": ("覆盖面积", "covered area"),
+    "district": ("所属片区", "district"),
+    "households": ("户数", "households"),
+    "population": ("人口", "population"),
+    "walk_distance": ("步行距离", "walking distance"),
+    "nearest_park": ("最近公园", "nearest park"),
+    "coverage_ratio": ("覆盖率", "coverage ratio"),
+    "residential_area": ("居住用地面积", "residential area"),
+    "share_full": ("全部覆盖", "fully covered"),
+    "share_high": ("大部分覆盖（50%–100%）", "mostly covered (50–100%)"),
+    "share_low": ("少部分覆盖（0–50%）", "partly covered (0–50%)"),
+    "share_none": ("未覆盖", "not covered"),
+    "no_residential": ("无居住用地", "no residential land"),
+    "not_counted": ("不计入（面积或类别不符）", "does not count (area or class)"),
+    "plans_title": ("城市更新地块", "Urban renewal plans"),
+    "plans": ("更新地块", "renewal plans"),
+    "affected_parcels": ("涉及地块（签约进度）", "affected parcels (signing progress)"),
+    "plan": ("更新地块", "renewal plan"),
+    "plan_type": ("更新类型", "plan type"),
+    "status": ("进度", "status"),
+    "year": ("年度", "year"),
+    "parcel_count": ("涉及地块数", "parcels affected"),
+    "households_residential": ("居民户", "residential households"),
+    "households_nonresidential": ("非居户", "non-residential households"),
+    "households_shops": ("商铺", "shops"),
+    "households_total": ("合计户数", "households in all"),
+    "households_signed": ("已签约", "signed"),
+    "households_unsigned": ("未签约", "not signed"),
+    "signing_rate": ("签约率", "signing rate"),
+    # the legend of the signing map uses the signing-status wording
+    "signing_all": _STATUS["signed"],
+    "signing_partial": _STATUS["signing"],
+    "signing_none": _STATUS["not_started"],
+    "signing_empty": _STATUS["no_households"],
+    "signing_status": ("签约进度", "signing progress"),
+    "overlap": ("涉及面积", "area affected"),
+    "parcel_share": ("地块在更新范围内比例", "share of the parcel inside the plan"),
+    "plans_summary": (
+        "{plans} 个更新地块，{area}，{households} 户，已签约 {signed} 户",
+        "{plans} plans, {area}, {households} households, {signed} signed",
+    ),
+    "before_after_title": (
+        "新建公园前后的服务半径覆盖率",
+        "Coverage before and after the new parks",
+    ),
+    "before": ("新建前", "before"),
+    "after": ("新建后", "after"),
+    "change": ("变化", "change"),
+    "new_parks": ("新建公园", "new parks"),
+    "closed_blind_spots": ("新增覆盖（消除的盲区）", "newly covered (blind spots closed)"),
+    "remaining_blind_spots": ("剩余服务盲区", "remaining blind spots"),
+    "new_service_areas": ("新建公园服务范围", "service areas of the new parks"),
+    "service_areas_before": ("原有公园服务范围", "service areas of existing parks"),
+    "legend": ("图例", "legend"),
+    "index_title": ("公园绿地服务半径覆盖率与城市更新地图", "Park coverage and urban renewal maps"),
+    "index_generated": ("生成日期", "generated"),
+    "index_maps": ("地图", "maps"),
+    "index_tables": ("数据表", "data tables"),
+    "index_figures": ("主要指标", "key figures"),
+    "map_coverage": ("覆盖率地图（直线服务半径）", "coverage map (straight-line service radius)"),
+    "map_coverage_network": ("覆盖率地图（步行路网）", "coverage map (walking network)"),
+    "map_plans": ("城市更新地块地图", "renewal plans map"),
+    "map_before_after": ("新建公园前后对比地图", "before/after map of the new parks"),
+    "basemap": ("底图", "basemap"),
+    "offline_note": (
+        "离线版：页面不加载任何网络资源",
+        "offline edition: the page loads nothing from the network",
+    ),
+}
+
+_VOCABULARY: dict[str, tuple[str, str]] = {
+    f"{group}.{key}": words
+    for group, table in (
+        ("unit", _UNITS),
+        ("coverage", _COVERAGE),
+        ("plans", _PLANS),
+        ("status", _STATUS),
+        ("sites", _SITES),
+        ("recompute", _RECOMPUTE),
+        ("map", _MAP),
+    )
+    for key, words in table.items()
+}
+
+
+def check_lang(lang: str) -> str:
+    """`lang` if it is ``"zh"`` or ``"en"``; a :class:`ValueError` otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
+    return lang
+
+
+def label(key: str, lang: str) -> str:
+    """The wording of `key` in `lang` (``"zh"`` or ``"en"``).
+
+    Raises
+    ------
+    KeyError
+        `key` is not in the vocabulary (the message names the nearest keys).
+    ValueError
+        `lang` is not ``"zh"`` or ``"en"``.
+    """
+    index = LANGS.index(check_lang(lang))
+    try:
+        return _VOCABULARY[key][index]
+    except KeyError:
+        near = difflib.get_close_matches(key, _VOCABULARY, n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise KeyError(f"no label {key!r} in gisrenew.present.labels{hint}") from None
+
+
+def keys(group: str | None = None) -> list[str]:
+    """Every label key, or those of one group (``"map"`` → ``["map.coverage_title", ...]``)."""
+    return [k for k in _VOCABULARY if group is None or k.split(".", 1)[0] == group]
+
+
+def status_label(code: str, lang: str) -> str:
+    """The wording of a signing status code (``"signing"`` → ``"签约中"`` / ``"signing under way"``)."""
+    return label(f"status.{code}", lang)
+
+
+# --------------------------------------------------------------------------- headers
+
+#: Chinese headers of result columns in CSV/Excel files (``--headers zh``).
+COLUMN_HEADERS_ZH: dict[str, str] = {
+    # ids and layer attributes
+    "park_id": "公园编号",
+    "residential_id": "居住用地编号",
+    "parcel_id": "地块编号",
+    "plan_id": "更新项目编号",
+    "district_id": "区镇街道编号",
+    "candidate_id": "备选地块编号",
+    "name": "名称",
+    "park_class": "绿地类别",
+    "is_pocket_park": "口袋公园",
+    "land_use": "用地代码",
+    "households": "户数",
+    "population": "人口",
+    "households_residential": "居民户",
+    "households_nonresidential": "非居户",
+    "households_shops": "商铺",
+    "households_signed": "已签约户数",
+    "buildings": "楼栋数",
+    "floor_area_m2": "建筑面积(m²)",
+    "plan_type": "更新类型",
+    "target_use": "规划用途",
+    "status": "状态",
+    "area_m2": "面积(m²)",
+    "area_ha": "面积(公顷)",
+    "area_mu": "面积(亩)",
+    # coverage results
+    "covered_m2": "覆盖面积(m²)",
+    "covered_share": "覆盖比例",
+    "coverage_ratio": "覆盖率",
+    "radius_m": "服务半径(m)",
+    "tier": "档位",
+    "uncovered_m2": "未覆盖面积(m²)",
+    "covered_weight": "覆盖权重",
+    "weight": "权重",
+    "blind_spot_id": "盲区编号",
+    "residential_area_m2": "居住用地面积(m²)",
+    "residential_area_ha": "居住用地面积(公顷)",
+    "residential_area_mu": "居住用地面积(亩)",
+    "covered_area_m2": "覆盖面积(m²)",
+    "covered_area_ha": "覆盖面积(公顷)",
+    "covered_area_mu": "覆盖面积(亩)",
+    "weight_total": "权重合计",
+    "weight_covered": "覆盖权重合计",
+    "weighted_ratio": "覆盖率(按权重)",
+    "park_area_m2": "公园面积(m²)",
+    "width_m": "宽度(m)",
+    "tier_label": "档位说明",
+    "qualifies": "计入",
+    "reason": "原因",
+    "indicator": "指标",
+    "indicator_new": "指标(新名称)",
+    "method": "方法",
+    "rules": "规则",
+    "weight_column": "权重字段",
+    # renewal plans
+    "plan_name": "更新项目名称",
+    "parcel_name": "地块名称",
+    "plan_status": "项目状态",
+    "affected_area_m2": "涉及地块面积(m²)",
+    "affected_area_ha": "涉及地块面积(公顷)",
+    "affected_area_mu": "涉及地块面积(亩)",
+    "parcels_area_m2": "涉及地块总面积(m²)",
+    "parcels_area_ha": "涉及地块总面积(公顷)",
+    "parcels_area_mu": "涉及地块总面积(亩)",
+    "parcel_count": "涉及地块数",
+    "shared_parcels": "与其他项目共有地块数",
+    "overlap_m2": "重叠面积(m²)",
+    "overlap_mu": "重叠面积(亩)",
+    "parcel_area_m2": "地块面积(m²)",
+    "parcel_share": "地块被涉及比例",
+    "plan_share": "占项目面积比例",
+    "plan_count": "涉及项目数",
+    "plan_ids": "涉及项目编号",
+    "shared": "多项目共有",
+    "households_total": "合计户数",
+    "signed": "已签约",
+    "unsigned": "未签约",
+    "signing_rate": "签约率",
+    "signing_status": "签约进度(代码)",
+    "signing_status_zh": "签约进度",
+    "household_rule": "户数计法",
+    "plans": "项目数",
+    "new_covered_m2": "新增覆盖居住用地(m²)",
+    "new_covered_ha": "新增覆盖居住用地(公顷)",
+    "new_covered_mu": "新增覆盖居住用地(亩)",
+    "new_households": "新增覆盖户数",
+    "converted_residential_m2": "转为绿地的居住用地(m²)",
+    "converted_households": "转为绿地的居住用地户数",
+}
+
+#: Where a plan table's column means something narrower than the general header.
+PLAN_HEADERS_ZH: dict[str, str] = {
+    "area_m2": "项目面积(m²)",
+    "area_ha": "项目面积(公顷)",
+    "area_mu": "项目面积(亩)",
+    "qualifies": "计入服务半径",
+    "reason": "不计入原因",
+}
+
+_HEADER_SUBJECTS = {None: {}, "coverage": {}, "plans": PLAN_HEADERS_ZH}
+
+
+def column_headers(lang: str, subject: str | None = None) -> dict[str, str]:
+    """Column name → header for CSV/Excel tables in `lang`.
+
+    Parameters
+    ----------
+    lang : {"zh", "en"}
+        ``"en"`` gives an empty mapping (English headers are gisrenew's column names).
+    subject : {None, "coverage", "plans"}
+        ``"plans"``: plan tables, where ``area_m2`` is the plan's area (项目面积).
+
+    Returns
+    -------
+    dict
+        Pass it to :func:`gisrenew.io.write_results` as ``labels``.
+    """
+    if subject not in _HEADER_SUBJECTS:
+        raise ValueError(
+            f"`subject` must be one of {sorted(map(str, _HEADER_SUBJECTS))}, got {subject!r}"
+        )
+    if check_lang(lang) == "en":
+        return {}
+    return {**COLUMN_HEADERS_ZH, **_HEADER_SUBJECTS[subject]}
+
+
+# --------------------------------------------------------------------------- languages
+
+#: Park classes of CJJ/T 85-2017 (城市绿地分类标准).
+PARK_CLASS_NAMES: dict[str, dict[str, str]] = {
+    "zh": {
+        "G1": "公园绿地",
+        "G11": "综合公园",
+        "G12": "社区公园",
+        "G13": "专类公园",
+        "G14": "游园",
+        "G3": "广场用地",
+    },
+    "en": {
+        "G1": "park (class unknown)",
+        "G11": "comprehensive park",
+        "G12": "community park",
+        "G13": "specialized park",
+        "G14": "small garden",
+        "G3": "plaza",
+    },
+}
+
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def resolve_lang(lang: str | None) -> str | None:
+    """Validate a language code (``zh``, ``zh-CN``, ``cn``, ``en``...); ``None`` is returned as is."""
+    if lang is None:
+        return lang
+    lang = lang.lower()
+    if lang.startswith("zh") or lang == "cn":
+        return "zh"
+    if lang.startswith("en"):
+        return "en"
+    raise ValueError(f"`lang` must be 'zh' or 'en', got {lang!r}")
+
+
+def detect_lang(frames: Iterable[pd.DataFrame | None], *, in_china: bool = False) -> str:
+    """Pick the label language for data: Chinese for Chinese data, else English.
+
+    Chinese when any text column holds CJK characters, or when the data lies in
+    China (`in_china`); English otherwise.
+    """
+    if in_china:
+        return "zh"
+    for frame in frames:
+        if frame is None or len(frame) == 0:
+            continue
+        for column in frame.columns:
+            series = frame[column]
+            if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+                sample = series.dropna().astype(str).head(200)
+                if any(_CJK.search(text) for text in sample):
+                    return "zh"
+    return "en"
