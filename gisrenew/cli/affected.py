@@ -30,6 +30,7 @@ from gisrenew.plans import absent_parcel_columns
 from gisrenew.rules import get_rules
 
 from .options import (
+    check_out,
     crs_option,
     emit_json,
     encoding_option,
@@ -137,6 +138,7 @@ def command(
       gisrenew affected --plans plans.gpkg --parcels parcels.shp --out plans.xlsx
       gisrenew affected --project taicang --household-rule area_share --json
     """
+    check_out(out, inputs=(plans_file, parcels_file), project=project)
     inputs = load_inputs(
         project,
         {"plans": plans_file, "parcels": parcels_file},
@@ -166,12 +168,6 @@ def command(
     parcels = inputs.layers["parcels"]
     if parcels_file is not None:
         parcels = _mark_absent_columns(parcels, parcels_file, inputs.config.column_map("parcels"))
-    if out is not None and inputs.project is not None:
-        if out.resolve() == inputs.project.gpkg_path.resolve():
-            raise click.UsageError(
-                "--out names the project's own GeoPackage, which would be replaced; "
-                "write the results to another file"
-            )
     pairs = plan_lib.affected_parcels(plans, parcels, **thresholds)
     summary = plan_lib.plan_summary(plans, pairs, household_rule=rule, households=households)
     totals = plan_lib.plan_totals(plans, pairs, household_rule=rule, households=households)

@@ -24,6 +24,7 @@ from gisrenew.io import write_results
 from gisrenew.rules import available_rules, flat_rules, get_rules
 
 from .options import (
+    check_out,
     crs_option,
     emit_json,
     encoding_option,
@@ -200,6 +201,12 @@ def command(
     ]  # fmt: skip
     if walk_distance is not None and (walk_minutes is not None or walk_speed_kmh is not None):
         raise click.UsageError("give either --walk-distance or --walk-minutes/--walk-speed-kmh")
+    check_out(
+        out,
+        inputs=(parks_file, residential_file, boundary_file, districts_file, roads_file,
+                entrances_file, rules_name),
+        project=project,
+    )  # fmt: skip
     inputs = load_inputs(
         project,
         {
@@ -221,12 +228,6 @@ def command(
         raise click.UsageError(f"{', '.join(network_opts)} only apply to --method network or both")
     rules = _rules(rules_name, radius, min_park_area, inputs)
     codes = _codes(residential_codes, rules, inputs.config)
-    if out is not None and inputs.project is not None:
-        if out.resolve() == inputs.project.gpkg_path.resolve():
-            raise click.UsageError(
-                "--out names the project's own GeoPackage, which would be replaced; "
-                "write the results to another file"
-            )
     progress = bool((ctx.obj or {}).get("progress", False))
     layers = inputs.layers
     common = {

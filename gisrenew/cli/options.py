@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,16 @@ import click
 import geopandas as gpd
 from pyproj import CRS
 
-from gisrenew import jsonable
+from gisrenew import jsonable, outfiles
 from gisrenew.config import CONFIG_FILE, ProjectConfig
-from gisrenew.errors import raise_for_problems
+from gisrenew.errors import OutputError, raise_for_problems
 from gisrenew.io import load_layer
-from gisrenew.project import Project
+from gisrenew.project import Project, owned_files
 
 __all__ = [
     "Inputs",
+    "check_out",
+    "check_out_suffix",
     "crs_option",
     "emit_json",
     "encoding_option",
@@ -26,6 +30,7 @@ __all__ = [
     "load_inputs",
     "out_option",
     "project_option",
+    "wait_seconds",
 ]
 
 project_option = click.option(
@@ -50,12 +55,57 @@ encoding_option = click.option(
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables."
 )
+
+
+def check_out_suffix(ctx: click.Context, param: click.Parameter, value: Path | None):
+    """Click callback: refuse an ``--out`` file of unknown type when the command line is read."""
+    if value is not None and value.suffix.lower() not in outfiles.RESULT_SUFFIXES:
+        raise click.BadParameter(
+            f"{value}: results are written as .gpkg (layers), .csv or .xlsx (tables); end the "
+            f"file name in one of them, e.g. {value.with_suffix('.gpkg').name}"
+        )
+    return value
+
+
+def wait_seconds(ctx: click.Context, param: click.Parameter, value: float | None):
+    """Click callback: a wait must be a finite number of seconds ≥ 0 (nan or inf never ends)."""
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter(f"{value} is not a finite number of seconds ≥ 0, e.g. 0 or 600")
+    return value
+
+
 out_option = click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=check_out_suffix,
     help="Write results to FILE (.gpkg layers; .csv or .xlsx tables).",
 )
+
+
+def check_out(
+    out: Path | None,
+    *,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    project: str | os.PathLike | None = None,
+) -> None:
+    """Refuse ``--out`` before any computation when it would replace an input or a project file.
+
+    Protects the command's `inputs` (with a Shapefile's sidecars) and the files
+    gisrenew owns in the `project` folder, in the current folder and in the output's
+    folder when they hold a project. A usage error (exit 2) names the clash and the fix.
+    """
+    if out is None:
+        return
+    folders = {Path(project)} if project is not None else set()
+    folders |= {f for f in (Path.cwd(), out.parent) if (f / CONFIG_FILE).is_file()}
+    protected = [path for folder in folders for path in owned_files(folder)]
+    try:
+        outfiles.check_output(
+            out, inputs=[p for p in inputs if p is not None], protected=protected
+        )
+    except OutputError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--out'") from None
 
 
 @dataclass

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from gisrenew.cli.options import (
+    check_out,
+    check_out_suffix,
     crs_option,
     emit_json,
     encoding_option,
@@ -84,6 +86,7 @@ from gisrenew.siting import format_ranking, rank_sites
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=check_out_suffix,
     help="Write the ranking: .gpkg (map layers sites, site_service_areas, site_newly_covered), "
     ".csv or .xlsx. Default with a project: <project>/sites.gpkg.",
 )
@@ -110,6 +113,13 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
         required=("candidates", "parks", "residential"),
         optional_from_project=("boundary", "districts"),
     )
+    if out is None and inputs.project is not None:
+        out = inputs.project.folder / "sites.gpkg"
+    check_out(
+        out,
+        inputs=(candidates, parks, residential, boundary, rules),
+        project=inputs.project.folder if inputs.project is not None else project,
+    )
     res = inputs.get("residential")
     weight = None
     if objective != "area":
@@ -132,8 +142,6 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
         objective="area" if objective == "area" else "weight",
         residential_codes=tuple(inputs.config.residential_codes) or None,
     )
-    if out is None and inputs.project is not None:
-        out = inputs.project.folder / "sites.gpkg"
     written = []
     if out is not None:
         if out.suffix.lower() == ".gpkg":
