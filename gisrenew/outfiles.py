@@ -272,10 +272,10 @@ def atomic_path(
             if _failure_kind(exc) in ("full", "denied"):
                 _raise_failure(exc, target, error)
             raise
-        if not work.is_file():
-            raise error(f"{target}: nothing was written (no layer or table to write)")
         if verify is not None:
             verify(work)
+        if not work.is_file():
+            raise error(f"{target}: nothing was written (no layer or table to write)")
         try:
             _commit(work, target)
         except OSError as exc:
