@@ -148,6 +148,10 @@ class ProjectConfig:
         data.update(self.sections)
         return data
 
+    def to_toml(self) -> str:
+        """The text of ``gisrenew.toml`` for this config."""
+        return tomli_w.dumps(self.to_dict())
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``gisrenew.toml`` atomically (to a folder or a file path).
 
@@ -157,6 +161,6 @@ class ProjectConfig:
         path = Path(path)
         if path.is_dir():
             path = path / CONFIG_FILE
-        outfiles.write_text(path, tomli_w.dumps(self.to_dict()))
+        outfiles.write_text(path, self.to_toml())
         self.path = path
         return path

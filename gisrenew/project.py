@@ -285,7 +285,11 @@ def _acquire(fd: int, path: Path, folder: Path, timeout_s: float) -> None:
             return
         except OSError as exc:
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
+                raise ProjectError(
+                    f"{path}: cannot lock the project ({exc.strerror}); its file system may not "
+                    "support locks. Fix: keep the project on a local disk or on a share that "
+                    "supports file locks."
+                ) from exc
         if time.monotonic() >= deadline:
             raise LockError(
                 f"{folder}: another gisrenew run is changing this project "
@@ -403,10 +407,17 @@ class Project:
             columns=columns,
         )
         project = cls(folder, config)
+        config_path = folder / CONFIG_FILE
         with project.lock(timeout_s, purpose=f"init {folder}"):
             _check_create_target(folder, sources, overwrite)  # again: nothing changed meanwhile
-            project._write_new_store(layers)
-            config.save(folder)  # right after the store: the two never disagree for long
+            # both files are written aside first; the settings replace the old ones right
+            # after the store, so a failure or a kill before leaves the old project whole
+            with outfiles.atomic_path(
+                config_path, prefix=_TMP_PREFIX, error=ProjectError
+            ) as staged:
+                staged.write_text(config.to_toml(), encoding="utf-8")
+                project._write_new_store(layers)
+            config.path = config_path
         log.info("created project %s with layers %s", folder, ", ".join(layers))
         return project
 
@@ -554,8 +565,9 @@ class Project:
                 "since": datetime.now(UTC).isoformat(timespec="seconds"),
                 "purpose": purpose,
             }
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
+            with contextlib.suppress(OSError):  # who holds the lock is a courtesy (disk full?)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
             self._clean_stale_workfiles()
             yield
         finally:

@@ -360,6 +360,17 @@ def test_a_work_copy_removed_by_someone_else_aborts_the_transaction(project, whe
     assert _sha(project.gpkg_path) == before
 
 
+def test_a_planted_lock_file_link_is_refused_not_followed(project, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    lock = project.folder / ".gisrenew.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(victim)
+    with pytest.raises(ProjectError, match="symbolic link"), project.transaction():
+        pass
+    assert victim.read_text(encoding="utf-8") == "precious"
+
+
 def test_opening_a_project_deletes_nothing(project):
     # no process 999999 here — but the writer may be alive on another host or container
     stale = project.folder / ".txn-999999-1.gpkg"
@@ -447,6 +458,15 @@ def test_publish_refuses_a_tables_link_leading_out_of_the_site(project, tmp_path
     with pytest.raises(OutputError, match="tables"):
         publish_site(project, site)
     assert list(outside.iterdir()) == []
+
+
+def test_publish_refuses_a_site_folder_link_leading_elsewhere(project, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project.folder / "maps").symlink_to(elsewhere)
+    out = _message(_run(["publish", "--project", project.folder]), 1)
+    assert "symbolic link" in out and str(elsewhere) in out
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_publish_removes_only_its_own_unchanged_files(project, tmp_path):
