@@ -42,6 +42,7 @@ from gisrenew import jsonable
 from gisrenew.errors import GisrenewError, SchemaError
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import ProjectInputs, gather_inputs
+from gisrenew.outfiles import check_folder
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
 
@@ -49,6 +50,7 @@ __all__ = [
     "CHECKPOINT_ENV",
     "IncrementalCoverage",
     "UpdateSummary",
+    "next_run_id",
     "read_history",
     "recompute",
     "run_demo_recompute",
@@ -1091,7 +1093,32 @@ def read_history(project) -> pd.DataFrame:
         columns = ["run_id", "time_utc", "command", "rules_name", "rules_version", "inputs"]
         columns += ["added_parks", "removed_parks", "ratio_before", "ratio_after"]
         return pd.DataFrame(columns=columns)
-    return table.sort_values("run_id").reset_index(drop=True)
+    if "run_id" not in table.columns:
+        return table
+    order = pd.to_numeric(table["run_id"], errors="coerce").to_numpy(dtype=float)
+    return table.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)  # junk ids last
+
+
+def next_run_id(history: pd.DataFrame | None) -> int:
+    """The number of the next run: one more than the largest run id recorded.
+
+    Ids that are not whole numbers ≥ 1 (a hand-edited or damaged ``run_history``) are
+    skipped with a warning; without any usable id the run is numbered after the rows.
+    """
+    if history is None or history.empty:
+        return 1
+    ids = np.array([], dtype=float)
+    if "run_id" in history.columns:
+        ids = pd.to_numeric(history["run_id"], errors="coerce").to_numpy(dtype=float)
+    usable = ids[np.isfinite(ids) & (ids >= 1) & (ids == np.floor(ids))]
+    if len(usable) < len(history):
+        log.warning(
+            "%s: %d row(s) without a usable run_id (a whole number); numbering this run after "
+            "the others",
+            HISTORY_TABLE,
+            len(history) - len(usable),
+        )
+    return int(usable.max()) + 1 if len(usable) else len(history) + 1
 
 
 def _as_project(project):
@@ -1163,6 +1190,8 @@ def recompute(
     from gisrenew import __version__
 
     project = _as_project(project)
+    if publish:  # a bad site folder is refused before the project changes
+        check_folder(Path(out_dir) if out_dir is not None else project.folder / "maps")
     now = now or _dt.datetime.now(_dt.UTC)
     incoming = _read_incoming(project, list(add_parks))
     inputs = [
@@ -1187,12 +1216,7 @@ def recompute(
             before = _indicators(ctx, parks_before, stored=False, progress=progress)
             after = _indicators(ctx, merge.parks, progress=progress)
             _checkpoint("computed")
-            history = tx.read_table(HISTORY_TABLE)
-            run_id = (
-                1
-                if history is None or history.empty
-                else int(pd.to_numeric(history["run_id"]).max()) + 1
-            )
+            run_id = next_run_id(tx.read_table(HISTORY_TABLE))
             report = _build_report(
                 current, ctx, merge, before, after, inputs, now, run_id, __version__
             )

@@ -32,7 +32,6 @@ a command runs from.
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any
 
 import tomli_w
 
+from gisrenew import outfiles
 from gisrenew import settings as st
 from gisrenew.errors import ProjectError
 from gisrenew.schema import LAYERS, get_layer_schema
@@ -222,15 +222,20 @@ class ProjectConfig:
         data.update(self.sections)
         return data
 
+    def to_toml(self) -> str:
+        """The text of ``gisrenew.toml`` for this config."""
+        return tomli_w.dumps(self.to_dict())
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``gisrenew.toml`` atomically (to a folder or a file path)."""
+        """Write ``gisrenew.toml`` atomically (to a folder or a file path).
+
+        Uses :func:`gisrenew.outfiles.write_text`: a full disk is an
+        :class:`~gisrenew.errors.OutputError` and the old file stays as it was.
+        """
         path = Path(path)
         if path.is_dir():
             path = path / CONFIG_FILE
-        handle, tmp = tempfile.mkstemp(prefix=".gisrenew-", suffix=".toml", dir=path.parent)
-        with os.fdopen(handle, "wb") as fh:
-            tomli_w.dump(self.to_dict(), fh)
-        os.replace(tmp, path)
+        outfiles.write_text(path, self.to_toml())
         self.path = path
         return path
 

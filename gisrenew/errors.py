@@ -18,6 +18,8 @@ Hierarchy::
     ├── RuleSetError (also ValueError)    an unknown or malformed rule set
     ├── ProjectError                      a missing or broken project folder
     │   └── LockError                     another run holds the project lock
+    ├── OutputError                       an output that cannot be written (disk full, no
+    │                                     permission) or that would replace an input
     ├── AnalysisError                     an analysis that cannot give a meaningful answer
     └── MapAssetError                     an offline map needs a file gisrenew cannot inline
 """
@@ -37,6 +39,7 @@ __all__ = [
     "InputError",
     "LockError",
     "MapAssetError",
+    "OutputError",
     "Problem",
     "ProjectError",
     "ReadError",
@@ -85,6 +88,10 @@ class ProjectError(GisrenewError):
 
 class LockError(ProjectError):
     """Another gisrenew run is changing the same project."""
+
+
+class OutputError(GisrenewError):
+    """An output file that cannot be written, or that would replace an input or the project."""
 
 
 class AnalysisError(GisrenewError):

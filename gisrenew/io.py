@@ -33,7 +33,6 @@ from __future__ import annotations
 import logging
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,9 +44,11 @@ import shapely
 from pyproj import CRS
 
 from gisrenew import crs as crs_rules
+from gisrenew import outfiles
 from gisrenew.errors import (
     CRSError,
     EncodingError,
+    OutputError,
     Problem,
     ReadError,
     raise_for_problems,
@@ -745,26 +746,29 @@ def _to_working(frame: gpd.GeoDataFrame, working_crs, *, source: str, layer: str
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula (``=...``) with ``'``.
+def _defused(value):
+    """`value` with a leading ``'`` when a spreadsheet would run it as a formula."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
-    Names and ids come from user data; a cell such as ``=HYPERLINK(...)`` must reach the
-    bureau's spreadsheet as text. Numbers are left alone.
+
+def _defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells and headers that a spreadsheet would run as a formula (``=...``) with ``'``.
+
+    Names, ids and column headers come from user data; a cell or a header such as
+    ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left alone.
     """
     frame = frame.copy()
     for name in frame.columns:
         column = frame[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column):
-            frame[name] = column.map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+            frame[name] = column.map(_defused)
+    frame.columns = [_defused(str(c)) for c in frame.columns]
     return frame
 
 
 def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    frame = _defuse_formulas(frame)
     if headers == "zh":
         if labels is None:
             raise ValueError(
@@ -772,16 +776,7 @@ def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) 
                 "labels=gisrenew.present.column_headers('zh')"
             )
         frame = frame.rename(columns=lambda c: labels.get(str(c), str(c)))
-    return frame
-
-
-def _atomic_path(target: Path) -> Path:
-    handle, name = tempfile.mkstemp(
-        prefix=f".{target.stem}-", suffix=target.suffix, dir=target.parent
-    )
-    os.close(handle)
-    os.unlink(name)
-    return Path(name)
+    return _defuse_formulas(frame)
 
 
 def write_results(
@@ -808,53 +803,46 @@ def write_results(
         keep their names. The caller passes the wording, usually
         ``gisrenew.present.labels.column_headers("zh")``.
 
+    Raises
+    ------
+    OutputError
+        For a suffix other than ``.gpkg``, ``.csv``, ``.xlsx``, a full disk or a path
+        that cannot be written; the previous file, if any, is then unchanged.
+
     Notes
     -----
-    Every file is written next to its target under a temporary name and moved into
-    place when complete, so an interrupted run never leaves a half-written file.
-    Text cells of CSV and Excel tables that start like a spreadsheet formula
-    (``=``, ``+``, ``-``, ``@``) are written with a leading ``'`` so they stay text.
+    Every file is written by :func:`gisrenew.outfiles.atomic_path`: next to its target
+    under an unpredictable temporary name, and moved into place when complete, so an
+    interrupted run never leaves a half-written file. Text cells and column headers of
+    CSV and Excel tables that start like a spreadsheet formula (``=``, ``+``, ``-``,
+    ``@``) are written with a leading ``'`` so they stay text. Check the path with
+    :func:`gisrenew.outfiles.check_output` before computing the results.
     """
     if headers not in ("en", "zh"):
         raise ValueError(f"`headers` must be 'en' or 'zh', got {headers!r}")
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
+    if suffix not in outfiles.RESULT_SUFFIXES:
+        raise OutputError(f"{out}: output must end in .gpkg, .csv or .xlsx")
     written: list[Path] = []
     if suffix == ".gpkg":
-        tmp = _atomic_path(out)
-        try:
+        with outfiles.atomic_path(out) as tmp:
             for name, frame in layers.items():
                 if isinstance(frame, gpd.GeoDataFrame) and len(frame) == 0:
                     frame = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs)
                 pyogrio.write_dataframe(_plain_columns(frame), tmp, layer=name, driver="GPKG")
-            os.replace(tmp, out)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         written.append(out)
     elif suffix == ".csv":
         for name, frame in layers.items():
             target = out.with_name(f"{out.stem}_{name}.csv")
-            tmp = _atomic_path(target)
-            _table(frame, headers, labels).to_csv(tmp, index=False, encoding="utf-8-sig")
-            os.replace(tmp, target)
+            with outfiles.atomic_path(target) as tmp:
+                _table(frame, headers, labels).to_csv(tmp, index=False, encoding="utf-8-sig")
             written.append(target)
-    elif suffix == ".xlsx":
-        tmp = _atomic_path(out)
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-                for name, frame in layers.items():
-                    _table(frame, headers, labels).to_excel(
-                        writer, sheet_name=name[:31], index=False
-                    )
-            os.replace(tmp, out)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        written.append(out)
     else:
-        raise ValueError(f"{out}: output must end in .gpkg, .csv or .xlsx")
+        with outfiles.atomic_path(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in layers.items():
+                _table(frame, headers, labels).to_excel(writer, sheet_name=name[:31], index=False)
+        written.append(out)
     for path in written:
         log.info("wrote %s", path)
     return written

@@ -7,17 +7,23 @@ written by analyses, and non-spatial tables such as ``run_history``.
 
 Safety rules
 ------------
-* **Atomic writes.** :meth:`Project.transaction` copies the GeoPackage aside, applies
-  every change to the copy, flushes it to disk and swaps it in with ``os.replace``
-  (atomic on POSIX file systems). A run killed at any point leaves the project
-  exactly as before (the copy is abandoned and cleaned up by the next run) or exactly
-  as after.
-* **One writer at a time.** A transaction holds an exclusive ``flock`` on
-  ``.gisrenew.lock`` in the project folder; a second writer waits up to
-  ``timeout_s`` and then gets a :class:`~gisrenew.errors.LockError` naming the
-  holder. The operating system releases the lock when a process dies, so a killed
-  run never leaves a stale lock behind.
-* Readers never see a half-written store: they open either the old or the new file.
+* **Atomic writes.** :meth:`Project.transaction` copies the GeoPackage to a work file
+  (``.txn-*`` in the project folder), applies every change to the copy, checks that the
+  copy is still its own (same device and inode, a whole GeoPackage with the layers it
+  started from plus the changed ones), flushes it to disk and swaps it in with
+  ``os.replace`` (atomic on POSIX file systems). A run killed at any point leaves the
+  project exactly as before or exactly as after. :meth:`Project.create` with
+  ``overwrite=True`` writes the new store completely before it replaces the old one.
+* **One writer at a time.** Every write — and every clean-up of work files — holds an
+  exclusive ``flock`` on ``.gisrenew.lock`` in the project folder; a second writer waits
+  up to ``timeout_s`` (a finite number of seconds) and then gets a
+  :class:`~gisrenew.errors.LockError` naming the holder. The operating system releases
+  the lock when a process dies, so a killed run never leaves a stale lock behind.
+* **Readers change nothing.** Opening and reading a project never deletes or writes a
+  file; work files abandoned by killed runs are removed by the next run that holds the
+  lock (which knows that no other run is writing).
+* **Damaged stores are named.** A truncated or corrupt GeoPackage is a
+  :class:`~gisrenew.errors.ProjectError` naming the file and the fix, not a traceback.
 """
 
 from __future__ import annotations
@@ -27,8 +33,11 @@ import errno
 import fcntl
 import json
 import logging
+import math
 import os
 import shutil
+import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -37,28 +46,141 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 from pyproj import CRS
 
-from gisrenew import io
+from gisrenew import io, outfiles
 from gisrenew.config import CONFIG_FILE, ProjectConfig
-from gisrenew.errors import LockError, ProjectError, raise_for_problems
+from gisrenew.errors import InputError, LockError, ProjectError, raise_for_problems
 from gisrenew.schema import LAYERS
 
-__all__ = ["LOCK_FILE", "Project", "Transaction"]
+__all__ = ["LOCK_FILE", "Project", "Transaction", "owned_files"]
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".gisrenew.lock"
 _TMP_PREFIX = ".txn-"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Errors of GDAL/SQLite when a GeoPackage cannot be read.
+_READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.Error)
+
+
+def owned_files(folder: str | os.PathLike) -> list[Path]:
+    """The files gisrenew owns in project folder `folder` (none need exist).
+
+    The GeoPackage named in ``gisrenew.toml`` (default ``project.gpkg``) with SQLite's
+    sidecar files, ``gisrenew.toml`` itself, the lock file, work files (``.txn-*``)
+    and a rule-set file kept in the folder. An output must never replace one of them
+    (see :func:`gisrenew.outfiles.check_output`).
+    """
+    folder = Path(folder)
+    config = ProjectConfig()
+    if (folder / CONFIG_FILE).is_file():
+        with contextlib.suppress(ProjectError):
+            config = ProjectConfig.load(folder)
+    names = [CONFIG_FILE, LOCK_FILE, config.gpkg]
+    names += [config.gpkg + suffix for suffix in ("-journal", "-wal", "-shm")]
+    if config.rules.lower().endswith(".toml"):
+        names.append(config.rules)
+    return [folder / name for name in names] + sorted(folder.glob(f"{_TMP_PREFIX}*"))
+
+
+def _store_problem(path: Path) -> str | None:
+    """What is wrong with the GeoPackage at `path` on the face of it; None when it looks whole.
+
+    Reads the 100-byte SQLite header only: the magic string, and the page count
+    against the file size (a truncated copy is shorter than its header says).
+    """
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        return "is not a GeoPackage (its first bytes are not those of an SQLite database)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # the page count in the header is valid when its change counter matches (SQLite ≥ 3.7)
+    expected = pages * page_size
+    if header[24:28] == header[92:96] and size < expected:
+        return f"is truncated: {size:,} bytes of {expected:,}"
+    return None
+
+
+def _damaged(path: Path, problem: str) -> ProjectError:
+    folder = path.parent
+    return ProjectError(
+        f"{path}: the project's GeoPackage {problem}. The file is damaged (an interrupted "
+        "copy, a full disk or a failing drive). Fix: restore it from a backup, or make the "
+        f"project again from your files with `gisrenew init {folder} --force --parks FILE "
+        "--residential FILE ...`."
+    )
+
+
+def _layer_names(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    try:
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except _READ_ERRORS as exc:
+        raise _damaged(path, f"cannot be opened ({exc})") from exc
 
 
 class Transaction:
-    """Changes to a project store, applied together on commit (see :meth:`Project.transaction`)."""
+    """Changes to a project store, applied together on commit (see :meth:`Project.transaction`).
+
+    Parameters
+    ----------
+    project : Project
+        The project being changed.
+    workfile : Path
+        This transaction's work copy of the store (made by :meth:`Project.transaction`).
+    """
 
     def __init__(self, project: Project, workfile: Path):
         self.project = project
         self.workfile = workfile
         self.changed: list[str] = []
+        st = os.lstat(workfile)
+        self._identity = (st.st_dev, st.st_ino)
+        self._layers = {name.lower() for name in _layer_names(workfile)}
+
+    def _check_own(self) -> None:
+        try:
+            st = os.lstat(self.workfile)
+        except OSError:
+            st = None
+        if st is None or stat.S_ISLNK(st.st_mode) or (st.st_dev, st.st_ino) != self._identity:
+            raise ProjectError(
+                f"{self.project.folder}: this run's work copy of the project ({self.workfile.name}) "
+                "was removed or replaced by another program while the run was writing it; the "
+                "project was left unchanged. Fix: stop whatever cleans up the project folder "
+                "(another copy of gisrenew older than this one?) and run again."
+            )
+
+    def verify(self, path: Path | None = None) -> None:
+        """Check the work copy before it replaces the store; raise ProjectError when it is not.
+
+        It must be the file this transaction made (same device and inode), a whole
+        GeoPackage, and hold exactly the layers the store had plus the ones written
+        and minus the ones deleted.
+        """
+        path = self.workfile if path is None else path
+        self._check_own()
+        problem = _store_problem(path)
+        found = {name.lower() for name in _layer_names(path)} if problem is None else set()
+        if problem is None and found != self._layers:
+            problem = (
+                f"holds the layers {sorted(found)} instead of {sorted(self._layers)} "
+                f"(work copy {path.name})"
+            )
+        if problem is not None:
+            raise ProjectError(
+                f"{self.project.gpkg_path}: the update was not applied because its work copy "
+                f"{problem}; the project was left unchanged. Fix: run again."
+            )
 
     def write_layer(self, name: str, gdf: gpd.GeoDataFrame) -> None:
         """Write (or replace) layer `name` in the store."""
@@ -66,13 +188,17 @@ class Transaction:
             raise TypeError("write_layer needs a GeoDataFrame; use write_table for tables")
         if gdf.crs is None:
             raise ProjectError(f"layer {name!r} has no CRS; the project store needs one")
+        self._check_own()
         pyogrio.write_dataframe(io._plain_columns(gdf), self.workfile, layer=name, driver="GPKG")
+        self._layers.add(name.lower())
         self.changed.append(name)
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Write (or replace) the non-spatial table `name`."""
         frame = pd.DataFrame(frame)
+        self._check_own()
         pyogrio.write_dataframe(io._plain_columns(frame), self.workfile, layer=name, driver="GPKG")
+        self._layers.add(name.lower())
         self.changed.append(name)
 
     def append_table(self, name: str, frame: pd.DataFrame) -> None:
@@ -83,22 +209,23 @@ class Transaction:
 
     def read_table(self, name: str) -> pd.DataFrame | None:
         """Read a table as it stands inside this transaction."""
+        self._check_own()
         if name not in _layer_names(self.workfile):
             return None
         return pyogrio.read_dataframe(self.workfile, layer=name, read_geometry=False)
 
     def delete_layer(self, name: str) -> None:
         """Remove layer or table `name` from the store (no error when absent)."""
+        self._check_own()
         if name not in _layer_names(self.workfile):
             return
         _drop_gpkg_table(self.workfile, name)
+        self._layers.discard(name.lower())
         self.changed.append(name)
 
 
 def _drop_gpkg_table(path: Path, name: str) -> None:
     """Drop a layer or attribute table from a GeoPackage, with its bookkeeping rows."""
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(path)) as con, con:
         geometry = con.execute(
             "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (name,)
@@ -119,28 +246,57 @@ def _drop_gpkg_table(path: Path, name: str) -> None:
                 con.execute(f"DELETE FROM {table} WHERE lower(table_name) = lower(?)", (name,))
 
 
-def _layer_names(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _wait_seconds(timeout_s) -> float:
+    """`timeout_s` as a finite number of seconds ≥ 0 (a wait must end)."""
     try:
-        os.fsync(fd)
-    finally:
+        seconds = float(timeout_s)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise InputError(
+            f"the wait for the project lock must be a finite number of seconds ≥ 0, got "
+            f"{timeout_s!r}. Fix: give e.g. --wait 0 (refuse at once) or --wait 600."
+        )
+    return seconds
+
+
+def _open_lock_file(path: Path) -> int:
+    """Open the lock file without following a link planted in its place."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ProjectError(
+                f"{path} is a symbolic link; gisrenew's lock file must be a plain file. Fix: "
+                "delete the link (gisrenew makes the file again)."
+            ) from None
+        raise ProjectError(f"{path}: cannot open the project's lock file ({exc.strerror})") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
+        raise ProjectError(f"{path} is not a plain file. Fix: delete it (gisrenew makes it again).")
+    return fd
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _acquire(fd: int, path: Path, folder: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise ProjectError(
+                    f"{path}: cannot lock the project ({exc.strerror}); its file system may not "
+                    "support locks. Fix: keep the project on a local disk or on a share that "
+                    "supports file locks."
+                ) from exc
+        if time.monotonic() >= deadline:
+            raise LockError(
+                f"{folder}: another gisrenew run is changing this project "
+                f"({_read_holder(path)}). Wait for it to finish and run again; two runs never "
+                "write a project at the same time."
+            )
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
 
 class Project:
@@ -166,7 +322,14 @@ class Project:
 
     @classmethod
     def open(cls, folder: str | os.PathLike) -> Project:
-        """Open an existing project folder."""
+        """Open an existing project folder (changes nothing on disk).
+
+        Raises
+        ------
+        ProjectError
+            When the folder has no ``gisrenew.toml``, its GeoPackage is missing, or the
+            GeoPackage is damaged (truncated, not a GeoPackage, unreadable).
+        """
         folder = Path(folder)
         config = ProjectConfig.load(folder)
         project = cls(folder, config)
@@ -175,7 +338,10 @@ class Project:
                 f"{project.gpkg_path} is missing: the project's GeoPackage named in "
                 f"{folder / CONFIG_FILE} does not exist"
             )
-        project._clean_stale_workfiles()
+        problem = _store_problem(project.gpkg_path)
+        if problem is not None:
+            raise _damaged(project.gpkg_path, problem)
+        _layer_names(project.gpkg_path)  # opens it: a damaged catalogue is a ProjectError
         return project
 
     @classmethod
@@ -191,6 +357,7 @@ class Project:
         encoding: str | None = None,
         columns: Mapping[str, Mapping[str, str]] | None = None,
         overwrite: bool = False,
+        timeout_s: float = 0.0,
     ) -> Project:
         """Make a project from files (or GeoDataFrames): validate, reproject, store.
 
@@ -211,38 +378,27 @@ class Project:
         columns : mapping, optional
             ``{kind: {your header: gisrenew column}}``, stored in the config.
         overwrite : bool
-            Replace an existing project in `folder`.
+            Replace an existing project in `folder` (``--force``). The new store is
+            written completely, under the project lock, before it replaces the old one:
+            a failed or killed run leaves the old project whole.
+        timeout_s : float
+            Seconds to wait for another run holding the project lock.
+
+        Raises
+        ------
+        ProjectError
+            When `folder` holds a project and `overwrite` is false; when its GeoPackage
+            exists without a ``gisrenew.toml`` beside it (probably the user's own data)
+            and `overwrite` is false; when the GeoPackage or ``gisrenew.toml`` is one of
+            the `sources` (always).
         """
         folder = Path(folder)
-        if (folder / CONFIG_FILE).exists() and not overwrite:
-            raise ProjectError(f"{folder} already holds a project; pass overwrite=True (--force)")
+        _check_create_target(folder, sources, overwrite)
         unknown = set(sources) - set(LAYERS)
         if unknown:
             raise ProjectError(f"unknown layer kinds {sorted(unknown)}; known: {', '.join(LAYERS)}")
         columns = {k: dict(v) for k, v in (columns or {}).items()}
-        layers: dict[str, gpd.GeoDataFrame] = {}
-        problems = []
-        target = CRS.from_user_input(working_crs) if working_crs else None
-        # polygon layers first, so the working CRS comes from the area being studied
-        order = sorted(sources, key=lambda k: list(LAYERS).index(k))
-        for kind in order:
-            source = sources[kind]
-            if isinstance(source, gpd.GeoDataFrame):
-                gdf, found = io._conform(
-                    source, kind, source="<GeoDataFrame>", layer=kind,
-                    working_crs=target, columns=columns.get(kind),
-                )  # fmt: skip
-            else:
-                gdf, found = io.load_layer(
-                    source, kind, crs=crs, encoding=encoding, working_crs=target,
-                    columns=columns.get(kind),
-                )  # fmt: skip
-            problems.extend(found)
-            if gdf is not None:
-                layers[kind] = gdf
-                if target is None:
-                    target = CRS.from_user_input(gdf.crs)
-        raise_for_problems(problems)
+        layers, target = _load_sources(sources, working_crs, crs, encoding, columns)
         folder.mkdir(parents=True, exist_ok=True)
         config = ProjectConfig(
             name=name or folder.name,
@@ -251,23 +407,41 @@ class Project:
             columns=columns,
         )
         project = cls(folder, config)
-        gpkg = project.gpkg_path
-        if gpkg.exists() and overwrite:
-            gpkg.unlink()
-        workfile = folder / f"{_TMP_PREFIX}{os.getpid()}-create.gpkg"
-        try:
+        config_path = folder / CONFIG_FILE
+        with project.lock(timeout_s, purpose=f"init {folder}"):
+            _check_create_target(folder, sources, overwrite)  # again: nothing changed meanwhile
+            # both files are written aside first; the settings replace the old ones right
+            # after the store, so a failure or a kill before leaves the old project whole
+            with outfiles.atomic_path(
+                config_path, prefix=_TMP_PREFIX, error=ProjectError
+            ) as staged:
+                staged.write_text(config.to_toml(), encoding="utf-8")
+                project._write_new_store(layers)
+            config.path = config_path
+        log.info("created project %s with layers %s", folder, ", ".join(layers))
+        return project
+
+    def _write_new_store(self, layers: dict[str, gpd.GeoDataFrame]) -> None:
+        """Write `layers` as a new store beside the old one; swap it in when complete."""
+        expected = {kind.lower() for kind in layers}
+
+        def verify(work: Path) -> None:
+            problem = _store_problem(work)
+            found = {n.lower() for n in _layer_names(work)} if problem is None else set()
+            if problem is not None or found != expected:
+                raise ProjectError(
+                    f"{self.gpkg_path}: the new GeoPackage came out incomplete "
+                    f"({problem or sorted(found)}); the old project was left as it was. "
+                    "Fix: run again."
+                )
+
+        with outfiles.atomic_path(
+            self.gpkg_path, prefix=_TMP_PREFIX, verify=verify, error=ProjectError
+        ) as work:
             for kind, gdf in layers.items():
                 # the store keeps the user's columns; defaults are filled in on every read
                 stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
-                pyogrio.write_dataframe(io._plain_columns(stored), workfile, layer=kind, driver="GPKG")
-            _fsync(workfile)
-            os.replace(workfile, gpkg)
-        finally:
-            if workfile.exists():
-                workfile.unlink()
-        config.save(folder)
-        log.info("created project %s with layers %s", folder, ", ".join(layers))
-        return project
+                pyogrio.write_dataframe(io._plain_columns(stored), work, layer=kind, driver="GPKG")
 
     # ------------------------------------------------------------------ reading
 
@@ -283,8 +457,14 @@ class Project:
             return CRS.from_user_input(self.config.working_crs)
         for kind in ("residential", "parks", "boundary"):
             if self.has(kind):
-                return CRS.from_user_input(pyogrio.read_info(self.gpkg_path, layer=kind)["crs"])
+                with self._reading(kind):
+                    info = pyogrio.read_info(self.gpkg_path, layer=kind)
+                return CRS.from_user_input(info["crs"])
         raise ProjectError(f"{self.folder}: set `working_crs` in {CONFIG_FILE}")
+
+    def owned_files(self) -> list[Path]:
+        """The files gisrenew owns in this project's folder (see :func:`owned_files`)."""
+        return owned_files(self.folder)
 
     def layer_kinds(self) -> list[str]:
         """Names of every layer and table in the store."""
@@ -293,6 +473,14 @@ class Project:
     def has(self, kind: str) -> bool:
         """True when the store holds layer or table `kind`."""
         return kind in self.layer_kinds()
+
+    @contextlib.contextmanager
+    def _reading(self, layer: str) -> Iterator[None]:
+        """Turn a GDAL/SQLite failure to read the store into a ProjectError with the fix."""
+        try:
+            yield
+        except _READ_ERRORS as exc:
+            raise _damaged(self.gpkg_path, f"cannot be read (layer {layer}: {exc})") from exc
 
     def read(self, kind: str, *, schema_kind: str | None = None) -> gpd.GeoDataFrame:
         """Read layer `kind`, validated and in the working CRS.
@@ -328,13 +516,18 @@ class Project:
                 f"{self.folder}: the project has no `{kind}` layer; add it with "
                 f"`gisrenew init {self.folder} --{kind} FILE --force` (or write it in Python)"
             )
-        gdf, problems = io.load_layer(
-            self.gpkg_path,
-            schema_kind or kind,
-            layer=kind,
-            working_crs=self.working_crs,
-            columns=self.config.column_map(schema_kind or kind),
-        )
+        with self._reading(kind):
+            gdf, problems = io.load_layer(
+                self.gpkg_path,
+                schema_kind or kind,
+                layer=kind,
+                working_crs=self.working_crs,
+                columns=self.config.column_map(schema_kind or kind),
+            )
+        unreadable = [p for p in problems if p.severity == "error" and p.category == "read"]
+        if unreadable:
+            message = f"cannot be read (layer {kind}: {unreadable[0].message})"
+            raise _damaged(self.gpkg_path, message)
         if gdf is not None and not any(p.severity == "error" for p in problems):
             self._cache[kind] = gdf
             gdf = gdf.copy()
@@ -344,13 +537,15 @@ class Project:
         """Read a non-spatial table (e.g. ``run_history``); ``None`` when absent."""
         if not self.has(name):
             return None
-        return pyogrio.read_dataframe(self.gpkg_path, layer=name, read_geometry=False)
+        with self._reading(name):
+            return pyogrio.read_dataframe(self.gpkg_path, layer=name, read_geometry=False)
 
     def read_result(self, name: str) -> gpd.GeoDataFrame | None:
         """Read a result layer as stored (no schema validation); ``None`` when absent."""
         if not self.has(name):
             return None
-        return gpd.read_file(self.gpkg_path, layer=name, engine="pyogrio")
+        with self._reading(name):
+            return gpd.read_file(self.gpkg_path, layer=name, engine="pyogrio")
 
     # ------------------------------------------------------------------ writing
 
@@ -358,44 +553,39 @@ class Project:
     def lock(self, timeout_s: float = 0.0, *, purpose: str = "") -> Iterator[None]:
         """Hold the project's exclusive write lock.
 
+        Whoever holds the lock knows that no other run is writing, so work files left in
+        the folder were abandoned by killed runs: they are removed here.
+
         Parameters
         ----------
         timeout_s : float
-            Seconds to wait for another run to finish; 0 refuses at once.
+            Seconds to wait for another run to finish; 0 refuses at once. Must be a
+            finite number ≥ 0.
         purpose : str
             What this run does, shown to a run that has to wait.
 
         Raises
         ------
+        InputError
+            When `timeout_s` is negative, infinite or not a number.
         LockError
             When another process holds the lock after `timeout_s`.
         """
+        timeout_s = _wait_seconds(timeout_s)
         path = self.folder / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + timeout_s
+        fd = _open_lock_file(path)
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        holder = _read_holder(path)
-                        raise LockError(
-                            f"{self.folder}: another gisrenew run is changing this project "
-                            f"({holder}). Wait for it to finish and run again; two runs never "
-                            "write a project at the same time."
-                        ) from None
-                    time.sleep(0.1)
+            _acquire(fd, path, self.folder, timeout_s)
             info = {
                 "pid": os.getpid(),
+                "host": os.uname().nodename,
                 "since": datetime.now(UTC).isoformat(timespec="seconds"),
                 "purpose": purpose,
             }
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(info).encode(), 0)
+            with contextlib.suppress(OSError):  # who holds the lock is a courtesy (disk full?)
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(info).encode(), 0)
+            self._clean_stale_workfiles()
             yield
         finally:
             with contextlib.suppress(OSError):
@@ -407,8 +597,10 @@ class Project:
         """Change the store atomically: all of the changes, or none.
 
         Yields a :class:`Transaction`; its writes go to a copy of the GeoPackage, which
-        replaces the original when the block ends without an exception. Holds the
-        project lock throughout (see :meth:`lock`).
+        replaces the original when the block ends without an exception and the copy
+        passes :meth:`Transaction.verify`. Holds the project lock throughout (see
+        :meth:`lock`). A full disk is a :class:`~gisrenew.errors.ProjectError`; the
+        project is then left unchanged.
 
         Examples
         --------
@@ -417,36 +609,87 @@ class Project:
         ...     tx.append_table("run_history", row)
         """
         with self.lock(timeout_s, purpose=purpose):
-            workfile = self.folder / f"{_TMP_PREFIX}{os.getpid()}-{time.time_ns()}.gpkg"
-            shutil.copyfile(self.gpkg_path, workfile)
-            try:
-                tx = Transaction(self, workfile)
+            tx: Transaction | None = None
+
+            def verify(work: Path) -> None:
+                if tx is not None:
+                    tx.verify(work)
+
+            with outfiles.atomic_path(
+                self.gpkg_path, prefix=_TMP_PREFIX, verify=verify, error=ProjectError
+            ) as work:
+                shutil.copyfile(self.gpkg_path, work)
+                tx = Transaction(self, work)
                 yield tx
-                _fsync(workfile)
-                os.replace(workfile, self.gpkg_path)
-                with contextlib.suppress(OSError):
-                    dir_fd = os.open(self.folder, os.O_RDONLY)
-                    os.fsync(dir_fd)
-                    os.close(dir_fd)
-                self._cache.clear()
-                log.info(
-                    "project %s updated: %s", self.folder, ", ".join(tx.changed) or "no change"
-                )
-            finally:
-                if workfile.exists():
-                    workfile.unlink()
+            self._cache.clear()
+            log.info("project %s updated: %s", self.folder, ", ".join(tx.changed) or "no change")
 
     def _clean_stale_workfiles(self) -> None:
-        """Remove work files abandoned by killed runs (their process is gone)."""
-        for path in self.folder.glob(f"{_TMP_PREFIX}*.gpkg*"):
+        """Remove work files abandoned by killed runs; call only while holding the lock."""
+        for path in self.folder.glob(f"{_TMP_PREFIX}*"):
             try:
-                pid = int(path.name[len(_TMP_PREFIX) :].split("-")[0])
-            except ValueError:
-                continue
-            if not _pid_alive(pid):
-                with contextlib.suppress(OSError):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
                     path.unlink()
-                    log.info("removed %s left by an interrupted run", path.name)
+            except OSError as exc:
+                log.warning("could not remove %s left by an interrupted run: %s", path, exc)
+            else:
+                log.info("removed %s left by an interrupted run", path.name)
+
+
+def _load_sources(sources, working_crs, crs, encoding, columns):
+    """Load and validate every source; return the layers and the working CRS."""
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    problems = []
+    target = CRS.from_user_input(working_crs) if working_crs else None
+    # polygon layers first, so the working CRS comes from the area being studied
+    order = sorted(sources, key=lambda k: list(LAYERS).index(k))
+    for kind in order:
+        source = sources[kind]
+        if isinstance(source, gpd.GeoDataFrame):
+            gdf, found = io._conform(
+                source, kind, source="<GeoDataFrame>", layer=kind,
+                working_crs=target, columns=columns.get(kind),
+            )  # fmt: skip
+        else:
+            gdf, found = io.load_layer(
+                source, kind, crs=crs, encoding=encoding, working_crs=target,
+                columns=columns.get(kind),
+            )  # fmt: skip
+        problems.extend(found)
+        if gdf is not None:
+            layers[kind] = gdf
+            if target is None:
+                target = CRS.from_user_input(gdf.crs)
+    raise_for_problems(problems)
+    return layers, target
+
+
+def _check_create_target(folder: Path, sources: Mapping, overwrite: bool) -> None:
+    """Refuse to make a project where it would destroy the user's files."""
+    if folder.exists() and not folder.is_dir():
+        raise ProjectError(f"{folder} is a file, not a folder. Fix: give a folder for the project.")
+    store = folder / ProjectConfig().gpkg
+    has_config = (folder / CONFIG_FILE).exists()
+    if has_config and not overwrite:
+        raise ProjectError(f"{folder} already holds a project; pass overwrite=True (--force)")
+    if store.exists() and not has_config and not overwrite:
+        raise ProjectError(
+            f"{store} exists but {folder} has no {CONFIG_FILE}: it is not a gisrenew project "
+            "store, perhaps your own data, and init would replace it. Fix: make the project in "
+            "another (empty) folder, or move the file away; pass --force (overwrite=True) only "
+            "to replace it."
+        )
+    paths = [s for s in sources.values() if isinstance(s, (str, os.PathLike))]
+    for own in (store, folder / CONFIG_FILE):
+        hit = outfiles.find_clash(own, inputs=paths)
+        if hit is not None:
+            raise ProjectError(
+                f"{own} is {hit[0]}, one of the input files given to init (or a link to it): "
+                "making the project would replace it. Fix: make the project in another "
+                "folder, or copy the input elsewhere first."
+            )
 
 
 def _read_holder(path: Path) -> str:
@@ -454,7 +697,10 @@ def _read_holder(path: Path) -> str:
         info = json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
         return "holder unknown"
-    parts = [f"pid {info.get('pid', '?')}", f"since {info.get('since', '?')}"]
+    parts = [f"pid {info.get('pid', '?')}"]
+    if info.get("host"):
+        parts.append(f"on {info['host']}")
+    parts.append(f"since {info.get('since', '?')}")
     if info.get("purpose"):
         parts.append(str(info["purpose"]))
     return ", ".join(parts)

@@ -72,11 +72,13 @@ def test_publish_before_after(webmap_city, tmp_path):
     # a change without new parks (closures only) still gets its before/after map
     files = publish_site(inputs, tmp_path / "other", before=city.before, new_parks=None)
     assert "before_after.html" in {p.name for p in files}
-    # publishing again without a change: the before/after map and its tables go
+    # publishing again without a change keeps the last change's before/after map and its
+    # tables, still listed (issue #11: a plain publish used to delete them)
     (tmp_path / "other" / "notes.html").write_text("mine", encoding="utf-8")
     files = publish_site(inputs, tmp_path / "other")
-    assert not (tmp_path / "other" / "before_after.html").exists()
-    assert not (tmp_path / "other" / "tables" / "before_after_figures.csv").exists()
+    assert (tmp_path / "other" / "before_after.html").exists()
+    assert (tmp_path / "other" / "tables" / "before_after_figures.csv").exists()
+    assert "before_after.html" in {p.name for p in files}
     assert (tmp_path / "other" / "coverage.html").exists() and (tmp_path / "other" / "notes.html").exists()
 
 

@@ -33,7 +33,7 @@ from gisrenew.io import list_layers, write_results
 from gisrenew.plans import absent_parcel_columns
 
 from .options import (
-    check_outputs,
+    check_out,
     crs_option,
     emit_json,
     encoding_option,
@@ -143,7 +143,7 @@ def command(
       gisrenew affected --project taicang --household-rule area_share --json
     """
     files = {"plans": plans_file, "parcels": parcels_file}
-    check_outputs(out, files, project)
+    check_out(out, inputs=files.values(), project=project)
     coverage_kinds = ("parks", "residential", "boundary") if with_coverage else ()
     inputs = gather_inputs(
         project,

@@ -28,7 +28,7 @@ from gisrenew.network import DEFAULT_WALK_MINUTES
 from gisrenew.rules import available_rules, flat_rules
 
 from .options import (
-    check_outputs,
+    check_out,
     crs_option,
     emit_json,
     encoding_option,
@@ -174,7 +174,7 @@ def command(
         "parks": parks_file, "residential": residential_file, "boundary": boundary_file,
         "districts": districts_file, "roads": roads_file, "entrances": entrances_file,
     }  # fmt: skip
-    check_outputs(out, files, project)
+    check_out(out, inputs=files.values(), project=project)
     inputs = gather_inputs(
         project,
         files,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gisrenew import batch, present
+from gisrenew import batch, outfiles, present
 from gisrenew.cli.options import report_problems
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
@@ -51,7 +51,7 @@ def working_copy(sample: Path, out: Path) -> Path:
             )
         shutil.rmtree(target)
     shutil.copytree(sample, target, ignore=shutil.ignore_patterns(".txn-*", ".gisrenew.lock"))
-    (target / _MARKER).write_text("copy of the sample city made by `gisrenew demo`\n")
+    outfiles.write_text(target / _MARKER, "copy of the sample city made by `gisrenew demo`\n")
     return target
 
 

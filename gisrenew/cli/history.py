@@ -3,33 +3,109 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 
-from gisrenew.batch import read_history
+from gisrenew.batch import HISTORY_TABLE, read_history
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.cli.recompute import open_project
 from gisrenew.present.formats import percent
 from gisrenew.present.tables import sanitize
 
 _JSON_COLUMNS = ("inputs", "added_parks", "removed_parks", "figures")
+_SHOWN_COLUMNS = (
+    "run_id",
+    "time_utc",
+    "rules_name",
+    "rules_version",
+    "ratio_before",
+    "ratio_after",
+)
+
+
+def _pct(value) -> str:
+    try:
+        return percent(float(value))
+    except (TypeError, ValueError):
+        return percent(None)
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    return str(value)
+
+
+def _records(history, where: str) -> tuple[list[dict], list[str]]:
+    """The rows with their JSON columns parsed, and a note for every unreadable value."""
+    problems = []
+    missing = [c for c in _SHOWN_COLUMNS if c not in history.columns]
+    if missing:
+        problems.append(f"{where} lacks the column(s) {', '.join(missing)}; shown as ?")
+    records = []
+    for number, row in enumerate(history.to_dict(orient="records"), start=1):
+        for key in _JSON_COLUMNS:
+            if not isinstance(row.get(key), str):
+                continue
+            try:
+                row[key] = json.loads(row[key])
+            except ValueError:
+                problems.append(
+                    f"{where} row {number} (run {_text(row.get('run_id'))}): column `{key}` is "
+                    "not valid JSON; shown as text"
+                )
+        records.append(row)
+    return records, problems
+
+
+def _ids(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    return "—" if _text(value) == "?" else str(value)
+
+
+def _print_row(row: dict) -> None:
+    click.echo(
+        sanitize(
+            f"#{_text(row.get('run_id'))}  {_text(row.get('time_utc'))}  "
+            f"{_text(row.get('rules_name'))} v{_text(row.get('rules_version'))}  "
+            f"{_pct(row.get('ratio_before'))} → {_pct(row.get('ratio_after'))}"
+        )
+    )
+    click.echo(
+        sanitize(
+            f"    added: {_ids(row.get('added_parks'))}; removed: {_ids(row.get('removed_parks'))}"
+        )
+    )
+    inputs = row.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        if isinstance(item, dict):
+            digest = str(item.get("sha256", "?"))[:16]
+            click.echo(
+                sanitize(
+                    f"    input {item.get('source', '?')} ({item.get('features', '?')} features) "
+                    f"sha256 {digest}…"
+                )
+            )
 
 
 @click.command("history")
 @project_option
 @json_option
 def command(project, as_json) -> None:
-    """List the runs recorded in the project (运行记录): time, inputs, rule set, figures."""
+    """List the runs recorded in the project (运行记录): time, inputs, rule set, figures.
+
+    A damaged ``run_history`` table (text where a number belongs, missing columns, bad
+    JSON) is listed as far as it can be read, with a warning for each problem.
+    """
     proj = open_project(project)
     history = read_history(proj)
-    records = []
-    for row in history.to_dict(orient="records"):
-        for key in _JSON_COLUMNS:
-            if isinstance(row.get(key), str):
-                row[key] = json.loads(row[key])
-        records.append(row)
+    records, problems = _records(history, f"{proj.gpkg_path} table {HISTORY_TABLE}")
+    for problem in problems:
+        click.secho(sanitize(f"warning: {problem}"), fg="yellow", err=True)
     if as_json:
-        emit_json({"project": str(proj.folder), "runs": records})
+        emit_json({"project": str(proj.folder), "runs": records, "problems": problems})
         return
     if not records:
         click.echo(
@@ -38,19 +114,4 @@ def command(project, as_json) -> None:
         return
     click.echo(f"{proj.folder}: {len(records)} run(s)")
     for row in records:
-        added = ", ".join(row.get("added_parks") or []) or "—"
-        removed = ", ".join(row.get("removed_parks") or []) or "—"
-        click.echo(
-            sanitize(
-                f"#{row['run_id']}  {row['time_utc']}  {row['rules_name']} v{row['rules_version']}  "
-                f"{percent(row['ratio_before'])} → {percent(row['ratio_after'])}"
-            )
-        )
-        click.echo(sanitize(f"    added: {added}; removed: {removed}"))
-        for item in row.get("inputs") or []:
-            click.echo(
-                sanitize(
-                    f"    input {item['source']} ({item['features']} features) "
-                    f"sha256 {item['sha256'][:16]}…"
-                )
-            )
+        _print_row(row)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gisrenew import jsonable
-from gisrenew.config import CONFIG_FILE, ProjectConfig
+from gisrenew import jsonable, outfiles
+from gisrenew.config import CONFIG_FILE
+from gisrenew.errors import OutputError
+from gisrenew.project import owned_files
 
 log = logging.getLogger("gisrenew.cli")
 
 __all__ = [
-    "check_outputs",
+    "check_out",
+    "check_out_suffix",
     "crs_option",
     "emit_json",
     "encoding_option",
@@ -22,6 +28,7 @@ __all__ = [
     "out_option",
     "project_option",
     "report_problems",
+    "wait_seconds",
 ]
 
 project_option = click.option(
@@ -46,33 +53,55 @@ encoding_option = click.option(
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout instead of tables."
 )
+
+
+def check_out_suffix(ctx: click.Context, param: click.Parameter, value: Path | None):
+    """Click callback: refuse an ``--out`` file of unknown type when the command line is read."""
+    if value is not None and value.suffix.lower() not in outfiles.RESULT_SUFFIXES:
+        raise click.BadParameter(
+            f"{value}: results are written as .gpkg (layers), .csv or .xlsx (tables); end the "
+            f"file name in one of them, e.g. {value.with_suffix('.gpkg').name}"
+        )
+    return value
+
+
+def wait_seconds(ctx: click.Context, param: click.Parameter, value: float | None):
+    """Click callback: a wait must be a finite number of seconds ≥ 0 (nan or inf never ends)."""
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter(f"{value} is not a finite number of seconds ≥ 0, e.g. 0 or 600")
+    return value
+
+
 out_option = click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=check_out_suffix,
     help="Write results to FILE (.gpkg layers; .csv or .xlsx tables).",
 )
 
 
-def check_outputs(out: Path | None, files: dict[str, Any], project: Path | None) -> None:
-    """Refuse an ``--out`` that would replace the project's store or an input file.
+def check_out(
+    out: Path | None,
+    *,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    project: str | os.PathLike | None = None,
+) -> None:
+    """Refuse ``--out`` before any computation when it would replace an input or a project file.
 
-    Called before any computation, so a wrong ``--out`` costs nothing.
+    Protects the command's `inputs` (with a Shapefile's sidecars) and the files
+    gisrenew owns in the `project` folder, in the current folder and in the output's
+    folder when they hold a project. A usage error (exit 2) names the clash and the fix.
     """
     if out is None:
         return
-    protected = [Path(p) for p in files.values() if p is not None]
-    folder = project if project is not None else (Path.cwd() if not protected else None)
-    if folder is not None and (folder / CONFIG_FILE).is_file():
-        config = ProjectConfig.load(folder)
-        protected += [folder / config.gpkg, folder / CONFIG_FILE]
-    target = out.resolve()
-    for path in protected:
-        if path.exists() and path.resolve() == target:
-            raise click.UsageError(
-                f"--out names {path}, one of this command's inputs, which would be replaced; "
-                "write the results to another file"
-            )
+    folders = {Path(project)} if project is not None else set()
+    folders |= {f for f in (Path.cwd(), out.parent) if (f / CONFIG_FILE).is_file()}
+    protected = [path for folder in folders for path in owned_files(folder)]
+    try:
+        outfiles.check_output(out, inputs=[p for p in inputs if p is not None], protected=protected)
+    except OutputError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--out'") from None
 
 
 def report_problems(problems) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from gisrenew.outfiles import check_folder
 from gisrenew.project import Project
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
 from gisrenew.webmap.publish import publish_site
@@ -96,6 +97,7 @@ def command(
     发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
     """
     folder = project if project is not None else Path.cwd()
+    check_folder(out if out is not None else folder / "maps")  # before any computation
     proj = Project.open(folder)
     written = publish_site(
         proj,

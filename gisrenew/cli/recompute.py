@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from gisrenew.batch import recompute
-from gisrenew.cli.options import emit_json, json_option, project_option
+from gisrenew.cli.options import emit_json, json_option, project_option, wait_seconds
 from gisrenew.config import CONFIG_FILE
+from gisrenew.outfiles import check_folder
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 
@@ -67,7 +68,9 @@ def _ids(text: tuple[str, ...]) -> list[str]:
     type=float,
     default=0.0,
     show_default=True,
-    help="Seconds to wait when another run is changing the project (0: refuse at once).",
+    callback=wait_seconds,
+    help="Seconds to wait when another run is changing the project (0: refuse at once; "
+    "a finite number ≥ 0).",
 )
 @click.option(
     "--lang",
@@ -92,6 +95,8 @@ def command(project, add_parks, remove_parks, publish, out_dir, rules, wait, lan
     if not add_parks and not removals:
         raise click.UsageError("nothing to do: give --add-parks FILE and/or --remove-parks IDS")
     proj = open_project(project)
+    if publish:  # refuse a bad site folder before the project is changed
+        check_folder(out_dir if out_dir is not None else proj.folder / "maps")
     report = recompute(
         proj,
         add_parks=list(add_parks),

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from gisrenew.cli.options import (
-    check_outputs,
+    check_out,
+    check_out_suffix,
     crs_option,
     emit_json,
     encoding_option,
@@ -96,6 +97,7 @@ from gisrenew.present import format_ranking
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=check_out_suffix,
     help="Write the ranking: .gpkg (map layers sites, site_service_areas, site_newly_covered), "
     ".csv or .xlsx. Default with a project: <project>/sites.gpkg.",
 )
@@ -112,7 +114,6 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
     files = {
         "candidates": candidates, "parks": parks, "residential": residential, "boundary": boundary,
     }  # fmt: skip
-    check_outputs(out, files, project)
     inputs = gather_inputs(
         project,
         files,
@@ -124,9 +125,14 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
         encoding=encoding,
     )
     report_problems(inputs.problems)
-    ranking = rank_sites(inputs, park_class=park_class, radius_m=radius_m, exact=exact)
     if out is None and inputs.project is not None:
         out = inputs.project.folder / "sites.gpkg"
+    check_out(
+        out,
+        inputs=(candidates, parks, residential, boundary, rules),
+        project=inputs.project.folder if inputs.project is not None else project,
+    )
+    ranking = rank_sites(inputs, park_class=park_class, radius_m=radius_m, exact=exact)
     written = []
     if out is not None:
         if out.suffix.lower() == ".gpkg":

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisrenew import outfiles
 from gisrenew.crs import is_metric_projected
 from gisrenew.errors import CRSError
 from gisrenew.present import formats as fmt
@@ -1179,18 +1180,12 @@ def map_html(m: folium.Map, *, offline: bool = False) -> str:
 def save_map(m: folium.Map, path: str | os.PathLike, *, offline: bool = False) -> Path:
     """Write `m` to `path` (UTF-8), atomically; `offline` makes it self-contained.
 
+    The page is written by :func:`gisrenew.outfiles.write_text` (a temporary file that
+    replaces `path` when complete; a full disk is an :class:`~gisrenew.errors.OutputError`).
+
     An offline page opens with no network at all: Leaflet's JS and CSS (from the
     XStatic-Leaflet package) and their images are inlined. Tiles of an internet
     basemap still need the network: use ``basemap="none"`` or an intranet tile URL.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     html = map_html(m, offline=offline)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(html, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return outfiles.write_text(path, html)

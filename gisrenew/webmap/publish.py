@@ -10,26 +10,36 @@ writes into one folder (``maps/`` by default)::
     plans.html                   renewal plans and affected parcels (plans + parcels)
     before_after.html            new parks and blind spots closed (given before/after)
     tables/<map>_<table>.csv     the data each map shows (UTF-8 with BOM, for Excel)
+    .gisrenew-site.json          what gisrenew wrote: relative paths and SHA-256 checksums
 
 Every page is static: open ``index.html`` from a file share or any web server.
 With ``offline=True`` each map is one self-contained file that loads nothing.
+
+Every file is written atomically by :mod:`gisrenew.outfiles`. A later publish removes
+only files its own manifest (``.gisrenew-site.json``) lists that it no longer writes and
+that still have the recorded checksum — never a file someone else put or changed, never
+one outside the site folder. A plain publish keeps the before/after map of the last
+recompute (``before_after.html`` and its tables) and keeps listing it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import logging
 import math
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from gisrenew import outfiles
 from gisrenew.errors import InputError, ProjectError
 from gisrenew.present import formats as fmt
 from gisrenew.present.labels import column_headers
@@ -64,6 +74,9 @@ MAP_SETTINGS = {
 }
 
 _PLAN_KEYS = ("min_overlap_share", "min_overlap_m2", "household_rule", "households")
+
+#: The site's record of the files gisrenew wrote (relative path → SHA-256).
+SITE_MANIFEST = ".gisrenew-site.json"
 
 
 def map_settings(section: Mapping[str, Any], *, where: str = "gisrenew.toml") -> dict[str, Any]:
@@ -265,14 +278,105 @@ def _index_html(site_title: str, date: str, maps: list[PublishedMap], folder: Pa
 
 
 def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    return outfiles.write_text(path, text)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _site_file(folder: Path, name: str) -> Path | None:
+    """``folder/name`` when `name` is a plain file inside the site: relative, no ``..``,
+    no symbolic link on the way or at the end; else None."""
+    rel = PurePosixPath(name)
+    if not rel.parts or rel.is_absolute() or any(p in ("..", ".") for p in rel.parts):
+        return None
+    path = folder
+    for part in rel.parts[:-1]:
+        path = path / part
+        if path.is_symlink() or not path.is_dir():
+            return None
+    path = path / rel.parts[-1]
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+        return path if stat.S_ISREG(os.lstat(path).st_mode) else None
+    except OSError:
+        return None
+
+
+def _intact(folder: Path, name: str, digest: str | None) -> Path | None:
+    """The site file `name` when it still has the checksum gisrenew recorded; else None."""
+    path = _site_file(folder, name)
+    return path if path is not None and digest and _sha256(path) == digest else None
+
+
+@dataclass
+class _PreviousSite:
+    """What an earlier publish wrote into the folder (from its manifest)."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    before_after: PublishedMap | None = None
+
+
+def _previous_site(folder: Path) -> _PreviousSite:
+    """Read the manifest of an earlier publish; keep its before/after map when intact."""
+    manifest = _site_file(folder, SITE_MANIFEST)
+    if manifest is None:
+        return _PreviousSite()
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        files = {str(name): str(digest) for name, digest in data["files"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        log.warning("%s cannot be read; no file of an earlier publish will be removed", manifest)
+        return _PreviousSite()
+    return _PreviousSite(files, _kept_before_after(folder, files))
+
+
+def _kept_before_after(folder: Path, files: dict[str, str]) -> PublishedMap | None:
+    """The before/after entry of gisrenew's own index.json, when its files are intact."""
+    index = _intact(folder, "index.json", files.get("index.json"))
+    if index is None:
+        return None
+    try:
+        maps = json.loads(index.read_text(encoding="utf-8"))["maps"]
+        entry = next(m for m in maps if m.get("key") == "before_after")
+        names = [str(entry["file"]), *(str(t) for t in entry.get("tables", []))]
+        figures = [(str(k), str(v)) for k, v in dict(entry.get("figures", {})).items()]
+        item = PublishedMap(
+            "before_after", str(entry["title"]), folder / names[0], figures,
+            [folder / name for name in names[1:]], dict(entry.get("layers", {})),
+        )  # fmt: skip
+    except (OSError, StopIteration, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if any(_intact(folder, name, files.get(name)) is None for name in names):
+        return None
+    return item
+
+
+def _record_site(folder: Path, files: list[Path], previous: _PreviousSite) -> None:
+    """Remove what an earlier publish wrote and this one did not; record what this one wrote.
+
+    A file is removed only when the earlier manifest lists it, it is a plain file inside
+    the site (no link, no ``..``) and it still has the recorded checksum.
+    """
+    written = {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+    for name, digest in previous.files.items():
+        if name in written or name == SITE_MANIFEST:
+            continue
+        path = _site_file(folder, name)
+        if path is None or path.suffix.lower() not in (".html", ".csv", ".json"):
+            continue
+        if _sha256(path) != digest:
+            log.info("kept %s: it changed since gisrenew wrote it", path)
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("could not remove %s (no longer published): %s", path, exc)
+        else:
+            log.info("removed %s (no longer published)", path)
+    manifest = {"generator": "gisrenew", "format": 1, "files": written}
+    _write_text(folder / SITE_MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 def publish_site(
@@ -325,12 +429,21 @@ def publish_site(
     Returns
     -------
     list of Path
-        Files written: ``index.html`` first, then ``index.json``, the maps and the tables.
+        Files of the site: ``index.html`` first, then ``index.json``, the maps and the
+        tables (with a before/after map kept from an earlier publish).
+
+    Raises
+    ------
+    OutputError
+        When the site folder (or its ``tables/``) is a file or a link leading elsewhere,
+        or a file cannot be written (e.g. a full disk).
     """
     inputs, project_folder = _inputs(source)
     settings = inputs.maps
     layers = inputs.layers
     folder = Path(out_dir) if out_dir is not None else (project_folder or Path.cwd()) / "maps"
+    outfiles.check_folder(folder)
+    previous = _previous_site(folder)
     offline = bool(settings.get("offline", False)) if offline is None else bool(offline)
     data_datum = data_datum or settings.get("data_datum", "wgs84")
     if data_datum not in ("wgs84", "gcj02"):
@@ -497,6 +610,8 @@ def publish_site(
         published.append(
             PublishedMap("before_after", label("map_before_after", lang), path, figures, tables, m.gisrenew_layers)
         )
+    elif previous.before_after is not None:  # a plain publish keeps the last recompute's map
+        published.append(previous.before_after)
 
     if not published:
         raise InputError(
@@ -526,32 +641,10 @@ def publish_site(
     for item in published:
         files.append(item.file)
         files.extend(item.tables)
-    _remove_stale(folder, files)
     _write_text(folder / "index.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    _record_site(folder, files, previous)
     log.info("published %d map(s) to %s", len(published), folder)
     return files
-
-
-def _remove_stale(folder: Path, files: list[Path]) -> None:
-    """Delete the maps and tables an earlier run listed in index.json and this run did not write."""
-    previous = folder / "index.json"
-    if not previous.is_file():
-        return
-    try:
-        old = json.loads(previous.read_text(encoding="utf-8"))
-        listed = [m["file"] for m in old.get("maps", [])] + [t for m in old.get("maps", []) for t in m.get("tables", [])]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        log.warning("%s is not an index gisrenew wrote; no stale maps removed", previous)
-        return
-    keep = {p.resolve() for p in files}
-    root = folder.resolve()
-    for name in listed:
-        path = (folder / str(name)).resolve()
-        if path.parent not in (root, root / "tables") or path in keep or path.suffix not in (".html", ".csv"):
-            continue
-        if path.is_file():
-            path.unlink()
-            log.info("removed %s (no longer published)", path)
 
 
 def _in_china(layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
