@@ -39,6 +39,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from gisrenew import crs as crs_rules
 from gisrenew import io
 from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.errors import LockError, ProjectError, raise_for_problems
@@ -222,7 +223,7 @@ class Project:
         columns = {k: dict(v) for k, v in (columns or {}).items()}
         layers: dict[str, gpd.GeoDataFrame] = {}
         problems = []
-        target = CRS.from_user_input(working_crs) if working_crs else None
+        target = crs_rules.parse_crs(working_crs, what="working_crs") if working_crs else None
         # polygon layers first, so the working CRS comes from the area being studied
         order = sorted(sources, key=lambda k: list(LAYERS).index(k))
         for kind in order:
@@ -280,7 +281,8 @@ class Project:
     def working_crs(self) -> CRS:
         """The project's metric working CRS."""
         if self.config.working_crs:
-            return CRS.from_user_input(self.config.working_crs)
+            where = f"`working_crs` in {self.folder / CONFIG_FILE}"
+            return crs_rules.parse_crs(self.config.working_crs, what=where)
         for kind in ("residential", "parks", "boundary"):
             if self.has(kind):
                 return CRS.from_user_input(pyogrio.read_info(self.gpkg_path, layer=kind)["crs"])

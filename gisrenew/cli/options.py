@@ -13,8 +13,9 @@ from pyproj import CRS
 
 from gisrenew import jsonable
 from gisrenew.config import CONFIG_FILE, ProjectConfig
-from gisrenew.errors import raise_for_problems
-from gisrenew.io import load_layer
+from gisrenew.crs import parse_crs
+from gisrenew.errors import Problem, raise_for_problems
+from gisrenew.io import check_extents, load_layer, log_problems
 from gisrenew.project import Project
 
 __all__ = [
@@ -39,7 +40,8 @@ crs_option = click.option(
     "--crs",
     default=None,
     metavar="EPSG:XXXX",
-    help="CRS of input files that have none (e.g. EPSG:4490 CGCS2000, EPSG:4549 GK CM 120°E).",
+    help="CRS of input files that have none (e.g. EPSG:4490 CGCS2000, EPSG:4549 GK CM 120°E); "
+    "a file with its own CRS keeps it.",
 )
 encoding_option = click.option(
     "--encoding",
@@ -65,6 +67,9 @@ class Inputs:
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     project: Project | None = None
     config: ProjectConfig = field(default_factory=ProjectConfig)
+    #: Warnings and notices of loading (repairs, drops, CRS and encoding decisions,
+    #: features far outside the study area); already logged.
+    problems: list[Problem] = field(default_factory=list)
 
     def get(self, kind: str) -> gpd.GeoDataFrame | None:
         """The layer `kind`, or None when not given."""
@@ -87,11 +92,14 @@ def load_inputs(
     encoding: str | None = None,
     required: tuple[str, ...] = (),
     optional_from_project: tuple[str, ...] = (),
+    override_crs: str | None = None,
 ) -> Inputs:
     """Load a command's layers from a project and/or files into one working CRS.
 
     Files given on the command line win over the project's layers of the same kind.
-    Every problem in every file is collected and reported together.
+    Every problem in every file is collected and reported together; warnings and
+    notices (including features far outside the study area,
+    :func:`gisrenew.io.check_extents`) are logged and kept in ``Inputs.problems``.
 
     Parameters
     ----------
@@ -104,12 +112,17 @@ def load_inputs(
         Kinds the command cannot run without (a usage error, exit 2, when missing).
     optional_from_project : tuple of str
         Further kinds to take from the project when it has them.
+    crs, override_crs : str, optional
+        ``--crs`` (files without a CRS) and an explicit override for files whose own
+        CRS is wrong (see :func:`gisrenew.io.read_layer`).
     """
+    crs = None if crs is None else parse_crs(crs, what="--crs")
+    override_crs = None if override_crs is None else parse_crs(override_crs, what="--override-crs")
     proj = _find_project(project, files)
     config = proj.config if proj else ProjectConfig()
     working = proj.working_crs if proj else None
     if working is None and config.working_crs:
-        working = CRS.from_user_input(config.working_crs)
+        working = parse_crs(config.working_crs, what="`working_crs` in gisrenew.toml")
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems = []
     # polygon layers of the study area first, so they pick the working CRS
@@ -119,7 +132,8 @@ def load_inputs(
         if path is None:
             continue
         gdf, found = load_layer(
-            path, kind, crs=crs, encoding=encoding, working_crs=working,
+            path, kind, crs=crs, override_crs=override_crs, encoding=encoding,
+            working_crs=working,
             columns=config.column_map(kind) if kind in config.columns else None,
         )  # fmt: skip
         problems.extend(found)
@@ -139,7 +153,9 @@ def load_inputs(
             f"missing input layer(s): {', '.join(missing)}. Give {flags}, or --project DIR "
             "for a project that has them."
         )
-    return Inputs(layers=layers, project=proj, config=config)
+    problems.extend(check_extents(layers))
+    log_problems(problems)
+    return Inputs(layers=layers, project=proj, config=config, problems=problems)
 
 
 
