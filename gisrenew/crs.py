@@ -432,7 +432,10 @@ def to_working_crs(gdf, working_crs, *, source: str = "", layer: str = ""):
     if CRS.from_user_input(gdf.crs) == target:
         return gdf
     log.info(
-        "%s: reprojecting from %s to the working CRS %s", where, describe_crs(gdf.crs), describe_crs(target)
+        "%s: reprojecting from %s to the working CRS %s",
+        where,
+        describe_crs(gdf.crs),
+        describe_crs(target),
     )
     return gdf.to_crs(target)
 
@@ -465,8 +468,15 @@ def same_crs(crs_a, crs_b) -> bool:
 def align(reference, other, *, name: str = "other"):
     """Return `other` reprojected to `reference`'s CRS (logged), or refuse if it has none."""
     if other.crs is None:
-        raise CRSError(f"`{name}` has no CRS, so it cannot be aligned with {describe_crs(reference.crs)}")
+        raise CRSError(
+            f"`{name}` has no CRS, so it cannot be aligned with {describe_crs(reference.crs)}"
+        )
     if same_crs(reference.crs, other.crs):
         return other
-    log.info("reprojecting `%s` from %s to %s", name, describe_crs(other.crs), describe_crs(reference.crs))
+    log.info(
+        "reprojecting `%s` from %s to %s",
+        name,
+        describe_crs(other.crs),
+        describe_crs(reference.crs),
+    )
     return other.to_crs(reference.crs)

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from gisrenew import crs as crs_rules
 from gisrenew.encodings import choose_shapefile_encoding
@@ -319,7 +319,9 @@ def load_layer(
     if choice is not None and choice.warning:
         found.add("warning", choice.warning, category="encoding")
     elif choice is not None and choice.how == "detected" and choice.encoding != "UTF-8":
-        found.add("info", f"no .cpg file; attribute text read as {choice.encoding}", category="encoding")
+        found.add(
+            "info", f"no .cpg file; attribute text read as {choice.encoding}", category="encoding"
+        )
     frame = _declared_crs(frame, crs, override_crs, found)
     gdf, more = _conform(
         frame, kind, source=label, layer=layer_name or kind, working_crs=working_crs,
@@ -339,7 +341,9 @@ def _load_osm_roads(path: Path, *, working_crs) -> tuple[gpd.GeoDataFrame | None
         roads = roads_from_osm(path, working_crs=working_crs)
     except (ReadError, ImportError) as exc:
         return None, [Problem("error", str(exc), str(path), "roads", category="read")]
-    return _conform(roads, "roads", source=str(path), layer="roads", working_crs=working_crs, columns=None)
+    return _conform(
+        roads, "roads", source=str(path), layer="roads", working_crs=working_crs, columns=None
+    )
 
 
 def read_layer(
@@ -487,12 +491,14 @@ def check_extents(layers) -> list[Problem]:
     list of Problem
         One ``warning`` per layer with far features: count, distance, first ids.
     """
-    frames = [f for f in (layers.values() if isinstance(layers, Mapping) else layers) if f is not None]
+    frames = [
+        f for f in (layers.values() if isinstance(layers, Mapping) else layers) if f is not None
+    ]
     study = [f for f in frames if f.attrs.get("kind") in _STUDY_KINDS and len(f) and f.crs]
     if not study:
         return []
     crs = study[0].crs
-    boxes = np.array([f.to_crs(crs).total_bounds if f.crs != crs else f.total_bounds for f in study])
+    boxes = np.array([_bounds_in(f, crs) for f in study])
     extent = np.array([*np.nanmin(boxes[:, :2], axis=0), *np.nanmax(boxes[:, 2:], axis=0)])
     if not np.all(np.isfinite(extent)):
         return []
@@ -505,13 +511,25 @@ def check_extents(layers) -> list[Problem]:
     ]
 
 
+def _bounds_in(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
+    """The frame's total bounds in `crs` (edges densified when reprojected)."""
+    if frame.crs == crs:
+        return frame.total_bounds
+    to_crs = Transformer.from_crs(frame.crs, crs, always_xy=True)
+    return np.array(to_crs.transform_bounds(*frame.total_bounds, densify_pts=21))
+
+
 def _far_features(frame: gpd.GeoDataFrame, crs, extent: np.ndarray, margin: float) -> list[Problem]:
     bounds = shapely.bounds(np.asarray(frame.geometry.array, dtype=object))
     if frame.crs != crs:
         boxes = gpd.GeoSeries(shapely.box(*bounds.T), crs=frame.crs).to_crs(crs)
         bounds = shapely.bounds(np.asarray(boxes.array, dtype=object))
-    gap_x = np.maximum.reduce([extent[0] - bounds[:, 2], bounds[:, 0] - extent[2], np.zeros(len(bounds))])
-    gap_y = np.maximum.reduce([extent[1] - bounds[:, 3], bounds[:, 1] - extent[3], np.zeros(len(bounds))])
+    gap_x = np.maximum.reduce(
+        [extent[0] - bounds[:, 2], bounds[:, 0] - extent[2], np.zeros(len(bounds))]
+    )
+    gap_y = np.maximum.reduce(
+        [extent[1] - bounds[:, 3], bounds[:, 1] - extent[3], np.zeros(len(bounds))]
+    )
     gap = np.hypot(gap_x, gap_y)
     far = gap > margin
     if not far.any():
@@ -888,19 +906,35 @@ def _convert_numbers(series: pd.Series, col, found: _Found, missing: np.ndarray)
     values = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=float)
     finite = np.isfinite(values)
     with np.errstate(invalid="ignore"):
-        kinds = [
-            (np.isnan(values) & ~missing, "are not numbers", "must be numeric; clean the values or map another column"),
-            (~finite & ~np.isnan(values), "are not finite", "must be a finite number (inf, or a value like 1e400 that overflows, is not)"),
-            (finite & (values < 0) if col.nonnegative else None, "are negative", "cannot be negative"),
-            (finite & (np.abs(values - np.round(values)) > 1e-9) if col.dtype == "int" else None, "are not whole numbers", "counts things: use whole numbers"),
-        ]  # fmt: skip
+        negative = finite & (values < 0) if col.nonnegative else None
+        fractional = (
+            finite & (np.abs(values - np.round(values)) > 1e-9) if col.dtype == "int" else None
+        )
+    kinds = [
+        (
+            np.isnan(values) & ~missing,
+            "are not numbers",
+            "must be numeric; clean the values or map another column",
+        ),
+        (~finite & ~np.isnan(values), "are not finite", "must be a finite number (not inf/1e400)"),
+        (negative, "are negative", "cannot be negative"),
+        (fractional, "are not whole numbers", "counts things: use whole numbers"),
+    ]
     bad_any = False
     for bad, what, fix in kinds:
         if bad is None or not bad.any():
             continue
         bad_any = True
-        shown = f": {list(series[bad].astype(str).unique()[:5])}" if what == "are not numbers" else ""
-        found.add("error", f"{int(bad.sum())} value(s) {what}{shown}", _rows(bad), col.name, f"`{col.name}` {fix}")
+        shown = (
+            f": {list(series[bad].astype(str).unique()[:5])}" if what == "are not numbers" else ""
+        )
+        found.add(
+            "error",
+            f"{int(bad.sum())} value(s) {what}{shown}",
+            _rows(bad),
+            col.name,
+            f"`{col.name}` {fix}",
+        )
     if bad_any:
         return series
     if missing.any():

@@ -33,7 +33,9 @@ def _square(x: float, y: float, size: float) -> shapely.Polygon:
 
 def _parks(names=NAMES, crs=GK) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"name": list(names)}, geometry=[_square(i * 300, 0, 100) for i in range(len(names))], crs=crs
+        {"name": list(names)},
+        geometry=[_square(i * 300, 0, 100) for i in range(len(names))],
+        crs=crs,
     )
 
 
@@ -147,6 +149,7 @@ def test_working_crs_far_from_the_data_is_a_warning_naming_the_right_zone(tmp_pa
         geometry=[shapely.box(127.1, 31.45, 127.101, 31.451)], crs="EPSG:4490"
     ).to_file(path)
     gdf, problems = io.load_layer(path, "parks", working_crs=GK)
+    assert gdf.crs.to_epsg() == 4549  # a warning: the layer is still loaded as asked
     warned = [p for p in problems if "area of use" in p.message]
     assert len(warned) == 1 and warned[0].severity == "warning" and warned[0].category == "crs"
     assert "EPSG:4551" in warned[0].fix  # CGCS2000 GK CM 126°E, nearest to 127.1°E
@@ -207,7 +210,9 @@ def test_check_extents_is_quiet_for_layers_that_belong_together(tmp_path):
     assert io.check_extents(layers) == []
     far = io.read_layer(_study_files(tmp_path, extra_parks=[_square(0, 50_000, 10)])[0], "parks")
     (warned,) = io.check_extents([far, layers[1]])
-    assert warned.severity == "warning" and "far0" in warned.message and "'p1'" not in warned.message
+    assert (
+        warned.severity == "warning" and "far0" in warned.message and "'p1'" not in warned.message
+    )
 
 
 def test_absurd_coordinates_are_an_error_naming_the_rows(tmp_path):
@@ -258,9 +263,13 @@ def test_big5_dbf_without_cpg_is_detected(tmp_path):
     assert warned.severity == "warning" and "Big5" in warned.message
 
 
-def test_gbk_dbf_without_cpg_still_reads_as_gbk(tmp_path):
-    """The Big5 check must not take mainland GBK text for Big5 (even one short value)."""
-    for name in ("公园", "古松弄", "娄东街道"):
+def test_short_gbk_dbf_without_cpg_reads_as_gbk(tmp_path):
+    """One-character GBK values that are also valid UTF-8 (苑 = D4 B7 = "Է") are GBK.
+
+    And the Big5 check must not take mainland GBK text for Big5.
+    """
+    assert "苑".encode("gbk").decode("utf-8") == "Է"
+    for name in ("苑", "弄", "公园", "古松弄", "娄东街道"):
         path = _write_shp(_parks([name]), tmp_path / f"{name}.shp", "GBK")
         gdf, problems = io.load_layer(path, "parks")
         assert gdf["name"].tolist() == [name]
@@ -344,6 +353,7 @@ def test_invalid_working_crs_in_the_settings_is_a_message(tmp_path):
     assert "EPSG:4549" in result.output  # an example of a valid one
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # building the NaN fixture
 def test_nan_and_inf_vertices_are_an_error_naming_the_rows():
     nan_park = shapely.Polygon([(X0, Y0), (X0 + 10, Y0), (np.nan, Y0 + 10), (X0, Y0 + 10)])
     parks = gpd.GeoDataFrame(geometry=[_square(0, 0, 10), nan_park], crs=GK)
