@@ -688,7 +688,9 @@ def _check_coordinates(frame: gpd.GeoDataFrame, found: _Found) -> np.ndarray:
         )
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     unusable = np.zeros(len(geoms), dtype=bool)
-    unusable[index[~np.isfinite(coords).all(axis=1)]] = True
+    finite = np.isfinite(coords)
+    if not finite.all():  # one flat pass; rows only when something is wrong
+        unusable[index[~(finite[:, 0] & finite[:, 1])]] = True
     if unusable.any():
         found.add(
             "error",
