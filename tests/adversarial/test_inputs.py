@@ -232,26 +232,27 @@ def test_utf8_dbf_under_a_gbk_cpg_is_read_as_utf8_with_a_warning(tmp_path):
     assert "UTF-8" in warned[0].message and ".cpg" in warned[0].message
 
 
-@pytest.mark.parametrize(
-    ("cpg", "written", "names"),
-    [
-        ("ANSI 936", "GBK", NAMES),
-        ("936", "GBK", NAMES),
-        ("CP936", "GBK", NAMES),
-        ("GB2312", "GBK", NAMES),
-        ("GBK", "GBK", NAMES),
-        ("UTF-8", "UTF-8", NAMES),
-        ("utf8", "UTF-8", NAMES),
-        ("65001", "UTF-8", NAMES),
-        ("ANSI 950", "BIG5", NAMES_BIG5),
-        ("Big5", "BIG5", NAMES_BIG5),
-    ],
-)
-def test_esri_cpg_spellings_are_understood(tmp_path, cpg, written, names):
-    path = _write_shp(_parks(names), tmp_path / "parks.shp", written, cpg=cpg)
-    gdf, problems = io.load_layer(path, "parks")
-    assert gdf["name"].tolist() == names
-    assert not [p for p in problems if p.category == "encoding"]
+CPG_SPELLINGS = [
+    ("ANSI 936", "GBK", NAMES),
+    ("936", "GBK", NAMES),
+    ("CP936", "GBK", NAMES),
+    ("GB2312", "GBK", NAMES),
+    ("GBK", "GBK", NAMES),
+    ("UTF-8", "UTF-8", NAMES),
+    ("utf8", "UTF-8", NAMES),
+    ("65001", "UTF-8", NAMES),
+    ("ANSI 950", "BIG5", NAMES_BIG5),
+    ("Big5", "BIG5", NAMES_BIG5),
+]
+
+
+def test_esri_cpg_spellings_are_understood(tmp_path):
+    """Every spelling ESRI and desktop GIS write in a .cpg (``ANSI 936`` was mojibake)."""
+    for number, (cpg, written, names) in enumerate(CPG_SPELLINGS):
+        path = _write_shp(_parks(names), tmp_path / f"parks{number}.shp", written, cpg=cpg)
+        gdf, problems = io.load_layer(path, "parks")
+        assert gdf["name"].tolist() == names, cpg
+        assert not [p for p in problems if p.category == "encoding"], cpg
 
 
 def test_big5_dbf_without_cpg_is_detected(tmp_path):
