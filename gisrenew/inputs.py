@@ -37,6 +37,7 @@ from pyproj import CRS
 
 from gisrenew import io
 from gisrenew.config import CONFIG_FILE, ProjectConfig
+from gisrenew.crs import parse_crs
 from gisrenew.errors import InputError, Problem, ProjectError, SchemaError, raise_for_problems
 from gisrenew.project import Project
 from gisrenew.rules import RuleSet, get_rules
@@ -143,6 +144,7 @@ def gather_inputs(
     rules: str | os.PathLike | RuleSet | None = None,
     residential_codes: Sequence[str] | None = None,
     crs=None,
+    override_crs=None,
     encoding: str | None = None,
 ) -> ProjectInputs:
     """Read and validate a run's layers and settings (see module docs).
@@ -167,6 +169,9 @@ def gather_inputs(
         Land-use codes overriding the rule set's and the project's (``()``: all land).
     crs, encoding : optional
         CRS and text encoding of files that declare none.
+    override_crs : optional
+        CRS that replaces what the files declare (a wrong ``.prj``); reported as a
+        warning for every file it relabels.
 
     Raises
     ------
@@ -178,15 +183,23 @@ def gather_inputs(
         When a `required` layer is missing.
     """
     files = {k: v for k, v in (files or {}).items() if v is not None}
+    declared = {
+        "crs": None if crs is None else parse_crs(crs, what="--crs"),
+        "override_crs": None
+        if override_crs is None
+        else parse_crs(override_crs, what="--override-crs"),
+        "encoding": encoding,
+    }
     proj = _open_project(project, files)
     config = _configured(proj.config if proj else ProjectConfig(), settings or {})
-    layers, problems, sources = _read_files(files, config, proj, crs=crs, encoding=encoding)
+    layers, problems, sources = _read_files(files, config, proj, declared)
     if proj is not None:
         wanted = INPUT_KINDS if kinds is None else tuple(kinds)
         _read_project_layers(proj, wanted, layers, problems, sources)
     missing = [k for k in required if k not in layers]
     if missing:
         raise MissingLayerError(missing)
+    problems.extend(io.check_extents(layers))
     rule_set = get_rules(rules if rules is not None else config.rules_source())
     codes = _residential_codes(residential_codes, rule_set, config)
     weight = resolve_weight(config.coverage.weight, layers.get("residential"))
@@ -223,10 +236,12 @@ def _configured(config: ProjectConfig, overrides: Mapping[str, Mapping[str, Any]
 def _working_crs(config: ProjectConfig, project: Project | None) -> CRS | None:
     if project is not None:
         return project.working_crs
-    return CRS.from_user_input(config.working_crs) if config.working_crs else None
+    if config.working_crs is None:
+        return None
+    return parse_crs(config.working_crs, what="`working_crs` in gisrenew.toml")
 
 
-def _read_files(files, config, project, *, crs, encoding):
+def _read_files(files, config, project, declared: Mapping[str, Any]):
     """Read the command's own files; every problem of every file is collected."""
     working = _working_crs(config, project)
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -240,7 +255,7 @@ def _read_files(files, config, project, *, crs, encoding):
             sources[kind] = "<GeoDataFrame>"
         else:
             gdf, found = io.load_layer(
-                source, kind, crs=crs, encoding=encoding, working_crs=working, columns=columns
+                source, kind, working_crs=working, columns=columns, **declared
             )
             sources[kind] = str(source)
         problems.extend(found)

@@ -2,37 +2,46 @@
 
 :func:`read_layer` reads anything pyogrio reads (GeoPackage, Shapefile, GeoJSON,
 FlatGeobuf, ...) and returns a validated GeoDataFrame in the working CRS;
+:func:`load_layer` is its raw twin that returns every problem instead of raising;
 :func:`conform` applies the same rules to an in-memory GeoDataFrame. The rules
 (documented in the README, "Loading your own data"):
 
 * **columns** — user headers are renamed to gisrenew's English names by the
   built-in Chinese aliases (:data:`gisrenew.schema.DEFAULT_ALIASES`) and the
   project's ``[columns.<layer>]`` mapping; absent optional columns get their
-  documented default; values are converted to the column's type, and a value that
-  cannot be (text in a household count, a negative count) is an error naming the
-  rows;
+  documented default; values are converted to the column's type, and every value
+  that cannot be (text in a household count, a negative, fractional or infinite
+  count) is an error naming the rows — every kind of bad value of a column at once;
 * **ids** — the layer's id column (``park_id``, ...) is kept as text; without one,
-  ids are generated from the row order (1, 2, ...) with a notice; duplicate or
+  ids are generated from the row order (1, 2, ...) with a warning; duplicate or
   empty ids are an error;
-* **geometry** — null or empty geometries are dropped and reported; invalid
-  polygons are repaired with ``make_valid`` keeping the polygonal part and
-  reported; geometry collections keep their parts of the layer's kind; rows of
-  the wrong geometry kind (points in a polygon layer) are an error; multipart
-  features are kept whole;
-* **CRS** — see :mod:`gisrenew.crs`;
-* **Shapefile encoding** — a ``.cpg`` file is honoured; without one the ``.dbf``
-  bytes are checked: valid UTF-8 is read as UTF-8, otherwise GB18030 (a superset
-  of GBK/GB2312) is used when it decodes cleanly; ``encoding=`` overrides both.
+* **geometry** — vertices with NaN or infinite coordinates are an error naming the
+  rows; null or empty geometries are dropped and reported; invalid polygons are
+  repaired with ``make_valid`` keeping the polygonal part and reported; geometry
+  collections keep their parts of the layer's kind; rows of the wrong geometry kind
+  (points in a polygon layer) are an error; multipart features are kept whole;
+* **CRS** — see :mod:`gisrenew.crs`; ``crs=`` (``--crs``) applies only to a file
+  without a CRS (a file with its own keeps it, with a warning), ``override_crs=``
+  relabels any file (a warning every time); coordinates beyond what a CRS can hold
+  are an error naming the rows;
+* **layers** — in a multi-layer file an empty layer named for the kind is refused
+  when another layer named for the same kind has features;
+* **Shapefile encoding** — see :mod:`gisrenew.encodings` (``.cpg`` spellings, UTF-8
+  bytes under a GBK ``.cpg``, Big5 detection); ``encoding=`` overrides it.
 
 Errors are collected first and raised together as a
 :class:`~gisrenew.errors.ValidationError`, so a planner sees every problem at once.
+Warnings and notices (every repair, drop, default, generated id, doubtful encoding or
+CRS decision) travel with the returned layer: :func:`layer_problems`.
+:func:`check_extents` compares the layers of one run (features far outside the study
+area).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
-import struct
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,27 +50,35 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from gisrenew import crs as crs_rules
 from gisrenew import outfiles
+from gisrenew.encodings import choose_shapefile_encoding
 from gisrenew.errors import (
     CRSError,
     EncodingError,
+    GeometryError,
+    InputError,
     OutputError,
     Problem,
     ReadError,
+    SchemaError,
     raise_for_problems,
 )
-from gisrenew.schema import DEFAULT_ALIASES, LayerSchema, get_layer_schema
+from gisrenew.schema import DEFAULT_ALIASES, LayerSchema, get_layer_schema, kind_from_name
 
 __all__ = [
+    "FAR_FROM_STUDY_AREA_M",
+    "check_extents",
     "conform",
     "detect_shapefile_encoding",
     "finish_loading",
+    "layer_problems",
     "list_layers",
     "load_frame",
     "load_layer",
+    "log_problems",
     "read_layer",
     "write_results",
 ]
@@ -79,71 +96,20 @@ _FALSE = {"false", "f", "no", "n", "0", "否", "", "none", "nan"}
 # --------------------------------------------------------------------------- reading
 
 
-def _encoding_from_cpg(text: str) -> str:
-    value = text.strip().upper().replace("_", "-")
-    table = {
-        "65001": "UTF-8",
-        "UTF8": "UTF-8",
-        "UTF-8": "UTF-8",
-        "936": "GBK",
-        "CP936": "GBK",
-        "GBK": "GBK",
-        "GB2312": "GBK",  # GBK is a superset of GB2312
-        "GB18030": "GB18030",
-        "54936": "GB18030",
-    }
-    return table.get(value, text.strip())
-
-
-def _sidecar(path: Path, suffix: str) -> Path | None:
-    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def detect_shapefile_encoding(path: str | os.PathLike) -> str:
     """Return the text encoding of a Shapefile's attributes.
 
-    The ``.cpg`` file wins when present. Otherwise the ``.dbf`` header (field names)
-    and records are decoded: valid UTF-8 (or plain ASCII) gives ``"UTF-8"``; bytes
-    that are not UTF-8 but decode as GB18030 (a superset of GBK and GB2312, the usual
-    encoding of Chinese Shapefiles written by desktop GIS) give ``"GB18030"``.
+    The ``.cpg`` file wins when present and consistent with the bytes; otherwise the
+    ``.dbf`` bytes decide: UTF-8, GB18030 (a superset of GBK and GB2312, the usual
+    encoding of Chinese Shapefiles written by desktop GIS) or Big5 (``CP950``). The
+    rules, and the warnings a doubtful choice gives, are in :mod:`gisrenew.encodings`.
 
     Raises
     ------
     EncodingError
-        When the bytes are neither; the message asks for an explicit ``encoding``.
+        When the bytes are none of these; the message asks for an explicit ``encoding``.
     """
-    path = Path(path)
-    cpg = _sidecar(path, ".cpg")
-    if cpg is not None:
-        return _encoding_from_cpg(cpg.read_text(encoding="ascii", errors="replace"))
-    dbf = _sidecar(path, ".dbf")
-    if dbf is None:
-        return "UTF-8"
-    raw = dbf.read_bytes()
-    if len(raw) < 32:
-        return "UTF-8"
-    n_records, header_length, record_length = struct.unpack("<IHH", raw[4:12])
-    names = raw[32:header_length]
-    records = raw[header_length : header_length + n_records * record_length]
-    sample = names + b" " + records
-    try:
-        sample.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        sample.decode("gb18030")
-        log.info("%s: no .cpg file; attribute text detected as GB18030/GBK", path)
-        return "GB18030"
-    except UnicodeDecodeError:
-        raise EncodingError(
-            f"{path}: the attribute text is neither UTF-8 nor GBK/GB18030 and there is no .cpg "
-            "file. Fix: pass the encoding explicitly (`--encoding CP1252`, `encoding=` in Python, "
-            "or `encoding` for this layer in gisrenew.toml), or add a .cpg file next to the .shp."
-        ) from None
+    return choose_shapefile_encoding(path).encoding
 
 
 def list_layers(source: str | os.PathLike) -> list[str]:
@@ -154,7 +120,18 @@ def list_layers(source: str | os.PathLike) -> list[str]:
         raise ReadError(f"{source}: cannot open the file: {exc}") from None
 
 
+def _feature_count(source: Path, layer: str) -> int:
+    """Features in `layer` (-1 when the driver cannot tell without reading it)."""
+    return int(pyogrio.read_info(source, layer=layer)["features"])
+
+
 def _pick_layer(source: Path, kind: str, layer: str | None) -> str | None:
+    """The layer to read: `layer`, the only one, or the one named `kind`.
+
+    A layer named `kind` that is empty while another layer whose name
+    :func:`gisrenew.schema.kind_from_name` also takes for `kind` has features is
+    refused: one of them is a leftover, and gisrenew does not guess which.
+    """
     layers = list_layers(source)
     if layer is not None:
         if layer not in layers:
@@ -164,12 +141,105 @@ def _pick_layer(source: Path, kind: str, layer: str | None) -> str | None:
         return layer
     if len(layers) == 1:
         return layers[0]
-    if kind in layers:
-        return kind
-    raise ReadError(
-        f"{source}: the file has several layers ({', '.join(layers)}) and none is called "
-        f"{kind!r}. Fix: name the layer (`FILE` plus `--layer`, or `layer=` in Python)."
-    )
+    if kind not in layers:
+        raise ReadError(
+            f"{source}: the file has several layers ({', '.join(layers)}) and none is called "
+            f"{kind!r}. Fix: name the layer (`FILE` plus `--layer`, or `layer=` in Python)."
+        )
+    if _feature_count(source, kind) == 0:
+        schema_name = get_layer_schema(kind).name
+        rivals = {
+            name: count
+            for name in layers
+            if name != kind
+            and kind_from_name(name) == schema_name
+            and (count := _feature_count(source, name)) != 0
+        }
+        if rivals:
+            listed = ", ".join(
+                f"{name!r} ({count if count > 0 else 'some'} features)"
+                for name, count in rivals.items()
+            )
+            raise ReadError(
+                f"{source}: the layer {kind!r} is empty, but {listed} also hold(s) `{kind}`; "
+                "gisrenew does not guess which one is meant. Fix: remove the empty layer, "
+                "or name the layer to read (`layer=` in Python)."
+            )
+    return kind
+
+
+def _same_crs(a: CRS, b: CRS) -> bool:
+    """Equal CRSs, or one EPSG code for both (a .prj in ESRI WKT against ``EPSG:xxxx``)."""
+    if a == b:
+        return True
+    code = b.to_epsg()
+    return code is not None and a.to_epsg(min_confidence=70) == code
+
+
+def _declared_crs(frame: gpd.GeoDataFrame, crs, override_crs, found: _Found) -> gpd.GeoDataFrame:
+    """Apply ``override_crs`` (always, warned) or ``crs`` (only to a file without a CRS)."""
+    own = None if frame.crs is None else CRS.from_user_input(frame.crs)
+    if override_crs is not None:
+        said = f"says {crs_rules.describe_crs(own)}" if own is not None else "has no CRS"
+        found.add(
+            "warning",
+            f"CRS overridden: the file {said}; `override_crs` makes it "
+            f"{crs_rules.describe_crs(override_crs)} (coordinates unchanged, only relabelled)",
+            fix="correct the file's CRS (.prj) so that no override is needed",
+            category="crs",
+        )
+        return frame.set_crs(override_crs, allow_override=True)
+    if crs is None:
+        return frame
+    if own is None:
+        found.add(
+            "info",
+            f"the file has no CRS; using {crs_rules.describe_crs(crs)} given by `crs` (--crs)",
+            category="crs",
+        )
+        return frame.set_crs(crs)
+    if not _same_crs(own, crs):
+        found.add(
+            "warning",
+            f"`crs` (--crs) {crs_rules.describe_crs(crs)} was not applied: it is for files "
+            f"without a CRS, and this file declares {crs_rules.describe_crs(own)}, which is "
+            "kept (and reprojected as usual)",
+            fix="if the file's own CRS is wrong, correct its .prj, or pass `override_crs=` "
+            "(Python) to relabel it",
+            category="crs",
+        )
+    return frame
+
+
+def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
+    """Read the layer; return ``(frame, layer name, encoding choice or None)``; InputErrors only."""
+    layer_name = _pick_layer(path, kind, layer)
+    choice = None
+    if encoding is None and path.suffix.lower() == ".shp":
+        choice = choose_shapefile_encoding(path)
+        encoding = choice.encoding
+    try:
+        frame = gpd.read_file(path, layer=layer_name, encoding=encoding, engine="pyogrio")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            f"attribute text cannot be decoded as {encoding or 'UTF-8'}: {exc.reason}. "
+            "Fix: pass the right encoding (`--encoding GBK`, `encoding=` in Python)"
+        ) from None
+    except Exception as exc:  # anything GDAL cannot read
+        raise ReadError(
+            f"cannot read the file: {exc}. Fix: check that the file is a complete "
+            "GeoPackage/Shapefile/GeoJSON"
+        ) from None
+    return frame, layer_name, choice
+
+
+_CATEGORIES = {
+    CRSError: "crs",
+    SchemaError: "schema",
+    GeometryError: "geometry",
+    EncodingError: "encoding",
+    ReadError: "read",
+}
 
 
 def load_layer(
@@ -178,6 +248,7 @@ def load_layer(
     *,
     layer: str | None = None,
     crs=None,
+    override_crs=None,
     encoding: str | None = None,
     columns: Mapping[str, str] | None = None,
     working_crs=None,
@@ -185,89 +256,61 @@ def load_layer(
     """Read and validate one layer, collecting problems instead of raising.
 
     Returns the conformed layer (``None`` when an error makes it unusable) and every
-    problem found. :func:`read_layer` is the raising variant; ``gisrenew validate``
-    uses this one to list everything at once.
+    problem found: errors, warnings for every repair, drop, default, generated id,
+    doubtful encoding or CRS decision (each naming file, layer, count, first rows or
+    ids, and what was done) and notices (``info``). The returned layer carries its
+    warnings and notices too: :func:`layer_problems`. :func:`read_layer` is the raising
+    variant; ``gisrenew validate`` uses this one to list everything at once.
+    Parameters are those of :func:`read_layer`.
     """
     path = Path(source)
     label = str(path)
     if not path.exists():
         return None, [
             Problem(
-                "error",
-                "the file does not exist",
-                label,
-                kind,
-                fix="check the path",
+                "error", "the file does not exist", label, layer or kind, fix="check the path",
                 category="read",
             )
-        ]
-    problems: list[Problem] = []
+        ]  # fmt: skip
     if kind == "roads" and path.name.lower().endswith((".osm.pbf", ".osm", ".pbf")):
         return _load_osm_roads(path, working_crs=working_crs)
     try:
-        layer_name = _pick_layer(path, kind, layer)
-        if encoding is None and path.suffix.lower() == ".shp":
-            encoding = detect_shapefile_encoding(path)
-        frame = gpd.read_file(path, layer=layer_name, encoding=encoding, engine="pyogrio")
-    except ReadError as exc:
-        return None, [Problem("error", str(exc), label, layer or kind, category="read")]
-    except EncodingError as exc:
-        return None, [Problem("error", str(exc), label, layer or kind, category="encoding")]
-    except UnicodeDecodeError as exc:
-        return None, [
-            Problem(
-                "error",
-                f"attribute text cannot be decoded as {encoding or 'UTF-8'}: {exc.reason}",
-                label,
-                layer or kind,
-                fix="pass the right encoding (`--encoding GBK`, `encoding=` in Python)",
-                category="encoding",
-            )
-        ]
-    except Exception as exc:  # anything GDAL cannot read
-        return None, [
-            Problem(
-                "error",
-                f"cannot read the file: {exc}",
-                label,
-                layer or kind,
-                fix="check that the file is a complete GeoPackage/Shapefile/GeoJSON",
-                category="read",
-            )
-        ]
-    if crs is not None:
-        declared = CRS.from_user_input(crs)
-        if frame.crs is not None and CRS.from_user_input(frame.crs) != declared:
-            problems.append(
-                Problem(
-                    "warning",
-                    f"the file says {frame.crs.to_string()} but `crs` declares "
-                    f"{declared.to_string()}; using the declared CRS",
-                    label,
-                    layer_name or kind,
-                )
-            )
-        frame = frame.set_crs(declared, allow_override=True)
+        crs = None if crs is None else crs_rules.parse_crs(crs, what="`crs` (--crs)")
+        if override_crs is not None:
+            override_crs = crs_rules.parse_crs(override_crs, what="`override_crs`")
+        frame, layer_name, choice = _read_frame(path, kind, layer, encoding)
+    except InputError as exc:
+        category = next((c for cls, c in _CATEGORIES.items() if isinstance(exc, cls)), "read")
+        return None, [Problem("error", str(exc), label, layer or kind, category=category)]
+    found = _Found(label, layer_name or kind)
+    if choice is not None and choice.warning:
+        found.add("warning", choice.warning, category="encoding")
+    elif choice is not None and choice.how == "detected" and choice.encoding != "UTF-8":
+        found.add(
+            "info", f"no .cpg file; attribute text read as {choice.encoding}", category="encoding"
+        )
+    frame = _declared_crs(frame, crs, override_crs, found)
     gdf, more = _conform(
-        frame,
-        kind,
-        source=label,
-        layer=layer_name or kind,
-        working_crs=working_crs,
+        frame, kind, source=label, layer=layer_name or kind, working_crs=working_crs,
         columns=columns,
-    )
-    return gdf, problems + more
+    )  # fmt: skip
+    problems = found.problems + more
+    if gdf is not None:
+        gdf.attrs["problems"] = _as_records(problems)
+    return gdf, problems
 
 
 def _load_osm_roads(path: Path, *, working_crs) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
     """An OpenStreetMap extract as a ``roads`` layer (walkable ways; see :mod:`gisrenew.osm`)."""
-    from gisrenew.osm import roads_from_osm
+    from gisrenew.osm import roads_from_osm  # optional dependency (pyosmium): loaded on use
 
     try:
         roads = roads_from_osm(path, working_crs=working_crs)
     except (ReadError, ImportError) as exc:
         return None, [Problem("error", str(exc), str(path), "roads", category="read")]
-    return _conform(roads, "roads", source=str(path), layer="roads", working_crs=working_crs, columns=None)
+    return _conform(
+        roads, "roads", source=str(path), layer="roads", working_crs=working_crs, columns=None
+    )
 
 
 def read_layer(
@@ -276,6 +319,7 @@ def read_layer(
     *,
     layer: str | None = None,
     crs=None,
+    override_crs=None,
     encoding: str | None = None,
     columns: Mapping[str, str] | None = None,
     working_crs=None,
@@ -289,13 +333,19 @@ def read_layer(
         OpenStreetMap extract (``.osm.pbf``/``.osm``, walkable ways, via pyosmium).
     kind : str
         Layer kind: ``parks``, ``residential``, ``parcels``, ``plans``, ``boundary``,
-        ``districts``, ``roads``, ``entrances`` or ``candidates``.
+        ``districts``, ``roads``, ``entrances``, ``water`` or ``candidates``.
     layer : str, optional
-        Layer inside a multi-layer file; by default the only layer, or the one named `kind`.
+        Layer inside a multi-layer file; by default the only layer, or the one named
+        `kind` (refused when that one is empty and another layer named for `kind` is not).
     crs : CRS-like, optional
-        CRS to assume for a file without one (``"EPSG:4490"``, ...).
+        CRS of a file **without** one (``"EPSG:4490"``, ...). A file that declares its
+        own CRS keeps it (a warning says `crs` was not applied).
+    override_crs : CRS-like, optional
+        CRS to use whatever the file declares, for a file whose ``.prj`` is wrong; the
+        coordinates are relabelled, not transformed, with a warning every time.
     encoding : str, optional
-        Attribute text encoding; by default detected (see module docs).
+        Attribute text encoding; by default from the ``.cpg`` or detected
+        (:mod:`gisrenew.encodings`).
     columns : mapping, optional
         Extra ``{source header: gisrenew column}`` renames, on top of the Chinese aliases.
     working_crs : CRS-like, optional
@@ -306,15 +356,17 @@ def read_layer(
     -------
     geopandas.GeoDataFrame
         The layer in the working CRS with gisrenew's columns, ids as text, valid geometry.
+        Its warnings and notices (repairs, drops, defaults, generated ids, encoding and
+        CRS decisions) are logged and kept with it: :func:`layer_problems`.
 
     Raises
     ------
-    ValidationError, CRSError
+    ValidationError, CRSError, SchemaError, GeometryError, EncodingError, ReadError
         With every problem found, each naming file, layer, rows and fix.
     """
     gdf, problems = load_layer(
-        source, kind, layer=layer, crs=crs, encoding=encoding, columns=columns,
-        working_crs=working_crs,
+        source, kind, layer=layer, crs=crs, override_crs=override_crs, encoding=encoding,
+        columns=columns, working_crs=working_crs,
     )  # fmt: skip
     return _finish(gdf, problems)
 
@@ -331,7 +383,8 @@ def conform(
     """Validate an in-memory layer with the loader's rules; return a new GeoDataFrame.
 
     Library functions call this on their inputs, so a GeoDataFrame with geometry
-    alone is enough. The input is never modified.
+    alone is enough. The input is never modified. Warnings are logged and kept with
+    the result (:func:`layer_problems`).
 
     Examples
     --------
@@ -374,17 +427,145 @@ def finish_loading(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:
     return _finish(gdf, problems)
 
 
-def _finish(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:
+def layer_problems(gdf: pd.DataFrame) -> list[Problem]:
+    """The warnings and notices found while loading `gdf` (errors stop the load).
+
+    :func:`read_layer`, :func:`load_layer` and :func:`conform` keep them in
+    ``gdf.attrs["problems"]`` as plain dicts (so the frame stays serialisable);
+    this rebuilds the :class:`~gisrenew.errors.Problem` objects. Empty for a frame
+    that did not come from a loader.
+    """
+    return [
+        Problem(**{**record, "rows": tuple(record.get("rows", ()))})
+        for record in gdf.attrs.get("problems", [])
+    ]
+
+
+def log_problems(problems: list[Problem]) -> None:
+    """Log warnings (``WARNING``) and notices (``INFO``) to the ``gisrenew`` logger."""
     for problem in problems:
         if problem.severity == "warning":
             log.warning("%s", problem)
         elif problem.severity == "info":
             log.info("%s", problem)
+
+
+def _finish(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:
+    log_problems(problems)
     raise_for_problems(problems)
     return gdf
 
 
+def _as_records(problems: list[Problem]) -> list[dict]:
+    return [dataclasses.asdict(p) for p in problems if p.severity != "error"]
+
+
+#: Features farther than this (metres) outside the study area's extent — or than the
+#: extent's own diagonal, when that is larger — are reported by :func:`check_extents`.
+FAR_FROM_STUDY_AREA_M = 10_000.0
+_STUDY_KINDS = ("residential", "boundary")
+
+
+def check_extents(layers) -> list[Problem]:
+    """Warn about features lying far outside the study area of one run.
+
+    The study area is the extent of the ``residential`` and ``boundary`` layers
+    (``attrs["kind"]``, as the loaders set it). Every feature of the other layers
+    whose bounding box lies more than :data:`FAR_FROM_STUDY_AREA_M` — or the study
+    extent's diagonal, when larger — outside it is named in one warning per layer:
+    a park 300 km away cannot serve the city, and is probably in the wrong file or
+    the wrong CRS. Without a study layer nothing is checked.
+
+    Parameters
+    ----------
+    layers : iterable or mapping of GeoDataFrame
+        The loaded layers of one command (any CRSs; compared in the study area's).
+
+    Returns
+    -------
+    list of Problem
+        One ``warning`` per layer with far features: count, distance, first ids.
+    """
+    frames = [
+        f for f in (layers.values() if isinstance(layers, Mapping) else layers) if f is not None
+    ]
+    study = [f for f in frames if f.attrs.get("kind") in _STUDY_KINDS and len(f) and f.crs]
+    if not study:
+        return []
+    crs = study[0].crs
+    boxes = np.array([_bounds_in(f, crs) for f in study])
+    extent = np.array([*np.nanmin(boxes[:, :2], axis=0), *np.nanmax(boxes[:, 2:], axis=0)])
+    if not np.all(np.isfinite(extent)):
+        return []
+    margin = max(FAR_FROM_STUDY_AREA_M, float(np.hypot(*(extent[2:] - extent[:2]))))
+    return [
+        problem
+        for frame in frames
+        if frame.attrs.get("kind") not in _STUDY_KINDS and len(frame) and frame.crs
+        for problem in _far_features(frame, crs, extent, margin)
+    ]
+
+
+def _bounds_in(frame: gpd.GeoDataFrame, crs) -> np.ndarray:
+    """The frame's total bounds in `crs` (edges densified when reprojected)."""
+    if frame.crs == crs:
+        return frame.total_bounds
+    to_crs = Transformer.from_crs(frame.crs, crs, always_xy=True)
+    return np.array(to_crs.transform_bounds(*frame.total_bounds, densify_pts=21))
+
+
+def _far_features(frame: gpd.GeoDataFrame, crs, extent: np.ndarray, margin: float) -> list[Problem]:
+    bounds = shapely.bounds(np.asarray(frame.geometry.array, dtype=object))
+    if frame.crs != crs:
+        boxes = gpd.GeoSeries(shapely.box(*bounds.T), crs=frame.crs).to_crs(crs)
+        bounds = shapely.bounds(np.asarray(boxes.array, dtype=object))
+    gap_x = np.maximum.reduce(
+        [extent[0] - bounds[:, 2], bounds[:, 0] - extent[2], np.zeros(len(bounds))]
+    )
+    gap_y = np.maximum.reduce(
+        [extent[1] - bounds[:, 3], bounds[:, 1] - extent[3], np.zeros(len(bounds))]
+    )
+    gap = np.hypot(gap_x, gap_y)
+    far = gap > margin
+    if not far.any():
+        return []
+    kind = frame.attrs.get("kind", "")
+    id_col = get_layer_schema(kind).id_column if kind else None
+    ids = frame[id_col].to_numpy() if id_col in frame.columns else np.arange(1, len(frame) + 1)
+    shown = [str(v) for v in ids[far][:10]]
+    return [
+        Problem(
+            "warning",
+            f"{int(far.sum())} feature(s) lie {np.nanmin(gap[far]) / 1000:,.0f}–"
+            f"{np.nanmax(gap[far]) / 1000:,.0f} km outside the study area (the extent of the "
+            f"residential/boundary layers; more than {margin / 1000:,.0f} km): ids {shown}",
+            str(frame.attrs.get("source", "")),
+            str(frame.attrs.get("layer", kind)),
+            fix="check that these features belong to this city and that the file's CRS is "
+            "right; features that far away cannot serve the study area",
+            category="geometry",
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- conform
+
+
+class _Found:
+    """The problems of one layer, each naming its source and layer."""
+
+    def __init__(self, source: str, layer: str):
+        self.source, self.layer = source, layer
+        self.problems: list[Problem] = []
+
+    def add(self, severity, message, rows=(), column=None, fix="", category="schema") -> None:
+        self.problems.append(
+            Problem(severity, message, self.source, self.layer, tuple(rows), column, fix, category)
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
 
 
 def _rename_map(frame_columns, schema: LayerSchema, columns: Mapping[str, str] | None) -> dict:
@@ -423,9 +604,16 @@ def _rename_map(frame_columns, schema: LayerSchema, columns: Mapping[str, str] |
     return clean
 
 
-def _rows(positions, row_numbers) -> tuple:
+def _rows(mask_or_positions) -> tuple:
     """The first offending rows, numbered from 1 in file order (as a planner counts them)."""
-    return tuple(int(row_numbers[i]) + 1 for i in positions[:10])
+    positions = np.asarray(mask_or_positions)
+    if positions.dtype == bool:
+        positions = np.flatnonzero(positions)
+    return tuple(int(i) + 1 for i in positions[:10])
+
+
+def _first_ids(ids: np.ndarray, mask: np.ndarray) -> str:
+    return f"; first ids {ids[mask][:5].tolist()}"
 
 
 def _conform(
@@ -437,164 +625,34 @@ def _conform(
     working_crs,
     columns: Mapping[str, str] | None,
 ) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    """The loader's rules, step by step; returns ``(layer or None, problems)``.
+
+    Rows keep their file order until the end, so every problem names rows as the
+    planner counts them (from 1); errors of every step are collected before giving up.
+    """
     schema = get_layer_schema(kind)
-    problems: list[Problem] = []
-
-    def problem(severity, message, rows=(), column=None, fix="", category="schema"):
-        problems.append(
-            Problem(severity, message, source, layer, tuple(rows), column, fix, category)
-        )
-
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
-        problem(
-            "error",
-            "the layer has no geometry column",
-            fix="load a spatial layer",
+    found = _Found(source, layer)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.active_geometry_name not in gdf.columns:
+        found.add(
+            "error", "the layer has no geometry column", fix="load a spatial layer",
             category="geometry",
-        )
-        return None, problems
-    frame = gdf.rename(columns=_rename_map(gdf.columns, schema, columns))
-    frame = frame.reset_index(drop=True)
-    # row numbers as in the source file, kept through the drops below
-    row_numbers = np.arange(len(frame))
-
-    # ----- CRS
-    if frame.crs is None:
-        problem(
-            "error",
-            "the layer has no coordinate reference system (CRS)",
-            fix="pass `--crs EPSG:xxxx` (e.g. EPSG:4490 for CGCS2000 degrees, EPSG:4549 for "
-            "CGCS2000 GK CM 120°E) or set `crs` for this layer in gisrenew.toml",
-            category="crs",
-        )
-    else:
-        try:
-            crs_rules.check_coordinates_match_crs(frame, source=source, layer=layer)
-        except CRSError as exc:
-            problem("error", f"coordinate reference system mismatch: {exc}", category="crs")
-
-    # ----- ids (generated before any row is dropped, so they follow the file's row order)
-    id_col = schema.id_column
-    if id_col not in frame.columns:
-        frame[id_col] = [str(i + 1) for i in range(len(frame))]
-        if len(frame):
-            problem(
-                "info",
-                f"no `{id_col}` column: ids 1..{len(frame)} were generated from the row order",
-                column=id_col,
-                fix=f"add a `{id_col}` column, or map yours in [columns.{schema.name}]",
-            )
-    else:
-        ids = frame[id_col]
-        missing = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
-        if missing.any():
-            problem(
-                "error",
-                f"{int(missing.sum())} row(s) have an empty `{id_col}`",
-                _rows(np.flatnonzero(missing), row_numbers),
-                id_col,
-                f"give every row an id, or drop the `{id_col}` column to generate ids",
-            )
-        as_text = _ids_as_text(ids)
-        duplicated = as_text.duplicated(keep=False).to_numpy() & ~missing
-        if duplicated.any():
-            values = list(dict.fromkeys(as_text[duplicated]))[:5]
-            problem(
-                "error",
-                f"duplicate ids {values} ({int(duplicated.sum())} rows)",
-                _rows(np.flatnonzero(duplicated), row_numbers),
-                id_col,
-                "make the ids unique (each feature needs its own id)",
-            )
-        frame[id_col] = as_text
-
-    # ----- geometry
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if empty.any():
-        problem(
-            "warning",
-            f"{int(empty.sum())} row(s) with empty or missing geometry were dropped",
-            _rows(np.flatnonzero(empty), row_numbers),
-        )
-    keep = ~empty
-    allowed = _KIND_TYPES[schema.geometry]
-    types = shapely.get_type_id(geoms)
-    collection = types == shapely.GeometryType.GEOMETRYCOLLECTION
-    if collection.any():
-        extracted = _extract_kind(geoms[collection], allowed)
-        geoms = geoms.copy()
-        geoms[collection] = extracted
-        lost = collection & shapely.is_empty(geoms)
-        problem(
-            "warning",
-            f"{int(collection.sum())} geometry collection(s): kept their {schema.geometry} parts"
-            + (f"; {int(lost.sum())} had none and were dropped" if lost.any() else ""),
-            _rows(np.flatnonzero(collection), row_numbers),
-        )
-        keep &= ~lost
-        types = shapely.get_type_id(geoms)
-    wrong = keep & ~np.isin(types, [int(t) for t in allowed])
-    if wrong.any():
-        found = sorted({shapely.GeometryType(int(t)).name.title() for t in types[wrong]})
-        problem(
-            "error",
-            f"{int(wrong.sum())} row(s) have {'/'.join(found)} geometry, but a `{schema.name}` "
-            f"layer holds {schema.geometry}s",
-            _rows(np.flatnonzero(wrong), row_numbers),
-            fix=f"check that this is the right file for `{schema.name}`",
-            category="geometry",
-        )
-    if schema.geometry == "polygon":
-        invalid = keep & ~wrong & ~shapely.is_valid(geoms)
-        if invalid.any():
-            geoms = geoms.copy()
-            geoms[invalid] = _extract_kind(shapely.make_valid(geoms[invalid]), _POLYGONAL)
-            nothing = invalid & (shapely.is_empty(geoms) | (shapely.area(geoms) <= 0))
-            ids_shown = frame[id_col].to_numpy()[np.flatnonzero(invalid)[:5]].tolist()
-            problem(
-                "warning",
-                f"{int(invalid.sum())} invalid polygon(s) (e.g. self-intersecting) were repaired "
-                f"with make_valid, keeping the polygonal part; first ids {ids_shown}"
-                + (
-                    f"; {int(nothing.sum())} had no area left and were dropped"
-                    if nothing.any()
-                    else ""
-                ),
-                _rows(np.flatnonzero(invalid), row_numbers),
-            )
-            keep &= ~nothing
-    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-
-    # ----- attribute columns
-    defaulted = [col.name for col in schema.columns if col.name not in frame.columns]
-    for col in schema.columns:
-        if col.name not in frame.columns:
-            if col.required:
-                problem(
-                    "error",
-                    f"required column `{col.name}` is missing",
-                    column=col.name,
-                    fix=f"add it, or map your column in [columns.{schema.name}] of gisrenew.toml",
-                )
-            else:
-                frame[col.name] = pd.Series([col.default] * len(frame), index=frame.index)
-            continue
-        frame[col.name] = _convert_column(frame[col.name], col, problem, row_numbers)
-
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-
+        )  # fmt: skip
+        return None, found.problems
+    frame = gdf.rename(columns=_rename_map(gdf.columns, schema, columns)).reset_index(drop=True)
+    unusable = _check_coordinates(frame, found)
+    frame = _with_ids(frame, schema, found)
+    frame, keep = _checked_geometry(frame, schema, found, unusable)
+    frame, defaulted = _converted_columns(frame, schema, found)
+    if found.has_errors:
+        return None, found.problems
     frame = frame.loc[keep].reset_index(drop=True)
     if frame.empty:
-        problem("warning", "the layer has no usable features")
-
-    # ----- working CRS
+        found.add("warning", "the layer has no usable features", category="geometry")
     try:
-        frame = _to_working(frame, working_crs, source=source, layer=layer)
+        frame = _to_working(frame, working_crs, found)
     except CRSError as exc:
-        problem("error", str(exc), category="crs")
-        return None, problems
+        found.add("error", str(exc), category="crs")
+        return None, found.problems
     ordered = [*schema.column_names, *(c for c in frame.columns if c not in schema.column_names)]
     frame = frame[ordered]
     # `defaulted_columns`: schema columns absent from the source, filled with defaults —
@@ -604,8 +662,197 @@ def _conform(
         "layer": layer,
         "kind": schema.name,
         "defaulted_columns": defaulted,
+        "problems": _as_records(found.problems),
     }
-    return frame, problems
+    return frame, found.problems
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, found: _Found) -> np.ndarray:
+    """CRS present, coordinates finite, plausible and consistent with the CRS.
+
+    Returns the rows whose coordinates are unusable (already reported as errors).
+    """
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    if frame.crs is None:
+        found.add(
+            "error",
+            "the layer has no coordinate reference system (CRS)",
+            fix="pass `--crs EPSG:xxxx` (e.g. EPSG:4490 for CGCS2000 degrees, EPSG:4549 for "
+            "CGCS2000 GK CM 120°E) or set `crs` for this layer in gisrenew.toml",
+            category="crs",
+        )
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    unusable = np.zeros(len(geoms), dtype=bool)
+    finite = np.isfinite(coords)
+    if not finite.all():  # one flat pass; rows only when something is wrong
+        unusable[index[~(finite[:, 0] & finite[:, 1])]] = True
+    if unusable.any():
+        found.add(
+            "error",
+            f"{int(unusable.sum())} row(s) have vertices whose coordinates are not finite "
+            "numbers (NaN or infinity)",
+            _rows(unusable),
+            fix="redraw or delete these features: a vertex without a position cannot be measured",
+            category="geometry",
+        )
+    if frame.crs is None:
+        return unusable
+    bounds = shapely.bounds(geoms)
+    usable = ~unusable & np.isfinite(bounds).all(axis=1)
+    implausible = crs_rules.implausible_rows(bounds, frame.crs) & usable
+    whole_layer = bool(implausible.any()) and bool(implausible[usable].all())
+    if implausible.any() and not (whole_layer and frame.crs.is_geographic):
+        found.add(
+            "error",
+            f"{int(implausible.sum())} row(s) have coordinates no place on Earth has in "
+            f"{crs_rules.describe_crs(frame.crs)} (beyond ±{crs_rules.IMPLAUSIBLE_METRES:.0e} m, "
+            "or ±360°/±90° in degrees)",
+            _rows(implausible),
+            fix="check these features' coordinates: a lost decimal point, a wrong unit or a "
+            "placeholder value",
+            category="crs",
+        )
+        unusable |= implausible
+        usable &= ~implausible
+    try:
+        crs_rules.check_coordinates_match_crs(
+            frame.geometry[usable], source=found.source, layer=found.layer
+        )
+    except CRSError as exc:
+        found.add("error", f"coordinate reference system mismatch: {exc}", category="crs")
+    return unusable
+
+
+def _with_ids(frame: gpd.GeoDataFrame, schema: LayerSchema, found: _Found) -> gpd.GeoDataFrame:
+    """The id column as text; generated from the row order (a warning) when absent."""
+    id_col = schema.id_column
+    if id_col not in frame.columns:
+        frame[id_col] = [str(i + 1) for i in range(len(frame))]
+        if len(frame):
+            found.add(
+                "warning",
+                f"no `{id_col}` column: ids 1..{len(frame)} were generated from the row order "
+                "(they change when rows are added, removed or reordered)",
+                column=id_col,
+                fix=f"add a `{id_col}` column, or map yours in [columns.{schema.name}]",
+            )
+        return frame
+    ids = frame[id_col]
+    missing = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    if missing.any():
+        found.add(
+            "error",
+            f"{int(missing.sum())} row(s) have an empty `{id_col}`",
+            _rows(missing),
+            id_col,
+            f"give every row an id, or drop the `{id_col}` column to generate ids",
+        )
+    as_text = _ids_as_text(ids)
+    duplicated = as_text.duplicated(keep=False).to_numpy() & ~missing
+    if duplicated.any():
+        values = list(dict.fromkeys(as_text[duplicated]))[:5]
+        found.add(
+            "error",
+            f"duplicate ids {values} ({int(duplicated.sum())} rows)",
+            _rows(duplicated),
+            id_col,
+            "make the ids unique (each feature needs its own id)",
+        )
+    frame[id_col] = as_text
+    return frame
+
+
+def _checked_geometry(frame, schema: LayerSchema, found: _Found, unusable: np.ndarray):
+    """Drop empty rows, keep the right parts of collections, refuse wrong kinds, repair.
+
+    Returns the frame with the repaired geometry and the mask of rows to keep.
+    """
+    geoms = np.asarray(frame.geometry.array, dtype=object).copy()
+    ids = frame[schema.id_column].to_numpy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        found.add(
+            "warning",
+            f"{int(empty.sum())} row(s) with empty or missing geometry were dropped"
+            + _first_ids(ids, empty),
+            _rows(empty),
+            category="geometry",
+        )
+    keep = ~empty & ~unusable
+    keep &= _kept_collection_parts(geoms, schema, found, keep)
+    allowed = _KIND_TYPES[schema.geometry]
+    types = shapely.get_type_id(geoms)
+    wrong = keep & ~np.isin(types, [int(t) for t in allowed])
+    if wrong.any():
+        kinds = sorted({shapely.GeometryType(int(t)).name.title() for t in types[wrong]})
+        found.add(
+            "error",
+            f"{int(wrong.sum())} row(s) have {'/'.join(kinds)} geometry, but a `{schema.name}` "
+            f"layer holds {schema.geometry}s",
+            _rows(wrong),
+            fix=f"check that this is the right file for `{schema.name}`",
+            category="geometry",
+        )
+    if schema.geometry == "polygon":
+        keep &= _repaired_polygons(geoms, ids, found, keep & ~wrong)
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    return frame, keep
+
+
+def _kept_collection_parts(geoms, schema: LayerSchema, found: _Found, rows) -> np.ndarray:
+    """Geometry collections keep their parts of the layer's kind (in place); False: none left."""
+    collection = rows & (shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if not collection.any():
+        return np.ones(len(geoms), dtype=bool)
+    geoms[collection] = _extract_kind(geoms[collection], _KIND_TYPES[schema.geometry])
+    lost = collection & shapely.is_empty(geoms)
+    found.add(
+        "warning",
+        f"{int(collection.sum())} geometry collection(s): kept their {schema.geometry} parts"
+        + (f"; {int(lost.sum())} had none and were dropped" if lost.any() else ""),
+        _rows(collection),
+        category="geometry",
+    )
+    return ~lost
+
+
+def _repaired_polygons(geoms, ids, found: _Found, rows) -> np.ndarray:
+    """Invalid polygons repaired with make_valid (in place); False: nothing left of them."""
+    invalid = rows & ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return np.ones(len(geoms), dtype=bool)
+    geoms[invalid] = _extract_kind(shapely.make_valid(geoms[invalid]), _POLYGONAL)
+    nothing = invalid & (shapely.is_empty(geoms) | (shapely.area(geoms) <= 0))
+    found.add(
+        "warning",
+        f"{int(invalid.sum())} invalid polygon(s) (e.g. self-intersecting) were repaired "
+        f"with make_valid, keeping the polygonal part; first ids {ids[invalid][:5].tolist()}"
+        + (f"; {int(nothing.sum())} had no area left and were dropped" if nothing.any() else ""),
+        _rows(invalid),
+        category="geometry",
+    )
+    return ~nothing
+
+
+def _converted_columns(frame, schema: LayerSchema, found: _Found):
+    """Schema columns converted to their types; absent ones filled with their defaults.
+
+    Returns the frame and the names of the columns that were absent (defaulted).
+    """
+    defaulted = [col.name for col in schema.columns if col.name not in frame.columns]
+    for col in schema.columns:
+        if col.name in frame.columns:
+            frame[col.name] = _convert_column(frame[col.name], col, found)
+        elif col.required:
+            found.add(
+                "error",
+                f"required column `{col.name}` is missing",
+                column=col.name,
+                fix=f"add it, or map your column in [columns.{schema.name}] of gisrenew.toml",
+            )
+        else:
+            frame[col.name] = pd.Series([col.default] * len(frame), index=frame.index)
+    return frame, defaulted
 
 
 def _value_as_text(value) -> str:
@@ -627,7 +874,7 @@ def _ids_as_text(ids: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=ids.index, dtype=object)  # code -1 → ""
 
 
-def _convert_column(series: pd.Series, col, problem, row_numbers) -> pd.Series:
+def _convert_column(series: pd.Series, col, found: _Found) -> pd.Series:
     missing = series.isna().to_numpy()
     if col.dtype == "str":
         return _ids_as_text(series.astype(object).where(~missing, col.default))
@@ -637,10 +884,10 @@ def _convert_column(series: pd.Series, col, problem, row_numbers) -> pd.Series:
         falsy = text.isin(_FALSE).to_numpy() | missing
         bad = ~(truthy | falsy)
         if bad.any():
-            problem(
+            found.add(
                 "error",
                 f"{int(bad.sum())} value(s) are not yes/no: {list(series[bad].unique()[:5])}",
-                _rows(np.flatnonzero(bad), row_numbers),
+                _rows(bad),
                 col.name,
                 "use true/false, 1/0 or 是/否",
             )
@@ -648,46 +895,54 @@ def _convert_column(series: pd.Series, col, problem, row_numbers) -> pd.Series:
         if missing.any():
             values[missing] = bool(col.default)
         return pd.Series(values, index=series.index, dtype=bool)
-    numbers = pd.to_numeric(series, errors="coerce").astype(float)
-    bad = numbers.isna().to_numpy() & ~missing
-    if bad.any():
-        problem(
-            "error",
-            f"{int(bad.sum())} value(s) are not numbers: {list(series[bad].astype(str).unique()[:5])}",
-            _rows(np.flatnonzero(bad), row_numbers),
-            col.name,
-            f"`{col.name}` must be numeric; clean the values or map another column",
+    return _convert_numbers(series, col, found, missing)
+
+
+def _convert_numbers(series: pd.Series, col, found: _Found, missing: np.ndarray) -> pd.Series:
+    """Numbers, every kind of bad value reported in one pass (text, non-finite, negative, fractional)."""
+    values = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=float)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        negative = finite & (values < 0) if col.nonnegative else None
+        fractional = (
+            finite & (np.abs(values - np.round(values)) > 1e-9) if col.dtype == "int" else None
         )
+    kinds = [
+        (
+            np.isnan(values) & ~missing,
+            "are not numbers",
+            "must be numeric; clean the values or map another column",
+        ),
+        (~finite & ~np.isnan(values), "are not finite", "must be a finite number (not inf/1e400)"),
+        (negative, "are negative", "cannot be negative"),
+        (fractional, "are not whole numbers", "counts things: use whole numbers"),
+    ]
+    bad_any = False
+    for bad, what, fix in kinds:
+        if bad is None or not bad.any():
+            continue
+        bad_any = True
+        shown = (
+            f": {list(series[bad].astype(str).unique()[:5])}" if what == "are not numbers" else ""
+        )
+        found.add(
+            "error",
+            f"{int(bad.sum())} value(s) {what}{shown}",
+            _rows(bad),
+            col.name,
+            f"`{col.name}` {fix}",
+        )
+    if bad_any:
         return series
     if missing.any():
-        problem(
+        found.add(
             "warning",
             f"{int(missing.sum())} missing value(s) taken as {col.default!r}",
-            _rows(np.flatnonzero(missing), row_numbers),
+            _rows(missing),
             col.name,
         )
-        numbers = numbers.fillna(float(col.default))
-    values = numbers.to_numpy()
-    if col.nonnegative and (values < 0).any():
-        neg = values < 0
-        problem(
-            "error",
-            f"{int(neg.sum())} negative value(s)",
-            _rows(np.flatnonzero(neg), row_numbers),
-            col.name,
-            f"`{col.name}` cannot be negative",
-        )
+        values = np.where(missing, float(col.default), values)
     if col.dtype == "int":
-        fractional = np.abs(values - np.round(values)) > 1e-9
-        if fractional.any():
-            problem(
-                "error",
-                f"{int(fractional.sum())} value(s) are not whole numbers",
-                _rows(np.flatnonzero(fractional), row_numbers),
-                col.name,
-                f"`{col.name}` counts things: use whole numbers",
-            )
-            return series
         return pd.Series(np.round(values).astype(np.int64), index=series.index)
     return pd.Series(values, index=series.index, dtype=float)
 
@@ -729,15 +984,30 @@ def _extract_kind(geoms: np.ndarray, allowed) -> np.ndarray:
     return out
 
 
-def _to_working(frame: gpd.GeoDataFrame, working_crs, *, source: str, layer: str):
+def _to_working(frame: gpd.GeoDataFrame, working_crs, found: _Found) -> gpd.GeoDataFrame:
+    """The layer in the working CRS (picked from the data when not given).
+
+    Warns when the data lie outside the working CRS's area of use.
+    """
+    bounds = frame.total_bounds if len(frame) else None
+    lonlat = None
+    if bounds is not None and np.all(np.isfinite(bounds)):
+        lonlat = crs_rules.geographic_bounds(bounds, frame.crs)
     if working_crs is None:
         if crs_rules.is_metric_projected(frame.crs):
-            return frame
-        bounds = frame.to_crs(4326).total_bounds if len(frame) else None
-        if bounds is None or not np.all(np.isfinite(bounds)):
-            raise CRSError(f"{source}: cannot pick a working CRS for an empty layer in degrees")
-        working_crs = crs_rules.pick_working_crs(bounds)
-    return crs_rules.to_working_crs(frame, working_crs, source=source, layer=layer)
+            working_crs = frame.crs
+        elif lonlat is None or not np.all(np.isfinite(lonlat)):
+            raise CRSError(
+                f"{found.source}: cannot pick a working CRS for an empty layer in degrees"
+            )
+        else:
+            working_crs = crs_rules.pick_working_crs(lonlat)
+    out = crs_rules.to_working_crs(frame, working_crs, source=found.source, layer=found.layer)
+    if lonlat is not None:
+        outside = crs_rules.area_of_use_problem(lonlat, out.crs)
+        if outside is not None:
+            found.add("warning", outside[0], fix=outside[1], category="crs")
+    return out
 
 
 # --------------------------------------------------------------------------- writing

@@ -49,6 +49,7 @@ import pyogrio
 import pyogrio.errors
 from pyproj import CRS
 
+from gisrenew import crs as crs_rules
 from gisrenew import io, outfiles
 from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.errors import InputError, LockError, ProjectError, raise_for_problems
@@ -454,7 +455,8 @@ class Project:
     def working_crs(self) -> CRS:
         """The project's metric working CRS."""
         if self.config.working_crs:
-            return CRS.from_user_input(self.config.working_crs)
+            where = f"`working_crs` in {self.folder / CONFIG_FILE}"
+            return crs_rules.parse_crs(self.config.working_crs, what=where)
         for kind in ("residential", "parks", "boundary"):
             if self.has(kind):
                 with self._reading(kind):
@@ -642,16 +644,15 @@ def _load_sources(sources, working_crs, crs, encoding, columns):
     """Load and validate every source; return the layers and the working CRS."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems = []
-    target = CRS.from_user_input(working_crs) if working_crs else None
+    target = crs_rules.parse_crs(working_crs, what="working_crs") if working_crs else None
     # polygon layers first, so the working CRS comes from the area being studied
     order = sorted(sources, key=lambda k: list(LAYERS).index(k))
     for kind in order:
         source = sources[kind]
         if isinstance(source, gpd.GeoDataFrame):
-            gdf, found = io._conform(
-                source, kind, source="<GeoDataFrame>", layer=kind,
-                working_crs=target, columns=columns.get(kind),
-            )  # fmt: skip
+            gdf, found = io.load_frame(
+                source, kind, working_crs=target, columns=columns.get(kind)
+            )
         else:
             gdf, found = io.load_layer(
                 source, kind, crs=crs, encoding=encoding, working_crs=target,
@@ -663,6 +664,8 @@ def _load_sources(sources, working_crs, crs, encoding, columns):
             if target is None:
                 target = CRS.from_user_input(gdf.crs)
     raise_for_problems(problems)
+    # the repairs, drops and generated ids of every layer, and layers far from the others
+    io.log_problems([*problems, *io.check_extents(layers)])
     return layers, target
 
 

@@ -12,15 +12,19 @@ it (e.g. household counts for a plan table), and then that analysis says so.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
     "DEFAULT_ALIASES",
     "LAYERS",
+    "LAYER_NAMES",
     "Column",
     "LayerSchema",
     "get_layer_schema",
+    "kind_from_name",
     "layer_table_markdown",
 ]
 
@@ -274,6 +278,50 @@ DEFAULT_ALIASES: dict[str, str] = {
     "道路等级": "road_class",
     "层级": "level",
 }
+
+
+#: File and layer names that tell a layer's kind (lower case; Chinese and English). A name
+#: is recognised only when it, or one of its words, is one of these exactly; see
+#: :func:`kind_from_name`. ``gisrenew validate`` guesses file kinds from this table and
+#: :func:`gisrenew.io.load_layer` uses it to spot rival layers in a GeoPackage.
+LAYER_NAMES: dict[str, tuple[str, ...]] = {
+    "parks": ("parks", "park", "公园", "公园绿地", "new_parks"),
+    "residential": ("residential", "居住用地"),
+    "parcels": ("parcels", "parcel", "地块"),
+    "plans": ("plans", "plan", "更新地块", "更新项目"),
+    "boundary": ("boundary", "built_up", "builtup", "built_up_area", "建成区"),
+    "districts": ("districts", "district", "街道", "行政区", "片区"),
+    "roads": ("roads", "road", "road_network", "道路", "路网"),
+    "entrances": ("entrances", "entrance", "出入口", "公园出入口"),
+    "water": ("water", "水系"),
+    "candidates": ("candidates", "candidate", "备选地块", "口袋公园备选地块"),
+}
+
+_KIND_OF_NAME = {name: kind for kind, names in LAYER_NAMES.items() for name in names}
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")  # separators and digits (years) around a name
+_WORD_BREAKS = re.compile(r"[\W\d_]+")
+
+
+def kind_from_name(name: str) -> str | None:
+    """The layer kind a file or layer name names, or ``None`` when it is not clear.
+
+    Conservative on purpose: the name (lower case, digits and separators at either end
+    removed, so ``居住用地2023`` and ``parks_v2`` count) must be one of
+    :data:`LAYER_NAMES` exactly, or exactly one kind must be named by its words (split
+    at ``_``, ``-``, ``.``, spaces and digits: ``parks_nocrs`` → parks). A partial match
+    (``居住区公园``, ``街道路网``) or words of two kinds (``公园_居住用地``) give ``None``.
+
+    Examples
+    --------
+    >>> kind_from_name("更新地块"), kind_from_name("居住区公园"), kind_from_name("road_network")
+    ('plans', None, 'roads')
+    """
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    whole = _EDGES.sub("", text)
+    if whole in _KIND_OF_NAME:
+        return _KIND_OF_NAME[whole]
+    kinds = {_KIND_OF_NAME[word] for word in _WORD_BREAKS.split(text) if word in _KIND_OF_NAME}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def get_layer_schema(kind: str) -> LayerSchema:

@@ -42,7 +42,8 @@ crs_option = click.option(
     "--crs",
     default=None,
     metavar="EPSG:XXXX",
-    help="CRS of input files that have none (e.g. EPSG:4490 CGCS2000, EPSG:4549 GK CM 120°E).",
+    help="CRS of input files that have none (e.g. EPSG:4490 CGCS2000, EPSG:4549 GK CM 120°E); "
+    "a file with its own CRS keeps it.",
 )
 encoding_option = click.option(
     "--encoding",

@@ -2,43 +2,47 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+import geopandas as gpd
+from pyproj import CRS
 
 from gisrenew.config import CONFIG_FILE
+from gisrenew.crs import parse_crs
 from gisrenew.errors import Problem
-from gisrenew.io import list_layers, load_layer
+from gisrenew.io import check_extents, list_layers, load_layer
 from gisrenew.project import Project
-from gisrenew.schema import LAYERS
+from gisrenew.schema import LAYER_NAMES, LAYERS, kind_from_name
 
 _READABLE = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".sqlite"}
-
-#: Words in a file or layer name that tell its kind (English, pinyin and Chinese).
-_KIND_HINTS = {
-    "parks": ("park", "gongyuan", "公园", "绿地", "广场"),
-    "residential": ("resid", "juzhu", "居住", "住宅"),
-    "parcels": ("parcel", "dikuai", "地块"),
-    "plans": ("plan", "gengxin", "更新", "改造", "规划"),
-    "boundary": ("boundary", "builtup", "built_up", "jianchengqu", "建成区", "边界"),
-    "districts": ("district", "street", "town", "jiedao", "街道", "区划", "镇"),
-    "roads": ("road", "street_net", "daolu", "道路", "路网"),
-    "entrances": ("entrance", "gate", "churukou", "出入口"),
-    "candidates": ("candidate", "site", "备选"),
-}
+#: Kinds loaded first: the study area picks the working CRS, as in the other commands.
+_STUDY_FIRST = ("residential", "boundary", "parks")
 
 
 def guess_kind(name: str) -> str | None:
-    """The layer kind a file or layer name suggests, or None."""
-    lowered = name.lower()
-    if lowered in LAYERS:
-        return lowered
-    for kind in ("entrances", "candidates", "residential", "plans", "parcels", "boundary",
-                 "districts", "roads", "parks"):  # fmt: skip
-        if any(re.search(re.escape(hint), lowered) for hint in _KIND_HINTS[kind]):
-            return kind
-    return None
+    """The layer kind a file or layer name names exactly, or None.
+
+    The table is :data:`gisrenew.schema.LAYER_NAMES` (see
+    :func:`gisrenew.schema.kind_from_name`): ``居住区公园`` or ``街道路网`` are not guessed.
+    """
+    return kind_from_name(name)
+
+
+@dataclass
+class _Target:
+    """One layer to check."""
+
+    path: Path
+    layer: str | None
+    kind: str | None
+    columns: dict = field(default_factory=dict)
+    working: CRS | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path}" + (f" [layer {self.layer}]" if self.layer else "")
 
 
 def _targets(paths: tuple[Path, ...], kind: str | None):
@@ -56,17 +60,96 @@ def _targets(paths: tuple[Path, ...], kind: str | None):
             layers = [None]
         for layer in layers:
             guessed = kind or guess_kind(layer or "") or guess_kind(path.stem)
-            yield path, layer if len(layers) > 1 else None, guessed, {}, None
+            yield _Target(path, layer if len(layers) > 1 else None, guessed)
 
 
 def _project_targets(folder: Path):
     project = Project.open(folder)
+    working = project.working_crs
     for layer in project.layer_kinds():
         if layer in LAYERS:
-            yield (
-                project.gpkg_path, layer, layer, project.config.column_map(layer),
-                project.working_crs,
-            )  # fmt: skip
+            yield _Target(
+                project.gpkg_path, layer, layer, project.config.column_map(layer), working
+            )
+
+
+def _unknown_kind(target: _Target) -> Problem:
+    examples = ", ".join(names[-1] for names in LAYER_NAMES.values() if names)
+    return Problem(
+        "error",
+        "gisrenew cannot tell which layer this is from its name (only exact names are recognised)",
+        str(target.path),
+        target.layer or "",
+        fix=f"name it with --{' / --'.join(LAYERS)} FILE (or --kind KIND for every file), "
+        f"or rename the file to a recognised name ({examples}, ...)",
+        category="read",
+    )
+
+
+def _check(targets: list[_Target], options: dict):
+    """Load every target (study area first, sharing one working CRS); yield the results."""
+    working = next((t.working for t in targets if t.working is not None), None)
+    order = sorted(
+        range(len(targets)),
+        key=lambda i: (targets[i].kind not in _STUDY_FIRST, i),
+    )
+    for i in order:
+        target = targets[i]
+        if target.kind is None:
+            yield target, None, [_unknown_kind(target)]
+            continue
+        gdf, problems = load_layer(
+            target.path,
+            target.kind,
+            layer=target.layer,
+            columns=target.columns or None,
+            working_crs=target.working or working,
+            **options,
+        )
+        if gdf is not None and working is None:
+            working = CRS.from_user_input(gdf.crs)
+        yield target, gdf, problems
+
+
+def _print_problems(problems: list[Problem]) -> tuple[int, int]:
+    for problem in problems:
+        if problem.severity != "info":
+            click.echo("       " + str(problem).replace("\n", "\n       "))
+    errors = sum(p.severity == "error" for p in problems)
+    return errors, sum(p.severity == "warning" for p in problems)
+
+
+def _report(targets: list[_Target], options: dict) -> tuple[int, int]:
+    """Check and print every target, then the layers against each other; count problems."""
+    n_errors = n_warnings = 0
+    loaded: list[gpd.GeoDataFrame] = []
+    for target, gdf, problems in _check(targets, options):
+        failed = any(p.severity == "error" for p in problems)
+        status = click.style("ERROR", fg="red") if failed else click.style("ok", fg="green")
+        what = f"as `{target.kind}`" if target.kind else "kind unknown"
+        extra = f", {len(gdf)} features" if gdf is not None else ""
+        click.echo(f"{status:>5}  {target.label} {what}{extra}")
+        errors, warnings = _print_problems(problems)
+        n_errors, n_warnings = n_errors + errors, n_warnings + warnings
+        if gdf is not None:
+            loaded.append(gdf)
+    across = check_extents(loaded)
+    if across:
+        click.echo("\nacross layers:")
+        n_warnings += _print_problems(across)[1]
+    return n_errors, n_warnings
+
+
+def _layer_options(func):
+    for kind in reversed(list(LAYERS)):
+        func = click.option(
+            f"--{kind}",
+            kind,
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help=f"Check FILE as the `{kind}` layer.",
+        )(func)
+    return func
 
 
 @click.command("validate")
@@ -77,53 +160,45 @@ def _project_targets(folder: Path):
     default=None,
     help="Project folder to check.",
 )
+@_layer_options
 @click.option(
     "--kind",
     type=click.Choice(list(LAYERS)),
     default=None,
-    help="Layer kind of the files (default: guessed from file/layer names).",
+    help="Layer kind of PATHS (default: from exact file/layer names).",
 )
-@click.option("--crs", default=None, help="CRS to assume for files without one.")
+@click.option("--crs", default=None, help="CRS of files that have none (a file's own CRS is kept).")
+@click.option(
+    "--override-crs",
+    default=None,
+    help="CRS to use for every file whatever it declares (a wrong .prj); warned each time.",
+)
 @click.option("--encoding", default=None, help="Shapefile text encoding to use.")
-def command(paths, project, kind, crs, encoding) -> None:
+def command(paths, project, kind, crs, override_crs, encoding, **named) -> None:
     """Check a project, files or a folder of files; list every problem (数据检查).
 
     Each problem names the file, layer, rows and the fix. Exits 1 when any error is
     found, 0 when the data can be used (warnings are repairs gisrenew makes itself).
-    Files are checked as the layer kind their name suggests (公园/parks, 居住/residential,
-    地块/parcels, 更新/plans, ...) or as --kind.
+    A file's kind is taken from --parks/--residential/... FILE, from --kind, or from
+    its exact name (公园/parks, 居住用地/residential, 地块/parcels, 更新地块/plans,
+    建成区/boundary, 街道/districts, 道路/roads, ...); a name that is not recognised
+    exactly is reported as "kind unknown".
     """
+    options = {
+        "crs": None if crs is None else parse_crs(crs, what="--crs"),
+        "override_crs": None
+        if override_crs is None
+        else parse_crs(override_crs, what="--override-crs"),
+        "encoding": encoding,
+    }
     targets = list(_targets(((project,) if project else ()) + tuple(paths), kind))
+    targets += [_Target(Path(p), None, k) for k, p in named.items() if p is not None]
     if not targets:
         if (Path.cwd() / CONFIG_FILE).is_file():
             targets = list(_project_targets(Path.cwd()))
         else:
             raise click.UsageError("give a project folder, files, or a folder of files")
-    n_errors = n_warnings = 0
-    for path, layer, layer_kind, columns, working in targets:
-        label = f"{path}" + (f" [layer {layer}]" if layer else "")
-        if layer_kind is None:
-            problems = [Problem(
-                "error", "cannot tell which kind of layer this is", str(path), layer or "",
-                fix=f"name the kind with --kind ({', '.join(LAYERS)}) or rename the file",
-            )]  # fmt: skip
-            count = None
-        else:
-            gdf, problems = load_layer(
-                path, layer_kind, layer=layer, crs=crs, encoding=encoding,
-                columns=columns or None, working_crs=working,
-            )  # fmt: skip
-            count = None if gdf is None else len(gdf)
-        errors = [p for p in problems if p.severity == "error"]
-        warnings = [p for p in problems if p.severity == "warning"]
-        n_errors += len(errors)
-        n_warnings += len(warnings)
-        status = click.style("ERROR", fg="red") if errors else click.style("ok", fg="green")
-        extra = f", {count} features" if count is not None else ""
-        click.echo(f"{status:>5}  {label} as `{layer_kind}`{extra}")
-        for problem in problems:
-            if problem.severity != "info":
-                click.echo("       " + str(problem).replace("\n", "\n       "))
+    n_errors, n_warnings = _report(targets, options)
     click.echo(f"\n{len(targets)} layer(s) checked: {n_errors} error(s), {n_warnings} warning(s)")
     if n_errors:
         raise SystemExit(1)
