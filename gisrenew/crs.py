@@ -214,7 +214,7 @@ def _relabel_fix(right: str, code: str) -> str:
     """How to give a file its right CRS when its own (.prj) is wrong."""
     return (
         f"the data are in {right}: correct the file's CRS (.prj; QGIS: Layer ▸ Set Layer CRS, "
-        f'then save), or override it: `override_crs="{code}"` in Python.'
+        f'then save), or override it: `--override-crs {code}` (`override_crs="{code}"` in Python).'
     )
 
 

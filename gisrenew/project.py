@@ -359,6 +359,7 @@ class Project:
         columns: Mapping[str, Mapping[str, str]] | None = None,
         overwrite: bool = False,
         timeout_s: float = 0.0,
+        override_crs=None,
     ) -> Project:
         """Make a project from files (or GeoDataFrames): validate, reproject, store.
 
@@ -378,6 +379,8 @@ class Project:
             Declared CRS / encoding for source files without one.
         columns : mapping, optional
             ``{kind: {your header: gisrenew column}}``, stored in the config.
+        override_crs : CRS-like, optional
+            CRS replacing what the source files declare (a wrong ``.prj``); warned.
         overwrite : bool
             Replace an existing project in `folder` (``--force``). The new store is
             written completely, under the project lock, before it replaces the old one:
@@ -399,7 +402,8 @@ class Project:
         if unknown:
             raise ProjectError(f"unknown layer kinds {sorted(unknown)}; known: {', '.join(LAYERS)}")
         columns = {k: dict(v) for k, v in (columns or {}).items()}
-        layers, target = _load_sources(sources, working_crs, crs, encoding, columns)
+        declared = {"crs": crs, "override_crs": override_crs, "encoding": encoding}
+        layers, target = _load_sources(sources, working_crs, declared, columns)
         folder.mkdir(parents=True, exist_ok=True)
         config = ProjectConfig(
             name=name or folder.name,
@@ -640,7 +644,7 @@ class Project:
                 log.info("removed %s left by an interrupted run", path.name)
 
 
-def _load_sources(sources, working_crs, crs, encoding, columns):
+def _load_sources(sources, working_crs, declared, columns):
     """Load and validate every source; return the layers and the working CRS."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems = []
@@ -655,9 +659,8 @@ def _load_sources(sources, working_crs, crs, encoding, columns):
             )
         else:
             gdf, found = io.load_layer(
-                source, kind, crs=crs, encoding=encoding, working_crs=target,
-                columns=columns.get(kind),
-            )  # fmt: skip
+                source, kind, working_crs=target, columns=columns.get(kind), **declared
+            )
         problems.extend(found)
         if gdf is not None:
             layers[kind] = gdf

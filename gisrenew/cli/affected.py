@@ -39,6 +39,7 @@ from .options import (
     encoding_option,
     json_option,
     out_option,
+    override_crs_option,
     project_option,
     report_problems,
 )
@@ -110,6 +111,7 @@ def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
     "project) [default: on].",
 )
 @crs_option
+@override_crs_option
 @encoding_option
 @json_option
 @out_option
@@ -129,6 +131,7 @@ def command(
     household_rule: str | None,
     with_coverage: bool,
     crs: str | None,
+    override_crs: str | None,
     encoding: str | None,
     as_json: bool,
     out: Path | None,
@@ -158,6 +161,7 @@ def command(
             }
         },
         crs=crs,
+        override_crs=override_crs,
         encoding=encoding,
     )
     report_problems(inputs.problems)

@@ -34,6 +34,7 @@ from .options import (
     encoding_option,
     json_option,
     out_option,
+    override_crs_option,
     project_option,
     report_problems,
 )
@@ -110,6 +111,7 @@ def _method(method: str | None, project: Path | None) -> str:
 @click.option("--contribution", is_flag=True,
               help="Also report each park's unique coverage: the land lost if it closed (buffer method).")  # fmt: skip
 @crs_option
+@override_crs_option
 @encoding_option
 @json_option
 @out_option
@@ -136,6 +138,7 @@ def command(
     walk_speed_kmh: float | None,
     contribution: bool,
     crs: str | None,
+    override_crs: str | None,
     encoding: str | None,
     as_json: bool,
     out: Path | None,
@@ -191,6 +194,7 @@ def command(
         rules=_flat_rule(rules_name, radius, min_park_area),
         residential_codes=_codes(residential_codes),
         crs=crs,
+        override_crs=override_crs,
         encoding=encoding,
     )
     report_problems(inputs.problems)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gisrenew.cli.options import crs_option, encoding_option
+from gisrenew.cli.options import crs_option, encoding_option, override_crs_option
 from gisrenew.project import Project
 from gisrenew.schema import LAYERS
 
@@ -27,6 +27,7 @@ def _layer_options(func):
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @_layer_options
 @crs_option
+@override_crs_option
 @encoding_option
 @click.option(
     "--working-crs", default=None, help="Metric working CRS (default: picked from the data)."
@@ -36,7 +37,9 @@ def _layer_options(func):
 )
 @click.option("--name", default=None, help="Project name.")
 @click.option("--force", is_flag=True, help="Replace an existing project in FOLDER.")
-def command(folder: Path, crs, encoding, working_crs, rules, name, force, **layers) -> None:
+def command(
+    folder: Path, crs, override_crs, encoding, working_crs, rules, name, force, **layers
+) -> None:
     """Make a project in FOLDER from your files (新建项目).
 
     Every file is validated, reprojected to one metric working CRS and stored in
@@ -49,7 +52,7 @@ def command(folder: Path, crs, encoding, working_crs, rules, name, force, **laye
         raise click.UsageError("give at least one layer, e.g. --parks FILE --residential FILE")
     project = Project.create(
         folder, sources, name=name, working_crs=working_crs, rules=rules,
-        crs=crs, encoding=encoding, overwrite=force,
+        crs=crs, override_crs=override_crs, encoding=encoding, overwrite=force,
     )  # fmt: skip
     click.echo(f"created project {folder} ({project.config.working_crs})")
     for kind in project.layer_kinds():

@@ -26,6 +26,7 @@ __all__ = [
     "encoding_option",
     "json_option",
     "out_option",
+    "override_crs_option",
     "project_option",
     "report_problems",
     "wait_seconds",
@@ -44,6 +45,12 @@ crs_option = click.option(
     metavar="EPSG:XXXX",
     help="CRS of input files that have none (e.g. EPSG:4490 CGCS2000, EPSG:4549 GK CM 120°E); "
     "a file with its own CRS keeps it.",
+)
+override_crs_option = click.option(
+    "--override-crs",
+    default=None,
+    metavar="EPSG:XXXX",
+    help="CRS to use for every input file whatever it declares (a wrong .prj); warned each time.",
 )
 encoding_option = click.option(
     "--encoding",

@@ -13,6 +13,7 @@ from gisrenew.cli.options import (
     emit_json,
     encoding_option,
     json_option,
+    override_crs_option,
     project_option,
     report_problems,
 )
@@ -91,6 +92,7 @@ from gisrenew.present import format_ranking
     help="Language of the printed table.",
 )
 @crs_option
+@override_crs_option
 @encoding_option
 @json_option
 @click.option(
@@ -102,7 +104,7 @@ from gisrenew.present import format_ranking
     ".csv or .xlsx. Default with a project: <project>/sites.gpkg.",
 )
 def command(project, candidates, parks, residential, boundary, count, min_area, objective, radius_m,
-            park_class, exact, rules, lang, crs, encoding, as_json, out) -> None:  # fmt: skip
+            park_class, exact, rules, lang, crs, override_crs, encoding, as_json, out) -> None:  # fmt: skip
     """Rank candidate sites by the residential land each newly brings into service.
 
     Greedy maximal covering with the existing parks fixed: each pick's gain excludes
@@ -122,6 +124,7 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
         settings={"sites": {"count": count, "min_area_m2": min_area, "by": objective}},
         rules=rules,
         crs=crs,
+        override_crs=override_crs,
         encoding=encoding,
     )
     report_problems(inputs.problems)
