@@ -28,11 +28,11 @@ import shapely
 from gisrenew import coverage
 from gisrenew.batch import (
     CHECKPOINT_ENV,
-    IncrementalCoverage,
     format_report,
     read_history,
     recompute,
 )
+from gisrenew.coverage import IncrementalCoverage
 from gisrenew.errors import LockError, SchemaError
 from gisrenew.project import Project
 from gisrenew.rules import get_rules

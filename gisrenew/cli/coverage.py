@@ -20,7 +20,7 @@ import click
 
 from gisrenew import coverage as cov
 from gisrenew.errors import ProjectError
-from gisrenew.io import write_results
+from gisrenew.io import conformed, write_results
 from gisrenew.rules import available_rules, flat_rules, get_rules
 
 from .options import (
@@ -262,7 +262,7 @@ def command(
             optional_from_project=("entrances",),
         )
         net_layers = {
-            kind: cov._conformed(gdf, kind, name=kind, crs=layers["residential"].crs)
+            kind: conformed(gdf, kind, name=kind, crs=layers["residential"].crs)
             for kind, gdf in net_inputs.layers.items()
         }
         distance = walk_distance
