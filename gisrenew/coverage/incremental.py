@@ -117,8 +117,10 @@ class IncrementalCoverage:
     rules : RuleSet or str, optional
         Rule set used by :meth:`add_parks` to turn parks into service areas.
     covered_m2 : array_like, optional
-        Known covered area per piece (e.g. from a :class:`~gisrenew.results.CoverageResult`);
-        computed with :func:`gisrenew.coverage.covered_area` when omitted.
+        Known covered area per piece (e.g. from a :class:`~gisrenew.results.CoverageResult`).
+        When omitted it is computed with :func:`gisrenew.coverage.covered_area` when
+        first needed: only for the pieces a :meth:`gain_if_added` reaches, for every
+        piece once a city figure is asked for or parks are added or removed.
 
     Notes
     -----
@@ -164,8 +166,10 @@ class IncrementalCoverage:
         self._slot: dict[str, int] = {pid: i for i, pid in enumerate(ids)}
         self._rtree = self._new_rtree(self._sa_geoms)
 
+        self._totals_ready = False
         if covered_m2 is None:
-            covered_m2 = covered_area(self._geoms, np.asarray(self._sa_geoms, dtype=object))
+            self._covered = np.full(len(self._area), np.nan)  # computed when first needed
+            return
         covered = np.asarray(covered_m2, dtype=float)
         if covered.shape != self._area.shape:
             raise ValueError("`covered_m2` must have one value per residential piece")
@@ -198,21 +202,20 @@ class IncrementalCoverage:
         weight: str | None = None,
         residential_codes: Sequence[str] | None = None,
     ) -> IncrementalCoverage:
-        """Build the engine from raw layers (one full computation, as compute_coverage's)."""
+        """Build the engine from raw layers (coverage computed when first needed)."""
         rules, codes = rules_and_codes(rules, residential_codes)
         res = conformed(residential, "residential", name="residential")
         ensure_metric(res, "residential")
         parks_c = conformed(parks, "parks", name="parks", crs=res.crs)
         areas = service_area_frame(parks_c, tier_table(parks_c, rules))
-        land, overlay = land_and_overlay(
+        land, _ = land_and_overlay(
             res,
             boundary=conformed(boundary, "boundary", name="boundary", crs=res.crs),
             districts=conformed(districts, "districts", name="districts", crs=res.crs),
             weight=weight,
             codes=codes,
-            reach=geometry_array(areas),
         )
-        return cls(land, areas, rules=rules, covered_m2=overlay.covered)
+        return cls(land, areas, rules=rules)
 
     @classmethod
     def from_result(cls, result) -> IncrementalCoverage:
@@ -232,8 +235,26 @@ class IncrementalCoverage:
 
     # -- figures -------------------------------------------------------------------------
 
+    def _ensure(self, idx: np.ndarray) -> None:
+        """Compute the covered area of the pieces `idx` not known yet (see `covered_m2`)."""
+        missing = idx[np.isnan(self._covered[idx])]
+        if len(missing) == 0:
+            return
+        if len(missing) == len(self._covered):  # every piece: every service area
+            reach = np.asarray([g for g in self._sa_geoms if g is not None], dtype=object)
+        else:
+            reach = self._near(missing)
+        self._covered[missing] = self._covered_under(self._geoms[missing], missing, reach)
+
+    def _ready(self) -> None:
+        """Make the city and district totals available (computing every piece if needed)."""
+        if not self._totals_ready:
+            self.resum()
+
     def resum(self) -> None:
         """Recompute city and district totals from the per-piece results."""
+        self._ensure(np.arange(len(self._covered)))
+        self._totals_ready = True
         n = len(self._district_ids)
         self._total_area = float(self._area.sum())
         self._total_covered = float(self._covered.sum())
@@ -265,31 +286,36 @@ class IncrementalCoverage:
     @property
     def covered_m2(self) -> np.ndarray:
         """Covered area per residential piece (a copy), in the order of :attr:`land`."""
+        self._ready()
         return self._covered.copy()
 
     @property
     def covered_area_m2(self) -> float:
         """City numerator: residential land within service (m²)."""
+        self._ready()
         return self._total_covered
 
     @property
     def residential_area_m2(self) -> float:
         """City denominator: all residential land (m²)."""
-        return self._total_area
+        return float(self._area.sum())
 
     @property
     def ratio(self) -> float:
         """Coverage ratio 0–1 (nan without residential land)."""
+        self._ready()
         return self._total_covered / self._total_area if self._total_area > 0 else math.nan
 
     @property
     def weight_covered(self) -> float:
         """Covered weight (households/population), nan without weights."""
+        self._ready()
         return self._total_covered_weight if self._weight is not None else math.nan
 
     @property
     def weight_total(self) -> float:
         """Total weight, nan without weights."""
+        self._ready()
         return self._total_weight if self._weight is not None else math.nan
 
     @property
@@ -299,6 +325,7 @@ class IncrementalCoverage:
 
     def districts(self) -> pd.DataFrame:
         """Per-district residential and covered area (and weights) with the ratio."""
+        self._ready()
         area = self._district_area
         covered = self._district_covered
         frame = pd.DataFrame(
@@ -412,6 +439,7 @@ class IncrementalCoverage:
     def _insert(
         self, ids: list[str], geoms: np.ndarray, ignored: dict[str, str] | None = None
     ) -> UpdateSummary:
+        self._ready()
         before = self._total_covered
         clash = [pid for pid in ids if pid in self._slot]
         if clash or len(set(ids)) != len(ids):
@@ -465,6 +493,7 @@ class IncrementalCoverage:
 
     def remove_parks(self, park_ids: Iterable[str]) -> UpdateSummary:
         """Remove parks by id and update the affected pieces (unknown ids are ignored)."""
+        self._ready()
         before = self._total_covered
         wanted = list(dict.fromkeys(str(p) for p in park_ids))
         present = [p for p in wanted if p in self._slot]
@@ -507,6 +536,7 @@ class IncrementalCoverage:
         reach = self._near(land_idx)
         pieces = self._geoms[land_idx]
         if footprint is None:
+            self._ensure(land_idx)
             old = self._covered[land_idx]
         else:
             pieces = polygonal_part(shapely.difference(pieces, footprint))

@@ -374,12 +374,10 @@ def park_contribution(
     parks_c, res, boundary_c, districts_c = _conformed_inputs(parks, residential, boundary, districts)
     table = tier_table(parks_c, rules)
     areas = service_area_frame(parks_c, table)
-    land, overlay = land_and_overlay(
-        res, boundary=boundary_c, districts=districts_c, weight=weight, codes=codes,
-        reach=geometry_array(areas),
-    )  # fmt: skip
-    engine = IncrementalCoverage(land, areas, rules=rules, covered_m2=overlay.covered)
-    sums = engine.contributions()
+    land, _ = land_and_overlay(
+        res, boundary=boundary_c, districts=districts_c, weight=weight, codes=codes
+    )
+    sums = IncrementalCoverage(land, areas, rules=rules).contributions()
     pos = np.flatnonzero(table["qualifies"].to_numpy(dtype=bool))
     n = len(table)
 
