@@ -34,7 +34,7 @@ import shapely
 
 from gisrenew import coverage, jsonable, network
 from gisrenew import plans as plans_module
-from gisrenew.coverage.incremental import IncrementalCoverage, coverage_figures
+from gisrenew.coverage import IncrementalCoverage, coverage_figures
 from gisrenew.errors import GisrenewError, SchemaError
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu

@@ -907,7 +907,9 @@ def plan_totals(
     total = sum(counts.values())
     signed_total = float((signed[first] * factor).sum()) if signed_known else math.nan
     plan_count_per_parcel = np.bincount(codes, minlength=n_parcels)
-    union_area = float(shapely.area(shapely.union_all(geometry_array(plans_c)))) if len(plans_c) else 0.0
+    union_area = (
+        float(shapely.area(shapely.union_all(geometry_array(plans_c)))) if len(plans_c) else 0.0
+    )
     status, status_zh = _status_codes([n_parcels], [total], [signed_total], signed_known)
     whole = household_rule != "area_share"
 

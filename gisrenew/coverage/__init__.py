@@ -37,7 +37,8 @@ from gisrenew.coverage._text import (
     format_coverage_table,
 )
 from gisrenew.coverage.blind_spots import closed_blind_spots, opened_blind_spots
-from gisrenew.coverage.incremental import IncrementalCoverage, UpdateSummary, coverage_figures
+from gisrenew.coverage.columns import coverage_figures
+from gisrenew.coverage.incremental import IncrementalCoverage, UpdateSummary
 from gisrenew.coverage.indicator import (
     comparison_dict,
     compute_coverage,

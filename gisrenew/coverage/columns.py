@@ -1,13 +1,16 @@
-"""Small column helpers shared by the coverage tables (areas in m², ha and 亩; text ids)."""
+"""Small helpers shared by the coverage tables: areas in m², ha and 亩, text ids, city figures."""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from gisrenew.units import M2_PER_HA, M2_PER_MU
+from gisrenew.units import M2_PER_HA, M2_PER_MU, m2_to_ha, m2_to_mu
 
-__all__ = ["area_columns", "float_column", "take_text"]
+__all__ = ["area_columns", "coverage_figures", "float_column", "take_text"]
 
 
 def area_columns(prefix: str, values) -> dict[str, np.ndarray]:
@@ -38,3 +41,30 @@ def float_column(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.
     if name in frame.columns:
         return frame[name].to_numpy(dtype=float)
     return np.full(len(frame), default)
+
+
+def coverage_figures(
+    covered: float, total: float, weight_covered: float = math.nan, weight_total: float = math.nan
+) -> dict[str, Any]:
+    """City figures as a JSON-ready dict: ratio, covered and residential area in m², ha, 亩.
+
+    Examples
+    --------
+    >>> coverage_figures(2500.0, 10000.0)["coverage_ratio"]
+    0.25
+    """
+    ratio = covered / total if total > 0 else math.nan
+    out = {
+        "coverage_ratio": ratio,
+        "covered_area_m2": covered,
+        "covered_area_ha": float(m2_to_ha(covered)),
+        "covered_area_mu": float(m2_to_mu(covered)),
+        "residential_area_m2": total,
+        "residential_area_ha": float(m2_to_ha(total)),
+        "residential_area_mu": float(m2_to_mu(total)),
+    }
+    if not math.isnan(weight_total):
+        out["weight_covered"] = weight_covered
+        out["weight_total"] = weight_total
+        out["weighted_ratio"] = weight_covered / weight_total if weight_total > 0 else math.nan
+    return out

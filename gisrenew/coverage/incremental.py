@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 from rtree import index as rtree_index
 
+from gisrenew.coverage.columns import coverage_figures
 from gisrenew.coverage.land import land_and_overlay, rules_and_codes
 from gisrenew.coverage.overlay import covered_area, covered_parts, reach_contributions
 from gisrenew.coverage.parks import service_area_frame, service_area_geometries, tier_table
@@ -40,9 +41,8 @@ from gisrenew.errors import SchemaError
 from gisrenew.geometry import geometry_array, polygonal_part
 from gisrenew.io import conformed
 from gisrenew.rules import RuleSet, get_rules
-from gisrenew.units import m2_to_ha, m2_to_mu
 
-__all__ = ["IncrementalCoverage", "UpdateSummary", "coverage_figures"]
+__all__ = ["IncrementalCoverage", "UpdateSummary"]
 
 
 @dataclass(frozen=True)
@@ -73,33 +73,6 @@ class UpdateSummary:
     def gain_m2(self) -> float:
         """Covered area gained (negative for a loss)."""
         return self.covered_after_m2 - self.covered_before_m2
-
-
-def coverage_figures(
-    covered: float, total: float, weight_covered: float = math.nan, weight_total: float = math.nan
-) -> dict[str, Any]:
-    """City figures as a JSON-ready dict: ratio, covered and residential area in m², ha, 亩.
-
-    Examples
-    --------
-    >>> coverage_figures(2500.0, 10000.0)["coverage_ratio"]
-    0.25
-    """
-    ratio = covered / total if total > 0 else math.nan
-    out = {
-        "coverage_ratio": ratio,
-        "covered_area_m2": covered,
-        "covered_area_ha": float(m2_to_ha(covered)),
-        "covered_area_mu": float(m2_to_mu(covered)),
-        "residential_area_m2": total,
-        "residential_area_ha": float(m2_to_ha(total)),
-        "residential_area_mu": float(m2_to_mu(total)),
-    }
-    if not math.isnan(weight_total):
-        out["weight_covered"] = weight_covered
-        out["weight_total"] = weight_total
-        out["weighted_ratio"] = weight_covered / weight_total if weight_total > 0 else math.nan
-    return out
 
 
 class IncrementalCoverage:

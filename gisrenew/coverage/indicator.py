@@ -294,7 +294,9 @@ def compute_coverage(
     """
     steps = _Progress(progress, total=2)
     rules, codes = rules_and_codes(rules, residential_codes)
-    parks_c, res, boundary_c, districts_c = _conformed_inputs(parks, residential, boundary, districts)
+    parks_c, res, boundary_c, districts_c = _conformed_inputs(
+        parks, residential, boundary, districts
+    )
 
     def parks_and_areas():
         table = tier_table(parks_c, rules)
@@ -371,7 +373,9 @@ def park_contribution(
         ``covered_weight`` and ``unique_weight``.
     """
     rules, codes = rules_and_codes(rules, residential_codes)
-    parks_c, res, boundary_c, districts_c = _conformed_inputs(parks, residential, boundary, districts)
+    parks_c, res, boundary_c, districts_c = _conformed_inputs(
+        parks, residential, boundary, districts
+    )
     table = tier_table(parks_c, rules)
     areas = service_area_frame(parks_c, table)
     land, _ = land_and_overlay(

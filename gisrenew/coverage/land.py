@@ -458,7 +458,9 @@ def _check_chunk(chunk: _LandChunk, n_res: int, boundary) -> None:
         raise AnalysisError("no residential land: the residential polygons have no area")
 
 
-def _land_frame(res, chunk: _LandChunk, job: _LandJob, values, zone_ids, weight) -> gpd.GeoDataFrame:
+def _land_frame(
+    res, chunk: _LandChunk, job: _LandJob, values, zone_ids, weight
+) -> gpd.GeoDataFrame:
     """The pieces of `chunk` as the residential-land frame (ids, district, area, weights)."""
     idx = chunk.source
     pieces = np.where(chunk.changed, chunk.pieces, job.geoms[idx])

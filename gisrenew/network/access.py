@@ -250,20 +250,8 @@ def park_access(
     edge = np.concatenate([*points.edge, zone.edge, zone.edge])
     t = np.concatenate([*points.t, zone.ta, zone.tb])
     new_graph, nodes = insert_points(graph, edge.astype(np.int64), t)
-    n_points = points.count
     zone_edge, zone_park = _frontage_pieces(graph, new_graph, zone)
-    # a frontage that is a single point (a street touching the zone) is a point source
-    touch = zone.ta == zone.tb
-    touch_nodes = nodes[n_points : n_points + len(zone.park)][touch]
-    src_node = np.concatenate(
-        [nodes[:n_points], new_graph.edge_u[zone_edge], new_graph.edge_v[zone_edge], touch_nodes]
-    )
-    src_park = np.concatenate([*points.park, zone_park, zone_park, zone.park[touch]])
-    src_off = np.concatenate([*points.offset, np.zeros(2 * len(zone_edge) + int(touch.sum()))])
-    # one row per (node, park), the smallest offset
-    table = pd.DataFrame({"node": src_node, "park": src_park, "offset": src_off})
-    table = table.sort_values(["node", "park", "offset"], kind="stable")
-    table = table.drop_duplicates(["node", "park"], keep="first")
+    table = _sources(new_graph, nodes, points, zone, zone_edge, zone_park)
     log.info(
         "park access: %d parks with entrances, %d by frontage, %d by nearest street, %d without",
         int((kind == "entrances").sum()),
@@ -283,6 +271,26 @@ def park_access(
         access_kind=kind.astype(str),
         access_count=count,
     )
+
+
+def _sources(new_graph: WalkGraph, nodes, points, zone, zone_edge, zone_park) -> pd.DataFrame:
+    """Where walks start: one row per (node, park) with the smallest offset.
+
+    Inserted points (`nodes` of :func:`insert_points`, in the order of `points` then the
+    frontage ends) start with their offset; both end nodes of every frontage piece, and
+    a frontage that is a single point (a street touching the zone), start at 0.
+    """
+    n_points = points.count
+    touch = zone.ta == zone.tb
+    touch_nodes = nodes[n_points : n_points + len(zone.park)][touch]
+    src_node = np.concatenate(
+        [nodes[:n_points], new_graph.edge_u[zone_edge], new_graph.edge_v[zone_edge], touch_nodes]
+    )
+    src_park = np.concatenate([*points.park, zone_park, zone_park, zone.park[touch]])
+    src_off = np.concatenate([*points.offset, np.zeros(2 * len(zone_edge) + int(touch.sum()))])
+    table = pd.DataFrame({"node": src_node, "park": src_park, "offset": src_off})
+    table = table.sort_values(["node", "park", "offset"], kind="stable")
+    return table.drop_duplicates(["node", "park"], keep="first")
 
 
 class _Points:
@@ -367,7 +375,9 @@ def _nearest_street_points(graph, park_geoms, isolated, connector_limit_m, point
     e = ground[gi]
     links = shapely.shortest_line(graph.edge_geometry[e], park_geoms[isolated[ki]])
     ends = shapely.get_coordinates(links).reshape(-1, 2, 2)
-    points.add(e, _fractions(graph, e, ends[:, 0]), isolated[ki], np.hypot(*(ends[:, 1] - ends[:, 0]).T))
+    points.add(
+        e, _fractions(graph, e, ends[:, 0]), isolated[ki], np.hypot(*(ends[:, 1] - ends[:, 0]).T)
+    )
     count[isolated[ki]] = 1
     kind[isolated[ki]] = "nearest_street"
 

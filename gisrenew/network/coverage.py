@@ -339,27 +339,7 @@ def network_coverage(
     parks_out["walk_limit_m"] = limits
     parks_out["access"] = access.access_kind
     parks_out["access_points"] = access.access_count
-    status = land["walk_status"].to_numpy(dtype=object)
-    _log_unreachable(status, serving, connector_limit_m)
-    parameters = {
-        "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
-        "walk_distance_m": walk_distance_m,
-        "snap_distance_m": snap_distance_m,
-        "connector_limit_m": connector_limit_m,
-        "lateral_m": lateral_m,
-        "service_areas": service_areas,
-        "buffer_quad_segs": 16,
-        "graph_nodes": access.base.n_nodes,
-        "graph_edges": access.base.n_edges,
-        "parks_without_access": int((qualifies & ~has_access).sum()),
-        "unreachable_no_street": int((status == "no_street").sum()),
-        "unreachable_no_park_path": int((status == "no_park_path").sum()),
-        "coverage_rule": "a residential piece counts whole when the walk from its "
-        "representative point meets a qualifying park's walk limit",
-        "boundary": layers.boundary is not None,
-        "districts": layers.districts is not None,
-        "crs": layers.crs.to_string(),
-    }
+    _log_unreachable(land["walk_status"].to_numpy(dtype=object), serving, connector_limit_m)
     area = land["area_m2"].to_numpy(dtype=float)
     return summarize_coverage(
         land,
@@ -370,8 +350,34 @@ def network_coverage(
         service_areas=areas,
         districts=layers.districts,
         weight=weight,
-        parameters=parameters,
+        parameters={
+            "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
+            "walk_distance_m": walk_distance_m,
+            "snap_distance_m": snap_distance_m,
+            "connector_limit_m": connector_limit_m,
+            "lateral_m": lateral_m,
+            "service_areas": service_areas,
+            **_counts(access, land, qualifies & ~has_access, layers),
+        },
     )
+
+
+def _counts(access: ParkAccess, land, without_access: np.ndarray, layers: _Layers) -> dict:
+    """The parameters of a network result besides the options: graph size, unreachables."""
+    status = land["walk_status"].to_numpy(dtype=object)
+    return {
+        "buffer_quad_segs": 16,
+        "graph_nodes": access.base.n_nodes,
+        "graph_edges": access.base.n_edges,
+        "parks_without_access": int(without_access.sum()),
+        "unreachable_no_street": int((status == "no_street").sum()),
+        "unreachable_no_park_path": int((status == "no_park_path").sum()),
+        "coverage_rule": "a residential piece counts whole when the walk from its "
+        "representative point meets a qualifying park's walk limit",
+        "boundary": layers.boundary is not None,
+        "districts": layers.districts is not None,
+        "crs": layers.crs.to_string(),
+    }
 
 
 def _check_options(service_areas, walk_distance_m, snap_distance_m, connector_limit_m, lateral_m):
