@@ -36,6 +36,7 @@ import shapely
 from gisrenew import jsonable
 from gisrenew.coverage import IncrementalCoverage, park_table, service_areas
 from gisrenew.errors import AnalysisError, InputError
+from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 from gisrenew.rules import RuleSet, flat_rules, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
@@ -216,7 +217,7 @@ def rank_sites(
         min_area_m2=min_area_m2,
     )
     weighted = weight is not None
-    geoms = dict(zip(areas["candidate_id"], areas.geometry.values, strict=True))
+    geoms = dict(zip(areas["candidate_id"], geometry_array(areas), strict=True))
     standalone = _standalone_gains(engine, sites, geoms, weighted)
     pick = 1 if objective == "weight" else 0
 
@@ -433,13 +434,13 @@ def _atoms(engine: IncrementalCoverage, areas: gpd.GeoDataFrame, objective: str)
     of the uncovered land covered by exactly that set of candidate service areas.
     """
     ids = areas["candidate_id"].astype(str).tolist()
-    buffers = np.asarray(areas.geometry.values, dtype=object)
+    buffers = geometry_array(areas)
     if not ids:
         return {}
     land_idx = engine.pieces_touching(buffers)
     if len(land_idx) == 0:
         return {}
-    pieces = np.asarray(engine.land.geometry.values, dtype=object)[land_idx]
+    pieces = geometry_array(engine.land)[land_idx]
     reach = engine.reach_geometries(land_idx)
     uncovered = shapely.difference(pieces, shapely.union_all(reach)) if len(reach) else pieces
     if engine.has_weight:

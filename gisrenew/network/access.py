@@ -35,15 +35,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisrenew.coverage import BUFFER_QUAD_SEGS
+from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 from gisrenew.network.graph import WalkGraph, insert_points, to_parent
 
 __all__ = ["ParkAccess", "park_access", "snap_points"]
 
 log = logging.getLogger(__name__)
-
-#: Quarter-circle segments of the frontage buffer (same as the buffer method).
-_QUAD_SEGS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,8 +162,8 @@ def _assign_entrances(entrances, parks, park_ids, snap_distance_m):
         )
     blank = np.flatnonzero(given == "")
     if len(blank):
-        geoms = np.asarray(frame.geometry.array, dtype=object)[blank]
-        tree = shapely.STRtree(np.asarray(parks.geometry.array, dtype=object))
+        geoms = geometry_array(frame)[blank]
+        tree = shapely.STRtree(geometry_array(parks))
         bi, pi = tree.query_nearest(geoms, max_distance=snap_distance_m, all_matches=False)
         park[blank[bi]] = pi
         far = np.setdiff1d(np.arange(len(blank)), bi)
@@ -176,7 +175,7 @@ def _assign_entrances(entrances, parks, park_ids, snap_distance_m):
                 snap_distance_m,
                 frame["entrance_id"].to_numpy()[blank[far]][:10].tolist(),
             )
-    return np.asarray(frame.geometry.array, dtype=object), park
+    return geometry_array(frame), park
 
 
 def park_access(
@@ -216,7 +215,7 @@ def park_access(
     qualifies = (
         np.ones(n_parks, dtype=bool) if qualifies is None else np.asarray(qualifies, dtype=bool)
     )
-    park_geoms = np.asarray(parks.geometry.array, dtype=object)
+    park_geoms = geometry_array(parks)
     kind = np.where(qualifies, "none", "not_qualifying").astype(object)
     count = np.zeros(n_parks, dtype=np.int64)
     points = _Points()  # positions to insert: (base edge, fraction, park, offset)
@@ -347,7 +346,7 @@ def _frontage(graph: WalkGraph, park_geoms, frontage: np.ndarray, snap_distance_
     if len(frontage) == 0:
         return none
     tree, ground = graph.ground
-    zones = shapely.buffer(park_geoms[frontage], snap_distance_m, quad_segs=_QUAD_SEGS)
+    zones = shapely.buffer(park_geoms[frontage], snap_distance_m, quad_segs=BUFFER_QUAD_SEGS)
     zi, gi = tree.query(zones, predicate="intersects")
     e = ground[gi]
     pieces = shapely.intersection(graph.edge_geometry[e], zones[zi])

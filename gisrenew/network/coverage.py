@@ -20,9 +20,15 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from gisrenew.coverage import park_table, residential_land, summarize_coverage
+from gisrenew.coverage import (
+    BUFFER_QUAD_SEGS,
+    park_table,
+    residential_land,
+    summarize_coverage,
+)
 from gisrenew.crs import align, ensure_metric, same_crs
 from gisrenew.errors import CRSError, InputError
+from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 from gisrenew.network.access import ParkAccess, park_access
 from gisrenew.network.areas import reached_pieces, service_polygons
@@ -319,7 +325,7 @@ def network_coverage(
             layers.residential, boundary=layers.boundary, districts=layers.districts,
             weight=weight, rules=rules, residential_codes=residential_codes,
         )  # fmt: skip
-        points = shapely.point_on_surface(np.asarray(land.geometry.array, dtype=object))
+        points = shapely.point_on_surface(geometry_array(land))
     with _stage("snapping", timings):
         snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
 
@@ -366,7 +372,7 @@ def _counts(access: ParkAccess, land, without_access: np.ndarray, layers: _Layer
     """The parameters of a network result besides the options: graph size, unreachables."""
     status = land["walk_status"].to_numpy(dtype=object)
     return {
-        "buffer_quad_segs": 16,
+        "buffer_quad_segs": BUFFER_QUAD_SEGS,
         "graph_nodes": access.base.n_nodes,
         "graph_edges": access.base.n_edges,
         "parks_without_access": int(without_access.sum()),

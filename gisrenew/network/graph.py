@@ -37,6 +37,7 @@ from scipy.spatial import cKDTree
 
 from gisrenew.crs import ensure_metric
 from gisrenew.errors import GeometryError
+from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 
 __all__ = ["WalkGraph", "insert_points", "to_parent", "walk_graph_from_roads"]
@@ -230,9 +231,7 @@ def _segments(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _barrier_segments(barriers) -> tuple[np.ndarray, np.ndarray]:
-    geoms = np.asarray(
-        barriers.geometry.array if hasattr(barriers, "geometry") else barriers, dtype=object
-    )
+    geoms = geometry_array(barriers)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     polygonal = np.isin(
         shapely.get_type_id(geoms),
@@ -412,7 +411,7 @@ class _Segments:
     def from_roads(cls, frame: gpd.GeoDataFrame) -> _Segments:
         road_ids = frame["road_id"].astype(str).to_numpy(dtype=object)
         road_levels = frame["level"].fillna(0).astype(np.int64).to_numpy()
-        parts, part_road = _line_parts(np.asarray(frame.geometry.array, dtype=object))
+        parts, part_road = _line_parts(geometry_array(frame))
         a, b, seg_part = _segments(parts)
         seg_road = part_road[seg_part]
         length = np.hypot(*(b - a).T)
