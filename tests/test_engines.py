@@ -7,6 +7,7 @@ Each case where two former copies of a kernel disagreed is pinned down here by h
 from __future__ import annotations
 
 import doctest
+import importlib
 import json
 import logging
 import re
@@ -33,6 +34,22 @@ from gisrenew.webmap import map_html, plans_map
 def test_geometry_examples_run_as_doctests():
     result = doctest.testmod(gisrenew.geometry)
     assert result.attempted >= 6 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "gisrenew.coverage.columns",
+        "gisrenew.coverage.parks",
+        "gisrenew.coverage.overlay",
+        "gisrenew.network.coverage",
+        "gisrenew.network.graph",
+        "gisrenew.plans",
+    ],
+)
+def test_engine_examples_run_as_doctests(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted >= 1 and result.failed == 0
 
 
 def test_polygonal_part_of_a_line_is_an_empty_polygon():
