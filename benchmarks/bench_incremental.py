@@ -5,7 +5,7 @@ and 1 000 parks of every tier (N/100). One new ~3000 m² pocket park (300 m tier
 under tijian-2021) is added:
 
 * full: :func:`gisrenew.coverage.compute_coverage` on all parks including the new one;
-* incremental: :meth:`gisrenew.batch.IncrementalCoverage.add_parks` on the state of
+* incremental: :meth:`gisrenew.coverage.IncrementalCoverage.add_parks` on the state of
   the city before the change (seeded from a full result, as a project run would be).
 
 The two results are checked for equality (1e-9 relative, city and districts), then
@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from gisrenew import coverage
-from gisrenew.batch import IncrementalCoverage
+from gisrenew.coverage import IncrementalCoverage
 from gisrenew.io import conform
 from gisrenew.rules import get_rules
 

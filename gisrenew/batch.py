@@ -1,22 +1,17 @@
-"""Recompute after park changes: incremental engine, safe project update, run history.
+"""Recompute after park changes: safe project update, before/after report, run history.
 
 When new pocket parks (口袋公园) open or parks close, planners add them to the project
-and rerun every indicator. This module does that in two layers:
+and rerun every indicator. :func:`recompute` changes a project: merges the
+added/removed parks into its ``parks`` layer, recomputes every indicator the project
+has, builds a before/after report (ratio, areas, districts, closed blind spots, each
+new park's own gain, parks that add nothing and why) and stores everything — parks,
+result layers and a ``run_history`` row — in ONE project transaction, under the
+project lock. A run that is killed at any point leaves the project as before or as
+after; re-adding parks that are already there (same id or same geometry) is a no-op
+that says so.
 
-* :class:`IncrementalCoverage` keeps the per-piece results of the buffer coverage
-  engine (:mod:`gisrenew.coverage`) in memory and updates only the residential pieces
-  a change can reach: the service areas live in a dynamic R-tree (``rtree`` supports
-  insert and delete; shapely's STRtree is static), the residential pieces in an
-  STRtree. City and district totals are updated from the stored per-piece results.
-  After any sequence of additions and removals the figures equal a full
-  :func:`gisrenew.coverage.compute_coverage` (tests check 1e-9 relative).
-* :func:`recompute` changes a project: merges the added/removed parks into its
-  ``parks`` layer, recomputes every indicator the project has, builds a before/after
-  report (ratio, areas, districts, closed blind spots, each new park's own gain,
-  parks that add nothing and why) and stores everything — parks, result layers and a
-  ``run_history`` row — in ONE project transaction, under the project lock. A run that
-  is killed at any point leaves the project as before or as after; re-adding parks
-  that are already there (same id or same geometry) is a no-op that says so.
+The incremental engine (:class:`~gisrenew.coverage.IncrementalCoverage`) lives in
+:mod:`gisrenew.coverage.incremental`.
 """
 
 from __future__ import annotations
@@ -36,20 +31,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from rtree import index as rtree_index
 
-from gisrenew import jsonable
+from gisrenew import coverage, jsonable
+from gisrenew.coverage import IncrementalCoverage, coverage_figures
 from gisrenew.errors import GisrenewError, SchemaError
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import ProjectInputs, gather_inputs
 from gisrenew.outfiles import check_folder
-from gisrenew.rules import RuleSet, get_rules
+from gisrenew.rules import RuleSet
 from gisrenew.units import m2_to_ha, m2_to_mu
 
 __all__ = [
     "CHECKPOINT_ENV",
-    "IncrementalCoverage",
-    "UpdateSummary",
     "next_run_id",
     "read_history",
     "recompute",
@@ -78,494 +71,6 @@ def _checkpoint(step: str) -> None:
     if marker:
         Path(marker).write_text(step, encoding="utf-8")
     time.sleep(float(os.environ.get("GISRENEW_TEST_CHECKPOINT_SLEEP", "60")))
-
-
-# ---------------------------------------------------------------------------------------
-# Incremental engine
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UpdateSummary:
-    """What one :meth:`IncrementalCoverage.add_parks` / ``remove_parks`` call changed.
-
-    Attributes
-    ----------
-    added, removed : tuple of str
-        Park ids whose service areas were added or removed.
-    ignored : dict of str to str
-        Parks that changed nothing, ``{park_id: reason}``: parks that do not qualify
-        under the rule set, ids that were not in the engine.
-    affected_pieces : int
-        Residential pieces whose covered area was recomputed.
-    covered_before_m2, covered_after_m2 : float
-        City covered area before and after the change.
-    """
-
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    ignored: dict[str, str]
-    affected_pieces: int
-    covered_before_m2: float
-    covered_after_m2: float
-
-    @property
-    def gain_m2(self) -> float:
-        """Covered area gained (negative for a loss)."""
-        return self.covered_after_m2 - self.covered_before_m2
-
-
-def _coverage_module():
-    from gisrenew import coverage
-
-    return coverage
-
-
-class IncrementalCoverage:
-    """Buffer coverage kept up to date under park additions and removals.
-
-    Parameters
-    ----------
-    land : geopandas.GeoDataFrame
-        Residential pieces as returned by :func:`gisrenew.coverage.residential_land`
-        (``residential_id``, ``district_id``, ``area_m2``, optional ``weight``,
-        geometry), non-overlapping, in a metric CRS.
-    service_areas : geopandas.GeoDataFrame
-        Service areas of the current qualifying parks (``park_id``, geometry), as from
-        :func:`gisrenew.coverage.service_areas`.
-    rules : RuleSet or str, optional
-        Rule set used by :meth:`add_parks` to turn parks into service areas.
-    covered_m2 : array_like, optional
-        Known covered area per piece (e.g. from a :class:`~gisrenew.results.CoverageResult`);
-        computed with :func:`gisrenew.coverage.covered_area` when omitted.
-
-    Notes
-    -----
-    Only residential pieces that intersect a changed service area are recomputed, each
-    against the service areas that touch it; totals are updated by the difference of
-    the stored per-piece results. Call :meth:`resum` to re-add every piece (exact
-    re-summation; the difference updates drift by a few ulps at most).
-    """
-
-    def __init__(
-        self,
-        land: gpd.GeoDataFrame,
-        service_areas: gpd.GeoDataFrame,
-        *,
-        rules: RuleSet | str | None = None,
-        covered_m2=None,
-    ):
-        self.rules = get_rules(rules)
-        self.crs = land.crs
-        self.land = land.reset_index(drop=True)
-        self._geoms = np.asarray(self.land.geometry.values, dtype=object)
-        self._area = np.asarray(self.land["area_m2"], dtype=float)
-        weights = (
-            np.asarray(self.land["weight"], dtype=float) if "weight" in self.land.columns else None
-        )
-        # residential_land always has a `weight` column: nan when no weight was asked for
-        self._weight = (
-            None if weights is None or np.isnan(weights).all() else np.nan_to_num(weights)
-        )
-        districts = (
-            self.land["district_id"].astype(str).to_numpy()
-            if "district_id" in self.land.columns
-            else np.full(len(self.land), "", dtype=object)
-        )
-        self._district_code, self._district_ids = pd.factorize(districts, sort=True)
-        self._land_tree = shapely.STRtree(self._geoms)
-
-        # service areas: slot number -> geometry / park id; dynamic R-tree over slots
-        ids = service_areas["park_id"].astype(str).tolist() if len(service_areas) else []
-        if len(set(ids)) != len(ids):
-            raise SchemaError("`service_areas` has duplicate park_id values")
-        self._sa_geoms: list = list(np.asarray(service_areas.geometry.values, dtype=object))
-        self._sa_ids: list[str | None] = list(ids)
-        self._slot: dict[str, int] = {pid: i for i, pid in enumerate(ids)}
-        self._rtree = self._new_rtree(self._sa_geoms)
-
-        if covered_m2 is None:
-            covered_m2 = _coverage_module().covered_area(
-                self._geoms, np.asarray(self._sa_geoms, dtype=object)
-            )
-        covered = np.asarray(covered_m2, dtype=float)
-        if covered.shape != self._area.shape:
-            raise ValueError("`covered_m2` must have one value per residential piece")
-        self._covered = np.clip(covered, 0.0, self._area)
-        self.resum()
-
-    # -- construction helpers ------------------------------------------------------------
-
-    @staticmethod
-    def _new_rtree(geoms: Sequence) -> rtree_index.Index:
-        if len(geoms) == 0:
-            return rtree_index.Index()
-        bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-        return rtree_index.Index((i, tuple(b), None) for i, b in enumerate(bounds))
-
-    @classmethod
-    def from_layers(
-        cls,
-        parks: gpd.GeoDataFrame,
-        residential: gpd.GeoDataFrame,
-        *,
-        rules: RuleSet | str | None = None,
-        boundary: gpd.GeoDataFrame | None = None,
-        districts: gpd.GeoDataFrame | None = None,
-        weight: str | None = None,
-        residential_codes: Sequence[str] | None = None,
-    ) -> IncrementalCoverage:
-        """Build the engine from raw layers (one full computation)."""
-        coverage = _coverage_module()
-        rules = get_rules(rules)
-        land = coverage.residential_land(
-            residential, boundary=boundary, districts=districts, weight=weight, rules=rules,
-            residential_codes=residential_codes,
-        )  # fmt: skip
-        areas = coverage.service_areas(parks, rules)
-        return cls(land, areas, rules=rules)
-
-    @classmethod
-    def from_result(cls, result) -> IncrementalCoverage:
-        """Seed the engine from a :class:`~gisrenew.results.CoverageResult` (no computation)."""
-        land = result.residential
-        keep = [
-            c for c in ("residential_id", "district_id", "area_m2", "weight") if c in land.columns
-        ]
-        if result.weight_column is None and "weight" in keep:
-            keep.remove("weight")  # a nan placeholder
-        return cls(
-            land[[*keep, land.geometry.name]],
-            result.service_areas,
-            rules=result.rules,
-            covered_m2=land["covered_m2"].to_numpy(dtype=float),
-        )
-
-    # -- figures -------------------------------------------------------------------------
-
-    def resum(self) -> None:
-        """Recompute city and district totals from the per-piece results."""
-        n = len(self._district_ids)
-        self._total_area = float(self._area.sum())
-        self._total_covered = float(self._covered.sum())
-        self._district_area = np.bincount(self._district_code, self._area, minlength=n)
-        self._district_covered = np.bincount(self._district_code, self._covered, minlength=n)
-        if self._weight is not None:
-            cw = self._covered_weight(np.arange(len(self._area)), self._covered)
-            self._total_weight = float(self._weight.sum())
-            self._total_covered_weight = float(cw.sum())
-            self._district_weight = np.bincount(self._district_code, self._weight, minlength=n)
-            self._district_covered_weight = np.bincount(self._district_code, cw, minlength=n)
-
-    def _covered_weight(self, idx: np.ndarray, covered: np.ndarray) -> np.ndarray:
-        area = self._area[idx]
-        share = np.divide(covered, area, out=np.zeros_like(covered), where=area > 0)
-        return self._weight[idx] * share
-
-    @property
-    def park_ids(self) -> list[str]:
-        """Ids of the parks whose service areas are in the engine."""
-        return [pid for pid in self._sa_ids if pid is not None]
-
-    @property
-    def covered_m2(self) -> np.ndarray:
-        """Covered area per residential piece (a copy), in the order of :attr:`land`."""
-        return self._covered.copy()
-
-    @property
-    def covered_area_m2(self) -> float:
-        """City numerator: residential land within service (m²)."""
-        return self._total_covered
-
-    @property
-    def residential_area_m2(self) -> float:
-        """City denominator: all residential land (m²)."""
-        return self._total_area
-
-    @property
-    def ratio(self) -> float:
-        """Coverage ratio 0–1 (nan without residential land)."""
-        return self._total_covered / self._total_area if self._total_area > 0 else math.nan
-
-    @property
-    def weight_covered(self) -> float:
-        """Covered weight (households/population), nan without weights."""
-        return self._total_covered_weight if self._weight is not None else math.nan
-
-    @property
-    def weight_total(self) -> float:
-        """Total weight, nan without weights."""
-        return self._total_weight if self._weight is not None else math.nan
-
-    @property
-    def has_weight(self) -> bool:
-        """True when the residential pieces carry a weight (households/population)."""
-        return self._weight is not None
-
-    def pieces_touching(self, geometries) -> np.ndarray:
-        """Positions (in :attr:`land`) of the residential pieces meeting any of `geometries`."""
-        geoms = np.atleast_1d(np.asarray(geometries, dtype=object))
-        return self._affected(list(geoms))[0]
-
-    def reach_geometries(self, land_idx) -> np.ndarray:
-        """Current service areas that intersect any of the pieces `land_idx`."""
-        land_idx = np.asarray(land_idx, dtype=np.int64)
-        if len(land_idx) == 0:
-            return np.zeros(0, dtype=object)
-        slots = self._reach_slots(land_idx, [land_idx])
-        reach = np.asarray([self._sa_geoms[s] for s in slots], dtype=object)
-        if len(reach) == 0:
-            return reach
-        hits = shapely.STRtree(reach).query(self._geoms[land_idx], predicate="intersects")[1]
-        return reach[np.unique(hits)]
-
-    def districts(self) -> pd.DataFrame:
-        """Per-district residential and covered area (and weights) with the ratio."""
-        area = self._district_area
-        covered = self._district_covered
-        frame = pd.DataFrame(
-            {
-                "district_id": pd.array(np.asarray(self._district_ids, dtype=object), dtype="str"),
-                "residential_area_m2": area,
-                "covered_area_m2": covered,
-                "coverage_ratio": np.divide(
-                    covered, area, out=np.full_like(area, np.nan), where=area > 0
-                ),
-            }
-        )
-        if self._weight is not None:
-            frame["weight_total"] = self._district_weight
-            frame["weight_covered"] = self._district_covered_weight
-        return frame
-
-    def figures(self) -> dict[str, Any]:
-        """City figures as a JSON-ready dict."""
-        return _figures(
-            self.covered_area_m2, self.residential_area_m2, self.weight_covered, self.weight_total
-        )
-
-    # -- updates -------------------------------------------------------------------------
-
-    def _reach_slots(self, land_idx: np.ndarray, groups: Iterable[np.ndarray]) -> np.ndarray:
-        """Slots of service areas whose bbox meets the bbox of each group of pieces."""
-        slots: set[int] = set()
-        for group in groups:
-            if len(group) == 0:
-                continue
-            b = shapely.bounds(self._geoms[group])
-            box = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-            slots.update(self._rtree.intersection(box))
-        return np.fromiter(sorted(slots), dtype=np.int64, count=len(slots))
-
-    def _affected(self, geoms: Sequence) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Pieces meeting any of `geoms` (unique) and, per geometry, its own pieces."""
-        if len(geoms) == 0:
-            return np.zeros(0, dtype=np.int64), []
-        pairs = self._land_tree.query(np.asarray(geoms, dtype=object), predicate="intersects")
-        order = np.argsort(pairs[0], kind="stable")
-        cuts = np.searchsorted(pairs[0][order], np.arange(1, len(geoms)))
-        groups = np.split(pairs[1][order], cuts)
-        return np.unique(pairs[1]), groups
-
-    def _local_covered(self, land_idx: np.ndarray, extra: Sequence = ()) -> np.ndarray:
-        """Covered area of pieces `land_idx` under the current service areas (+ `extra`)."""
-        slots = self._reach_slots(land_idx, [land_idx])
-        reach = [self._sa_geoms[s] for s in slots]
-        reach.extend(extra)
-        if not reach:
-            return np.zeros(len(land_idx))
-        covered = _coverage_module().covered_area(
-            self._geoms[land_idx], np.asarray(reach, dtype=object)
-        )
-        return np.clip(np.asarray(covered, dtype=float), 0.0, self._area[land_idx])
-
-    def _apply(self, land_idx: np.ndarray, groups: list[np.ndarray]) -> None:
-        """Recompute pieces `land_idx` and fold the differences into the totals."""
-        if len(land_idx) == 0:
-            return
-        slots = self._reach_slots(land_idx, groups)
-        reach = np.asarray([self._sa_geoms[s] for s in slots], dtype=object)
-        if len(reach):
-            new = np.asarray(
-                _coverage_module().covered_area(self._geoms[land_idx], reach), dtype=float
-            )
-            new = np.clip(new, 0.0, self._area[land_idx])  # as the full computation does
-        else:
-            new = np.zeros(len(land_idx))
-        old = self._covered[land_idx]
-        delta = new - old
-        self._covered[land_idx] = new
-        n = len(self._district_ids)
-        codes = self._district_code[land_idx]
-        self._total_covered += float(delta.sum())
-        self._district_covered += np.bincount(codes, delta, minlength=n)
-        if self._weight is not None:
-            dw = self._covered_weight(land_idx, new) - self._covered_weight(land_idx, old)
-            self._total_covered_weight += float(dw.sum())
-            self._district_covered_weight += np.bincount(codes, dw, minlength=n)
-
-    def add_service_areas(self, service_areas: gpd.GeoDataFrame) -> UpdateSummary:
-        """Add service areas (``park_id``, geometry) and update the affected pieces."""
-        ids = service_areas["park_id"].astype(str).tolist()
-        return self._insert(ids, np.asarray(service_areas.geometry.values, dtype=object))
-
-    def _insert(
-        self, ids: list[str], geoms: np.ndarray, ignored: dict[str, str] | None = None
-    ) -> UpdateSummary:
-        before = self._total_covered
-        clash = [pid for pid in ids if pid in self._slot]
-        if clash or len(set(ids)) != len(ids):
-            dupes = clash or sorted({p for p in ids if ids.count(p) > 1})
-            raise SchemaError(f"parks already in the coverage state (or given twice): {dupes[:10]}")
-        for pid, geom in zip(ids, geoms, strict=True):
-            slot = len(self._sa_geoms)
-            self._sa_geoms.append(geom)
-            self._sa_ids.append(pid)
-            self._slot[pid] = slot
-            self._rtree.insert(slot, tuple(shapely.bounds(geom)))
-        land_idx, groups = self._affected(geoms)
-        self._apply(land_idx, groups)
-        return UpdateSummary(
-            added=tuple(ids),
-            removed=(),
-            ignored=ignored or {},
-            affected_pieces=len(land_idx),
-            covered_before_m2=before,
-            covered_after_m2=self._total_covered,
-        )
-
-    def service_geometries(
-        self, parks: gpd.GeoDataFrame
-    ) -> tuple[list[str], np.ndarray, dict[str, str]]:
-        """Service areas of `parks` under the engine's rule set, as plain arrays.
-
-        Which parks qualify and their radius come from :func:`gisrenew.coverage.park_table`;
-        the service area is the park polygon buffered by its radius with
-        :data:`gisrenew.coverage.BUFFER_QUAD_SEGS` segments per quarter circle — the
-        geometry :func:`gisrenew.coverage.service_areas` returns, without building a frame.
-
-        Returns
-        -------
-        ids : list of str
-            Qualifying park ids.
-        geoms : numpy.ndarray
-            Their service areas.
-        ignored : dict of str to str
-            ``{park_id: reason}`` of the parks that do not qualify.
-        """
-        coverage = _coverage_module()
-        if parks.attrs.get("kind") != "parks":
-            from gisrenew.io import conform
-
-            parks = conform(parks, "parks", working_crs=self.crs)
-        table = coverage.park_table(parks, self.rules)
-        ok = table["qualifies"].to_numpy(dtype=bool)
-        ids = table["park_id"].astype(str).to_numpy(dtype=object)
-        geoms = np.asarray(parks.geometry.array, dtype=object)[ok]
-        radius = table["radius_m"].to_numpy(dtype=float)[ok]
-        areas = shapely.buffer(geoms, radius, quad_segs=coverage.BUFFER_QUAD_SEGS)
-        reasons = table["reason"].astype(str).to_numpy(dtype=object)
-        ignored = dict(zip(ids[~ok].tolist(), reasons[~ok].tolist(), strict=True))
-        return ids[ok].tolist(), np.asarray(areas, dtype=object), ignored
-
-    def add_parks(self, parks: gpd.GeoDataFrame) -> UpdateSummary:
-        """Add parks: their service areas under the engine's rule set (non-qualifying ignored).
-
-        `parks` is validated with :func:`gisrenew.io.conform` unless it already was (as
-        layers from :func:`gisrenew.io.read_layer` and the project store are).
-        """
-        ids, geoms, ignored = self.service_geometries(parks)
-        return self._insert(ids, geoms, ignored)
-
-    def remove_parks(self, park_ids: Iterable[str]) -> UpdateSummary:
-        """Remove parks by id and update the affected pieces (unknown ids are ignored)."""
-        before = self._total_covered
-        wanted = [str(p) for p in park_ids]
-        present = [p for p in dict.fromkeys(wanted) if p in self._slot]
-        missing = [p for p in dict.fromkeys(wanted) if p not in self._slot]
-        geoms = []
-        for pid in present:
-            slot = self._slot.pop(pid)
-            geom = self._sa_geoms[slot]
-            self._rtree.delete(slot, tuple(shapely.bounds(geom)))
-            self._sa_geoms[slot] = None
-            self._sa_ids[slot] = None
-            geoms.append(geom)
-        land_idx, groups = self._affected(geoms)
-        self._apply(land_idx, groups)
-        ignored = dict.fromkeys(missing, "no service area in the coverage state")
-        return UpdateSummary(
-            added=(),
-            removed=tuple(present),
-            ignored=ignored,
-            affected_pieces=len(land_idx),
-            covered_before_m2=before,
-            covered_after_m2=self._total_covered,
-        )
-
-    def gain_if_added(self, geometry) -> tuple[float, float]:
-        """Covered area (and weight) a service area `geometry` would add, without adding it.
-
-        Returns
-        -------
-        gain_m2, gain_weight : float
-            The newly covered residential area and weight (nan without weights).
-        """
-        land_idx, _ = self._affected([geometry])
-        if len(land_idx) == 0:
-            return 0.0, (0.0 if self._weight is not None else math.nan)
-        new = self._local_covered(land_idx, extra=[geometry])
-        old = self._covered[land_idx]
-        gain = float((new - old).sum())
-        if self._weight is None:
-            return gain, math.nan
-        dw = self._covered_weight(land_idx, new) - self._covered_weight(land_idx, old)
-        return gain, float(dw.sum())
-
-    def unique_gain(self, park_id: str) -> tuple[float, float]:
-        """Area (and weight) only park `park_id` covers: lost if it alone were removed."""
-        slot = self._slot.get(str(park_id))
-        if slot is None:
-            return 0.0, (0.0 if self._weight is not None else math.nan)
-        geom = self._sa_geoms[slot]
-        land_idx, _ = self._affected([geom])
-        if len(land_idx) == 0:
-            return 0.0, (0.0 if self._weight is not None else math.nan)
-        slots = self._reach_slots(land_idx, [land_idx])
-        reach = np.asarray([self._sa_geoms[s] for s in slots if s != slot], dtype=object)
-        if len(reach):
-            without = np.asarray(
-                _coverage_module().covered_area(self._geoms[land_idx], reach), dtype=float
-            )
-            without = np.clip(without, 0.0, self._area[land_idx])
-        else:
-            without = np.zeros(len(land_idx))
-        current = self._covered[land_idx]
-        gain = float((current - without).sum())
-        if self._weight is None:
-            return gain, math.nan
-        dw = self._covered_weight(land_idx, current) - self._covered_weight(land_idx, without)
-        return gain, float(dw.sum())
-
-
-def _figures(
-    covered: float, total: float, weight_covered: float = math.nan, weight_total: float = math.nan
-) -> dict:
-    ratio = covered / total if total > 0 else math.nan
-    out = {
-        "coverage_ratio": ratio,
-        "covered_area_m2": covered,
-        "covered_area_ha": float(m2_to_ha(covered)),
-        "covered_area_mu": float(m2_to_mu(covered)),
-        "residential_area_m2": total,
-        "residential_area_ha": float(m2_to_ha(total)),
-        "residential_area_mu": float(m2_to_mu(total)),
-    }
-    if not math.isnan(weight_total):
-        out["weight_covered"] = weight_covered
-        out["weight_total"] = weight_total
-        out["weighted_ratio"] = weight_covered / weight_total if weight_total > 0 else math.nan
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -816,7 +321,7 @@ def _indicators(
 
 
 def _result_figures(result) -> dict:
-    return _figures(
+    return coverage_figures(
         result.covered_area_m2,
         result.residential_area_m2,
         result.weight_covered,
@@ -859,53 +364,41 @@ def _district_change(before: pd.DataFrame, after: pd.DataFrame) -> list[dict]:
 
 
 def _blind_spots_closed(before, after) -> dict:
-    """Blind spots (uncovered residential land) that the change closed, fully or in part."""
-    keys = ["residential_id", "district_id"]
+    """Blind spots (uncovered residential land) that the change closed, fully or in part.
 
-    def grouped(frame):
-        frame = pd.DataFrame(frame)
-        if frame.empty:
-            return pd.DataFrame(columns=[*keys, "area_m2", "households"])
-        if "households" not in frame.columns:
-            frame = frame.assign(households=0.0)
-        frame = frame.assign(district_id=frame.get("district_id", ""))
-        return frame.groupby(keys, as_index=False, dropna=False)[["area_m2", "households"]].sum()
-
-    b = grouped(before.blind_spots)
-    a = grouped(after.blind_spots)
-    merged = b.merge(a, on=keys, how="left", suffixes=("_before", "_after"))
-    merged[["area_m2_after", "households_after"]] = merged[
-        ["area_m2_after", "households_after"]
-    ].fillna(0.0)
-    merged["closed_m2"] = merged["area_m2_before"] - merged["area_m2_after"]
-    merged["closed_households"] = merged["households_before"] - merged["households_after"]
-    merged["fully_closed"] = merged["area_m2_after"] <= 0.01
-    closed = merged[merged["closed_m2"] > 0.01].sort_values("closed_m2", ascending=False)
-    # blind spots the change opened (park removals)
-    opened = a.merge(b, on=keys, how="left", suffixes=("_after", "_before")).fillna(
-        {"area_m2_before": 0.0}
+    The land comes from :func:`gisrenew.coverage.closed_blind_spots` and
+    :func:`~gisrenew.coverage.opened_blind_spots` (by geometry, per residential piece), as
+    the before/after map shows it.
+    """
+    closed = coverage.closed_blind_spots(before, after)
+    closed = closed.sort_values("area_m2", ascending=False, kind="stable")
+    opened = coverage.opened_blind_spots(before, after)
+    rows = pd.DataFrame(
+        {
+            "residential_id": closed["residential_id"].to_numpy(dtype=object),
+            "district_id": closed["district_id"].to_numpy(dtype=object),
+            "area_m2_before": closed["blind_before_m2"].to_numpy(dtype=float),
+            "area_m2_after": closed["blind_after_m2"].to_numpy(dtype=float),
+            "closed_m2": closed["area_m2"].to_numpy(dtype=float),
+            "closed_households": closed["households"].to_numpy(dtype=float),
+            "fully_closed": closed["fully_closed"].to_numpy(dtype=bool),
+        }
     )
-    opened_area = float((opened["area_m2_after"] - opened["area_m2_before"]).clip(lower=0).sum())
+
+    def blind_area(result) -> float:
+        spots = result.blind_spots
+        return float(spots["area_m2"].sum()) if spots is not None and len(spots) else 0.0
+
     return {
         "closed_count": len(closed),
         "fully_closed_count": int(closed["fully_closed"].sum()),
-        "closed_area_m2": float(closed["closed_m2"].sum()),
-        "closed_households": float(closed["closed_households"].sum()),
-        "opened_area_m2": opened_area,
-        "blind_area_before_m2": float(b["area_m2"].sum()),
-        "blind_area_after_m2": float(a["area_m2"].sum()),
-        "rows": jsonable.records(
-            closed[
-                [
-                    *keys,
-                    "area_m2_before",
-                    "area_m2_after",
-                    "closed_m2",
-                    "closed_households",
-                    "fully_closed",
-                ]
-            ]
-        ),
+        "closed_area_m2": float(closed["area_m2"].sum()),
+        "closed_households": float(closed["households"].sum()),
+        "opened_area_m2": float(opened["area_m2"].sum()),
+        "opened_households": float(opened["households"].sum()),
+        "blind_area_before_m2": blind_area(before),
+        "blind_area_after_m2": blind_area(after),
+        "rows": jsonable.records(rows),
     }
 
 
@@ -994,8 +487,6 @@ _RESULT_NAMES = {
 
 
 def _result_layers(ind) -> dict[str, pd.DataFrame]:
-    from gisrenew import coverage
-
     layers: dict[str, pd.DataFrame] = {
         _RESULT_NAMES.get(name, name): frame
         for name, frame in coverage.coverage_layers(ind.buffer).items()

@@ -72,6 +72,7 @@ __all__ = [
     "FAR_FROM_STUDY_AREA_M",
     "check_extents",
     "conform",
+    "conformed",
     "detect_shapefile_encoding",
     "finish_loading",
     "layer_problems",
@@ -397,6 +398,78 @@ def conform(
         gdf, kind, source=source, layer=layer or kind, working_crs=working_crs, columns=columns
     )
     return _finish(result, problems)
+
+
+def conformed(
+    gdf: gpd.GeoDataFrame | None,
+    kind: str,
+    *,
+    name: str | None = None,
+    crs=None,
+) -> gpd.GeoDataFrame | None:
+    """`gdf` validated by :func:`conform` unless it already was; in `crs` when given.
+
+    Every engine calls this on its inputs. A frame the loaders or the project store
+    conformed (``attrs["kind"]`` is the layer kind and every schema column is there)
+    is used as it is — never copied or re-validated — when it is in a metric CRS;
+    reprojected (logged) when `crs` names another CRS. Any other frame goes through
+    :func:`conform`, which also reprojects a layer in degrees to a metric working CRS;
+    so does a conformed frame that is no longer in a metric CRS (one reprojected to
+    degrees after loading), exactly as a raw frame would.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame or None
+        The layer; None gives None (an optional layer that was not given).
+    kind : str
+        Layer kind (``parks``, ``residential``, ``boundary``, ... see :mod:`gisrenew.schema`).
+    name : str, optional
+        Name of the argument or layer for messages (default: `kind`).
+    crs : optional
+        Working CRS to bring the layer to (e.g. the residential layer's CRS).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+
+    Raises
+    ------
+    SchemaError
+        When `gdf` is not a GeoDataFrame.
+    CRSError
+        When `gdf` has no coordinate reference system.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> raw = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:4549")
+    >>> parks = conformed(raw, "parks")
+    >>> parks["park_id"].tolist(), conformed(parks, "parks") is parks
+    (['1'], True)
+    """
+    if gdf is None:
+        return None
+    name = name or kind
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise SchemaError(f"`{name}` must be a GeoDataFrame, got {type(gdf).__name__}")
+    if gdf.crs is None:
+        raise CRSError(
+            f"`{name}` has no coordinate reference system (CRS); areas and distances need one. "
+            "Set it with `.set_crs(...)`, or load the layer with gisrenew.read_layer."
+        )
+    schema = get_layer_schema(kind)
+    done = gdf.attrs.get("kind") == schema.name and set(schema.column_names) <= set(gdf.columns)
+    if done and crs_rules.is_metric_projected(gdf.crs):
+        if crs is None or crs_rules.same_crs(gdf.crs, crs):
+            return gdf
+        log.info(
+            "reprojecting `%s` from %s to %s",
+            name,
+            gdf.crs.to_string(),
+            CRS.from_user_input(crs).to_string(),
+        )
+        return gdf.to_crs(crs)
+    return conform(gdf, kind, source=f"`{name}`", working_crs=crs)
 
 
 def load_frame(

@@ -64,13 +64,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from gisrenew import jsonable
-from gisrenew.crs import is_metric_projected, same_crs
+from gisrenew.coverage import IncrementalCoverage, park_table
 from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
-from gisrenew.present.labels import status_label
-from gisrenew.schema import DEFAULT_ALIASES, get_layer_schema
+from gisrenew.geometry import geometry_array, polygonal_part, union_by_group
+from gisrenew.io import conformed
+from gisrenew.schema import DEFAULT_ALIASES, SIGNING_STATUS_TERMS, get_layer_schema
 from gisrenew.units import M2_PER_HA, M2_PER_MU
 
 __all__ = [
@@ -88,6 +88,7 @@ __all__ = [
     "plan_totals",
     "plans_as_parks",
     "plans_to_dict",
+    "signing_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -148,45 +149,15 @@ _PAIR_KIND = "plan_parcels"
 # --------------------------------------------------------------------------- helpers
 
 
-def _conformed(
-    gdf: gpd.GeoDataFrame, kind: str, *, name: str, working_crs=None
-) -> gpd.GeoDataFrame:
-    """`gdf` validated by :func:`gisrenew.io.conform`, in `working_crs` when given.
-
-    A frame the loaders already conformed (``attrs["kind"]`` set and every schema
-    column present — what ``Project.read`` and ``read_layer`` return) is used as it
-    is, reprojected when needed (logged), as in :mod:`gisrenew.coverage`.
-    """
-    from gisrenew.io import conform
-
-    schema = get_layer_schema(kind)
-    done = gdf.attrs.get("kind") == schema.name and set(schema.column_names) <= set(gdf.columns)
-    if done and gdf.crs is not None:
-        if working_crs is None and is_metric_projected(gdf.crs):
-            return gdf
-        if working_crs is not None and is_metric_projected(working_crs):
-            if same_crs(gdf.crs, working_crs):
-                return gdf
-            log.info("reprojecting `%s` to %s", name, CRS.from_user_input(working_crs).to_string())
-            return gdf.to_crs(working_crs)
-    return conform(gdf, kind, source=f"`{name}`", working_crs=working_crs)
-
-
 def _conform_layers(plans: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None):
     """Validate plans (and parcels) and bring parcels into the plans' metric CRS.
 
     A layer without a CRS is refused (:class:`~gisrenew.errors.CRSError`); parcels in
     another CRS are reprojected to the plans' working CRS, with a log message.
     """
-    plans_c = _conformed(plans, "plans", name="plans")
-    parcels_c = None
-    if parcels is not None:
-        parcels_c = _conformed(parcels, "parcels", name="parcels", working_crs=plans_c.crs)
+    plans_c = conformed(plans, "plans", name="plans")
+    parcels_c = conformed(parcels, "parcels", name="parcels", crs=plans_c.crs)
     return plans_c, parcels_c
-
-
-def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return np.asarray(frame.geometry.array, dtype=object)
 
 
 def _divide(numerator, denominator) -> np.ndarray:
@@ -195,46 +166,6 @@ def _divide(numerator, denominator) -> np.ndarray:
     out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
-
-
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """The polygonal part of each geometry (intersections can hold lines and points)."""
-    types = shapely.get_type_id(geoms)
-    mixed = np.flatnonzero(~np.isin(types, [3, 6]))  # not Polygon / MultiPolygon
-    if len(mixed) == 0:
-        return geoms
-    out = geoms.copy()
-    parts, index = shapely.get_parts(geoms[mixed], return_index=True)
-    parts, inner = shapely.get_parts(parts, return_index=True)  # multis inside collections
-    index = index[inner]
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
-    parts, index = parts[keep], index[keep]
-    out[mixed] = shapely.Polygon()
-    if len(parts):
-        rows = np.unique(index)
-        merged = shapely.multipolygons(parts, indices=np.searchsorted(rows, index))
-        single = shapely.get_num_geometries(merged) == 1
-        merged[single] = shapely.get_geometry(merged[single], 0)
-        out[mixed[rows]] = merged
-    return out
-
-
-def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Union of the geometries of each group (groups are codes 0..n_groups-1), vectorized.
-
-    The geometries are laid out in a (group × member) grid padded with None, which
-    ``shapely.union_all(..., axis=1)`` reduces row by row.
-    """
-    if n_groups == 0:
-        return np.empty(0, dtype=object)
-    order = np.argsort(groups, kind="stable")
-    codes = groups[order]
-    counts = np.bincount(codes, minlength=n_groups)
-    starts = np.cumsum(counts) - counts
-    position = np.arange(len(codes)) - np.repeat(starts, counts)
-    grid = np.full((n_groups, max(int(counts.max()), 1)), None, dtype=object)
-    grid[codes, position] = geoms[order]
-    return shapely.union_all(grid, axis=1)
 
 
 def _check_thresholds(min_overlap_share: float, min_overlap_m2: float) -> None:
@@ -349,47 +280,16 @@ def affected_parcels(
         raise ValueError(f"`geometry` must be 'overlap' or 'parcel', got {geometry!r}")
     absent = _absent_parcel_columns(parcels)
     plans_c, parcels_c = _conform_layers(plans, parcels)
-    plan_geoms = _geoms(plans_c)
-    parcel_geoms = _geoms(parcels_c)
-
-    tree = shapely.STRtree(parcel_geoms)
-    plan_idx, parcel_idx = tree.query(plan_geoms, predicate="intersects")
-    order = np.lexsort((parcel_idx, plan_idx))
-    plan_idx, parcel_idx = plan_idx[order], parcel_idx[order]
-
+    parcel_geoms = geometry_array(parcels_c)
+    plan_idx, parcel_idx, overlap, area = _overlaps(geometry_array(plans_c), parcel_geoms)
     parcel_area = shapely.area(parcel_geoms)
-    plan_area = shapely.area(plan_geoms)
-    a = plan_geoms[plan_idx]
-    b = parcel_geoms[parcel_idx]
-    shapely.prepare(plan_geoms)
-    inside = shapely.covers(a, b)  # parcel wholly in the plan: the overlap is the parcel
-    overlap = b.copy()
-    partial = np.flatnonzero(~inside)
-    if len(partial):
-        overlap[partial] = shapely.intersection(a[partial], b[partial])
-    area = np.where(inside, parcel_area[parcel_idx], shapely.area(overlap))
+    plan_area = shapely.area(geometry_array(plans_c))
     parcel_share = _divide(area, parcel_area[parcel_idx])
     plan_share = _divide(area, plan_area[plan_idx])
-    keep = (
-        (area > 0)
-        & (area >= float(min_overlap_m2))
-        & (np.nan_to_num(parcel_share) >= float(min_overlap_share))
-    )
-    dropped = int((~keep & (area > 0)).sum())
-    if dropped:
-        log.info(
-            "%d sliver overlap(s) below min_overlap_m2=%g / min_overlap_share=%g left out",
-            dropped, min_overlap_m2, min_overlap_share,
-        )  # fmt: skip
+    keep = _not_sliver(area, parcel_share, min_overlap_m2, min_overlap_share)
     plan_idx, parcel_idx = plan_idx[keep], parcel_idx[keep]
     area, parcel_share, plan_share = area[keep], parcel_share[keep], plan_share[keep]
-    overlap = overlap[keep]
     plan_count = np.bincount(parcel_idx, minlength=len(parcel_geoms))[parcel_idx]
-
-    if geometry == "overlap":
-        geoms = _polygonal(overlap)
-    else:
-        geoms = parcel_geoms[parcel_idx]
     base = pd.DataFrame(
         {
             "plan_id": plans_c["plan_id"].to_numpy(dtype=object)[plan_idx],
@@ -409,6 +309,7 @@ def affected_parcels(
     extra = [c for c in parcels_c.columns if c not in skip]
     attributes = parcels_c[extra].iloc[parcel_idx].reset_index(drop=True)
     frame = pd.concat([base, attributes], axis=1)
+    geoms = polygonal_part(overlap[keep]) if geometry == "overlap" else parcel_geoms[parcel_idx]
     pairs = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=plans_c.crs))
     pairs.attrs = {
         "kind": _PAIR_KIND,
@@ -418,6 +319,44 @@ def affected_parcels(
         "defaulted_columns": absent,
     }
     return pairs
+
+
+def _overlaps(plan_geoms: np.ndarray, parcel_geoms: np.ndarray):
+    """Every (plan, parcel) pair that intersects, sorted by plan then parcel, with the overlap.
+
+    One spatial-index query and one vectorized intersection; a parcel wholly inside its
+    plan is taken whole. Returns plan and parcel positions, overlap geometry and area.
+    """
+    tree = shapely.STRtree(parcel_geoms)
+    plan_idx, parcel_idx = tree.query(plan_geoms, predicate="intersects")
+    order = np.lexsort((parcel_idx, plan_idx))
+    plan_idx, parcel_idx = plan_idx[order], parcel_idx[order]
+    a = plan_geoms[plan_idx]
+    b = parcel_geoms[parcel_idx]
+    shapely.prepare(plan_geoms)
+    inside = shapely.covers(a, b)  # parcel wholly in the plan: the overlap is the parcel
+    overlap = b.copy()
+    partial = np.flatnonzero(~inside)
+    if len(partial):
+        overlap[partial] = shapely.intersection(a[partial], b[partial])
+    area = np.where(inside, shapely.area(parcel_geoms)[parcel_idx], shapely.area(overlap))
+    return plan_idx, parcel_idx, overlap, area
+
+
+def _not_sliver(area, parcel_share, min_overlap_m2: float, min_overlap_share: float) -> np.ndarray:
+    """Pairs whose overlap passes both sliver thresholds (and has an area); logs the rest."""
+    keep = (
+        (area > 0)
+        & (area >= float(min_overlap_m2))
+        & (np.nan_to_num(parcel_share) >= float(min_overlap_share))
+    )
+    dropped = int((~keep & (area > 0)).sum())
+    if dropped:
+        log.info(
+            "%d sliver overlap(s) below min_overlap_m2=%g / min_overlap_share=%g left out",
+            dropped, min_overlap_m2, min_overlap_share,
+        )  # fmt: skip
+    return keep
 
 
 def affected_parcel_layer(
@@ -463,7 +402,7 @@ def affected_parcel_layer(
     plan_ids = ordered.groupby("_row", sort=True)["plan_id"].agg(lambda s: ";".join(map(str, s)))
     out = parcels_c.iloc[hit].reset_index(drop=True)
     out = out.rename(columns={"name": "parcel_name"})
-    area = shapely.area(_geoms(out))
+    area = shapely.area(geometry_array(out))
     counts = np.bincount(row, minlength=len(parcels_c))[hit]
     lead = pd.DataFrame(
         {
@@ -479,7 +418,15 @@ def affected_parcel_layer(
     geom_name = out.geometry.name
     rest = [c for c in out.columns if c not in ("parcel_id", "parcel_name", geom_name)]
     frame = pd.concat([out[["parcel_id", "parcel_name"]], lead, out[rest]], axis=1)
-    return gpd.GeoDataFrame(frame, geometry=out.geometry.reset_index(drop=True), crs=out.crs)
+    layer = gpd.GeoDataFrame(frame, geometry=out.geometry.reset_index(drop=True), crs=out.crs)
+    absent = pairs.attrs.get("defaulted_columns")
+    layer.attrs = {
+        "kind": "affected_parcels",
+        # the columns the caller's parcels lacked (filled with defaults): signing_status()
+        # tells "no signing column" from "nothing signed" by them
+        "defaulted_columns": list(_absent_parcel_columns(parcels) if absent is None else absent),
+    }
+    return layer
 
 
 def _parcel_affected_area(
@@ -493,12 +440,12 @@ def _parcel_affected_area(
     out[row[single]] = overlap[single]
     shared = np.flatnonzero(~single)
     if len(shared):
-        geoms = _geoms(pairs)[shared]
+        geoms = geometry_array(pairs)[shared]
         if pairs.attrs.get("geometry") != "overlap":
             plan_pos = pd.Index(plans_c["plan_id"]).get_indexer(pairs["plan_id"].iloc[shared])
-            geoms = shapely.intersection(geoms, _geoms(plans_c)[plan_pos])
+            geoms = shapely.intersection(geoms, geometry_array(plans_c)[plan_pos])
         codes, uniques = pd.factorize(row[shared])
-        union = _grouped_union(geoms, codes, len(uniques))
+        _, union = union_by_group(geoms, codes)  # codes 0..k-1: the unions in that order
         out[np.asarray(uniques)] = shapely.area(union)
     return out
 
@@ -555,13 +502,20 @@ def _household_columns(
     return resolved
 
 
+def _parcel_ids(frame: pd.DataFrame) -> np.ndarray:
+    """Parcel ids of the rows (row numbers from 1 when the frame has no ``parcel_id``)."""
+    if "parcel_id" in frame.columns:
+        return frame["parcel_id"].to_numpy()
+    return np.arange(1, len(frame) + 1)
+
+
 def _numeric(pairs: pd.DataFrame, column: str | None) -> np.ndarray:
     if column is None:
         return np.zeros(len(pairs))
     values = pd.to_numeric(pairs[column], errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) | (values < 0)
     if bad.any():
-        ids = pairs["parcel_id"].to_numpy()[bad][:5].tolist()
+        ids = _parcel_ids(pairs)[bad][:5].tolist()
         raise SchemaError(
             f"parcels column {column!r} has {int(bad.sum())} value(s) that are not counts "
             f"(empty, text or negative), e.g. parcels {ids}. Fix: clean the column."
@@ -586,7 +540,8 @@ def _rule_factor(pairs: pd.DataFrame, rule: str) -> np.ndarray:
     raise ValueError(f"`household_rule` must be one of {', '.join(HOUSEHOLD_RULES)}, got {rule!r}")
 
 
-def _signing_status(n_parcels, total, signed, signed_known: bool) -> tuple[np.ndarray, np.ndarray]:
+def _status_codes(n_parcels, total, signed, signed_known: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Signing roll-up codes (and Chinese labels) — the one rule for parcels and plans."""
     n_parcels = np.asarray(n_parcels)
     total = np.asarray(total, dtype=float)
     signed = np.asarray(signed, dtype=float)
@@ -608,7 +563,7 @@ def _signing_status(n_parcels, total, signed, signed_known: bool) -> tuple[np.nd
             ),
         ),
     ).astype(object)
-    zh = np.array([status_label(s, "zh") for s in status], dtype=object)
+    zh = np.array([SIGNING_STATUS_TERMS[s][0] for s in status], dtype=object)
     return status, zh
 
 
@@ -630,25 +585,93 @@ def _prepare_pairs(plans, parcels, *, min_overlap_share, min_overlap_m2):
     return plans_c, pairs
 
 
-def _household_arrays(pairs, households, rule):
-    columns = _household_columns(pairs, households)
-    factor = _rule_factor(pairs, rule)
-    kinds = {k: _numeric(pairs, columns[k]) for k in HOUSEHOLD_KINDS}
+def _household_counts(frame, households):
+    """Household columns of `frame` (parcels or pairs): counts by kind and signed (capped).
+
+    Returns ``(columns, kinds, signed, signed_known)``; ``signed`` is zeros when the
+    frame has no signing column (``signed_known`` False).
+    """
+    columns = _household_columns(frame, households)
+    kinds = {k: _numeric(frame, columns[k]) for k in HOUSEHOLD_KINDS}
     signed_known = columns["signed"] is not None
-    signed = _numeric(pairs, columns["signed"]) if signed_known else np.zeros(len(pairs))
+    signed = _numeric(frame, columns["signed"]) if signed_known else np.zeros(len(frame))
     total = sum(kinds.values())
     over = signed > total + 1e-9
     if over.any():
-        ids = pd.unique(pairs["parcel_id"].to_numpy()[over])[:5].tolist()
+        ids = pd.unique(_parcel_ids(frame)[over])[:5].tolist()
         warnings.warn(
-            f"{len(pd.unique(pairs['parcel_id'].to_numpy()[over]))} parcel(s) have more signed "
+            f"{len(pd.unique(_parcel_ids(frame)[over]))} parcel(s) have more signed "
             f"households than households (e.g. {ids}); their signed count is capped at the "
             "household total",
             GisrenewWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         signed = np.minimum(signed, total)
-    return columns, factor, kinds, signed, signed_known
+    return columns, kinds, signed, signed_known
+
+
+def _household_arrays(pairs, households, rule):
+    columns, kinds, signed, signed_known = _household_counts(pairs, households)
+    return columns, _rule_factor(pairs, rule), kinds, signed, signed_known
+
+
+def signing_status(
+    parcels: pd.DataFrame, households: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Households, signed/unsigned and signing status 签约进度 of each parcel.
+
+    The same rule as the plan table (:func:`plan_summary`): ``no_households`` (无住户),
+    ``not_started`` (未启动, nothing signed), ``signing`` (签约中), ``signed`` (已完成签约)
+    and ``unknown`` (签约情况未知) when the parcels have no signing column — a column
+    the loader filled with its default (``attrs["defaulted_columns"]``) counts as
+    absent, so "no data" is never shown as "nothing signed". Signed counts above the
+    household total are capped at it (with a warning).
+
+    Parameters
+    ----------
+    parcels : pandas.DataFrame
+        Parcels (or the layer of :func:`affected_parcel_layer`) with household columns.
+    households : mapping, optional
+        ``{role: column}`` overrides, as for :func:`plan_summary`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        On the input index: ``households_total``, ``households_signed`` and
+        ``households_unsigned`` (nan when unknown), ``signing_rate`` (nan without
+        households or signing column), ``signing_status``, ``signing_status_zh``.
+
+    Raises
+    ------
+    SchemaError
+        When the parcels have none of the household columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"parcel_id": ["a", "b"], "households_residential": [10, 4],
+    ...                       "households_signed": [10, 0]})
+    >>> signing_status(frame)["signing_status"].tolist()
+    ['signed', 'not_started']
+    >>> signing_status(frame.drop(columns="households_signed"))["signing_status"].tolist()
+    ['unknown', 'unknown']
+    """
+    _, kinds, signed, signed_known = _household_counts(parcels, households)
+    total = sum(kinds.values())
+    if not signed_known:
+        signed = np.full(len(parcels), np.nan)
+    status, status_zh = _status_codes(np.ones(len(parcels)), total, signed, signed_known)
+    return pd.DataFrame(
+        {
+            "households_total": total,
+            "households_signed": signed,
+            "households_unsigned": total - signed,
+            "signing_rate": _divide(signed, total),
+            "signing_status": status,
+            "signing_status_zh": status_zh,
+        },
+        index=parcels.index,
+    )
 
 
 def plan_summary(
@@ -703,45 +726,62 @@ def plan_summary(
     columns, factor, kinds, signed, signed_known = _household_arrays(
         pairs, households, household_rule
     )
-    n = len(plans_c)
     code = pd.Index(plans_c["plan_id"]).get_indexer(pairs["plan_id"])
-
-    def per_plan(values) -> np.ndarray:
-        return np.bincount(code, weights=np.asarray(values, dtype=float), minlength=n)
-
-    parcel_count = np.bincount(code, minlength=n)
-    shared = np.bincount(code, weights=pairs["shared"].to_numpy(dtype=float), minlength=n)
-    area = shapely.area(_geoms(plans_c))
-    affected = per_plan(pairs["overlap_m2"])
-    parcels_area = per_plan(pairs["parcel_area_m2"])
-    counts = {k: per_plan(kinds[k] * factor) for k in HOUSEHOLD_KINDS}
-    total = sum(counts.values())
-    signed_sum = per_plan(signed * factor) if signed_known else np.full(n, np.nan)
-    status, status_zh = _signing_status(parcel_count, total, signed_sum, signed_known)
-    whole = household_rule != "area_share"
-
-    def count_column(values):
-        return np.round(values).astype(np.int64) if whole and not np.isnan(values).any() else values
-
     data: dict[str, Any] = {
         "plan_id": plans_c["plan_id"].to_numpy(dtype=object),
         "name": plans_c["name"].to_numpy(dtype=object),
         "plan_type": plans_c["plan_type"].to_numpy(dtype=object),
         "target_use": plans_c["target_use"].to_numpy(dtype=object),
         "plan_status": plans_c["status"].to_numpy(dtype=object),
+        **_plan_areas(plans_c, pairs, code),
+        **_plan_households(
+            code, len(plans_c), kinds, factor, signed if signed_known else None, household_rule
+        ),
+    }
+    summary = gpd.GeoDataFrame(
+        pd.DataFrame(data), geometry=plans_c.geometry.reset_index(drop=True), crs=plans_c.crs
+    )
+    summary.attrs = {"kind": "plan_summary", "household_rule": household_rule, "columns": columns}
+    return summary
+
+
+def _plan_areas(plans_c: gpd.GeoDataFrame, pairs: pd.DataFrame, code: np.ndarray) -> dict:
+    """Per plan: parcel counts, and the plan's, affected and parcels' areas in m², ha, 亩."""
+    n = len(plans_c)
+    parcel_count = np.bincount(code, minlength=n)
+    shared = np.bincount(code, weights=pairs["shared"].to_numpy(dtype=float), minlength=n)
+    data: dict[str, Any] = {
         "parcel_count": parcel_count.astype(np.int64),
         "shared_parcels": np.round(shared).astype(np.int64),
     }
     for prefix, values in (
-        ("area", area),
-        ("affected_area", affected),
-        ("parcels_area", parcels_area),
+        ("area", shapely.area(geometry_array(plans_c))),
+        ("affected_area", np.bincount(code, pairs["overlap_m2"].to_numpy(dtype=float), n)),
+        ("parcels_area", np.bincount(code, pairs["parcel_area_m2"].to_numpy(dtype=float), n)),
     ):
         data[f"{prefix}_m2"] = values
         data[f"{prefix}_ha"] = values / M2_PER_HA
         data[f"{prefix}_mu"] = values / M2_PER_MU
-    for kind in HOUSEHOLD_KINDS:
-        data[f"households_{kind}"] = count_column(counts[kind])
+    return data
+
+
+def _plan_households(code, n, kinds, factor, signed, household_rule) -> dict:
+    """Per plan: households by kind, signed/unsigned, rate and status (``signed`` None: unknown)."""
+
+    def per_plan(values) -> np.ndarray:
+        return np.bincount(code, weights=np.asarray(values, dtype=float), minlength=n)
+
+    counts = {k: per_plan(kinds[k] * factor) for k in HOUSEHOLD_KINDS}
+    total = sum(counts.values())
+    signed_sum = np.full(n, np.nan) if signed is None else per_plan(signed * factor)
+    status, status_zh = _status_codes(np.bincount(code, minlength=n), total, signed_sum,
+                                      signed is not None)  # fmt: skip
+    whole = household_rule != "area_share"
+
+    def count_column(values):
+        return np.round(values).astype(np.int64) if whole and not np.isnan(values).any() else values
+
+    data = {f"households_{kind}": count_column(counts[kind]) for kind in HOUSEHOLD_KINDS}
     data["households_total"] = count_column(total)
     data["signed"] = count_column(signed_sum)
     data["unsigned"] = count_column(total - signed_sum)
@@ -749,11 +789,7 @@ def plan_summary(
     data["signing_status"] = status
     data["signing_status_zh"] = status_zh
     data["household_rule"] = np.full(n, household_rule, dtype=object)
-    summary = gpd.GeoDataFrame(
-        pd.DataFrame(data), geometry=plans_c.geometry.reset_index(drop=True), crs=plans_c.crs
-    )
-    summary.attrs = {"kind": "plan_summary", "household_rule": household_rule, "columns": columns}
-    return summary
+    return data
 
 
 def plan_totals(
@@ -801,8 +837,10 @@ def plan_totals(
     total = sum(counts.values())
     signed_total = float((signed[first] * factor).sum()) if signed_known else math.nan
     plan_count_per_parcel = np.bincount(codes, minlength=n_parcels)
-    union_area = float(shapely.area(shapely.union_all(_geoms(plans_c)))) if len(plans_c) else 0.0
-    status, status_zh = _signing_status([n_parcels], [total], [signed_total], signed_known)
+    union_area = (
+        float(shapely.area(shapely.union_all(geometry_array(plans_c)))) if len(plans_c) else 0.0
+    )
+    status, status_zh = _status_codes([n_parcels], [total], [signed_total], signed_known)
     whole = household_rule != "area_share"
 
     def count(value: float):
@@ -893,9 +931,9 @@ def plan_coverage_effects(
     residential land it newly covers is the land within its service area that no
     existing park covers. Each plan is judged alone against the existing parks
     (two green plans close together each report the land they would bring on their
-    own). The service areas, the residential denominator and the covered areas come
-    from :mod:`gisrenew.coverage` (``park_table``, ``service_areas``,
-    ``residential_land``, ``covered_area``).
+    own). The gain is :meth:`gisrenew.coverage.IncrementalCoverage.gain_if_added` on the
+    coverage of the existing parks (the residential denominator, service areas and
+    covered areas of :mod:`gisrenew.coverage`).
 
     Parameters
     ----------
@@ -923,70 +961,38 @@ def plan_coverage_effects(
         ``converted_residential_m2``, ``converted_households``. Plans that do not turn
         green are not listed.
     """
-    from gisrenew import coverage
-
-    plans_c, _ = _conform_layers(plans, None)
-    crs = plans_c.crs
-    parks_c = _conformed(parks, "parks", name="parks", working_crs=crs)
-    residential_c = _conformed(residential, "residential", name="residential", working_crs=crs)
-    boundary_c = (
-        None
-        if boundary is None
-        else _conformed(boundary, "boundary", name="boundary", working_crs=crs)
-    )
+    plans_c = conformed(plans, "plans", name="plans")
     new_parks = plans_as_parks(plans_c)
-    table = coverage.park_table(new_parks, rules=rules)
-    land = coverage.residential_land(
-        residential_c,
-        boundary=boundary_c,
-        weight=weight,
+    table = park_table(new_parks, rules=rules)
+    engine = IncrementalCoverage.from_layers(
+        conformed(parks, "parks", name="parks", crs=plans_c.crs),
+        conformed(residential, "residential", name="residential", crs=plans_c.crs),
         rules=rules,
+        boundary=conformed(boundary, "boundary", name="boundary", crs=plans_c.crs),
+        weight=weight,
         residential_codes=residential_codes,
     )
-    reach = coverage.service_areas(parks_c, rules=rules)
-    new_reach = coverage.service_areas(new_parks, rules=rules)
-
-    land_geoms = _geoms(land)
-    land_area = land["area_m2"].to_numpy(dtype=float)
-    has_weight = weight is not None and "weight" in land.columns
-    land_weight = land["weight"].to_numpy(dtype=float) if has_weight else np.zeros(len(land))
-    density = _divide(land_weight, land_area)
-    old_geoms = _geoms(reach)
-    land_tree = shapely.STRtree(land_geoms)
-
+    ids, reach, _ = engine.service_geometries(new_parks)
+    reach_of = dict(zip(ids, reach, strict=True))
+    land = engine.land
+    area = land["area_m2"].to_numpy(dtype=float)
+    density = _divide(land["weight"].to_numpy(dtype=float), area) if weight else np.zeros(len(land))
     n = len(new_parks)
-    new_m2 = np.zeros(n)
-    new_households = np.zeros(n)
-    converted_m2 = np.zeros(n)
-    converted_hh = np.zeros(n)
-    reach_pos = pd.Index(new_parks["park_id"]).get_indexer(new_reach["park_id"])
-    reach_geom = np.full(n, None, dtype=object)
-    reach_geom[reach_pos] = _geoms(new_reach)
-    plan_geoms = _geoms(new_parks)
-    old_tree = shapely.STRtree(old_geoms)
-    # one vectorized covered_area call per green plan (few), on the land it can reach
-    for i in range(n):
-        footprint = plan_geoms[i] if reach_geom[i] is None else reach_geom[i]
-        touched = land_tree.query(footprint, predicate="intersects")
-        if len(touched) == 0:
-            continue
-        pieces = land_geoms[touched]
+    new_m2, new_households = np.zeros(n), np.zeros(n)
+    converted_m2, converted_hh = np.zeros(n), np.zeros(n)
+    # one gain per green plan (few), each on the land its service area reaches
+    for i, (park_id, footprint) in enumerate(
+        zip(new_parks["park_id"], geometry_array(new_parks), strict=True)
+    ):
         if convert_residential:
-            under = shapely.area(shapely.intersection(pieces, plan_geoms[i]))
-            converted_m2[i] = under.sum()
-            converted_hh[i] = (under * density[touched]).sum()
-            pieces = shapely.difference(pieces, plan_geoms[i])
-        if reach_geom[i] is None:
-            continue
-        nearby = old_geoms[np.unique(old_tree.query(pieces, predicate="intersects")[1])]
-        before = coverage.covered_area(pieces, nearby)
-        after = coverage.covered_area(pieces, np.append(nearby, reach_geom[i]))
-        gained = np.clip(np.asarray(after) - np.asarray(before), 0.0, None)
-        new_m2[i] = gained.sum()
-        new_households[i] = (gained * density[touched]).sum()
-
+            converted_m2[i], converted_hh[i] = _converted(engine, density, footprint)
+        if park_id in reach_of:
+            new_m2[i], new_households[i] = engine.gain_if_added(
+                reach_of[park_id], footprint=footprint if convert_residential else None
+            )
+    has_weight = weight is not None
     park_rows = table.set_index("park_id").reindex(new_parks["park_id"])
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "plan_id": new_parks["plan_id"].to_numpy(dtype=object),
             "name": new_parks["name"].to_numpy(dtype=object),
@@ -1007,7 +1013,16 @@ def plan_coverage_effects(
             "converted_households": converted_hh if has_weight else np.full(n, np.nan),
         }
     )
-    return out
+
+
+def _converted(engine: IncrementalCoverage, density: np.ndarray, footprint) -> tuple[float, float]:
+    """Residential land (m², households) under `footprint`, which becomes park."""
+    touched = engine.pieces_touching(footprint)
+    if len(touched) == 0:
+        return 0.0, 0.0
+    pieces = geometry_array(engine.land)[touched]
+    under = shapely.area(shapely.intersection(pieces, footprint))
+    return float(under.sum()), float((under * density[touched]).sum())
 
 
 # --------------------------------------------------------------------------- output

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_ALIASES",
     "LAYERS",
     "LAYER_NAMES",
+    "SIGNING_STATUS_TERMS",
     "Column",
     "LayerSchema",
     "get_layer_schema",
@@ -349,3 +350,15 @@ def layer_table_markdown() -> str:
             default = "required" if col.required else repr(col.default)
             lines.append(f"| | | `{col.name}` | {col.dtype} | {default} | {col.description} |")
     return "\n".join(lines)
+
+
+#: Signing progress 签约进度 of a renewal plan or parcel: code → (Chinese, English) term.
+#: The plans engine computes the codes; tables and maps show the terms.
+SIGNING_STATUS_TERMS: dict[str, tuple[str, str]] = {
+    "no_parcels": ("无涉及地块", "no parcels affected"),
+    "no_households": ("无住户", "no households"),
+    "not_started": ("未启动", "none signed"),
+    "signing": ("签约中", "signing under way"),
+    "signed": ("已完成签约", "all signed"),
+    "unknown": ("签约情况未知", "signing unknown"),
+}

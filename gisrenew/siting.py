@@ -8,10 +8,10 @@ class or radius), and ranks them by the residential area — or households — e
 
 * **greedy** (default): pick the candidate with the largest gain, remove what it
   covers, pick again — the maximal covering location problem (MCLP) with the existing
-  parks fixed. Gains are exact areas (:func:`gisrenew.coverage.covered_area` on the
-  residential pieces each candidate reaches, through the incremental engine of
-  :mod:`gisrenew.batch`). Coverage gains are submodular, so the greedy set is within
-  a factor 1 − 1/e ≈ 0.632 of the best set, and usually much closer.
+  parks fixed. Gains are exact areas from the incremental coverage engine
+  (:meth:`gisrenew.coverage.IncrementalCoverage.gain_if_added` on the residential
+  pieces each candidate reaches). Coverage gains are submodular, so the greedy set is
+  within a factor 1 − 1/e ≈ 0.632 of the best set, and usually much closer.
 * **exact**: a mixed-integer program (PuLP with its bundled CBC solver) over the
   atomic pieces of uncovered residential land — pieces defined by which candidate
   service areas cover them. Meant for small cases (tens of candidates); the chosen
@@ -34,8 +34,10 @@ import pandas as pd
 import shapely
 
 from gisrenew import jsonable
-from gisrenew.batch import IncrementalCoverage
+from gisrenew.coverage import IncrementalCoverage, park_table, service_areas
 from gisrenew.errors import AnalysisError, InputError
+from gisrenew.geometry import geometry_array
+from gisrenew.io import conformed
 from gisrenew.rules import RuleSet, flat_rules, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
 
@@ -139,14 +141,6 @@ class SiteRanking:
         }
 
 
-
-
-def _conform_candidates(candidates: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
-    from gisrenew import io
-
-    return io.conform(candidates, "candidates", working_crs=crs)
-
-
 def rank_sites(
     candidates: gpd.GeoDataFrame,
     parks: gpd.GeoDataFrame,
@@ -207,15 +201,7 @@ def rank_sites(
     >>> ranking = rank_sites(candidates, parks, residential, count=3)  # doctest: +SKIP
     >>> ranking.table()[["rank", "candidate_id", "gain_m2"]]             # doctest: +SKIP
     """
-    if method not in ("greedy", "exact"):
-        raise InputError(f"`method` was {method!r} but is expected to be 'greedy' or 'exact'")
-    if count < 1:
-        raise InputError(f"`count` must be at least 1, got {count}")
-    objective = objective or ("weight" if weight else "area")
-    if objective not in ("area", "weight"):
-        raise InputError(f"`objective` was {objective!r} but is expected to be 'area' or 'weight'")
-    if objective == "weight" and not weight:
-        raise InputError("`objective='weight'` needs `weight=` (e.g. 'households')")
+    objective = _check_arguments(method, count, objective, weight)
     rules = get_rules(rules)
     engine = IncrementalCoverage.from_layers(
         parks, residential, rules=rules, boundary=boundary, districts=districts, weight=weight,
@@ -231,20 +217,13 @@ def rank_sites(
         min_area_m2=min_area_m2,
     )
     weighted = weight is not None
-
-    # standalone gains: each candidate against the existing parks alone
-    geoms = dict(zip(areas["candidate_id"], areas.geometry.values, strict=True))
-    standalone = {cid: engine.gain_if_added(geom) for cid, geom in geoms.items()}
-    sites["standalone_gain_m2"] = [
-        standalone.get(c, (0.0, math.nan))[0] for c in sites["candidate_id"]
-    ]
-    if weighted:
-        sites["standalone_gain_weight"] = [
-            standalone.get(c, (0.0, 0.0))[1] for c in sites["candidate_id"]
-        ]
+    geoms = dict(zip(areas["candidate_id"], geometry_array(areas), strict=True))
+    standalone = _standalone_gains(engine, sites, geoms, weighted)
     pick = 1 if objective == "weight" else 0
 
+    # ---- the picks: greedy over every candidate, or the exact optimum listed greedily
     exact_value = math.nan
+    pool, gains, limit = geoms, standalone, count
     if method == "exact":
         chosen, exact_value = exact_selection(
             engine, areas, count=count, objective=objective, time_limit_s=time_limit_s
@@ -252,65 +231,10 @@ def rank_sites(
         pool = {cid: geoms[cid] for cid in chosen}
         gains = {cid: standalone[cid] for cid in chosen}
         limit = len(chosen)
-    else:
-        pool = geoms
-        gains = standalone
-        limit = count
-
     order, marginal, covered_parts = _greedy(engine, pool, gains, limit, pick)
 
-    rank = dict(zip(order, range(1, len(order) + 1), strict=True))
-    sites["rank"] = [rank.get(c, 0) for c in sites["candidate_id"]]
-    sites["gain_m2"] = [marginal[c][0] if c in rank else 0.0 for c in sites["candidate_id"]]
-    sites["gain_ha"] = m2_to_ha(sites["gain_m2"].to_numpy(dtype=float))
-    sites["gain_mu"] = m2_to_mu(sites["gain_m2"].to_numpy(dtype=float))
-    if weighted:
-        sites["gain_weight"] = [marginal[c][1] if c in rank else 0.0 for c in sites["candidate_id"]]
-    total = before["residential_area_m2"]
-    cumulative = {}
-    running_area = 0.0
-    running_weight = 0.0
-    for cid in order:
-        running_area += marginal[cid][0]
-        running_weight += marginal[cid][1] if weighted else 0.0
-        cumulative[cid] = (running_area, running_weight)
-    sites["cumulative_gain_m2"] = [
-        cumulative[c][0] if c in rank else np.nan for c in sites["candidate_id"]
-    ]
-    if weighted:
-        sites["cumulative_gain_weight"] = [
-            cumulative[c][1] if c in rank else np.nan for c in sites["candidate_id"]
-        ]
-    sites["coverage_ratio_after"] = [
-        (before["covered_area_m2"] + cumulative[c][0]) / total
-        if c in rank and total > 0
-        else np.nan
-        for c in sites["candidate_id"]
-    ]
-    qualifying = sites["qualifies"].to_numpy(dtype=bool)
-    not_picked_reason = np.where(
-        qualifying
-        & (sites["rank"].to_numpy() == 0)
-        & (sites["standalone_gain_m2"].to_numpy() <= _EPS),
-        "adds no residential land to the existing coverage",
-        "",
-    )
-    sites["reason"] = np.where(
-        sites["reason"].astype(str) != "", sites["reason"].astype(str), not_picked_reason
-    )
-
-    picked_areas = areas[areas["candidate_id"].isin(order)].copy()
-    picked_areas["rank"] = [rank[c] for c in picked_areas["candidate_id"]]
-    picked_areas = picked_areas.sort_values("rank").reset_index(drop=True)
-    newly = gpd.GeoDataFrame(
-        {
-            "candidate_id": pd.Series(order, dtype="str"),
-            "rank": np.arange(1, len(order) + 1, dtype=np.int64),
-            "area_m2": [float(shapely.area(covered_parts[c])) for c in order],
-        },
-        geometry=[covered_parts[c] for c in order],
-        crs=engine.crs,
-    )
+    _ranked_columns(sites, order, marginal, before, weighted)
+    picked_areas, newly = _picked_layers(areas, order, covered_parts, engine.crs)
     if not order:
         log.info("no candidate adds residential land to the existing coverage")
     return SiteRanking(
@@ -330,29 +254,111 @@ def rank_sites(
             "park_class": park_class,
             "radius_m": radius_m,
             "candidates": len(sites),
-            "qualifying_candidates": int(qualifying.sum()),
+            "qualifying_candidates": int(sites["qualifies"].to_numpy(dtype=bool).sum()),
         },
     )
 
 
+def _check_arguments(method: str, count: int, objective: str | None, weight: str | None) -> str:
+    """Refuse bad arguments of :func:`rank_sites`; return the objective."""
+    if method not in ("greedy", "exact"):
+        raise InputError(f"`method` was {method!r} but is expected to be 'greedy' or 'exact'")
+    if count < 1:
+        raise InputError(f"`count` must be at least 1, got {count}")
+    objective = objective or ("weight" if weight else "area")
+    if objective not in ("area", "weight"):
+        raise InputError(f"`objective` was {objective!r} but is expected to be 'area' or 'weight'")
+    if objective == "weight" and not weight:
+        raise InputError("`objective='weight'` needs `weight=` (e.g. 'households')")
+    return objective
+
+
+def _standalone_gains(engine: IncrementalCoverage, sites, geoms: dict, weighted: bool) -> dict:
+    """Each candidate's gain against the existing parks alone (added to `sites` too)."""
+    standalone = {cid: engine.gain_if_added(geom) for cid, geom in geoms.items()}
+    sites["standalone_gain_m2"] = [
+        standalone.get(c, (0.0, math.nan))[0] for c in sites["candidate_id"]
+    ]
+    if weighted:
+        sites["standalone_gain_weight"] = [
+            standalone.get(c, (0.0, 0.0))[1] for c in sites["candidate_id"]
+        ]
+    return standalone
+
+
+def _ranked_columns(sites, order: list[str], marginal: dict, before: dict, weighted: bool) -> None:
+    """Add rank, marginal and cumulative gains, ratio after and reasons to `sites`."""
+    ids = sites["candidate_id"]
+    rank = dict(zip(order, range(1, len(order) + 1), strict=True))
+    sites["rank"] = [rank.get(c, 0) for c in ids]
+    sites["gain_m2"] = [marginal[c][0] if c in rank else 0.0 for c in ids]
+    sites["gain_ha"] = m2_to_ha(sites["gain_m2"].to_numpy(dtype=float))
+    sites["gain_mu"] = m2_to_mu(sites["gain_m2"].to_numpy(dtype=float))
+    if weighted:
+        sites["gain_weight"] = [marginal[c][1] if c in rank else 0.0 for c in ids]
+    total = before["residential_area_m2"]
+    cumulative = {}
+    running_area = 0.0
+    running_weight = 0.0
+    for cid in order:
+        running_area += marginal[cid][0]
+        running_weight += marginal[cid][1] if weighted else 0.0
+        cumulative[cid] = (running_area, running_weight)
+    sites["cumulative_gain_m2"] = [cumulative[c][0] if c in rank else np.nan for c in ids]
+    if weighted:
+        sites["cumulative_gain_weight"] = [cumulative[c][1] if c in rank else np.nan for c in ids]
+    sites["coverage_ratio_after"] = [
+        (before["covered_area_m2"] + cumulative[c][0]) / total
+        if c in rank and total > 0
+        else np.nan
+        for c in ids
+    ]
+    qualifying = sites["qualifies"].to_numpy(dtype=bool)
+    not_picked_reason = np.where(
+        qualifying
+        & (sites["rank"].to_numpy() == 0)
+        & (sites["standalone_gain_m2"].to_numpy() <= _EPS),
+        "adds no residential land to the existing coverage",
+        "",
+    )
+    sites["reason"] = np.where(
+        sites["reason"].astype(str) != "", sites["reason"].astype(str), not_picked_reason
+    )
+
+
+def _picked_layers(areas, order: list[str], covered_parts: dict, crs):
+    """Service areas of the picks (in rank order) and the land each newly brings."""
+    rank = dict(zip(order, range(1, len(order) + 1), strict=True))
+    picked_areas = areas[areas["candidate_id"].isin(order)].copy()
+    picked_areas["rank"] = [rank[c] for c in picked_areas["candidate_id"]]
+    picked_areas = picked_areas.sort_values("rank").reset_index(drop=True)
+    newly = gpd.GeoDataFrame(
+        {
+            "candidate_id": pd.Series(order, dtype="str"),
+            "rank": np.arange(1, len(order) + 1, dtype=np.int64),
+            "area_m2": [float(shapely.area(covered_parts[c])) for c in order],
+        },
+        geometry=[covered_parts[c] for c in order],
+        crs=crs,
+    )
+    return picked_areas, newly
+
+
 def _candidate_parks(candidates, crs, *, rules, park_class, radius_m, min_area_m2):
     """Candidates as parks: table (all candidates) and service areas (qualifying ones)."""
-    from gisrenew import coverage
-
-    cands = _conform_candidates(candidates, crs)
-    if park_class is not None:
-        cands["park_class"] = str(park_class)
+    cands = conformed(candidates, "candidates", name="candidates", crs=crs)
+    classes = cands["park_class"].astype(str) if park_class is None else str(park_class)
     as_parks = gpd.GeoDataFrame(
         {
             "park_id": cands["candidate_id"].astype(str).to_numpy(dtype=object),
             "name": cands["name"].to_numpy(dtype=object),
-            "park_class": cands["park_class"].astype(str).to_numpy(dtype=object),
+            "park_class": pd.Series(classes, index=cands.index).to_numpy(dtype=object),
         },
         geometry=cands.geometry.values,
         crs=cands.crs,
     )
     cand_rules = rules if radius_m is None else flat_rules(float(radius_m))
-    table = coverage.park_table(as_parks, cand_rules).set_index("park_id")
+    table = park_table(as_parks, cand_rules).set_index("park_id")
     table = table.reindex(as_parks["park_id"])
     sites = gpd.GeoDataFrame(
         {
@@ -374,7 +380,7 @@ def _candidate_parks(candidates, crs, *, rules, park_class, radius_m, min_area_m
         filtered = small & (sites["reason"].to_numpy(dtype=object) == "")
         sites.loc[filtered, "reason"] = f"area below --min-area {float(min_area_m2):g} m²"
         sites.loc[small, "qualifies"] = False
-    areas = coverage.service_areas(as_parks, cand_rules)
+    areas = service_areas(as_parks, cand_rules)
     areas = areas.rename(columns={"park_id": "candidate_id"})
     areas["candidate_id"] = areas["candidate_id"].astype(str)
     allowed = set(sites.loc[sites["qualifies"].to_numpy(dtype=bool), "candidate_id"])
@@ -400,7 +406,7 @@ def _greedy(engine: IncrementalCoverage, pool: dict, gains: dict, limit: int, pi
             continue
         if -neg <= _EPS:
             break  # nothing left adds coverage
-        parts[cid] = _newly_covered(engine, pool[cid])
+        parts[cid] = engine.newly_covered(pool[cid])
         summary = engine.add_service_areas(
             gpd.GeoDataFrame({"park_id": [_KEY + cid]}, geometry=[pool[cid]], crs=engine.crs)
         )
@@ -416,31 +422,6 @@ def _value(gain: tuple[float, float], pick: int) -> float:
     return 0.0 if math.isnan(value) else value
 
 
-def _newly_covered(engine: IncrementalCoverage, geometry):
-    """Residential land `geometry` would bring into service (one geometry)."""
-    land = engine.land.geometry.values
-    idx = engine.pieces_touching(geometry)
-    if len(idx) == 0:
-        return shapely.Polygon()
-    reach = engine.reach_geometries(idx)
-    inside = shapely.intersection(np.asarray(land[idx], dtype=object), geometry)
-    if len(reach):
-        prior = shapely.union_all(reach)
-        inside = shapely.difference(inside, prior)
-    merged = shapely.union_all(inside)
-    return _polygonal(merged)
-
-
-def _polygonal(geom):
-    parts = shapely.get_parts(geom)
-    parts = parts[
-        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
-    ]
-    if len(parts) == 0:
-        return shapely.Polygon()
-    return shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
-
-
 # ---------------------------------------------------------------------------------------
 # Exact maximal covering (MILP)
 # ---------------------------------------------------------------------------------------
@@ -453,13 +434,13 @@ def _atoms(engine: IncrementalCoverage, areas: gpd.GeoDataFrame, objective: str)
     of the uncovered land covered by exactly that set of candidate service areas.
     """
     ids = areas["candidate_id"].astype(str).tolist()
-    buffers = np.asarray(areas.geometry.values, dtype=object)
+    buffers = geometry_array(areas)
     if not ids:
         return {}
     land_idx = engine.pieces_touching(buffers)
     if len(land_idx) == 0:
         return {}
-    pieces = np.asarray(engine.land.geometry.values, dtype=object)[land_idx]
+    pieces = geometry_array(engine.land)[land_idx]
     reach = engine.reach_geometries(land_idx)
     uncovered = shapely.difference(pieces, shapely.union_all(reach)) if len(reach) else pieces
     if engine.has_weight:

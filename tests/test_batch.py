@@ -28,10 +28,10 @@ import shapely
 from gisrenew import coverage
 from gisrenew.batch import (
     CHECKPOINT_ENV,
-    IncrementalCoverage,
     read_history,
     recompute,
 )
+from gisrenew.coverage import IncrementalCoverage
 from gisrenew.errors import LockError, SchemaError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project

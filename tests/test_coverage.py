@@ -23,7 +23,9 @@ from click.testing import CliRunner
 from gisrenew import coverage as cov
 from gisrenew import present
 from gisrenew.cli import main
+from gisrenew.coverage import envelopes, overlay
 from gisrenew.errors import AnalysisError, CRSError, SchemaError
+from gisrenew.geometry import union_by_group
 from gisrenew.rules import flat_rules, get_rules
 
 GK = "EPSG:4549"
@@ -579,7 +581,7 @@ def test_reach_discs_are_inside_and_around_each_polygon():
         shapely.Polygon([(0, 0), (10, 0), (10, 10), (9, 10), (9, 1), (0, 1)]),  # centroid outside
     ]
     geoms = np.asarray(geoms, dtype=object)
-    index = cov._ReachIndex.build(geoms)
+    index = overlay.ReachIndex.build(geoms)
     centres = shapely.points(index.x, index.y)
     inside = shapely.contains_properly(geoms, centres)
     assert inside.all()  # a point on the surface replaces a centroid outside the polygon
@@ -603,7 +605,7 @@ def test_grouped_union_matches_a_loop():
     rng = np.random.default_rng(5)
     geoms = shapely.buffer(shapely.points(rng.uniform(0, 100, (200, 2))), rng.uniform(1, 10, 200))
     groups = rng.choice([3, 8, 8, 20, 20, 20, 42, 42, 42, 42, 42, 7], 200)
-    keys, unions = cov._grouped_union(geoms, groups)
+    keys, unions = union_by_group(geoms, groups)
     assert keys.tolist() == sorted(set(groups.tolist()))
     for key, union in zip(keys, unions, strict=True):
         assert (
@@ -652,10 +654,10 @@ def test_envelope_overlaps_match_every_pair_compared(seed):
     geoms[rng.random(n) < 0.02] = shapely.LineString([(0, 0), (400, 400)])
     bounds = shapely.bounds(geoms)
     expected = _open_overlap_pairs_by_brute_force(bounds)
-    found = cov._envelope_overlaps(geoms, bounds)
+    found = envelopes.envelope_overlaps(geoms, bounds)
     assert found[0].tolist() == expected[0].tolist()
     assert found[1].tolist() == expected[1].tolist()
-    tree = cov._envelope_overlaps_tree(geoms, bounds)
+    tree = envelopes.envelope_overlaps_tree(geoms, bounds)
     assert tree[0].tolist() == expected[0].tolist()
     assert tree[1].tolist() == expected[1].tolist()
 
@@ -675,7 +677,7 @@ def test_envelope_overlaps_sparse_or_crowded_layers_fall_back_to_the_tree():
     for geoms in (far, same):
         bounds = shapely.bounds(geoms)
         expected = _open_overlap_pairs_by_brute_force(bounds)
-        found = cov._envelope_overlaps(geoms, bounds)
+        found = envelopes.envelope_overlaps(geoms, bounds)
         assert found[0].tolist() == expected[0].tolist()
         assert found[1].tolist() == expected[1].tolist()
 
@@ -713,15 +715,15 @@ def test_land_reach_pairs_match_the_predicates(seed):
     land = np.asarray(_random_blocks(rng, 300, 2000), dtype=object)
     centres = rng.uniform(0, 2000, (12, 2)) + np.array([X0, Y0])
     reach = shapely.buffer(shapely.points(centres), 250)
-    index = cov._ReachIndex.build(reach).private()
+    index = overlay.ReachIndex.build(reach).private()
     meets = shapely.intersects(reach[None, :], land[:, None])
     covers = shapely.covers(reach[None, :], land[:, None])
-    every = cov._pairs(land, index, first_whole_only=False)
+    every = overlay.land_reach_pairs(land, index, first_whole_only=False)
     assert list(zip(every.land, every.reach, strict=True)) == sorted(
         zip(*np.nonzero(meets), strict=True)
     )
     assert every.whole.tolist() == covers[every.land, every.reach].tolist()
-    first = cov._pairs(land, index)
+    first = overlay.land_reach_pairs(land, index)
     assert (np.diff(first.land) >= 0).all()
     whole_land = first.land[first.whole]
     assert sorted(whole_land.tolist()) == np.flatnonzero(covers.any(axis=1)).tolist()

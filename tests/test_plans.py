@@ -19,6 +19,7 @@ from conftest import GK, X0, Y0, square
 from gisrenew import plans as P
 from gisrenew import present
 from gisrenew.errors import CRSError, SchemaError
+from gisrenew.geometry import polygonal_part
 from gisrenew.present.tables import display_width
 from gisrenew.units import M2_PER_MU
 
@@ -613,7 +614,7 @@ def test_polygonal_part_of_mixed_intersections():
     mixed = shapely.GeometryCollection(
         [square(0, 0, 10), shapely.LineString([(X0 + 20, Y0), (X0 + 30, Y0)]), square(40, 0, 5)]
     )
-    out = P._polygonal(np.array([mixed, square(0, 0, 1), shapely.Point(X0, Y0)], dtype=object))
+    out = polygonal_part(np.array([mixed, square(0, 0, 1), shapely.Point(X0, Y0)], dtype=object))
     assert out[0].geom_type == "MultiPolygon" and out[0].area == pytest.approx(125.0)
     assert out[1].equals(square(0, 0, 1))
     assert out[2].is_empty

@@ -28,10 +28,10 @@ Method (every step vectorized: numpy, shapely 2, scipy.sparse.csgraph)
    counts; farther than ``connector_limit_m`` = unreachable, ``walk_status =
    "no_street"``, never covered), then along the street:
    ``connector + min(d(u) + offset, d(v) + length - offset)``.
-5. **Coverage** = area (or weight) of residential land whose walk meets a qualifying
-   park's limit / all residential land inside the built-up area — the buffer method's
-   denominator (:func:`gisrenew.coverage.residential_land`). A polygon counts whole or
-   not at all.
+5. **Coverage** (:func:`network_coverage`, module :mod:`gisrenew.network.coverage`) =
+   area (or weight) of residential land whose walk meets a qualifying park's limit /
+   all residential land inside the built-up area — the buffer method's denominator
+   (:func:`gisrenew.coverage.residential_land`). A polygon counts whole or not at all.
 6. **Service areas** (maps): reached street pieces, partly reached edges cut at the exact
    remaining distance, buffered by ``lateral_m`` (50 m).
 
@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from gisrenew.network.access import ParkAccess, park_access, snap_points
 from gisrenew.network.areas import reached_pieces, service_polygons
-from gisrenew.network.engine import (
+from gisrenew.network.coverage import (
     DEFAULT_WALK_MINUTES,
     DEFAULT_WALK_SPEED_KMH,
     compare_methods,

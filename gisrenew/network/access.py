@@ -35,14 +35,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gisrenew.coverage import BUFFER_QUAD_SEGS
+from gisrenew.geometry import geometry_array
+from gisrenew.io import conformed
 from gisrenew.network.graph import WalkGraph, insert_points, to_parent
 
 __all__ = ["ParkAccess", "park_access", "snap_points"]
 
 log = logging.getLogger(__name__)
-
-#: Quarter-circle segments of the frontage buffer (same as the buffer method).
-_QUAD_SEGS = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,9 +149,7 @@ def _fractions(graph: WalkGraph, edge: np.ndarray, xy: np.ndarray) -> np.ndarray
 
 def _assign_entrances(entrances, parks, park_ids, snap_distance_m):
     """Park number of every entrance (-1 when it belongs to no known park)."""
-    from gisrenew.coverage import _conformed
-
-    frame = _conformed(entrances, "entrances", name="entrances", crs=parks.crs)
+    frame = conformed(entrances, "entrances", name="entrances", crs=parks.crs)
     given = frame["park_id"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
     lookup = pd.Series(np.arange(len(park_ids)), index=pd.Index(park_ids, dtype=object))
     park = lookup.reindex(given).fillna(-1).to_numpy(dtype=np.int64)
@@ -164,8 +162,8 @@ def _assign_entrances(entrances, parks, park_ids, snap_distance_m):
         )
     blank = np.flatnonzero(given == "")
     if len(blank):
-        geoms = np.asarray(frame.geometry.array, dtype=object)[blank]
-        tree = shapely.STRtree(np.asarray(parks.geometry.array, dtype=object))
+        geoms = geometry_array(frame)[blank]
+        tree = shapely.STRtree(geometry_array(parks))
         bi, pi = tree.query_nearest(geoms, max_distance=snap_distance_m, all_matches=False)
         park[blank[bi]] = pi
         far = np.setdiff1d(np.arange(len(blank)), bi)
@@ -177,7 +175,7 @@ def _assign_entrances(entrances, parks, park_ids, snap_distance_m):
                 snap_distance_m,
                 frame["entrance_id"].to_numpy()[blank[far]][:10].tolist(),
             )
-    return np.asarray(frame.geometry.array, dtype=object), park
+    return geometry_array(frame), park
 
 
 def park_access(
@@ -217,74 +215,26 @@ def park_access(
     qualifies = (
         np.ones(n_parks, dtype=bool) if qualifies is None else np.asarray(qualifies, dtype=bool)
     )
-    park_geoms = np.asarray(parks.geometry.array, dtype=object)
+    park_geoms = geometry_array(parks)
     kind = np.where(qualifies, "none", "not_qualifying").astype(object)
     count = np.zeros(n_parks, dtype=np.int64)
-
-    # insert positions: (base edge, fraction, park, offset, role)
-    ins_edge, ins_t, ins_park, ins_off = [], [], [], []
+    points = _Points()  # positions to insert: (base edge, fraction, park, offset)
 
     # ---- entrances
     if entrances is not None and len(entrances):
         egeoms, epark = _assign_entrances(entrances, parks, park_ids, snap_distance_m)
-        use = np.flatnonzero(epark >= 0)
-        use = use[qualifies[epark[use]]]
-        e, t, gap = snap_points(graph, egeoms[use], max_distance_m=connector_limit_m)
-        ok = e >= 0
-        if (~ok).any():
-            log.warning(
-                "%d park entrance(s) are farther than %g m from every walkable ground-level "
-                "street and were ignored",
-                int((~ok).sum()),
-                connector_limit_m,
-            )
-        ins_edge.append(e[ok])
-        ins_t.append(t[ok])
-        ins_park.append(epark[use][ok])
-        ins_off.append(gap[ok])
-        np.add.at(count, epark[use][ok], 1)
-        kind[np.unique(epark[use][ok])] = "entrances"
-
-    tree, ground = graph.ground
+        _entrance_points(graph, egeoms, epark, qualifies, connector_limit_m, points, kind, count)
 
     # ---- frontage of qualifying parks without entrances
     frontage = np.flatnonzero(qualifies & (kind != "entrances"))
-    zone_edge_base = np.empty(0, dtype=np.int64)
-    zone_k = np.empty(0, dtype=np.int64)
-    zone_ta = zone_tb = np.empty(0)
-    if len(frontage):
-        zones = shapely.buffer(park_geoms[frontage], snap_distance_m, quad_segs=_QUAD_SEGS)
-        zi, gi = tree.query(zones, predicate="intersects")
-        e = ground[gi]
-        pieces = shapely.intersection(graph.edge_geometry[e], zones[zi])
-        parts, pair = shapely.get_parts(pieces, return_index=True)
-        coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-        if len(coords):
-            frac = _fractions(graph, e[pair[coord_part]], coords)
-            starts = np.flatnonzero(np.r_[True, coord_part[1:] != coord_part[:-1]])
-            part_of_start = coord_part[starts]
-            zone_ta = np.minimum.reduceat(frac, starts)
-            zone_tb = np.maximum.reduceat(frac, starts)
-            zone_edge_base = e[pair[part_of_start]]
-            zone_k = frontage[zi[pair[part_of_start]]]
-        np.add.at(count, zone_k, 1)
-        kind[np.unique(zone_k)] = "frontage"
+    zone = _frontage(graph, park_geoms, frontage, snap_distance_m)
+    np.add.at(count, zone.park, 1)
+    kind[np.unique(zone.park)] = "frontage"
 
     # ---- isolated qualifying parks: nearest street within the connector limit
     isolated = np.flatnonzero(qualifies & (kind == "none"))
     if len(isolated):
-        ki, gi = tree.query_nearest(
-            park_geoms[isolated], max_distance=connector_limit_m, all_matches=False
-        )
-        e = ground[gi]
-        links = shapely.shortest_line(graph.edge_geometry[e], park_geoms[isolated[ki]])
-        ends = shapely.get_coordinates(links).reshape(-1, 2, 2)
-        ins_edge.append(e)
-        ins_t.append(_fractions(graph, e, ends[:, 0]))
-        ins_park.append(isolated[ki])
-        ins_off.append(np.hypot(*(ends[:, 1] - ends[:, 0]).T))
-        count[isolated[ki]] = 1
-        kind[isolated[ki]] = "nearest_street"
+        _nearest_street_points(graph, park_geoms, isolated, connector_limit_m, points, kind, count)
     none = np.flatnonzero(qualifies & (kind == "none"))
     if len(none):
         log.warning(
@@ -295,40 +245,12 @@ def park_access(
             park_ids[none][:10].tolist(),
         )
 
-    n_points = sum(len(x) for x in ins_edge)
-    edge = np.concatenate([np.empty(0, dtype=np.int64), *ins_edge, zone_edge_base, zone_edge_base])
-    t = np.concatenate([np.empty(0), *ins_t, zone_ta, zone_tb])
+    # ---- insert every position; frontage pieces of the new graph; the start table
+    edge = np.concatenate([*points.edge, zone.edge, zone.edge])
+    t = np.concatenate([*points.t, zone.ta, zone.tb])
     new_graph, nodes = insert_points(graph, edge.astype(np.int64), t)
-    point_nodes = nodes[:n_points]
-    point_park = np.concatenate([np.empty(0, dtype=np.int64), *ins_park]).astype(np.int64)
-    point_off = np.concatenate([np.empty(0), *ins_off])
-
-    # ---- frontage pieces of the new graph; their end nodes are sources
-    parent, pa = to_parent(graph, zone_edge_base, zone_ta)
-    _, pb = to_parent(graph, zone_edge_base, zone_tb)
-    first = np.searchsorted(new_graph.edge_parent, parent, side="left")
-    n_pieces = np.searchsorted(new_graph.edge_parent, parent, side="right") - first
-    rep = np.repeat(np.arange(len(zone_k)), n_pieces)
-    piece = np.repeat(first - np.cumsum(n_pieces) + n_pieces, n_pieces) + np.arange(len(rep))
-    eps = 1e-12
-    inside = (new_graph.edge_t0[piece] >= pa[rep] - eps) & (
-        new_graph.edge_t1[piece] <= pb[rep] + eps
-    )
-    pairs = pd.DataFrame({"e": piece[inside], "p": zone_k[rep[inside]]}).drop_duplicates()
-    zone_edge = pairs["e"].to_numpy(dtype=np.int64)
-    zone_park = pairs["p"].to_numpy(dtype=np.int64)
-    # a frontage that is a single point (a street touching the zone) is a point source
-    touch = zone_ta == zone_tb
-    touch_nodes = nodes[n_points : n_points + len(zone_k)][touch]
-    src_node = np.concatenate(
-        [point_nodes, new_graph.edge_u[zone_edge], new_graph.edge_v[zone_edge], touch_nodes]
-    )
-    src_park = np.concatenate([point_park, zone_park, zone_park, zone_k[touch]])
-    src_off = np.concatenate([point_off, np.zeros(2 * len(zone_edge) + int(touch.sum()))])
-    # one row per (node, park), the smallest offset
-    table = pd.DataFrame({"node": src_node, "park": src_park, "offset": src_off})
-    table = table.sort_values(["node", "park", "offset"], kind="stable")
-    table = table.drop_duplicates(["node", "park"], keep="first")
+    zone_edge, zone_park = _frontage_pieces(graph, new_graph, zone)
+    table = _sources(new_graph, nodes, points, zone, zone_edge, zone_park)
     log.info(
         "park access: %d parks with entrances, %d by frontage, %d by nearest street, %d without",
         int((kind == "entrances").sum()),
@@ -348,3 +270,128 @@ def park_access(
         access_kind=kind.astype(str),
         access_count=count,
     )
+
+
+def _sources(new_graph: WalkGraph, nodes, points, zone, zone_edge, zone_park) -> pd.DataFrame:
+    """Where walks start: one row per (node, park) with the smallest offset.
+
+    Inserted points (`nodes` of :func:`insert_points`, in the order of `points` then the
+    frontage ends) start with their offset; both end nodes of every frontage piece, and
+    a frontage that is a single point (a street touching the zone), start at 0.
+    """
+    n_points = points.count
+    touch = zone.ta == zone.tb
+    touch_nodes = nodes[n_points : n_points + len(zone.park)][touch]
+    src_node = np.concatenate(
+        [nodes[:n_points], new_graph.edge_u[zone_edge], new_graph.edge_v[zone_edge], touch_nodes]
+    )
+    src_park = np.concatenate([*points.park, zone_park, zone_park, zone.park[touch]])
+    src_off = np.concatenate([*points.offset, np.zeros(2 * len(zone_edge) + int(touch.sum()))])
+    table = pd.DataFrame({"node": src_node, "park": src_park, "offset": src_off})
+    table = table.sort_values(["node", "park", "offset"], kind="stable")
+    return table.drop_duplicates(["node", "park"], keep="first")
+
+
+class _Points:
+    """Access positions to insert into the graph, with their park and start offset."""
+
+    def __init__(self):
+        self.edge = [np.empty(0, dtype=np.int64)]
+        self.t = [np.empty(0)]
+        self.park = [np.empty(0, dtype=np.int64)]
+        self.offset = [np.empty(0)]
+
+    @property
+    def count(self) -> int:
+        return sum(len(x) for x in self.edge)
+
+    def add(self, edge, t, park, offset) -> None:
+        self.edge.append(np.asarray(edge, dtype=np.int64))
+        self.t.append(np.asarray(t, dtype=float))
+        self.park.append(np.asarray(park, dtype=np.int64))
+        self.offset.append(np.asarray(offset, dtype=float))
+
+
+def _entrance_points(graph, egeoms, epark, qualifies, connector_limit_m, points, kind, count):
+    """Entrances of qualifying parks, attached to their nearest ground-level street."""
+    use = np.flatnonzero(epark >= 0)
+    use = use[qualifies[epark[use]]]
+    e, t, gap = snap_points(graph, egeoms[use], max_distance_m=connector_limit_m)
+    ok = e >= 0
+    if (~ok).any():
+        log.warning(
+            "%d park entrance(s) are farther than %g m from every walkable ground-level "
+            "street and were ignored",
+            int((~ok).sum()),
+            connector_limit_m,
+        )
+    points.add(e[ok], t[ok], epark[use][ok], gap[ok])
+    np.add.at(count, epark[use][ok], 1)
+    kind[np.unique(epark[use][ok])] = "entrances"
+
+
+@dataclass(frozen=True, eq=False)
+class _Zone:
+    """Frontage stretches: base edge, span (fractions ta ≤ tb) and park of each."""
+
+    edge: np.ndarray
+    ta: np.ndarray
+    tb: np.ndarray
+    park: np.ndarray
+
+
+def _frontage(graph: WalkGraph, park_geoms, frontage: np.ndarray, snap_distance_m: float) -> _Zone:
+    """Stretches of ground-level street inside the parks `frontage` or near their boundary."""
+    none = _Zone(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
+    if len(frontage) == 0:
+        return none
+    tree, ground = graph.ground
+    zones = shapely.buffer(park_geoms[frontage], snap_distance_m, quad_segs=BUFFER_QUAD_SEGS)
+    zi, gi = tree.query(zones, predicate="intersects")
+    e = ground[gi]
+    pieces = shapely.intersection(graph.edge_geometry[e], zones[zi])
+    parts, pair = shapely.get_parts(pieces, return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        return none
+    frac = _fractions(graph, e[pair[coord_part]], coords)
+    starts = np.flatnonzero(np.r_[True, coord_part[1:] != coord_part[:-1]])
+    part_of_start = coord_part[starts]
+    return _Zone(
+        edge=e[pair[part_of_start]],
+        ta=np.minimum.reduceat(frac, starts),
+        tb=np.maximum.reduceat(frac, starts),
+        park=frontage[zi[pair[part_of_start]]],
+    )
+
+
+def _nearest_street_points(graph, park_geoms, isolated, connector_limit_m, points, kind, count):
+    """Parks without frontage: reached from the nearest ground-level street (the gap counts)."""
+    tree, ground = graph.ground
+    ki, gi = tree.query_nearest(
+        park_geoms[isolated], max_distance=connector_limit_m, all_matches=False
+    )
+    e = ground[gi]
+    links = shapely.shortest_line(graph.edge_geometry[e], park_geoms[isolated[ki]])
+    ends = shapely.get_coordinates(links).reshape(-1, 2, 2)
+    points.add(
+        e, _fractions(graph, e, ends[:, 0]), isolated[ki], np.hypot(*(ends[:, 1] - ends[:, 0]).T)
+    )
+    count[isolated[ki]] = 1
+    kind[isolated[ki]] = "nearest_street"
+
+
+def _frontage_pieces(graph: WalkGraph, new_graph: WalkGraph, zone: _Zone):
+    """Edges of the graph with the access points inserted that lie on a frontage, and the park."""
+    parent, pa = to_parent(graph, zone.edge, zone.ta)
+    _, pb = to_parent(graph, zone.edge, zone.tb)
+    first = np.searchsorted(new_graph.edge_parent, parent, side="left")
+    n_pieces = np.searchsorted(new_graph.edge_parent, parent, side="right") - first
+    rep = np.repeat(np.arange(len(zone.park)), n_pieces)
+    piece = np.repeat(first - np.cumsum(n_pieces) + n_pieces, n_pieces) + np.arange(len(rep))
+    eps = 1e-12
+    inside = (new_graph.edge_t0[piece] >= pa[rep] - eps) & (
+        new_graph.edge_t1[piece] <= pb[rep] + eps
+    )
+    pairs = pd.DataFrame({"e": piece[inside], "p": zone.park[rep[inside]]}).drop_duplicates()
+    return pairs["e"].to_numpy(dtype=np.int64), pairs["p"].to_numpy(dtype=np.int64)

@@ -19,11 +19,10 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from gisrenew.coverage import BUFFER_QUAD_SEGS
 from gisrenew.network.graph import WalkGraph
 
 __all__ = ["reached_pieces", "service_polygons"]
-
-_QUAD_SEGS = 16
 
 
 def reached_pieces(
@@ -138,7 +137,7 @@ def service_polygons(
     # buffering the merged lines one by one and uniting them per group is about twice
     # as fast as buffering each group's MultiLineString at once
     parts, part_group = shapely.get_parts(merged, return_index=True)
-    buffered = shapely.buffer(parts, lateral_m, quad_segs=_QUAD_SEGS)
+    buffered = shapely.buffer(parts, lateral_m, quad_segs=BUFFER_QUAD_SEGS)
     bounds = np.searchsorted(part_group, np.arange(len(present) + 1))
     for j, target in enumerate(present):
         out[target] = shapely.disjoint_subset_union_all(buffered[bounds[j] : bounds[j + 1]])

@@ -37,6 +37,8 @@ from scipy.spatial import cKDTree
 
 from gisrenew.crs import ensure_metric
 from gisrenew.errors import GeometryError
+from gisrenew.geometry import geometry_array
+from gisrenew.io import conformed
 
 __all__ = ["WalkGraph", "insert_points", "to_parent", "walk_graph_from_roads"]
 
@@ -229,9 +231,7 @@ def _segments(parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _barrier_segments(barriers) -> tuple[np.ndarray, np.ndarray]:
-    geoms = np.asarray(
-        barriers.geometry.array if hasattr(barriers, "geometry") else barriers, dtype=object
-    )
+    geoms = geometry_array(barriers)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     polygonal = np.isin(
         shapely.get_type_id(geoms),
@@ -355,92 +355,164 @@ def walk_graph_from_roads(
     >>> walk_graph_from_roads(roads)   # the crossing at (100, 0) is a junction
     WalkGraph(5 nodes, 4 edges, 0.3 km)
     """
-    from gisrenew.coverage import _conformed
-
     ensure_metric(roads, "roads")
-    frame = _conformed(roads, "roads", name="roads")
+    frame = conformed(roads, "roads", name="roads")
     walkable = frame["walkable"].fillna(True).astype(bool).to_numpy()
     frame = frame.loc[walkable].reset_index(drop=True)
-    road_ids = frame["road_id"].astype(str).to_numpy(dtype=object)
-    road_levels = frame["level"].fillna(0).astype(np.int64).to_numpy()
-
-    parts, part_road = _line_parts(np.asarray(frame.geometry.array, dtype=object))
-    a, b, seg_part = _segments(parts)
-    seg_road = part_road[seg_part]
-    seg_level = road_levels[seg_road]
-    length = np.hypot(*(b - a).T)
-    nonzero = length > 0
-    a, b, seg_road, seg_level, length = (
-        a[nonzero], b[nonzero], seg_road[nonzero], seg_level[nonzero], length[nonzero]
+    segs = _Segments.from_roads(frame)
+    splits = _Splits(segs.length, tolerance_m)
+    tree = shapely.STRtree(segs.geoms)
+    if node_crossings:
+        _split_crossings(segs, tree, splits, tolerance_m)
+    if tolerance_m > 0:
+        _split_at_line_ends(segs, tree, splits, tolerance_m)
+    n_cut = 0
+    if barriers is not None:
+        before = splits.count
+        _split_at_barriers(barriers, segs, tree, splits, tolerance_m)
+        n_cut = splits.count - before
+    pieces = _pieces(segs, splits)
+    node_xy, u, v = _nodes(pieces, tolerance_m)
+    keep, node_xy, u, v = _unique_edges(node_xy, u, v)
+    edge_length = np.hypot(*(node_xy[v] - node_xy[u]).T)
+    log.info(
+        "walk graph: %d roads → %d segments → %d nodes, %d edges (%d duplicate/zero-length "
+        "pieces removed, %d barrier cuts)",
+        len(frame), len(segs.a), len(node_xy), len(u), len(pieces.seg) - len(u), n_cut,
     )  # fmt: skip
-    n_seg = len(a)
-    if n_seg == 0:
-        raise GeometryError(
-            "`roads` has no walkable line with a length: check the layer and its `walkable` column"
-        )
+    return WalkGraph(
+        node_xy=node_xy,
+        edge_u=u.astype(np.int64),
+        edge_v=v.astype(np.int64),
+        edge_length=edge_length,
+        edge_level=segs.level[pieces.seg[keep]].astype(np.int64),
+        edge_road=segs.road[pieces.seg[keep]].astype(np.int64),
+        road_ids=segs.road_ids,
+        crs=frame.crs,
+    )
 
-    split_seg: list[np.ndarray] = []
-    split_t: list[np.ndarray] = []
-    split_cut: list[np.ndarray] = []
 
-    def add_splits(seg, t, cut=False):
+@dataclass(frozen=True, eq=False)
+class _Segments:
+    """Every straight segment of the walkable roads (zero-length ones dropped)."""
+
+    a: np.ndarray  # start and end coordinates, shape (n, 2)
+    b: np.ndarray
+    road: np.ndarray  # road row of each segment
+    level: np.ndarray  # its level (0 ground, 1 bridge, -1 tunnel)
+    length: np.ndarray
+    geoms: np.ndarray  # the segments as LineStrings
+    parts: np.ndarray  # the single lines of the roads, and the road row of each
+    part_road: np.ndarray
+    road_levels: np.ndarray  # level per road row
+    road_ids: np.ndarray
+
+    @classmethod
+    def from_roads(cls, frame: gpd.GeoDataFrame) -> _Segments:
+        road_ids = frame["road_id"].astype(str).to_numpy(dtype=object)
+        road_levels = frame["level"].fillna(0).astype(np.int64).to_numpy()
+        parts, part_road = _line_parts(geometry_array(frame))
+        a, b, seg_part = _segments(parts)
+        seg_road = part_road[seg_part]
+        length = np.hypot(*(b - a).T)
+        ok = length > 0
+        if not ok.any():
+            raise GeometryError(
+                "`roads` has no walkable line with a length: check the layer and its `walkable` "
+                "column"
+            )
+        a, b, seg_road, length = a[ok], b[ok], seg_road[ok], length[ok]
+        geoms = shapely.linestrings(np.stack([a, b], axis=1))
+        return cls(a, b, seg_road, road_levels[seg_road], length, geoms, parts, part_road,
+                   road_levels, road_ids)  # fmt: skip
+
+
+class _Splits:
+    """Split fractions collected per segment (positions within the tolerance of an end skipped)."""
+
+    def __init__(self, length: np.ndarray, tolerance_m: float):
+        self.length = length
+        self.tolerance_m = tolerance_m
+        self.seg: list[np.ndarray] = []
+        self.t: list[np.ndarray] = []
+        self.cut: list[np.ndarray] = []
+
+    @property
+    def count(self) -> int:
+        return sum(len(x) for x in self.seg)
+
+    def add(self, seg, t, cut: bool = False) -> None:
         seg = np.asarray(seg, dtype=np.int64)
         t = np.asarray(t, dtype=float)
         ok = np.isfinite(t)
         seg, t = seg[ok], t[ok]
-        inner = (t * length[seg] > tolerance_m) & ((1.0 - t) * length[seg] > tolerance_m)
-        split_seg.append(seg[inner])
-        split_t.append(t[inner])
-        split_cut.append(np.full(int(inner.sum()), cut))
+        length = self.length[seg]
+        inner = (t * length > self.tolerance_m) & ((1.0 - t) * length > self.tolerance_m)
+        self.seg.append(seg[inner])
+        self.t.append(t[inner])
+        self.cut.append(np.full(int(inner.sum()), cut))
 
-    seg_geoms = shapely.linestrings(np.stack([a, b], axis=1))
-    tree = shapely.STRtree(seg_geoms)
 
-    # ---- crossings and touches between segments of the same level
-    if node_crossings:
-        i, j = tree.query(seg_geoms, predicate="intersects")
-        keep = (i < j) & (seg_level[i] == seg_level[j])
-        i, j = i[keep], j[keep]
-        t, u, col_pair, col_frac, col_on_b = _segment_crossings(a[i], b[i], a[j], b[j], tolerance_m)
-        add_splits(i, t)
-        add_splits(j, u)
-        add_splits(np.where(col_on_b, j[col_pair], i[col_pair]), col_frac)
+def _split_crossings(segs: _Segments, tree, splits: _Splits, tolerance_m: float) -> None:
+    """Crossings and touches between segments of the same level."""
+    i, j = tree.query(segs.geoms, predicate="intersects")
+    keep = (i < j) & (segs.level[i] == segs.level[j])
+    i, j = i[keep], j[keep]
+    t, u, col_pair, col_frac, col_on_b = _segment_crossings(
+        segs.a[i], segs.b[i], segs.a[j], segs.b[j], tolerance_m
+    )
+    splits.add(i, t)
+    splits.add(j, u)
+    splits.add(np.where(col_on_b, j[col_pair], i[col_pair]), col_frac)
 
-    # ---- line ends within the tolerance of another line of the same level
-    if tolerance_m > 0:
-        ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
-        end_level = np.concatenate([road_levels[part_road]] * 2)
-        p, s = tree.query(ends, predicate="dwithin", distance=tolerance_m)
-        keep = end_level[p] == seg_level[s]
-        p, s = p[keep], s[keep]
-        pxy = shapely.get_coordinates(ends)[p]
-        d = b[s] - a[s]
-        t = ((pxy - a[s]) * d).sum(axis=1) / (d * d).sum(axis=1)
-        add_splits(s, np.clip(t, 0.0, 1.0))
 
-    # ---- barriers cut ground-level edges
-    n_cut = 0
-    if barriers is not None:
-        ba, bb = _barrier_segments(barriers)
-        if len(ba):
-            bgeoms = shapely.linestrings(np.stack([ba, bb], axis=1))
-            k, s = tree.query(bgeoms, predicate="intersects")
-            keep = seg_level[s] == 0
-            k, s = k[keep], s[keep]
-            t, _, _, _, _ = _segment_crossings(a[s], b[s], ba[k], bb[k], tolerance_m)
-            before = sum(len(x) for x in split_seg)
-            add_splits(s, t, cut=True)
-            n_cut = sum(len(x) for x in split_seg) - before
+def _split_at_line_ends(segs: _Segments, tree, splits: _Splits, tolerance_m: float) -> None:
+    """Line ends within the tolerance of another line of the same level."""
+    ends = np.concatenate([shapely.get_point(segs.parts, 0), shapely.get_point(segs.parts, -1)])
+    end_level = np.concatenate([segs.road_levels[segs.part_road]] * 2)
+    p, s = tree.query(ends, predicate="dwithin", distance=tolerance_m)
+    keep = end_level[p] == segs.level[s]
+    p, s = p[keep], s[keep]
+    pxy = shapely.get_coordinates(ends)[p]
+    d = segs.b[s] - segs.a[s]
+    t = ((pxy - segs.a[s]) * d).sum(axis=1) / (d * d).sum(axis=1)
+    splits.add(s, np.clip(t, 0.0, 1.0))
 
-    # ---- pieces between consecutive split fractions of each segment
-    all_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg), *split_seg])
-    all_t = np.concatenate([np.zeros(n_seg), np.ones(n_seg), *split_t])
-    all_cut = np.concatenate([np.zeros(2 * n_seg, dtype=bool), *split_cut])
+
+def _split_at_barriers(barriers, segs: _Segments, tree, splits: _Splits, tolerance_m) -> None:
+    """Barriers cut the ground-level segments they cross."""
+    ba, bb = _barrier_segments(barriers)
+    if len(ba) == 0:
+        return
+    bgeoms = shapely.linestrings(np.stack([ba, bb], axis=1))
+    k, s = tree.query(bgeoms, predicate="intersects")
+    keep = segs.level[s] == 0
+    k, s = k[keep], s[keep]
+    t, _, _, _, _ = _segment_crossings(segs.a[s], segs.b[s], ba[k], bb[k], tolerance_m)
+    splits.add(s, t, cut=True)
+
+
+@dataclass(frozen=True, eq=False)
+class _Pieces:
+    """Pieces of segments between consecutive split fractions."""
+
+    seg: np.ndarray  # segment of each piece
+    xy0: np.ndarray  # end coordinates
+    xy1: np.ndarray
+    cut0: np.ndarray  # whether each end is a barrier cut
+    cut1: np.ndarray
+
+
+def _pieces(segs: _Segments, splits: _Splits) -> _Pieces:
+    n_seg = len(segs.a)
+    all_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg), *splits.seg])
+    all_t = np.concatenate([np.zeros(n_seg), np.ones(n_seg), *splits.t])
+    all_cut = np.concatenate([np.zeros(2 * n_seg, dtype=bool), *splits.cut])
     order = np.lexsort((all_t, all_seg))
     all_seg, all_t, all_cut = all_seg[order], all_t[order], all_cut[order]
     new_group = np.ones(len(all_seg), dtype=bool)
     new_group[1:] = (all_seg[1:] != all_seg[:-1]) | (
-        (all_t[1:] - all_t[:-1]) * length[all_seg[1:]] > 1e-9
+        (all_t[1:] - all_t[:-1]) * segs.length[all_seg[1:]] > 1e-9
     )
     starts = np.flatnonzero(new_group)
     cut = np.logical_or.reduceat(all_cut, starts)
@@ -448,55 +520,40 @@ def walk_graph_from_roads(
     same = all_seg[1:] == all_seg[:-1]
     p_seg = all_seg[:-1][same]
     p_t0, p_t1 = all_t[:-1][same], all_t[1:][same]
-    p_cut0, p_cut1 = cut[:-1][same], cut[1:][same]
-    d = b[p_seg] - a[p_seg]
-    xy0 = a[p_seg] + d * p_t0[:, None]
-    xy1 = a[p_seg] + d * p_t1[:, None]
+    d = segs.b[p_seg] - segs.a[p_seg]
+    xy0 = segs.a[p_seg] + d * p_t0[:, None]
+    xy1 = segs.a[p_seg] + d * p_t1[:, None]
+    return _Pieces(p_seg, xy0, xy1, cut[:-1][same], cut[1:][same])
 
-    # ---- nodes: merge coincident points (cut points stay apart, one node per side)
-    n_piece = len(p_seg)
-    pts = np.concatenate([xy0, xy1])
-    pts_cut = np.concatenate([p_cut0, p_cut1])
+
+def _nodes(pieces: _Pieces, tolerance_m: float):
+    """Merge coincident piece ends into nodes; cut points stay apart (one node per side)."""
+    n_piece = len(pieces.seg)
+    pts = np.concatenate([pieces.xy0, pieces.xy1])
+    pts_cut = np.concatenate([pieces.cut0, pieces.cut1])
     labels = np.empty(2 * n_piece, dtype=np.int64)
     merged_labels, node_xy = _merge_points(pts[~pts_cut], tolerance_m)
     labels[~pts_cut] = merged_labels
-    n_cut_pts = int(pts_cut.sum())
-    labels[pts_cut] = len(node_xy) + np.arange(n_cut_pts)
+    labels[pts_cut] = len(node_xy) + np.arange(int(pts_cut.sum()))
     node_xy = np.concatenate([node_xy, pts[pts_cut]])
-    u, v = labels[:n_piece], labels[n_piece:]
+    return node_xy, labels[:n_piece], labels[n_piece:]
 
-    # ---- drop zero-length and duplicate edges
+
+def _unique_edges(node_xy, u, v):
+    """Drop zero-length and duplicate edges and the nodes no edge uses; renumber.
+
+    Returns the kept pieces (positions), node coordinates and the edges' end nodes.
+    """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     valid = lo != hi
     _, first = np.unique(np.stack([lo[valid], hi[valid]], axis=1), axis=0, return_index=True)
     keep = np.flatnonzero(valid)[np.sort(first)]
     u, v = u[keep], v[keep]
-    edge_road = seg_road[p_seg[keep]]
-    edge_level = seg_level[p_seg[keep]]
-
-    # ---- drop nodes no edge uses, renumber
     used = np.zeros(len(node_xy), dtype=bool)
     used[u] = True
     used[v] = True
     renumber = np.cumsum(used) - 1
-    node_xy = node_xy[used]
-    u, v = renumber[u], renumber[v]
-    edge_length = np.hypot(*(node_xy[v] - node_xy[u]).T)
-    log.info(
-        "walk graph: %d roads → %d segments → %d nodes, %d edges (%d duplicate/zero-length "
-        "pieces removed, %d barrier cuts)",
-        len(frame), n_seg, len(node_xy), len(u), n_piece - len(u), n_cut,
-    )  # fmt: skip
-    return WalkGraph(
-        node_xy=node_xy,
-        edge_u=u.astype(np.int64),
-        edge_v=v.astype(np.int64),
-        edge_length=edge_length,
-        edge_level=edge_level.astype(np.int64),
-        edge_road=edge_road.astype(np.int64),
-        road_ids=road_ids,
-        crs=frame.crs,
-    )
+    return keep, node_xy[used], renumber[u], renumber[v]
 
 
 # ---------------------------------------------------------------------------- insertion

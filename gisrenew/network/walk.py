@@ -30,9 +30,17 @@ from gisrenew.network.access import ParkAccess, snap_points
 from gisrenew.network.graph import WalkGraph, to_parent
 
 #: Walks within this many metres over a limit still count (floating-point rounding).
-_LIMIT_SLACK_M = 1e-6
+LIMIT_SLACK_M = 1e-6
 
-__all__ = ["PointSnap", "Reach", "snap_to_access_graph", "walk_from_points", "walk_reach"]
+__all__ = [
+    "LIMIT_SLACK_M",
+    "PointSnap",
+    "Reach",
+    "snap_to_access_graph",
+    "virtual_sources",
+    "walk_from_points",
+    "walk_reach",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +81,7 @@ def _sources_for_pass(access: ParkAccess, park_offset, parks):
     return node[first], park[first], offset[first]
 
 
-def _with_virtual_sources(graph: WalkGraph, node, offset):
+def virtual_sources(graph: WalkGraph, node, offset):
     """Adjacency with one virtual start node per positive offset; return (csr, starts).
 
     The virtual nodes are appended as extra rows (each with a single edge to its street
@@ -128,7 +136,7 @@ def walk_reach(
     node_dist = np.full(graph.n_nodes, np.inf)
     node_park = np.full(graph.n_nodes, -1, dtype=np.int64)
     if len(node):
-        csr, starts = _with_virtual_sources(graph, node, offset)
+        csr, starts = virtual_sources(graph, node, offset)
         dist, _, src = dijkstra(
             csr, directed=True, indices=starts, min_only=True, limit=limit,
             return_predecessors=True,
@@ -227,7 +235,7 @@ def walk_from_points(access: ParkAccess, snap: PointSnap, reach: Reach):
     along = options[best, np.arange(len(e))]
     walk = snap.connector_m[ok] + along
     label = labels[best, np.arange(len(e))]
-    reached = np.isfinite(walk) & (walk <= reach.limit + _LIMIT_SLACK_M)
+    reached = np.isfinite(walk) & (walk <= reach.limit + LIMIT_SLACK_M)
     dist[ok] = np.where(reached, walk, np.inf)
     park[ok] = np.where(reached, label, -1)
     return dist, park

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from gisrenew.schema import SIGNING_STATUS_TERMS
+
 __all__ = [
     "COLUMN_HEADERS_ZH",
     "LANGS",
@@ -129,14 +131,7 @@ _PLANS = {
 }
 
 #: Signing roll-up of a renewal plan (签约进度): code → (Chinese, English).
-_STATUS = {
-    "no_parcels": ("无涉及地块", "no parcels affected"),
-    "no_households": ("无住户", "no households"),
-    "not_started": ("未启动", "none signed"),
-    "signing": ("签约中", "signing under way"),
-    "signed": ("已完成签约", "all signed"),
-    "unknown": ("签约情况未知", "signing unknown"),
-}
+_STATUS = SIGNING_STATUS_TERMS
 
 #: The signing status codes, in the order of :data:`_STATUS`.
 SIGNING_STATUSES: tuple[str, ...] = tuple(_STATUS)
@@ -265,6 +260,7 @@ _MAP = {
     "signing_partial": _STATUS["signing"],
     "signing_none": _STATUS["not_started"],
     "signing_empty": _STATUS["no_households"],
+    "signing_unknown": _STATUS["unknown"],
     "signing_status": ("签约进度", "signing progress"),
     "overlap": ("涉及面积", "area affected"),
     "parcel_share": ("地块在更新范围内比例", "share of the parcel inside the plan"),

@@ -35,8 +35,12 @@ import pandas as pd
 import shapely
 
 from gisrenew import outfiles
+from gisrenew import plans as plan_engine
+from gisrenew.coverage import closed_blind_spots
 from gisrenew.crs import is_metric_projected
 from gisrenew.errors import CRSError
+from gisrenew.io import conformed
+from gisrenew.plans import signing_status
 from gisrenew.present import formats as fmt
 from gisrenew.results import INDICATOR_NAMES, CoverageResult
 from gisrenew.webmap.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_assets
@@ -52,6 +56,7 @@ __all__ = [
     "closed_blind_spots",
     "coverage_map",
     "feature_collection",
+    "frames_in_china",
     "map_html",
     "plans_map",
     "save_map",
@@ -127,6 +132,7 @@ _SIGNING_COLOURS = {
     "signing_partial": "#fee08b",
     "signing_none": "#d73027",
     "signing_empty": "#bdbdbd",
+    "signing_unknown": "#9e9ac8",
 }
 
 
@@ -380,12 +386,13 @@ def _context(
         raise ValueError(f"`source_datum` must be 'wgs84' or 'gcj02', got {source_datum!r}")
     lang = resolve_lang(lang)
     if lang is None:
-        lang = detect_lang(frames, in_china=_in_china(frames))
+        lang = detect_lang(frames, in_china=frames_in_china(frames))
     basemap = get_basemap(basemap, lang=lang) if not isinstance(basemap, Basemap) else basemap
     return _Context(basemap, lang, source_datum, options or MapOptions())
 
 
-def _in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
+def frames_in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
+    """Whether the first located layer among `frames` lies in China (the GCJ-02 area)."""
     for frame in frames:
         if isinstance(frame, gpd.GeoDataFrame) and len(frame) and frame.crs is not None:
             centre = shapely.box(*frame.total_bounds).centroid
@@ -810,63 +817,17 @@ def coverage_map(
 # ---------------------------------------------------------------- plans map
 
 
-_HOUSEHOLD_ROLES = {
-    "residential": "households_residential",
-    "nonresidential": "households_nonresidential",
-    "shops": "households_shops",
-    "signed": "households_signed",
-}
-
-
-def signing_status(parcels: pd.DataFrame, households: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Households, signed/unsigned and signing status of each parcel.
-
-    Uses the parcels schema columns (``households_residential``,
-    ``households_nonresidential``, ``households_shops``, ``households_signed``;
-    override with `households` = ``{role: column}`` as in :mod:`gisrenew.plans`) and
-    the status codes of :mod:`gisrenew.plans`: ``no_households``, ``not_started``
-    (nothing signed), ``signing`` (some signed) and ``signed`` (all signed).
-
-    Returns
-    -------
-    pandas.DataFrame
-        On the input index: ``households_total``, ``households_unsigned``,
-        ``signing_rate`` (nan without households) and ``signing_status``.
-    """
-    columns = {**_HOUSEHOLD_ROLES, **(households or {})}
-    res = np.nan_to_num(_numbers(parcels, columns["residential"], 0.0))
-    non = np.nan_to_num(_numbers(parcels, columns["nonresidential"], 0.0))
-    shops = np.nan_to_num(_numbers(parcels, columns["shops"], 0.0))
-    signed = np.nan_to_num(_numbers(parcels, columns["signed"], 0.0))
-    total = res + non + shops
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(total > 0, signed / total, np.nan)
-    status = np.select(
-        [total <= 0, signed >= total, signed <= 0],
-        ["no_households", "signed", "not_started"],
-        default="signing",
-    )
-    return pd.DataFrame(
-        {
-            "households_total": total,
-            "households_unsigned": np.maximum(total - signed, 0.0),
-            "signing_rate": rate,
-            "signing_status": status,
-        },
-        index=parcels.index,
-    )
-
-
 _SIGNING_KEYS = {
     "signed": "signing_all",
     "signing": "signing_partial",
     "not_started": "signing_none",
     "no_households": "signing_empty",
+    "unknown": "signing_unknown",
 }
 
 
 def _status_text(codes, lang: str) -> list[str]:
-    extra = {"no_parcels": {"zh": "无涉及地块", "en": "no parcels"}, "unknown": {"zh": "签约情况未知", "en": "unknown"}}
+    extra = {"no_parcels": {"zh": "无涉及地块", "en": "no parcels"}}
     out = []
     for code in codes:
         if code in _SIGNING_KEYS:
@@ -919,8 +880,6 @@ def plans_map(
     boundary, basemap, lang, source_datum, title, options
         As for :func:`coverage_map`.
     """
-    from gisrenew import plans as plan_engine
-
     ctx = _context(basemap, lang, source_datum, options, [plans, parcels])
     t = ctx.t
     lang = ctx.lang
@@ -935,9 +894,7 @@ def plans_map(
         )
         totals = plan_engine.plan_totals(plans, pairs, household_rule=household_rule, households=households)
     else:
-        from gisrenew.io import conform
-
-        summary = conform(plans, "plans").rename(columns={"status": "plan_status"})
+        summary = conformed(plans, "plans").rename(columns={"status": "plan_status"})
         totals = {"plans": len(summary), "area_m2": float(summary.geometry.area.sum())}
 
     # --- plans, with their row of the plan table in the popup
@@ -971,7 +928,7 @@ def plans_map(
     if parcels is not None and len(pairs):
         hit = plan_engine.affected_parcel_layer(plans, parcels, pairs=pairs)
         status = signing_status(hit, households)
-        roles = {**_HOUSEHOLD_ROLES, **(households or {})}
+        roles = {**plan_engine.DEFAULT_HOUSEHOLD_COLUMNS, **(households or {})}
         names = pd.Series(_text(_column(summary, "name", "")), index=summary["plan_id"].astype(str))
         names = names.where(names.astype(str) != "", names.index.to_series())
         plan_names = [
@@ -992,7 +949,7 @@ def plans_map(
             (t("households_residential"), fmt.each(_numbers(hit, roles["residential"]), fmt.households, missing="")),
             (t("households_nonresidential"), fmt.each(_numbers(hit, roles["nonresidential"]), fmt.households, missing="")),
             (t("households_shops"), fmt.each(_numbers(hit, roles["shops"]), fmt.households, missing="")),
-            (t("households_signed"), fmt.each(_numbers(hit, roles["signed"]), fmt.households, missing="")),
+            (t("households_signed"), fmt.each(status["households_signed"], fmt.households, missing="")),
             (t("signing_rate"), fmt.each(status["signing_rate"], fmt.percent_short, missing="")),
             (t("signing_status"), _status_text(status["signing_status"], lang)),
         ]
@@ -1023,62 +980,6 @@ def plans_map(
 
 
 # ---------------------------------------------------------------- before / after
-
-
-def _one_per_id(gdf: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
-    """Merge rows sharing an id (a blind spot may come in several pieces)."""
-    if not gdf[column].duplicated().any():
-        return gdf
-    numeric = [c for c in ("area_m2", "households") if c in gdf.columns]
-    merged = gdf.dissolve(by=column, aggfunc=dict.fromkeys(numeric, "sum") or "first").reset_index()
-    return merged
-
-
-def closed_blind_spots(before: CoverageResult, after: CoverageResult) -> gpd.GeoDataFrame:
-    """Residential land that was a blind spot before and is covered after.
-
-    One row per residential polygon that gained coverage: ``residential_id``,
-    ``district_id``, ``area_m2`` (newly covered), ``households`` (even spread
-    within the blind spot, as in ``CoverageResult.blind_spots``), geometry =
-    before-blind-spot minus after-blind-spot (vectorized over aligned rows).
-    """
-    old = before.blind_spots
-    new = after.blind_spots
-    if old is None or len(old) == 0:
-        return gpd.GeoDataFrame(
-            {"residential_id": [], "district_id": [], "area_m2": [], "households": []},
-            geometry=[], crs=None if old is None else old.crs,
-        )
-    old = _one_per_id(old.assign(residential_id=old["residential_id"].astype(str)), "residential_id")
-    if new is not None and len(new):
-        new = _one_per_id(new.assign(residential_id=new["residential_id"].astype(str)), "residential_id")
-        if new.crs is not None and old.crs is not None and new.crs != old.crs:
-            new = new.to_crs(old.crs)
-        lookup = pd.Series(np.asarray(new.geometry.array, dtype=object), index=new["residential_id"].to_numpy())
-        after_geoms = lookup.reindex(old["residential_id"].to_numpy()).to_numpy(dtype=object, copy=True)
-        after_geoms[pd.isna(after_geoms)] = None
-    else:
-        after_geoms = np.full(len(old), None, dtype=object)
-    before_geoms = np.asarray(old.geometry.array, dtype=object)
-    missing = shapely.is_missing(after_geoms)
-    closed = before_geoms.copy()
-    closed[~missing] = shapely.difference(before_geoms[~missing], after_geoms[~missing])
-    area = shapely.area(closed)
-    before_area = shapely.area(before_geoms)
-    keep = area > 0.01  # m²: ignore slivers from floating-point differences
-    households = _numbers(old, "households", 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        closed_households = np.where(before_area > 0, households * area / before_area, 0.0)
-    return gpd.GeoDataFrame(
-        {
-            "residential_id": old["residential_id"].to_numpy()[keep],
-            "district_id": _column(old, "district_id", "").to_numpy()[keep],
-            "area_m2": area[keep],
-            "households": closed_households[keep],
-        },
-        geometry=closed[keep],
-        crs=old.crs,
-    )
 
 
 def before_after_map(

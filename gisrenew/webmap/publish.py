@@ -52,6 +52,7 @@ from gisrenew.webmap.maps import (
     before_after_map,
     closed_blind_spots,
     coverage_map,
+    frames_in_china,
     plans_map,
     save_map,
 )
@@ -648,6 +649,4 @@ def publish_site(
 
 
 def _in_china(layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
-    from gisrenew.webmap.maps import _in_china as in_china
-
-    return in_china([layers.get(k) for k in ("residential", "parks", "plans") if layers.get(k) is not None][:1])
+    return frames_in_china([layers.get(k) for k in ("residential", "parks", "plans") if layers.get(k) is not None][:1])

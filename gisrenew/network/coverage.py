@@ -1,4 +1,10 @@
-"""Network coverage: the coverage ratio by walking distance along streets."""
+"""Network coverage: the coverage ratio by walking distance along streets (步行网络覆盖率).
+
+:func:`network_coverage` runs the steps of :mod:`gisrenew.network` — walk graph,
+park access points, one multi-source pass of walking distances, per-polygon walks —
+and hands the per-piece result to :func:`gisrenew.coverage.summarize_coverage`, so
+both methods share the denominator and every table.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import logging
 import math
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -13,15 +20,25 @@ import pandas as pd
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from gisrenew.coverage import (
+    BUFFER_QUAD_SEGS,
+    park_table,
+    residential_land,
+    summarize_coverage,
+)
 from gisrenew.crs import align, ensure_metric, same_crs
 from gisrenew.errors import CRSError, InputError
+from gisrenew.geometry import geometry_array
+from gisrenew.io import conformed
 from gisrenew.network.access import ParkAccess, park_access
 from gisrenew.network.areas import reached_pieces, service_polygons
 from gisrenew.network.graph import WalkGraph, walk_graph_from_roads
 from gisrenew.network.walk import (
-    _LIMIT_SLACK_M,
-    _with_virtual_sources,
+    LIMIT_SLACK_M,
+    PointSnap,
+    Reach,
     snap_to_access_graph,
+    virtual_sources,
     walk_from_points,
     walk_reach,
 )
@@ -148,7 +165,7 @@ def park_service_areas(
     graph = access.graph
     n_parks = len(access.park_ids)
     limits = np.asarray(limits, dtype=float)
-    csr, starts = _with_virtual_sources(graph, access.source_node, access.source_offset)
+    csr, starts = virtual_sources(graph, access.source_node, access.source_offset)
     order = np.argsort(access.source_park, kind="stable")
     park_sorted = access.source_park[order]
     bounds = np.searchsorted(park_sorted, np.arange(n_parks + 1))
@@ -161,7 +178,7 @@ def park_service_areas(
         if bounds[k + 1] > bounds[k] and np.isfinite(limits[k]) and limits[k] > 0
     ]
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # ~45 ms to import: only when a bar is asked for
 
         todo = tqdm(todo, desc="walk service areas", unit="park")
     zero_park = np.zeros(graph.n_nodes, dtype=np.int64)
@@ -190,17 +207,6 @@ def park_service_areas(
         n_parks,
         lateral_m=lateral_m,
     )
-
-
-def _conform(gdf, kind, reference_crs, name):
-    from gisrenew.io import conform
-
-    if gdf is None:
-        return None
-    frame = conform(gdf, kind, layer=kind)
-    if reference_crs is not None:
-        frame = align(gpd.GeoDataFrame(geometry=[], crs=reference_crs), frame, name=name)
-    return frame
 
 
 def network_coverage(
@@ -285,9 +291,103 @@ def network_coverage(
         ``parks`` gains ``access`` and ``access_points``; ``parameters`` records every
         setting and the counts of unreachable polygons.
     """
-    from gisrenew import coverage
-
+    _check_options(service_areas, walk_distance_m, snap_distance_m, connector_limit_m, lateral_m)
+    rules = get_rules(rules)
+    layers = _Layers.conform(parks, residential, entrances, boundary, districts)
     timings: dict[str, float] = {}
+
+    # ---- parks and their walk limits
+    table = park_table(layers.parks, rules)
+    qualifies = table["qualifies"].to_numpy(dtype=bool)
+    radius = table["radius_m"].to_numpy(dtype=float)
+    limit_value = radius if walk_distance_m is None else np.full(len(table), float(walk_distance_m))
+    limits = np.where(qualifies, limit_value, np.nan)
+
+    # ---- graph and access points
+    with _stage("graph", timings):
+        graph = _walk_graph(roads, barriers, layers)
+    with _stage("access", timings):
+        access = park_access(
+            graph,
+            layers.parks,
+            qualifies=qualifies,
+            entrances=layers.entrances,
+            snap_distance_m=snap_distance_m,
+            connector_limit_m=connector_limit_m,
+        )
+    has_access = np.zeros(len(layers.parks), dtype=bool)
+    has_access[access.source_park] = True
+    serving = qualifies & has_access
+
+    # ---- residential land (the denominator, shared with the buffer method)
+    with _stage("residential", timings):
+        land = residential_land(
+            layers.residential, boundary=layers.boundary, districts=layers.districts,
+            weight=weight, rules=rules, residential_codes=residential_codes,
+        )  # fmt: skip
+        points = shapely.point_on_surface(geometry_array(land))
+    with _stage("snapping", timings):
+        snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
+
+    # ---- distances: to the nearest park (no limit), and tier coverage (handicap, limit R)
+    with _stage("distances", timings):
+        walk = _walks(access, snap, limits, serving)
+    land = _piece_columns(land, walk, snap, access.park_ids)
+
+    # ---- service-area polygons
+    with _stage("polygons", timings):
+        areas = _service_areas(
+            access, walk.tiers, limits, serving, walk.max_limit, table, mode=service_areas,
+            lateral_m=lateral_m, progress=progress,
+        )  # fmt: skip
+
+    parks_out = table.copy()
+    parks_out["walk_limit_m"] = limits
+    parks_out["access"] = access.access_kind
+    parks_out["access_points"] = access.access_count
+    _log_unreachable(land["walk_status"].to_numpy(dtype=object), serving, connector_limit_m)
+    area = land["area_m2"].to_numpy(dtype=float)
+    return summarize_coverage(
+        land,
+        np.where(walk.covered, area, 0.0),
+        method="network",
+        rules=rules,
+        parks=parks_out,
+        service_areas=areas,
+        districts=layers.districts,
+        weight=weight,
+        parameters={
+            "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
+            "walk_distance_m": walk_distance_m,
+            "snap_distance_m": snap_distance_m,
+            "connector_limit_m": connector_limit_m,
+            "lateral_m": lateral_m,
+            "service_areas": service_areas,
+            **_counts(access, land, qualifies & ~has_access, layers),
+        },
+    )
+
+
+def _counts(access: ParkAccess, land, without_access: np.ndarray, layers: _Layers) -> dict:
+    """The parameters of a network result besides the options: graph size, unreachables."""
+    status = land["walk_status"].to_numpy(dtype=object)
+    return {
+        "buffer_quad_segs": BUFFER_QUAD_SEGS,
+        "graph_nodes": access.base.n_nodes,
+        "graph_edges": access.base.n_edges,
+        "parks_without_access": int(without_access.sum()),
+        "unreachable_no_street": int((status == "no_street").sum()),
+        "unreachable_no_park_path": int((status == "no_park_path").sum()),
+        "coverage_rule": "a residential piece counts whole when the walk from its "
+        "representative point meets a qualifying park's walk limit",
+        "boundary": layers.boundary is not None,
+        "districts": layers.districts is not None,
+        "crs": layers.crs.to_string(),
+    }
+
+
+def _check_options(service_areas, walk_distance_m, snap_distance_m, connector_limit_m, lateral_m):
+    """Refuse bad options of :func:`network_coverage` with a message naming the option."""
     if service_areas not in SERVICE_AREA_MODES:
         raise InputError(
             f"`service_areas` was {service_areas!r} but is expected to be one of "
@@ -304,108 +404,106 @@ def network_coverage(
     ):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"`{name}` must be a non-negative number of metres, got {value}")
-    rules = get_rules(rules)
-    res = coverage._conformed(residential, "residential", name="residential")
-    ensure_metric(res, "residential")
-    crs = res.crs
-    parks = coverage._conformed(parks, "parks", name="parks", crs=crs)
-    entrances = coverage._conformed(entrances, "entrances", name="entrances", crs=crs)
-    districts = coverage._conformed(districts, "districts", name="districts", crs=crs)
-    boundary = coverage._conformed(boundary, "boundary", name="boundary", crs=crs)
 
-    # ---- parks and their walk limits
-    table = coverage.park_table(parks, rules)
-    qualifies = table["qualifies"].to_numpy(dtype=bool)
-    radius = table["radius_m"].to_numpy(dtype=float)
-    limit_value = radius if walk_distance_m is None else np.full(len(table), float(walk_distance_m))
-    limits = np.where(qualifies, limit_value, np.nan)
 
-    # ---- graph and access points
-    with _stage("graph", timings):
-        if isinstance(roads, WalkGraph):
-            graph = roads
-            if graph.crs is not None and not same_crs(graph.crs, crs):
-                raise CRSError(
-                    f"the walk graph is in {graph.crs} but the residential layer in {crs}; "
-                    "build the graph from roads in the working CRS"
-                )
-        else:
-            roads = coverage._conformed(roads, "roads", name="roads", crs=crs)
-            if barriers is not None and getattr(barriers, "crs", None) is not None:
-                barriers = align(res, barriers, name="barriers")
-            graph = walk_graph_from_roads(roads, barriers=barriers)
-    with _stage("access", timings):
-        access = park_access(
-            graph,
-            parks,
-            qualifies=qualifies,
-            entrances=entrances,
-            snap_distance_m=snap_distance_m,
-            connector_limit_m=connector_limit_m,
+@dataclass(frozen=True)
+class _Layers:
+    """The input layers of :func:`network_coverage`, validated, in the residential CRS."""
+
+    residential: gpd.GeoDataFrame
+    parks: gpd.GeoDataFrame
+    entrances: gpd.GeoDataFrame | None
+    boundary: gpd.GeoDataFrame | None
+    districts: gpd.GeoDataFrame | None
+
+    @property
+    def crs(self):
+        return self.residential.crs
+
+    @classmethod
+    def conform(cls, parks, residential, entrances, boundary, districts) -> _Layers:
+        res = conformed(residential, "residential", name="residential")
+        ensure_metric(res, "residential")
+        return cls(
+            residential=res,
+            parks=conformed(parks, "parks", name="parks", crs=res.crs),
+            entrances=conformed(entrances, "entrances", name="entrances", crs=res.crs),
+            boundary=conformed(boundary, "boundary", name="boundary", crs=res.crs),
+            districts=conformed(districts, "districts", name="districts", crs=res.crs),
         )
-    has_access = np.zeros(len(parks), dtype=bool)
-    has_access[access.source_park] = True
-    serving = qualifies & has_access
 
-    # ---- residential land (the denominator, shared with the buffer method)
-    with _stage("residential", timings):
-        land = coverage.residential_land(
-            res, boundary=boundary, districts=districts, weight=weight, rules=rules,
-            residential_codes=residential_codes,
-        )  # fmt: skip
-        points = shapely.point_on_surface(np.asarray(land.geometry.array, dtype=object))
-    with _stage("snapping", timings):
-        snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
 
-    # ---- distances: to the nearest park (no limit), and tier coverage (handicap, limit R)
-    with _stage("distances", timings):
-        nearest = walk_reach(access, park_offset=np.where(serving, 0.0, np.inf))
-        near_dist, near_park = walk_from_points(access, snap, nearest)
-        max_limit = float(np.max(limits[serving])) if serving.any() else 0.0
-        handicap = np.where(serving, max_limit - np.nan_to_num(limits, nan=0.0), np.inf)
-        if np.all(handicap[serving] == 0):  # one walk limit for all: the nearest pass decides
-            tiers = nearest
-            tier_dist = np.where(near_dist <= max_limit + _LIMIT_SLACK_M, near_dist, np.inf)
-            tier_park = np.where(np.isfinite(tier_dist), near_park, -1)
-        else:
-            tiers = walk_reach(access, park_offset=handicap, limit=max_limit)
-            tier_dist, tier_park = walk_from_points(access, snap, tiers)
-    covered = np.isfinite(tier_dist) & (tier_dist <= max_limit + _LIMIT_SLACK_M)
+def _walk_graph(roads, barriers, layers: _Layers) -> WalkGraph:
+    """The walk graph: `roads` when it is one already (same CRS), else built from the lines."""
+    if isinstance(roads, WalkGraph):
+        if roads.crs is not None and not same_crs(roads.crs, layers.crs):
+            raise CRSError(
+                f"the walk graph is in {roads.crs} but the residential layer in {layers.crs}; "
+                "build the graph from roads in the working CRS"
+            )
+        return roads
+    roads = conformed(roads, "roads", name="roads", crs=layers.crs)
+    if barriers is not None and getattr(barriers, "crs", None) is not None:
+        barriers = align(layers.residential, barriers, name="barriers")
+    return walk_graph_from_roads(roads, barriers=barriers)
 
-    # ---- per-piece columns
-    park_ids = access.park_ids
+
+@dataclass(frozen=True)
+class _Walks:
+    """Walks of every residential piece: to the nearest park, and the tier verdict."""
+
+    near_dist: np.ndarray  # walk to the nearest serving park (nan: no street, inf: no path)
+    near_park: np.ndarray  # its park number (-1: none)
+    tiers: Reach  # the tier pass (handicapped distances, limit = max_limit)
+    tier_dist: np.ndarray  # handicapped walk within the limit (inf otherwise)
+    tier_park: np.ndarray  # the park serving the piece with the most slack (-1: none)
+    handicap: np.ndarray  # per park: max_limit - its own limit (inf: not serving)
+    max_limit: float
+    covered: np.ndarray  # the walk meets some serving park's own limit
+
+
+def _walks(access: ParkAccess, snap: PointSnap, limits: np.ndarray, serving: np.ndarray) -> _Walks:
+    """One pass to the nearest park; one handicapped pass for the tiers (or reuse the first)."""
+    nearest = walk_reach(access, park_offset=np.where(serving, 0.0, np.inf))
+    near_dist, near_park = walk_from_points(access, snap, nearest)
+    max_limit = float(np.max(limits[serving])) if serving.any() else 0.0
+    handicap = np.where(serving, max_limit - np.nan_to_num(limits, nan=0.0), np.inf)
+    if np.all(handicap[serving] == 0):  # one walk limit for all: the nearest pass decides
+        tiers = nearest
+        tier_dist = np.where(near_dist <= max_limit + LIMIT_SLACK_M, near_dist, np.inf)
+        tier_park = np.where(np.isfinite(tier_dist), near_park, -1)
+    else:
+        tiers = walk_reach(access, park_offset=handicap, limit=max_limit)
+        tier_dist, tier_park = walk_from_points(access, snap, tiers)
+    covered = np.isfinite(tier_dist) & (tier_dist <= max_limit + LIMIT_SLACK_M)
+    return _Walks(near_dist, near_park, tiers, tier_dist, tier_park, handicap, max_limit, covered)
+
+
+def _piece_columns(land, walk: _Walks, snap: PointSnap, park_ids) -> gpd.GeoDataFrame:
+    """`land` with the walk columns: distance, nearest and serving park, connector, status."""
+    covered = walk.covered
     status = np.full(len(land), "too_far", dtype=object)
-    status[snap.attached & ~np.isfinite(near_dist)] = "no_park_path"
+    status[snap.attached & ~np.isfinite(walk.near_dist)] = "no_park_path"
     status[~snap.attached] = "no_street"
     status[covered] = "covered"
     land = land.copy()
-    land["walk_distance_m"] = np.where(np.isfinite(near_dist), near_dist, np.nan)
+    land["walk_distance_m"] = np.where(np.isfinite(walk.near_dist), walk.near_dist, np.nan)
     with_blank = np.append(park_ids.astype(object), "")  # park number -1 → ""
-    land["nearest_park_id"] = with_blank[near_park]
-    land["serving_park_id"] = with_blank[np.where(covered, tier_park, -1)]
+    land["nearest_park_id"] = with_blank[walk.near_park]
+    land["serving_park_id"] = with_blank[np.where(covered, walk.tier_park, -1)]
     serving_walk = np.full(len(land), np.nan)
-    serving_walk[covered] = tier_dist[covered] - handicap[tier_park[covered]]
+    serving_walk[covered] = walk.tier_dist[covered] - walk.handicap[walk.tier_park[covered]]
     land["serving_walk_m"] = serving_walk
     land["connector_m"] = snap.connector_m
     land["walk_status"] = status
     land["covered"] = covered
     for col in ("nearest_park_id", "serving_park_id", "walk_status"):
         land[col] = land[col].astype(str)
-    area = land["area_m2"].to_numpy(dtype=float)
+    return land
 
-    # ---- service-area polygons
-    with _stage("polygons", timings):
-        areas = _service_areas(
-            access, tiers, limits, serving, max_limit, table, mode=service_areas,
-            lateral_m=lateral_m, progress=progress,
-        )  # fmt: skip
 
-    parks_out = table.copy()
-    parks_out["walk_limit_m"] = limits
-    parks_out["access"] = access.access_kind
-    parks_out["access_points"] = access.access_count
+def _log_unreachable(status: np.ndarray, serving: np.ndarray, connector_limit_m: float) -> None:
     n_no_street = int((status == "no_street").sum())
-    n_no_path = int((status == "no_park_path").sum())
     if n_no_street:
         log.warning(
             "%d residential polygon(s) are farther than %g m from every walkable street: "
@@ -415,36 +513,6 @@ def network_coverage(
         )
     if not serving.any():
         log.warning("no qualifying park can be reached on the street network: coverage is 0")
-    parameters = {
-        "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
-        "walk_distance_m": walk_distance_m,
-        "snap_distance_m": snap_distance_m,
-        "connector_limit_m": connector_limit_m,
-        "lateral_m": lateral_m,
-        "service_areas": service_areas,
-        "buffer_quad_segs": 16,
-        "graph_nodes": access.base.n_nodes,
-        "graph_edges": access.base.n_edges,
-        "parks_without_access": int((qualifies & ~has_access).sum()),
-        "unreachable_no_street": n_no_street,
-        "unreachable_no_park_path": n_no_path,
-        "coverage_rule": "a residential piece counts whole when the walk from its "
-        "representative point meets a qualifying park's walk limit",
-        "boundary": boundary is not None,
-        "districts": districts is not None,
-        "crs": crs.to_string(),
-    }
-    return coverage.summarize_coverage(
-        land,
-        np.where(covered, area, 0.0),
-        method="network",
-        rules=rules,
-        parks=parks_out,
-        service_areas=areas,
-        districts=districts,
-        weight=weight,
-        parameters=parameters,
-    )
 
 
 def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, lateral_m, progress):
