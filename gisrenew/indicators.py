@@ -31,7 +31,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gisrenew import coverage, network
+from gisrenew import coverage, network, siting
 from gisrenew import plans as plan_engine
 from gisrenew.inputs import MissingLayerError, ProjectInputs
 from gisrenew.results import CoverageResult
@@ -294,7 +294,7 @@ def rank_sites(
     radius_m: float | None = None,
     park_class: str | None = None,
     exact: bool = False,
-) -> Any:
+) -> siting.SiteRanking:
     """Rank the run's candidate sites for new pocket parks (口袋公园选址).
 
     Parameters are those of :func:`gisrenew.siting.rank_sites`; unset ones come from
@@ -302,8 +302,6 @@ def rank_sites(
     "area"``, with households reported when the run has a weight) or households /
     population (``by``).
     """
-    from gisrenew import siting
-
     _require(inputs, ("buffer",), None)
     if not inputs.has("candidates"):
         raise MissingLayerError(["candidates"])

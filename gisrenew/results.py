@@ -20,7 +20,7 @@ from gisrenew import jsonable
 from gisrenew.rules import RuleSet
 from gisrenew.units import m2_to_ha, m2_to_mu
 
-__all__ = ["INDICATOR_NAMES", "CoverageResult"]
+__all__ = ["INDICATOR_NAMES", "CoverageChange", "CoverageResult"]
 
 #: Both names of the indicator: the established one and the one in newer national documents.
 INDICATOR_NAMES = {
@@ -145,3 +145,38 @@ class CoverageResult:
         }
         return data
 
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    """A change of parks and what it did to coverage: the before/after of a recompute.
+
+    Built by :func:`gisrenew.recompute.recompute` from the engines' results; drawn by
+    the before/after map and the recompute report, which compute nothing themselves.
+
+    Attributes
+    ----------
+    before, after : CoverageResult
+        Straight-line coverage before and after the change (same residential land).
+    added_parks : GeoDataFrame
+        The parks the change added (``park_id``, ``name``, ``park_class``, ...).
+    removed_park_ids : tuple of str
+        Ids of the parks it removed.
+    park_gains : DataFrame
+        Each added park's own gain: ``park_id``, ``unique_covered_m2`` (the land only
+        it covers), ``unique_weight`` (households, nan without a weight).
+    closed_blind_spots, opened_blind_spots : GeoDataFrame
+        Residential land newly covered / no longer covered, per residential piece
+        (:func:`gisrenew.coverage.closed_blind_spots` / ``opened_blind_spots``).
+    run_id : int or None
+        The run-history row of the change.
+    """
+
+    before: CoverageResult
+    after: CoverageResult
+    added_parks: gpd.GeoDataFrame
+    removed_park_ids: tuple[str, ...]
+    park_gains: pd.DataFrame
+    closed_blind_spots: gpd.GeoDataFrame
+    opened_blind_spots: gpd.GeoDataFrame
+    run_id: int | None = None
