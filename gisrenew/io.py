@@ -70,6 +70,7 @@ from gisrenew.schema import DEFAULT_ALIASES, LayerSchema, get_layer_schema, kind
 
 __all__ = [
     "FAR_FROM_STUDY_AREA_M",
+    "GENERATED_IDS",
     "check_extents",
     "conform",
     "conformed",
@@ -85,6 +86,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The ``category`` of the warning that a layer had no id column and got ids 1..n.
+GENERATED_IDS = "generated_ids"
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _LINEAR = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
@@ -808,6 +812,7 @@ def _with_ids(frame: gpd.GeoDataFrame, schema: LayerSchema, found: _Found) -> gp
                 "(they change when rows are added, removed or reordered)",
                 column=id_col,
                 fix=f"add a `{id_col}` column, or map yours in [columns.{schema.name}]",
+                category=GENERATED_IDS,
             )
         return frame
     ids = frame[id_col]

@@ -21,11 +21,11 @@ from conftest import GK, X0, Y0, square
 
 import gisrenew.geometry
 from gisrenew import coverage, plans
-from gisrenew.batch import recompute
 from gisrenew.errors import CRSError, SchemaError
 from gisrenew.geometry import geometry_array, polygonal_part, union_by_group
 from gisrenew.io import conform, conformed
 from gisrenew.project import Project
+from gisrenew.recompute import recompute
 from gisrenew.webmap import map_html, plans_map
 
 # ------------------------------------------------------------------ geometry kernels
@@ -227,7 +227,7 @@ def test_one_polygon_closing_and_opening_blind_spots_in_one_change(tmp_path):
         working_crs=_CRS,
         rules="tijian-2021",
     )
-    report = recompute(project, add_parks=[after_parks], remove_parks=["A"])
+    report = recompute(project, add_parks=[after_parks], remove_parks=["A"]).report
     blind = report["blind_spots_closed"]
     assert blind["closed_count"] == 1 and blind["fully_closed_count"] == 0
     assert blind["closed_area_m2"] == pytest.approx(50_000.0)

@@ -8,13 +8,15 @@ from pathlib import Path
 
 import click
 
-from gisrenew import batch, outfiles, present
+from gisrenew import outfiles, present
 from gisrenew.cli.options import report_problems
+from gisrenew.cli.recompute import publish_change
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
 from gisrenew.indicators import compute_indicators, rank_sites
 from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
+from gisrenew.recompute import recompute
 
 SAMPLE = Path("data") / "geo" / "taicang_sample"
 NEW_PARKS = "new_pocket_parks.gpkg"
@@ -123,8 +125,9 @@ def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites
             click.echo(present.format_coverage_effects(result.plans.effects, lang=lang))
 
     _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
-    report = batch.run_demo_recompute(project, sample / NEW_PARKS, out_dir=out, publish=True)
-    click.echo(present.format_recompute_report(report, lang=lang))
+    change = recompute(project, add_parks=[sample / NEW_PARKS], progress=progress)
+    publish_change(change, out)
+    click.echo(present.format_recompute_report(change.report, lang=lang))
 
     if (sample / CANDIDATES).is_file():
         _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")

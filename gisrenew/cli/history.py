@@ -7,11 +7,11 @@ import math
 
 import click
 
-from gisrenew.batch import HISTORY_TABLE, read_history
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.cli.recompute import open_project
 from gisrenew.present.formats import percent
 from gisrenew.present.tables import sanitize
+from gisrenew.recompute import HISTORY_TABLE, read_history
 
 _JSON_COLUMNS = ("inputs", "added_parks", "removed_parks", "figures")
 _SHOWN_COLUMNS = (

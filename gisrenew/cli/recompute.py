@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
-from gisrenew.batch import recompute
 from gisrenew.cli.options import emit_json, json_option, project_option, wait_seconds
 from gisrenew.config import CONFIG_FILE
+from gisrenew.errors import GisrenewError
 from gisrenew.outfiles import check_folder
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
+from gisrenew.recompute import RecomputeResult, recompute
+from gisrenew.webmap.publish import publish_site
+
+log = logging.getLogger(__name__)
 
 
 def open_project(folder: Path | None) -> Project:
@@ -24,6 +29,23 @@ def open_project(folder: Path | None) -> Project:
             )
         folder = Path.cwd()
     return Project.open(folder)
+
+
+def publish_change(result: RecomputeResult, out_dir: Path) -> None:
+    """Re-publish the maps after a recompute, with the before/after map of the change.
+
+    The project is already updated: a failure here is a warning in the report (the maps
+    can be published again with ``gisrenew publish``), never a failed run.
+    """
+    try:
+        written = publish_site(result.after, out_dir, change=result.change)
+    except GisrenewError as exc:
+        log.warning("maps not published: %s", exc)
+        result.report["warnings"].append(
+            f"maps not published: {exc} (run `gisrenew publish` to retry)"
+        )
+        return
+    result.report["published"] = [str(p) for p in written]
 
 
 def _ids(text: tuple[str, ...]) -> list[str]:
@@ -97,15 +119,12 @@ def command(project, add_parks, remove_parks, publish, out_dir, rules, wait, lan
     proj = open_project(project)
     if publish:  # refuse a bad site folder before the project is changed
         check_folder(out_dir if out_dir is not None else proj.folder / "maps")
-    report = recompute(
-        proj,
-        add_parks=list(add_parks),
-        remove_parks=removals,
-        rules=rules,
-        publish=publish,
-        out_dir=out_dir,
-        timeout_s=wait,
+    result = recompute(
+        proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait
     )
+    report = result.report
+    if publish and result.changed:
+        publish_change(result, out_dir if out_dir is not None else proj.folder / "maps")
     if as_json:
         emit_json(report)
     else:

@@ -1,7 +1,7 @@
 """Text of the before/after report of a batch recompute (新增口袋公园后的重新计算).
 
 :func:`format_recompute_report` takes the JSON-ready dict that
-:func:`gisrenew.batch.recompute` returns and a language.
+:func:`gisrenew.recompute.recompute` (its ``report``) returns and a language.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _closing_lines(report: dict, lang: str) -> list[str]:
 
 
 def format_recompute_report(report: dict[str, Any], lang: str = "zh") -> str:
-    """The before/after report of :func:`gisrenew.batch.recompute` as text for a terminal.
+    """The before/after report of :func:`gisrenew.recompute.recompute` (its ``report``) as text for a terminal.
 
     Ratios before → after with the change in percentage points, areas in m², 公顷 and
     亩, households as whole numbers, per district, each new park's own gain, the parks
@@ -150,7 +150,7 @@ def format_recompute_report(report: dict[str, Any], lang: str = "zh") -> str:
     Parameters
     ----------
     report : dict
-        As returned by :func:`gisrenew.batch.recompute`.
+        As returned by :func:`gisrenew.recompute.recompute` (its ``report``).
     lang : {"zh", "en"}
         Labels in Chinese or English (figures are the same).
     """

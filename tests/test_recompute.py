@@ -1,4 +1,4 @@
-"""Tests for gisrenew.batch: incremental = full, safe project updates, idempotency, locking.
+"""Tests for gisrenew.recompute: incremental = full, safe project updates, idempotency, locking.
 
 Every layer is built in code (random or hand-placed boxes in EPSG:4549 around
 Taicang's false easting); nothing depends on the sample city.
@@ -26,15 +26,11 @@ import pytest
 import shapely
 
 from gisrenew import coverage
-from gisrenew.batch import (
-    CHECKPOINT_ENV,
-    read_history,
-    recompute,
-)
 from gisrenew.coverage import IncrementalCoverage
 from gisrenew.errors import LockError, SchemaError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
+from gisrenew.recompute import read_history, recompute
 from gisrenew.rules import get_rules
 
 CRS = "EPSG:4549"
@@ -303,7 +299,7 @@ def _digest(path: Path) -> str:
 
 
 def test_recompute_adds_parks_and_reports(project, new_parks_file):
-    report = recompute(project, add_parks=[new_parks_file], now=FIXED_NOW)
+    report = recompute(project, add_parks=[new_parks_file], now=FIXED_NOW).report
     assert report["changed"] and report["run_id"] == 1
     buffer = report["indicators"]["buffer"]
     # hand check: before only block a covered (10 000 of 40 000 m²); n1 (300 m) covers block b
@@ -360,7 +356,7 @@ def test_recompute_adds_parks_and_reports(project, new_parks_file):
 def test_readding_same_parks_is_a_noop(project, new_parks_file):
     recompute(project, add_parks=[new_parks_file], now=FIXED_NOW)
     before = _digest(project.gpkg_path)
-    again = recompute(project, add_parks=[new_parks_file])
+    again = recompute(project, add_parks=[new_parks_file]).report
     assert not again["changed"]
     assert (
         "already in the project" in again["message"]
@@ -370,20 +366,20 @@ def test_readding_same_parks_is_a_noop(project, new_parks_file):
     assert _digest(project.gpkg_path) == before
     # the same geometry without ids (and in another CRS) is recognised too
     bare = _new_parks()[["geometry"]].to_crs(4490)
-    third = recompute(project, add_parks=[bare])
+    third = recompute(project, add_parks=[bare]).report
     assert not third["changed"]
     assert all("same geometry" in s["reason"] for s in third["skipped"])
     assert _digest(project.gpkg_path) == before
     assert "无变化" in format_recompute_report(third)
     # removing a park that is not there changes nothing either
-    fourth = recompute(project, remove_parks=["nope"])
+    fourth = recompute(project, remove_parks=["nope"]).report
     assert not fourth["changed"] and "no park with this id" in fourth["message"]
     assert _digest(project.gpkg_path) == before
 
 
 def test_same_park_twice_in_one_run_is_added_once(project, tmp_path):
     park = gpd.GeoDataFrame(geometry=[_box(3000, 160, 70, 60)], crs=CRS)
-    report = recompute(project, add_parks=[park, park.copy()])
+    report = recompute(project, add_parks=[park, park.copy()]).report
     assert len(report["added"]) == 1
     assert report["skipped"][0]["reason"].startswith("already in this run's files")
 
@@ -392,7 +388,7 @@ def test_generated_ids_do_not_clash(project, tmp_path):
     extra = gpd.GeoDataFrame(geometry=[_box(3000, 160, 70, 60)], crs=CRS)  # no park_id column
     path = tmp_path / "spring.geojson"
     extra.to_file(path, engine="pyogrio")
-    report = recompute(project, add_parks=[path])
+    report = recompute(project, add_parks=[path]).report
     assert [p["park_id"] for p in report["added"]] == ["spring-1"]
     parks = Project.open(project.folder).read("parks")
     assert parks["park_id"].is_unique and "spring-1" in set(parks["park_id"])
@@ -405,7 +401,7 @@ def test_explicit_id_clash_is_refused_and_changes_nothing(project):
         recompute(project, add_parks=[clash])
     assert _digest(project.gpkg_path) == before
     # replacing it in one run (remove, then add) is allowed
-    report = recompute(project, add_parks=[clash], remove_parks=["old"])
+    report = recompute(project, add_parks=[clash], remove_parks=["old"]).report
     assert report["changed"]
     assert [p["park_id"] for p in report["removed"]] == ["old"]
     assert report["removed"][0]["lost_m2"] == pytest.approx(10_000.0)
@@ -413,7 +409,9 @@ def test_explicit_id_clash_is_refused_and_changes_nothing(project):
 
 def test_remove_parks_and_history(project, new_parks_file):
     recompute(project, add_parks=[new_parks_file], now=FIXED_NOW)
-    report = recompute(project, remove_parks=["n1", "nope"], now=FIXED_NOW + dt.timedelta(days=1))
+    report = recompute(
+        project, remove_parks=["n1", "nope"], now=FIXED_NOW + dt.timedelta(days=1)
+    ).report
     assert report["run_id"] == 2
     assert report["indicators"]["buffer"]["after"]["coverage_ratio"] == pytest.approx(0.25)
     assert report["blind_spots_closed"]["opened_area_m2"] == pytest.approx(10_000.0)
@@ -435,18 +433,26 @@ def test_project_with_plans_reports_plan_effects(tmp_path):
         {"parks": parks, "residential": residential, "boundary": boundary, "plans": plans},
         working_crs=CRS,
     )
-    report = recompute(proj, add_parks=[_new_parks()])
+    report = recompute(proj, add_parks=[_new_parks()]).report
     assert report["plans"] and report["plans"][0]["plan_id"] == "g1"
     assert Project.open(proj.folder).has("plan_effects")
 
 
 # ------------------------------------------------------------------------------ kill / lock
 
+# A run in its own process that can be stopped at a step: the test injects a callback
+# (`on_step`) that writes a marker file and sleeps there, so the test can kill it exactly
+# at that moment. No test hook lives in the library.
 _RUNNER = """
-import datetime as dt, sys
-from gisrenew.batch import recompute
-recompute(sys.argv[1], add_parks=[sys.argv[2]], now=dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC),
-          timeout_s=float(sys.argv[3]))
+import datetime as dt, pathlib, sys, time
+from gisrenew.recompute import recompute
+folder, parks, timeout_s, stop_at, marker, sleep = sys.argv[1:7]
+def on_step(name):
+    if name == stop_at:
+        pathlib.Path(marker).write_text(name, encoding="utf-8")
+        time.sleep(float(sleep))
+recompute(folder, add_parks=[parks], now=dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC),
+          timeout_s=float(timeout_s), on_step=on_step)
 """
 
 
@@ -459,13 +465,10 @@ def _env(**extra):
 
 
 def _start(folder, parks_file, *, timeout_s=0.0, checkpoint=None, marker=None, sleep=60.0):
-    extra = {}
-    if checkpoint:
-        extra[CHECKPOINT_ENV] = f"{checkpoint}:{marker}"
-        extra["GISRENEW_TEST_CHECKPOINT_SLEEP"] = str(sleep)
+    args = [str(folder), str(parks_file), str(timeout_s), checkpoint or "", str(marker), str(sleep)]
     return subprocess.Popen(
-        [sys.executable, "-c", _RUNNER, str(folder), str(parks_file), str(timeout_s)],
-        env=_env(**extra),
+        [sys.executable, "-c", _RUNNER, *args],
+        env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
