@@ -19,10 +19,16 @@ Files (:func:`write_city`), each in the form planners receive:
   (CGCS2000 3-degree Gauss-Krüger CM 120°E, the working CRS);
 * ``道路.shp`` — streets, Shapefile in EPSG:4549, GBK with a ``.cpg`` (名称, 道路等级);
 * ``新建口袋公园.gpkg`` — the new pocket park, GeoPackage in EPSG:4490.
+
+Run as a script (``python benchmarks/_city.py N FOLDER``) it writes the city of N parcels
+and prints the files and feature counts as JSON: the benchmark writes the city in a
+process of its own, so that its own memory stays small.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -221,3 +227,18 @@ def _new_park(
         geometry=[shapely.box(x - half, y - half, x + half, y + half)],
         crs=CRS,
     )
+
+
+def main() -> None:
+    """``python benchmarks/_city.py N FOLDER``: write the city of N parcels; print its files."""
+    n_parcels, folder = int(sys.argv[1]), Path(sys.argv[2])
+    layers = city_layers(n_parcels)
+    paths = write_city(layers, folder)
+    counts = {kind: len(gdf) for kind, gdf in layers.items()}
+    print(
+        json.dumps({"files": {kind: str(path) for kind, path in paths.items()}, "counts": counts})
+    )
+
+
+if __name__ == "__main__":
+    main()
