@@ -168,48 +168,35 @@ def _districts(extent: float) -> gpd.GeoDataFrame:
 
 def _roads(extent: float) -> gpd.GeoDataFrame:
     """Street centre lines in the 15 m streets, one two-point segment between junctions."""
-    lines = X0 + np.arange(1, int(extent // BLOCK) + 1) * BLOCK - STREET / 2
-    stops = np.concatenate([[X0], lines, [X0 + extent]])
-    a, b = stops[:-1], stops[1:]
-    across, along = np.meshgrid(lines - X0, np.arange(len(a)), indexing="ij")
-    across, along = across.ravel(), along.ravel()
-    horizontal = shapely.linestrings(
-        np.stack(
-            [
-                np.column_stack([a[along], Y0 + across]),
-                np.column_stack([b[along], Y0 + across]),
-            ],
-            axis=1,
-        )
-    )
-    vertical = shapely.linestrings(
-        np.stack(
-            [
-                np.column_stack([X0 + across, a[along] - X0 + Y0]),
-                np.column_stack([X0 + across, b[along] - X0 + Y0]),
-            ],
-            axis=1,
-        )
-    )
-    street = np.concatenate([across, across])
-    number = np.round(street / BLOCK).astype(int).astype(str)
-    direction = np.repeat(["东西向", "南北向"], len(across))
-    names = np.char.add(np.char.add(direction, number), "路")
-    main = np.round(street / BLOCK).astype(int) % 4 == 0
+    offsets = np.arange(1, int(extent // BLOCK) + 1) * BLOCK - STREET / 2  # from the origin
+    stops = np.concatenate([[0.0], offsets, [extent]])  # the junctions along every street
+    street, piece = np.meshgrid(np.arange(len(offsets)), np.arange(len(stops) - 1), indexing="ij")
+    street, piece = street.ravel(), piece.ravel()
+    across, start, end = offsets[street], stops[piece], stops[piece + 1]
+    east_west = _segments(X0 + start, Y0 + across, X0 + end, Y0 + across)
+    north_south = _segments(X0 + across, Y0 + start, X0 + across, Y0 + end)
+    number = np.tile((street + 1).astype(str), 2)
+    direction = np.repeat(["东西向", "南北向"], len(street))
+    main = np.tile((street + 1) % 4 == 0, 2)
     return gpd.GeoDataFrame(
         {
-            "名称": names.astype(object),
+            "名称": np.char.add(np.char.add(direction, number), "路").astype(object),
             "道路等级": np.where(main, "主干路", "支路").astype(object),
         },
-        geometry=np.concatenate([horizontal, vertical]),
+        geometry=np.concatenate([east_west, north_south]),
         crs=CRS,
     )
+
+
+def _segments(x0, y0, x1, y1) -> np.ndarray:
+    """Two-point line strings from (x0, y0) to (x1, y1), element by element."""
+    return shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], 1))
 
 
 def _new_park(
     parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, boundary: shapely.Polygon
 ) -> gpd.GeoDataFrame:
-    """An 80 m × 80 m pocket park on the built-up area's housing farthest from any park that counts."""
+    """An 80 m × 80 m pocket park on the built-up housing farthest from any park that counts."""
     counts = (parks.area.to_numpy() >= 2000) & (parks["park_class"].to_numpy() != "G3")
     centres = shapely.centroid(residential.geometry.to_numpy())
     centres = centres[shapely.contains(boundary.buffer(-NEW_PARK_SIDE), centres)]

@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shlex
@@ -244,23 +245,23 @@ def run(cmd: list[str]) -> tuple[float, float, str]:
 
 def measure(
     key: str,
-    command: Callable[[int], list[str]],
+    cmd: list[str],
     *,
     repeats: int,
     cheap_s: float,
-    before: Callable[[int], None] | None = None,
+    before: Callable[[], None] | None = None,
     check: Callable[[str], None] | None = None,
 ) -> Measure:
-    """Best of `repeats` runs of ``command(k)``, or one run when the first exceeds `cheap_s`.
+    """Best of `repeats` runs of `cmd`, or one run when the first takes more than `cheap_s`.
 
-    ``before(k)`` prepares run k (not timed); ``check(stdout)`` validates each run's output.
-    Prints the figure under the measurement's label (``LABELS[key]``).
+    ``before()`` prepares each run (not timed); ``check(stdout)`` validates each run's
+    output. Prints the figure under the measurement's label (``LABELS[key]``).
     """
     result = Measure()
-    for k in range(repeats):
+    for _ in range(repeats):
         if before is not None:
-            before(k)
-        seconds, peak_mb, result.stdout = run(command(k))
+            before()
+        seconds, peak_mb, result.stdout = run(cmd)
         if check is not None:
             check(result.stdout)
         result.runs.append(seconds)
@@ -276,7 +277,7 @@ def read_floor(key: str, reads: list[tuple[Path, dict]], *, repeats: int) -> Mea
     lines = ["import geopandas"]
     lines += [f"geopandas.read_file({str(path)!r}, **{kwargs!r})" for path, kwargs in reads]
     code = "; ".join(lines)
-    return measure(key, lambda _: [sys.executable, "-c", code], repeats=repeats, cheap_s=1e9)
+    return measure(key, [sys.executable, "-c", code], repeats=repeats, cheap_s=math.inf)
 
 
 def _expect_json(keys: tuple[str, ...]) -> Callable[[str], None]:
@@ -318,20 +319,18 @@ class Bench:
 
     def timed(self, key: str, args: list[object], **kwargs) -> Measure:
         """:func:`measure` of ``gisrenew ARGS`` (the same arguments every run)."""
-        return measure(
-            key, lambda _: self.cli(*args), repeats=self.repeats, cheap_s=self.cheap_s, **kwargs
-        )
+        return measure(key, self.cli(*args), repeats=self.repeats, cheap_s=self.cheap_s, **kwargs)
 
 
-def _fresh(folder: Path) -> Callable[[int], None]:
+def _fresh(folder: Path) -> Callable[[], None]:
     """Remove `folder` before each run (so ``init``/``publish`` write into a new folder)."""
-    return lambda _: shutil.rmtree(folder, ignore_errors=True)
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
 
 
-def _copy_of(project: Path, copy: Path) -> Callable[[int], None]:
+def _copy_of(project: Path, copy: Path) -> Callable[[], None]:
     """Replace `copy` with a fresh copy of `project` before each run."""
 
-    def prepare(_: int) -> None:
+    def prepare() -> None:
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(project, copy)
 
@@ -339,7 +338,7 @@ def _copy_of(project: Path, copy: Path) -> Callable[[int], None]:
 
 
 def time_commands(bench: Bench, files: dict[str, Path]) -> dict[str, Measure]:
-    """Time the gisrenew commands on the city's `files`; the project and site stay in the work folder."""
+    """Time the gisrenew commands on the city's `files` (project and site: in the work folder)."""
     project, site, copy = bench.work / "project", bench.work / "site", bench.work / "copy"
     layers = [arg for kind in PROJECT_LAYERS for arg in (f"--{kind}", files[kind])]
     inputs = [arg for kind in PROJECT_LAYERS[:4] for arg in (f"--{kind}", files[kind])]
@@ -393,19 +392,13 @@ def time_floors(bench: Bench, files: dict[str, Path]) -> dict[str, Measure]:
         "read_project_5_new_park": [*of_project(PROJECT_LAYERS), *of_files(["new_park"])],
     }
     out = {key: read_floor(key, value, repeats=bench.repeats) for key, value in reads.items()}
-    python = sys.executable
-    for key, code in (
-        ("python_start", "pass"),
-        ("import_geopandas", "import geopandas"),
-        ("import_cli", "import gisrenew.cli"),
+    for key, cmd in (
+        ("python_start", [sys.executable, "-c", "pass"]),
+        ("import_geopandas", [sys.executable, "-c", "import geopandas"]),
+        ("import_cli", [sys.executable, "-c", "import gisrenew.cli"]),
+        ("help", bench.cli("--help")),
     ):
-        out[key] = measure(
-            key,
-            lambda _, c=code: [python, "-c", c],
-            repeats=bench.repeats,
-            cheap_s=1e9,
-        )
-    out["help"] = measure("help", lambda _: bench.cli("--help"), repeats=bench.repeats, cheap_s=1e9)
+        out[key] = measure(key, cmd, repeats=bench.repeats, cheap_s=math.inf)
     return out
 
 
@@ -421,7 +414,7 @@ def time_plain_geopandas(bench: Bench, files: dict[str, Path], parcels: int, lim
         str(script),
         *(str(files[k]) for k in ("parks", "residential", "boundary")),
     ]
-    result = measure("plain_geopandas", lambda _: cmd, repeats=1, cheap_s=0)
+    result = measure("plain_geopandas", cmd, repeats=1, cheap_s=0)
     return {**result.to_dict(), "coverage_ratio": json.loads(result.stdout)["coverage_ratio"]}
 
 
@@ -649,7 +642,8 @@ def _print_page(page: dict) -> None:
     shown = [f"{key} ({count:,})" for key, on, count in page["layers"] if on]
     hidden = [f"{key} ({count:,})" for key, on, count in page["layers"] if not on]
     print(
-        f"  first draw {page['first_draw_ms'] / 1000:.2f} s, load event {page['load_ms'] / 1000:.2f} s "
+        f"  first draw {page['first_draw_ms'] / 1000:.2f} s, "
+        f"load event {page['load_ms'] / 1000:.2f} s "
         f"after navigation start; layers shown: {', '.join(shown)}; "
         f"hidden at start: {', '.join(hidden) or 'none'}"
     )
