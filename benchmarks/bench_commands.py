@@ -604,7 +604,7 @@ def print_table(figures: dict) -> None:
             continue
         print(
             f"{row['command']:<42} {row['seconds']:>8.2f} {row['how']:>10} "
-            f"{_num(row['floor_s'], '.2f'):>8} {_num(row['ratio_to_floor'], '.1f'):>8} "
+            f"{_num(row['floor_s'], '.2f'):>8} {_num(row['ratio_to_floor'], '.2f'):>8} "
             f"{_num(row['peak_mb'], '.0f'):>8}  {row['target']} {_mark(row['met'])}"
         )
     print("\nfloors:")
