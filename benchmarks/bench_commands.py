@@ -85,6 +85,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -669,8 +670,6 @@ def _gisrenew_executable() -> Path:
 
 
 def _machine() -> dict:
-    from importlib.metadata import version  # reads the installed metadata, not gisrenew
-
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         capture_output=True,
