@@ -40,6 +40,7 @@ area).
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -81,6 +82,7 @@ __all__ = [
     "load_frame",
     "load_layer",
     "log_problems",
+    "plain_columns",
     "read_layer",
     "write_results",
 ]
@@ -1178,7 +1180,7 @@ def write_results(
             for name, frame in layers.items():
                 if isinstance(frame, gpd.GeoDataFrame) and len(frame) == 0:
                     frame = gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs=frame.crs)
-                pyogrio.write_dataframe(_plain_columns(frame), tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(plain_columns(frame), tmp, layer=name, driver="GPKG")
         written.append(out)
     elif suffix == ".csv":
         for name, frame in layers.items():
@@ -1196,10 +1198,8 @@ def write_results(
     return written
 
 
-def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Columns GDAL can store: objects holding lists/dicts become JSON text."""
-    import json
-
     frame = frame.copy()
     for name in frame.columns:
         if name == getattr(frame, "_geometry_column_name", None):

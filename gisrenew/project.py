@@ -190,7 +190,7 @@ class Transaction:
         if gdf.crs is None:
             raise ProjectError(f"layer {name!r} has no CRS; the project store needs one")
         self._check_own()
-        pyogrio.write_dataframe(io._plain_columns(gdf), self.workfile, layer=name, driver="GPKG")
+        pyogrio.write_dataframe(io.plain_columns(gdf), self.workfile, layer=name, driver="GPKG")
         self._layers.add(name.lower())
         self.changed.append(name)
 
@@ -198,7 +198,7 @@ class Transaction:
         """Write (or replace) the non-spatial table `name`."""
         frame = pd.DataFrame(frame)
         self._check_own()
-        pyogrio.write_dataframe(io._plain_columns(frame), self.workfile, layer=name, driver="GPKG")
+        pyogrio.write_dataframe(io.plain_columns(frame), self.workfile, layer=name, driver="GPKG")
         self._layers.add(name.lower())
         self.changed.append(name)
 
@@ -446,7 +446,7 @@ class Project:
             for kind, gdf in layers.items():
                 # the store keeps the user's columns; defaults are filled in on every read
                 stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
-                pyogrio.write_dataframe(io._plain_columns(stored), work, layer=kind, driver="GPKG")
+                pyogrio.write_dataframe(io.plain_columns(stored), work, layer=kind, driver="GPKG")
 
     # ------------------------------------------------------------------ reading
 

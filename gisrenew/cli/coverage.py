@@ -155,23 +155,9 @@ def command(
       gisrenew coverage --project taicang --method both --walk-minutes 10
       gisrenew coverage --project taicang --contribution
     """
-    network_opts = [
-        name
-        for name, value in (
-            ("--roads", roads_file), ("--entrances", entrances_file),
-            ("--walk-distance", walk_distance), ("--walk-minutes", walk_minutes),
-            ("--walk-speed-kmh", walk_speed_kmh),
-        )
-        if value is not None
-    ]  # fmt: skip
-    if walk_distance is not None and (walk_minutes is not None or walk_speed_kmh is not None):
-        raise click.UsageError("give either --walk-distance or --walk-minutes/--walk-speed-kmh")
-    if walk_speed_kmh is not None and walk_minutes is None:
-        walk_minutes = DEFAULT_WALK_MINUTES
-    chosen = _method(method, project)
-    if chosen == "buffer" and network_opts:
-        raise click.UsageError(f"{', '.join(network_opts)} only apply to --method network or both")
-    methods = ("buffer", "network") if chosen == "both" else (chosen,)
+    walk = {"walk_distance_m": walk_distance, "walk_minutes": walk_minutes,
+            "walk_speed_kmh": walk_speed_kmh}  # fmt: skip
+    chosen, methods = _methods(method, project, walk, roads_file, entrances_file)
     network_kinds = ("roads", "entrances") if "network" in methods else ()
     files = {
         "parks": parks_file, "residential": residential_file, "boundary": boundary_file,
@@ -183,14 +169,7 @@ def command(
         files,
         kinds=("parks", "residential", "boundary", "districts", *network_kinds),
         required=("parks", "residential", *network_kinds[:1]),
-        settings={
-            "coverage": {"weight": weight, "method": chosen},
-            "network": {
-                "walk_distance_m": walk_distance,
-                "walk_minutes": walk_minutes,
-                "walk_speed_kmh": walk_speed_kmh,
-            },
-        },
+        settings={"coverage": {"weight": weight, "method": chosen}, "network": walk},
         rules=_flat_rule(rules_name, radius, min_park_area),
         residential_codes=_codes(residential_codes),
         crs=crs,
@@ -202,39 +181,67 @@ def command(
     result = compute_indicators(
         inputs, methods=methods, plans=False, contributions=contribution, progress=progress
     )
-    buffer_result, network_result = result.buffer, result.network
-    contributions = result.contributions
-
     written = []
     if out is not None:
-        if chosen == "both":
-            out_layers = {
-                **cov.coverage_layers(buffer_result, prefix="buffer_"),
-                **cov.coverage_layers(network_result, prefix="network_"),
-            }
-        else:
-            out_layers = cov.coverage_layers(result.coverage)
-        if contributions is not None:
-            out_layers["park_contribution"] = contributions
-        written = write_results(
-            out, out_layers, headers=headers, labels=present.column_headers(headers, "coverage")
-        )
-
+        labels = present.column_headers(headers, "coverage")
+        written = write_results(out, _out_layers(result), headers=headers, labels=labels)
     if as_json:
         data = result.to_dict()
         if written:
             data["written"] = [str(p) for p in written]
         emit_json(data)
         return
-    if chosen == "both":
-        click.echo(present.format_coverage_comparison(buffer_result, network_result, lang=headers))
+    _print(result, headers)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _methods(method, project, walk: dict, roads_file, entrances_file) -> tuple[str, tuple]:
+    """The method (``--method``, else ``[coverage] method``) and the options it allows."""
+    if walk["walk_distance_m"] is not None and (
+        walk["walk_minutes"] is not None or walk["walk_speed_kmh"] is not None
+    ):
+        raise click.UsageError("give either --walk-distance or --walk-minutes/--walk-speed-kmh")
+    if walk["walk_speed_kmh"] is not None and walk["walk_minutes"] is None:
+        walk["walk_minutes"] = DEFAULT_WALK_MINUTES
+    given = [
+        name
+        for name, value in (
+            ("--roads", roads_file), ("--entrances", entrances_file),
+            ("--walk-distance", walk["walk_distance_m"]), ("--walk-minutes", walk["walk_minutes"]),
+            ("--walk-speed-kmh", walk["walk_speed_kmh"]),
+        )
+        if value is not None
+    ]  # fmt: skip
+    chosen = _method(method, project)
+    if chosen == "buffer" and given:
+        raise click.UsageError(f"{', '.join(given)} only apply to --method network or both")
+    return chosen, (("buffer", "network") if chosen == "both" else (chosen,))
+
+
+def _out_layers(result) -> dict:
+    """The layers and tables of ``--out``: one method bare, both with prefixes."""
+    results = result.results()
+    if len(results) == 2:
+        layers = {
+            **cov.coverage_layers(result.buffer, prefix="buffer_"),
+            **cov.coverage_layers(result.network, prefix="network_"),
+        }
     else:
-        click.echo(present.format_coverage_table(result.coverage, lang=headers))
-    if contributions is not None:
+        layers = cov.coverage_layers(result.coverage)
+    if result.contributions is not None:
+        layers["park_contribution"] = result.contributions
+    return layers
+
+
+def _print(result, lang: str) -> None:
+    if len(result.results()) == 2:
+        click.echo(present.format_coverage_comparison(result.buffer, result.network, lang=lang))
+    else:
+        click.echo(present.format_coverage_table(result.coverage, lang=lang))
+    if result.contributions is not None:
         click.echo("")
-        click.echo(present.format_contribution_table(contributions, lang=headers))
+        click.echo(present.format_contribution_table(result.contributions, lang=lang))
     headline = result.coverage
     if headline.weight_column is not None and math.isnan(headline.weighted_ratio):
         click.echo(f"(weight column `{headline.weight_column}` sums to 0)")
-    for path in written:
-        click.echo(f"wrote {path}")
