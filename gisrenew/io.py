@@ -43,6 +43,7 @@ import dataclasses
 import json
 import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -121,6 +122,7 @@ def detect_shapefile_encoding(path: str | os.PathLike) -> str:
 
 def list_layers(source: str | os.PathLike) -> list[str]:
     """Names of the layers in a data source (one for a Shapefile or GeoJSON)."""
+    _check_readable(Path(source))
     try:
         return [str(name) for name in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:  # pyogrio raises several DataSourceError subclasses
@@ -220,6 +222,7 @@ def _declared_crs(frame: gpd.GeoDataFrame, crs, override_crs, found: _Found) -> 
 
 def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
     """Read the layer; return ``(frame, layer name, encoding choice or None)``; InputErrors only."""
+    _check_readable(path)
     layer_name = _pick_layer(path, kind, layer)
     choice = None
     if encoding is None and path.suffix.lower() == ".shp":
@@ -238,6 +241,16 @@ def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
             "GeoPackage/Shapefile/GeoJSON"
         ) from None
     return frame, layer_name, choice
+
+
+def _check_readable(path: Path) -> None:
+    """Refuse what is not a file or a folder (a pipe, a socket, a device): GDAL would wait forever."""
+    mode = path.stat().st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise ReadError(
+            f"{path} is not a file (a pipe, socket or device); gisrenew reads GeoPackage, "
+            "Shapefile, GeoJSON and other GIS files. Fix: give the path of the data file"
+        )
 
 
 _CATEGORIES = {

@@ -15,6 +15,7 @@ from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
 from gisrenew.indicators import compute_indicators, rank_sites
 from gisrenew.inputs import gather_inputs
+from gisrenew.present.tables import sanitize
 from gisrenew.project import Project
 from gisrenew.recompute import recompute
 
@@ -59,7 +60,7 @@ def working_copy(sample: Path, out: Path) -> Path:
 
 def _section(title: str) -> None:
     click.echo()
-    click.secho(title, bold=True)
+    click.secho(sanitize(title), bold=True)
     click.secho("─" * min(78, max(20, len(title) * 2)), dim=True)
 
 

@@ -13,6 +13,7 @@ from gisrenew.config import CONFIG_FILE
 from gisrenew.crs import parse_crs
 from gisrenew.errors import Problem
 from gisrenew.io import check_extents, list_layers, load_layer
+from gisrenew.present.tables import sanitize
 from gisrenew.project import Project
 from gisrenew.schema import LAYER_NAMES, LAYERS, kind_from_name
 
@@ -114,7 +115,8 @@ def _check(targets: list[_Target], options: dict):
 def _print_problems(problems: list[Problem]) -> tuple[int, int]:
     for problem in problems:
         if problem.severity != "info":
-            click.echo("       " + str(problem).replace("\n", "\n       "))
+            text = sanitize(str(problem), keep_newlines=True)
+            click.echo("       " + text.replace("\n", "\n       "))
     errors = sum(p.severity == "error" for p in problems)
     return errors, sum(p.severity == "warning" for p in problems)
 
@@ -128,7 +130,7 @@ def _report(targets: list[_Target], options: dict) -> tuple[int, int]:
         status = click.style("ERROR", fg="red") if failed else click.style("ok", fg="green")
         what = f"as `{target.kind}`" if target.kind else "kind unknown"
         extra = f", {len(gdf)} features" if gdf is not None else ""
-        click.echo(f"{status:>5}  {target.label} {what}{extra}")
+        click.echo(sanitize(f"{status:>5}  {target.label} {what}{extra}"))
         errors, warnings = _print_problems(problems)
         n_errors, n_warnings = n_errors + errors, n_warnings + warnings
         if gdf is not None:
