@@ -1,7 +1,7 @@
 """The committed SYNTHETIC Taicang sample city (data/geo/taicang_sample).
 
 Checks the files against gisrenew/schema.py, the report figures the sample
-reproduces by construction (REFERENCE.md §6), the coverage band with an
+reproduces by construction (docs/SOURCES.md), the coverage band with an
 independent plain-shapely oracle, and that the generator is deterministic.
 """
 

@@ -1,6 +1,6 @@
 """Park service-radius coverage (公园绿地服务半径覆盖率): the buffer (straight-line) engine.
 
-The indicator (REFERENCE §1; newer documents call it 公园绿化活动场地服务半径覆盖率)::
+The indicator (docs/SOURCES.md; newer documents call it 公园绿化活动场地服务半径覆盖率)::
 
     coverage = residential land inside the built-up area within a qualifying park's
                service radius / all residential land inside the built-up area
