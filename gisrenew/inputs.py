@@ -44,7 +44,14 @@ from gisrenew.rules import RuleSet, get_rules
 from gisrenew.schema import DEFAULT_ALIASES, LAYERS
 from gisrenew.settings import merge_overrides
 
-__all__ = ["INPUT_KINDS", "MissingLayerError", "ProjectInputs", "gather_inputs", "resolve_weight"]
+__all__ = [
+    "INPUT_KINDS",
+    "MissingLayerError",
+    "ProjectInputs",
+    "gather_inputs",
+    "reading_options",
+    "resolve_weight",
+]
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +190,7 @@ def gather_inputs(
         When a `required` layer is missing.
     """
     files = {k: v for k, v in (files or {}).items() if v is not None}
-    declared = {
-        "crs": None if crs is None else parse_crs(crs, what="--crs"),
-        "override_crs": None
-        if override_crs is None
-        else parse_crs(override_crs, what="--override-crs"),
-        "encoding": encoding,
-    }
+    declared = reading_options(crs, override_crs, encoding)
     proj = _open_project(project, files)
     config = _configured(proj.config if proj else ProjectConfig(), settings or {})
     layers, problems, sources = _read_files(files, config, proj, declared)
@@ -205,6 +206,21 @@ def gather_inputs(
     weight = resolve_weight(config.coverage.weight, layers.get("residential"))
     warnings = tuple(p for p in problems if p.severity != "error")
     return ProjectInputs(layers, config, rule_set, weight, codes, warnings, sources, proj)
+
+
+def reading_options(crs=None, override_crs=None, encoding: str | None = None) -> dict[str, Any]:
+    """The ``crs``/``override_crs``/``encoding`` keywords of the loaders, CRSs checked.
+
+    A CRS that pyproj does not know is a :class:`~gisrenew.errors.CRSError` naming the
+    option and a valid example.
+    """
+    return {
+        "crs": None if crs is None else parse_crs(crs, what="--crs"),
+        "override_crs": None
+        if override_crs is None
+        else parse_crs(override_crs, what="--override-crs"),
+        "encoding": encoding,
+    }
 
 
 def _open_project(project, files: Mapping[str, Any]) -> Project | None:

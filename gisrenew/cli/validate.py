@@ -10,8 +10,8 @@ import geopandas as gpd
 from pyproj import CRS
 
 from gisrenew.config import CONFIG_FILE
-from gisrenew.crs import parse_crs
 from gisrenew.errors import Problem
+from gisrenew.inputs import reading_options
 from gisrenew.io import check_extents, list_layers, load_layer
 from gisrenew.present.tables import sanitize
 from gisrenew.project import Project
@@ -186,13 +186,7 @@ def command(paths, project, kind, crs, override_crs, encoding, **named) -> None:
     建成区/boundary, 街道/districts, 道路/roads, ...); a name that is not recognised
     exactly is reported as "kind unknown".
     """
-    options = {
-        "crs": None if crs is None else parse_crs(crs, what="--crs"),
-        "override_crs": None
-        if override_crs is None
-        else parse_crs(override_crs, what="--override-crs"),
-        "encoding": encoding,
-    }
+    options = reading_options(crs, override_crs, encoding)
     targets = list(_targets(((project,) if project else ()) + tuple(paths), kind))
     targets += [_Target(Path(p), None, k) for k, p in named.items() if p is not None]
     if not targets:

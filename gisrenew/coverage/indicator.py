@@ -126,6 +126,7 @@ def summarize_coverage(
     districts: gpd.GeoDataFrame | None = None,
     weight: str | None = None,
     parameters: dict | None = None,
+    copy: bool = True,
 ) -> CoverageResult:
     """Assemble a :class:`~gisrenew.results.CoverageResult` from per-piece covered areas.
 
@@ -141,44 +142,16 @@ def summarize_coverage(
     uncovered : array-like of geometries, optional
         Uncovered part of each piece (``None`` where none) for the blind spots; without
         it only wholly uncovered pieces become blind spots.
+    copy : bool, default True
+        False when `land` is the caller's own new frame: it becomes the per-piece table
+        itself (columns are added to it, not to a copy).
     """
-    return _summarize(
-        land,
-        covered_m2,
-        own_land=False,
-        method=method,
-        rules=rules,
-        parks=parks,
-        service_areas=service_areas,
-        uncovered=uncovered,
-        districts=districts,
-        weight=weight,
-        parameters=parameters,
-    )
-
-
-def _summarize(
-    land: gpd.GeoDataFrame,
-    covered_m2,
-    *,
-    own_land: bool,
-    method: str,
-    rules: RuleSet,
-    parks: pd.DataFrame,
-    service_areas: gpd.GeoDataFrame,
-    uncovered=None,
-    districts: gpd.GeoDataFrame | None = None,
-    weight: str | None = None,
-    parameters: dict | None = None,
-) -> CoverageResult:
-    """:func:`summarize_coverage`; with `own_land`, `land` is the caller's own new frame
-    and becomes the per-piece table itself (its columns are added to it, not to a copy)."""
     area = land["area_m2"].to_numpy(dtype=float)
     covered = np.clip(np.asarray(covered_m2, dtype=float), 0.0, area)
     if uncovered is None:
         uncovered = np.where(covered <= 0, geometry_array(land), None)
     share = np.divide(covered, area, out=np.zeros(len(area)), where=area > 0)
-    table = land if own_land else land.copy()
+    table = land.copy() if copy else land
     table["covered_m2"] = covered
     table["uncovered_m2"] = area - covered
     table["covered_share"] = share
@@ -319,10 +292,10 @@ def compute_coverage(
     steps.update("parks, residential land, overlay")
     if len(areas) == 0:
         log.warning("no park qualifies under %s: coverage is 0", rules.describe())
-    result = _summarize(
+    result = summarize_coverage(
         land,
         overlay.covered,
-        own_land=True,
+        copy=False,
         method="buffer",
         rules=rules,
         parks=table,
