@@ -1028,8 +1028,6 @@ def _converted(engine: IncrementalCoverage, density: np.ndarray, footprint) -> t
 # --------------------------------------------------------------------------- output
 
 
-
-
 _JSON_PLAN_COLUMNS = [
     "plan_id", "name", "plan_type", "target_use", "parcel_count", "shared_parcels",
     "area_m2", "area_ha", "area_mu", "affected_area_m2", "affected_area_mu",
@@ -1061,7 +1059,9 @@ def plans_to_dict(
             k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in totals.items()
         }
     if coverage_effects is not None:
-        data["coverage_effects"] = jsonable.records(coverage_effects, list(coverage_effects.columns))
+        data["coverage_effects"] = jsonable.records(
+            coverage_effects, list(coverage_effects.columns)
+        )
     return data
 
 

@@ -146,7 +146,6 @@ class CoverageResult:
         return data
 
 
-
 @dataclass(frozen=True)
 class CoverageChange:
     """A change of parks and what it did to coverage: the before/after of a recompute.

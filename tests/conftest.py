@@ -48,3 +48,27 @@ def residential_gdf() -> gpd.GeoDataFrame:
         geometry=[square(200, 0, 200), square(800, 300, 200), square(3000, 3000, 200)],
         crs=GK,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_tracebacks_in_adversarial_runs(request, monkeypatch):
+    """In tests/adversarial, every command ends in a message, never a traceback.
+
+    Wraps ``CliRunner.invoke`` there: a run that ends by an exception other than the
+    CLI's own exit (``SystemExit``), or prints a traceback, fails the test that ran it —
+    whatever else it checks (issue #11: "no command prints a traceback for any input").
+    """
+    if "adversarial" not in request.node.path.parts:
+        return
+    from click.testing import CliRunner
+
+    invoke = CliRunner.invoke
+
+    def checked(self, *args, **kwargs):
+        result = invoke(self, *args, **kwargs)
+        escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
+        assert not escaped, f"the command ended by {result.exception!r}:\n{result.output}"
+        assert "Traceback" not in result.output, result.output
+        return result
+
+    monkeypatch.setattr(CliRunner, "invoke", checked)
