@@ -209,13 +209,20 @@ def _coverage_options(inputs: ProjectInputs) -> dict[str, Any]:
     }
 
 
+def _with_slivers(inputs: ProjectInputs, result: CoverageResult) -> CoverageResult:
+    """Blind spots below ``[coverage] sliver_m2`` flagged: counted, not listed or drawn."""
+    sliver_m2 = inputs.config.coverage.sliver_m2
+    return coverage.mark_slivers(result, coverage.SLIVER_M2 if sliver_m2 is None else sliver_m2)
+
+
 def _buffer(inputs: ProjectInputs, progress: bool) -> CoverageResult:
-    return coverage.compute_coverage(
+    result = coverage.compute_coverage(
         inputs.layer("parks"),
         inputs.layer("residential"),
         progress=progress,
         **_coverage_options(inputs),
     )
+    return _with_slivers(inputs, result)
 
 
 def _network_options(inputs: ProjectInputs) -> dict[str, Any]:
@@ -233,7 +240,7 @@ def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> Cover
     graph = inputs.cached(
         "walk_graph", lambda: network.walk_graph_from_roads(inputs.layer("roads"))
     )
-    return network.network_coverage(
+    result = network.network_coverage(
         inputs.layer("parks"),
         inputs.layer("residential"),
         graph,
@@ -243,6 +250,7 @@ def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> Cover
         **_network_options(inputs),
         **_coverage_options(inputs),
     )
+    return _with_slivers(inputs, result)
 
 
 def _plan_options(inputs: ProjectInputs) -> dict[str, Any]:

@@ -63,7 +63,8 @@ class CoverageResult:
         One row per qualifying park (``park_id``, ``tier``, ``radius_m``, geometry).
     blind_spots : geopandas.GeoDataFrame
         Uncovered residential land: ``residential_id``, ``district_id``, ``area_m2``,
-        ``households`` (even spread within a polygon), geometry.
+        ``households`` (even spread within a polygon), geometry; ``sliver`` when
+        :func:`gisrenew.coverage.mark_slivers` flagged the tiny ones.
     weight_column : str or None
         Column used as weight (households or population), if any.
     weight_total, weight_covered : float
@@ -95,6 +96,21 @@ class CoverageResult:
     def weighted_ratio(self) -> float:
         """Covered share of the weight (households or population), nan without weights."""
         return _ratio(self.weight_covered, self.weight_total)
+
+    def listed_blind_spots(self) -> gpd.GeoDataFrame:
+        """The blind spots worth listing and drawing: all but the slivers (``sliver``)."""
+        spots = self.blind_spots
+        if "sliver" not in spots.columns:
+            return spots
+        return spots[~spots["sliver"].to_numpy(dtype=bool)]
+
+    def slivers(self) -> tuple[int, float]:
+        """Count and area (m²) of the blind spots flagged as slivers (0, 0.0 without)."""
+        spots = self.blind_spots
+        if "sliver" not in spots.columns:
+            return 0, 0.0
+        flagged = spots["sliver"].to_numpy(dtype=bool)
+        return int(flagged.sum()), float(spots["area_m2"].to_numpy(dtype=float)[flagged].sum())
 
     def tier_counts(self) -> pd.DataFrame:
         """Parks qualifying / not qualifying per tier (tier -1 = not qualifying)."""
@@ -140,10 +156,22 @@ class CoverageResult:
                 "covered": self.weight_covered,
                 "ratio": self.weighted_ratio,
             },
+            "blind_spots": self._blind_spot_figures(),
             "parameters": self.parameters,
             "districts": jsonable.records(self.districts),
         }
         return data
+
+    def _blind_spot_figures(self) -> dict:
+        listed = self.listed_blind_spots()
+        count, area = self.slivers()
+        return {
+            "count": len(listed),
+            "area_m2": float(listed["area_m2"].sum()) if len(listed) else 0.0,
+            "slivers": count,
+            "slivers_area_m2": area,
+            "sliver_m2": self.parameters.get("sliver_m2"),
+        }
 
 
 @dataclass(frozen=True)

@@ -343,6 +343,12 @@ class CoverageSettings:
         default="buffer",
         choices=("buffer", "network", "both"),
     )
+    sliver_m2: float | None = setting(
+        "number",
+        "blind spots smaller than this (m²) are digitising slivers: counted, not listed or "
+        "drawn (default 10)",
+        minimum=0,
+    )
 
 
 @dataclass(frozen=True)

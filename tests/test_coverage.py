@@ -1043,3 +1043,30 @@ def test_postgis_fixture_fails_in_ci_and_skips_elsewhere(monkeypatch, tmp_path, 
     monkeypatch.delenv("GISRENEW_TEST_PG_DSN", raising=False)
     with pytest.raises(outcome, match="PostGIS"):
         postgis.start_or_skip(postgis.PostgisCluster())
+
+
+def test_slivers_are_counted_not_listed_and_the_threshold_is_a_setting(tmp_path):
+    """Issue #14 item 6: a 5 m² strip left between a circle and a polygon is not a blind spot
+    worth a planner's time; the figures keep it, the list and the text count it apart."""
+    from gisrenew.project import Project
+
+    parks = gpd.GeoDataFrame({"park_id": ["p"]}, geometry=[square(0, 0, 100)], crs=GK)
+    homes = gpd.GeoDataFrame(
+        {"residential_id": ["thin", "far"]},
+        # the first reaches 0.05 m beyond the 500 m circle: a 5 m² sliver
+        geometry=[shapely.box(X0 - 500.05, Y0, X0, Y0 + 100), square(700, 0, 100)],
+        crs=GK,
+    )
+    folder = tmp_path / "p"
+    Project.create(folder, {"parks": parks, "residential": homes}, rules="garden-city-500")
+    run = _run(["--project", folder, "--json"])
+    assert run.exit_code == 0, run.output
+    blind = json.loads(run.stdout)["blind_spots"]
+    assert blind["count"] == 1 and blind["area_m2"] == pytest.approx(10_000)
+    assert blind["slivers"] == 1 and blind["slivers_area_m2"] == pytest.approx(5.0, rel=1e-6)
+    text = _run(["--project", folder]).output
+    assert "服务盲区: 1 块" in text and "另有 1 处小于 10 m² 的碎片" in text
+    config = folder / "gisrenew.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[coverage]\nsliver_m2 = 0\n")
+    blind = json.loads(_run(["--project", folder, "--json"]).stdout)["blind_spots"]
+    assert blind["count"] == 2 and blind["slivers"] == 0

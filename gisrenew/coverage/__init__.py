@@ -23,7 +23,8 @@ One concern per module (every choice is recorded in each result):
 * :mod:`~gisrenew.coverage.indicator` — :func:`compute_coverage`,
   :func:`summarize_coverage`, the district table, :func:`park_contribution`;
 * :mod:`~gisrenew.coverage.blind_spots` — blind spots 服务盲区 and the land a change
-  closes or opens (:func:`closed_blind_spots`, :func:`opened_blind_spots`);
+  closes or opens (:func:`closed_blind_spots`, :func:`opened_blind_spots`), slivers
+  (:func:`mark_slivers`);
 * :mod:`~gisrenew.coverage.incremental` — :class:`IncrementalCoverage`: coverage kept
   up to date under park changes, and the one implementation of "gain if added" and
   "unique gain".
@@ -31,7 +32,12 @@ One concern per module (every choice is recorded in each result):
 
 from __future__ import annotations
 
-from gisrenew.coverage.blind_spots import closed_blind_spots, opened_blind_spots
+from gisrenew.coverage.blind_spots import (
+    SLIVER_M2,
+    closed_blind_spots,
+    mark_slivers,
+    opened_blind_spots,
+)
 from gisrenew.coverage.columns import coverage_figures
 from gisrenew.coverage.incremental import IncrementalCoverage, UpdateSummary
 from gisrenew.coverage.indicator import (
@@ -61,6 +67,7 @@ from gisrenew.coverage.parks import (
 __all__ = [
     "BUFFER_QUAD_SEGS",
     "PARALLEL_MIN_PIECES",
+    "SLIVER_M2",
     "WIDTH_TOLERANCE_M",
     "IncrementalCoverage",
     "UpdateSummary",
@@ -72,6 +79,7 @@ __all__ = [
     "covered_area",
     "covered_parts",
     "district_table",
+    "mark_slivers",
     "opened_blind_spots",
     "park_contribution",
     "park_table",

@@ -3,6 +3,9 @@
 * :func:`blind_spot_table` — the blind-spot layer of a result: one polygon per
   residential piece with uncovered land, with its area, district and households
   (spread evenly within the piece, as its weights are).
+* :func:`mark_slivers` — blind spots below a threshold (digitising slivers, e.g. 0.13 m²
+  between two polygons that should touch) flagged ``sliver``: they stay in the figures
+  (the ratio is exact) but are counted, not listed or drawn, as 服务盲区.
 * :func:`closed_blind_spots` / :func:`opened_blind_spots` — the land a change of parks
   brings into service (or takes out of it), per residential piece, by geometry: the
   blind spot before minus the blind spot after. A piece can do both in one change
@@ -12,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -25,13 +28,18 @@ from gisrenew.results import CoverageResult
 
 __all__ = [
     "CHANGE_MIN_M2",
+    "SLIVER_M2",
     "blind_spot_table",
     "closed_blind_spots",
+    "mark_slivers",
     "opened_blind_spots",
 ]
 
 #: Closed or opened land smaller than this (m²) per residential piece is floating-point noise.
 CHANGE_MIN_M2 = 0.01
+
+#: Blind spots smaller than this (m², about half a parking space) are slivers by default.
+SLIVER_M2 = 10.0
 
 _KEYS = ["residential_id", "district_id"]
 _SEP = "\x1f"  # joins the two keys of a piece (a character ids never hold)
@@ -75,6 +83,40 @@ def blind_spot_table(land: gpd.GeoDataFrame, uncovered: np.ndarray | None) -> gp
         "weight": float_column(land, "weight")[present] * share,
     }
     return gpd.GeoDataFrame(data, geometry=geoms, crs=land.crs)
+
+
+def mark_slivers(result: CoverageResult, sliver_m2: float = SLIVER_M2) -> CoverageResult:
+    """`result` with its blind spots below `sliver_m2` flagged as slivers.
+
+    The blind-spot table gains a boolean ``sliver`` column and the result's parameters
+    record ``sliver_m2``; every figure (the ratio, the areas, the closed and opened land
+    of a change) is unchanged. Tables and maps list and draw only the blind spots that
+    are not slivers and give the slivers' count and area.
+
+    Parameters
+    ----------
+    result : CoverageResult
+        A result of either coverage method.
+    sliver_m2 : float
+        Threshold in m² (``[coverage] sliver_m2``); 0 flags nothing.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from gisrenew.coverage import compute_coverage
+    >>> parks = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 100)], crs="EPSG:4549")
+    >>> homes = gpd.GeoDataFrame(geometry=[shapely.box(-500.05, 0, 0, 100),  # 5 m² left out
+    ...                                    shapely.box(700, 0, 800, 100)], crs="EPSG:4549")
+    >>> marked = mark_slivers(compute_coverage(parks, homes, rules="garden-city-500"))
+    >>> marked.blind_spots["area_m2"].round(1).tolist(), marked.blind_spots["sliver"].tolist()
+    ([5.0, 10000.0], [True, False])
+    """
+    if not (sliver_m2 >= 0):  # also refuses nan
+        raise ValueError(f"`sliver_m2` must be a number ≥ 0, got {sliver_m2!r}")
+    spots = result.blind_spots.copy()
+    spots["sliver"] = spots["area_m2"].to_numpy(dtype=float) < sliver_m2
+    parameters = {**result.parameters, "sliver_m2": float(sliver_m2)}
+    return replace(result, blind_spots=spots, parameters=parameters)
 
 
 @dataclass

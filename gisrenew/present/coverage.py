@@ -110,13 +110,26 @@ def format_coverage_table(result: CoverageResult, lang: str = "zh") -> str:
             share = row.weight_covered / row.weight_total if row.weight_total > 0 else math.nan
             cells += [fmt.number(row.weight_total), fmt.percent(share)]
         rows.append(cells)
-    blind_m2 = float(result.blind_spots["area_m2"].sum()) if len(result.blind_spots) else 0.0
     lines += ["", *table_lines(headers, rows, align="l" + "r" * (len(headers) - 1)), ""]
-    lines.append(
-        f"{t('blind')}: {fmt.count(len(result.blind_spots))} {t('pieces')}, "
-        f"{fmt.area_summary(blind_m2, lang)}"
-    )
+    lines.append(_blind_spot_line(result, lang))
     return join_lines(lines)
+
+
+def _blind_spot_line(result: CoverageResult, lang: str) -> str:
+    """Blind spots: how many and how much, with the slivers left out of the list."""
+    t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
+    listed = result.listed_blind_spots()
+    area = float(listed["area_m2"].sum()) if len(listed) else 0.0
+    line = f"{t('blind')}: {fmt.count(len(listed))} {t('pieces')}, {fmt.area_summary(area, lang)}"
+    slivers, sliver_area = result.slivers()
+    if slivers:
+        threshold = result.parameters.get("sliver_m2")
+        line += t("slivers").format(
+            n=fmt.count(slivers),
+            area=fmt.area(sliver_area, "m2", lang=lang),
+            threshold=fmt.area(threshold, "m2", lang=lang),
+        )
+    return line
 
 
 def format_coverage_comparison(

@@ -75,6 +75,10 @@ _COVERAGE = {
     "weighted_ratio": ("覆盖率(按{w})", "ratio by {w}"),
     "blind": ("服务盲区", "blind spots"),
     "pieces": ("块", "pieces"),
+    "slivers": (
+        "（另有 {n} 处小于 {threshold} 的碎片，共 {area}，不列出）",
+        " (and {n} slivers under {threshold}, {area} in all, not listed)",
+    ),
     "difference": ("差值(网络−直线)", "difference (network − buffer)"),
     "both": ("直线 vs 步行网络", "buffer vs walking network"),
     "short_buffer": ("直线", "buffer"),
