@@ -1050,11 +1050,11 @@ def test_slivers_are_counted_not_listed_and_the_threshold_is_a_setting(tmp_path)
     worth a planner's time; the figures keep it, the list and the text count it apart."""
     from gisrenew.project import Project
 
-    parks = gpd.GeoDataFrame({"park_id": ["p"]}, geometry=[square(0, 0, 100)], crs=GK)
+    parks = gpd.GeoDataFrame({"park_id": ["p"]}, geometry=[box(0, 0, 100, 100)], crs=GK)
     homes = gpd.GeoDataFrame(
         {"residential_id": ["thin", "far"]},
         # the first reaches 0.05 m beyond the 500 m circle: a 5 m² sliver
-        geometry=[shapely.box(X0 - 500.05, Y0, X0, Y0 + 100), square(700, 0, 100)],
+        geometry=[box(-500.05, 0, 0, 100), box(700, 0, 800, 100)],
         crs=GK,
     )
     folder = tmp_path / "p"
