@@ -53,6 +53,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
+from wcwidth import wcswidth
 
 from gisrenew import crs as crs_rules
 from gisrenew import outfiles
@@ -1148,6 +1149,7 @@ def write_results(
     *,
     headers: str = "en",
     labels: Mapping[str, str] | None = None,
+    sheet_names: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write result layers and tables; return the files written.
 
@@ -1165,6 +1167,8 @@ def write_results(
         Column name → Chinese header, used with ``headers="zh"``; columns not in it
         keep their names. The caller passes the wording, usually
         ``gisrenew.present.labels.column_headers("zh")``.
+    sheet_names : mapping, optional
+        Layer key → Excel sheet name (e.g. Chinese names); others keep their key.
 
     Raises
     ------
@@ -1180,6 +1184,12 @@ def write_results(
     CSV and Excel tables that start like a spreadsheet formula (``=``, ``+``, ``-``,
     ``@``) are written with a leading ``'`` so they stay text. Check the path with
     :func:`gisrenew.outfiles.check_output` before computing the results.
+
+    Excel sheets get a frozen header row, columns as wide as their text (Chinese
+    characters count double) and number formats from the column names: ratios, shares
+    and rates as percentages (``0.00%``), m² and households with thousands separators
+    and no decimals, 公顷 (``_ha``) with 2 and 亩 (``_mu``) with 1 decimal — the cells
+    keep their exact values.
     """
     if headers not in ("en", "zh"):
         raise ValueError(f"`headers` must be 'en' or 'zh', got {headers!r}")
@@ -1202,13 +1212,76 @@ def write_results(
                 _table(frame, headers, labels).to_csv(tmp, index=False, encoding="utf-8-sig")
             written.append(target)
     else:
-        with outfiles.atomic_path(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in layers.items():
-                _table(frame, headers, labels).to_excel(writer, sheet_name=name[:31], index=False)
+        with outfiles.atomic_path(out) as tmp:
+            _write_workbook(tmp, layers, headers, labels, sheet_names or {})
         written.append(out)
     for path in written:
         log.info("wrote %s", path)
     return written
+
+
+#: Excel number formats by the end of a column's (English) name; checked in order.
+EXCEL_FORMATS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("_ratio", "_share", "_rate", "ratio", "share"), "0.00%"),
+    (("_m2",), "#,##0"),
+    (("_ha",), "#,##0.00"),
+    (("_mu",), "#,##0.0"),
+    (("households", "_weight", "weight", "population", "_count"), "#,##0"),
+)
+
+#: Characters Excel refuses in a sheet name.
+_SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+
+
+def _excel_format(name: str, dtype) -> str | None:
+    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return None
+    for endings, number_format in EXCEL_FORMATS:
+        if name.endswith(endings):
+            return number_format
+    return "#,##0" if name.startswith("households") else None
+
+
+def _column_width(header: str, values: pd.Series) -> float:
+    """Display width of a column: its header and (a sample of) its values, CJK counted double."""
+    sample = values.iloc[:2000].astype(str).unique()[:500] if len(values) else []
+    widest = max((wcswidth(str(v)) for v in [header, *sample]), default=8)  # -1: control chars
+    return float(min(max(widest, 4) + 2, 60))
+
+
+def _sheet_name(key: str, sheet_names: Mapping[str, str], taken: set[str]) -> str:
+    name = str(sheet_names.get(key, key)).translate(_SHEET_FORBIDDEN).strip("'")[:31] or "sheet"
+    base, number = name, 2
+    while name.lower() in taken:
+        suffix = f" ({number})"
+        name, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(name.lower())
+    return name
+
+
+def _write_workbook(path, layers, headers: str, labels, sheet_names: Mapping[str, str]) -> None:
+    """One formatted workbook: a sheet per table (see :func:`write_results`)."""
+    taken: set[str] = set()
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for key, frame in layers.items():
+            plain = (
+                frame.drop(columns=frame.geometry.name)
+                if isinstance(frame, gpd.GeoDataFrame)
+                else frame
+            )
+            formats = [_excel_format(str(c), plain[c].dtype) for c in plain.columns]
+            table = _table(frame, headers, labels)
+            sheet = _sheet_name(key, sheet_names, taken)
+            table.to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+            worksheet = writer.sheets[sheet]
+            for position, column in enumerate(table.columns):
+                number_format = formats[position]
+                cell = (
+                    writer.book.add_format({"num_format": number_format}) if number_format else None
+                )
+                worksheet.set_column(
+                    position, position, _column_width(str(column), table[column]), cell
+                )
 
 
 def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -313,3 +313,42 @@ def test_spreadsheet_formulas_in_text_stay_text(tmp_path):
     assert back["n"].tolist() == [-1, 2, 3]
     csv = io.write_results(tmp_path / "t.csv", {"t": table})[0].read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in csv
+
+
+def test_excel_sheets_read_well(tmp_path):
+    """Issue #14 item 5: number formats, widths, a frozen header row, Chinese sheet names."""
+    import openpyxl
+
+    table = pd.DataFrame(
+        {
+            "district_id": ["D01", "D02"],
+            "name": ["城厢镇", "沙溪镇很长的名字"],
+            "coverage_ratio": [0.8567941988300368, 0.5],
+            "covered_area_m2": [1234567.8, 10.0],
+            "covered_area_ha": [123.45678, 0.001],
+            "covered_area_mu": [1851.85, 0.015],
+            "households": [5259.8, 3.0],
+        }
+    )
+    out = tmp_path / "r.xlsx"
+    io.write_results(
+        out,
+        {"districts": table, "bad/name": table},
+        headers="zh",
+        labels={"name": "名称", "coverage_ratio": "覆盖率"},
+        sheet_names={"districts": "各片区覆盖率"},
+    )
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["各片区覆盖率", "bad_name"]
+    sheet = book["各片区覆盖率"]
+    assert sheet.freeze_panes == "A2"
+    assert [c.value for c in sheet[1]][:3] == ["district_id", "名称", "覆盖率"]
+    formats = {sheet.cell(1, i).value: sheet.cell(2, i).number_format for i in range(1, 8)}
+    assert formats["覆盖率"] == "0.00%"
+    assert formats["covered_area_m2"] == "#,##0"
+    assert formats["covered_area_ha"] == "#,##0.00"
+    assert formats["covered_area_mu"] == "#,##0.0"
+    assert formats["households"] == "#,##0"
+    assert sheet.cell(2, 3).value == pytest.approx(0.8567941988300368)  # exact value kept
+    # the Chinese name column is wider than its 8 characters would be in ASCII
+    assert sheet.column_dimensions["B"].width >= 16

@@ -547,8 +547,9 @@ def test_cli_table_and_outputs(plan_files, tmp_path):
     xlsx = tmp_path / "plans.xlsx"
     assert _run([*base, "--out", str(xlsx)]).exit_code == 0
     sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
-    assert {"plan_summary", "plan_parcel_pairs", "affected_parcels", "plan_totals"} <= set(sheets)
-    table = sheets["plan_summary"]
+    # Chinese sheet names with Chinese headers (issue #14: one language at a time)
+    assert {"更新项目", "项目涉及地块", "受影响地块", "合计"} <= set(sheets)
+    table = sheets["更新项目"]
     for header in ("更新项目编号", "项目面积(亩)", "居民户", "非居户", "商铺", "已签约", "签约率"):
         assert header in table.columns
     assert table["居民户"].tolist() == [140, 108, 0]

@@ -188,7 +188,11 @@ def command(
         if effects is not None:
             layers["plan_coverage_effects"] = effects
         written = write_results(
-            out, layers, headers=headers, labels=present.column_headers(headers, "plans")
+            out,
+            layers,
+            headers=headers,
+            labels=present.column_headers(headers, "plans"),
+            sheet_names=present.sheet_names(layers, headers),
         )
     else:
         written = []

@@ -184,7 +184,9 @@ def command(
     written = []
     if out is not None:
         labels = present.column_headers(headers, "coverage")
-        written = write_results(out, _out_layers(result), headers=headers, labels=labels)
+        layers = _out_layers(result)
+        sheets = present.sheet_names(layers, headers)
+        written = write_results(out, layers, headers=headers, labels=labels, sheet_names=sheets)
     if as_json:
         data = result.to_dict()
         if written:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gisrenew import present
 from gisrenew.cli.options import (
     check_out,
     check_out_suffix,
@@ -146,7 +147,12 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
             }
         else:
             layers = {"sites": ranking.table()}
-        written = [str(p) for p in write_results(out, layers)]
+        sheets = present.sheet_names(layers, lang)
+        headers = present.column_headers(lang)
+        written = [
+            str(p)
+            for p in write_results(out, layers, headers=lang, labels=headers, sheet_names=sheets)
+        ]
     if as_json:
         emit_json({**ranking.to_dict(), "written": written})
         return

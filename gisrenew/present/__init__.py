@@ -20,7 +20,7 @@ from gisrenew.present.coverage import (
     format_coverage_comparison,
     format_coverage_table,
 )
-from gisrenew.present.labels import column_headers, label
+from gisrenew.present.labels import column_headers, label, sheet_names
 from gisrenew.present.plans import format_coverage_effects, format_plan_table
 from gisrenew.present.recompute import format_recompute_report
 from gisrenew.present.siting import format_ranking
@@ -39,4 +39,5 @@ __all__ = [
     "label",
     "render_table",
     "sanitize",
+    "sheet_names",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "LANGS",
     "PARK_CLASS_NAMES",
     "PLAN_HEADERS_ZH",
+    "SHEET_NAMES_ZH",
     "SIGNING_STATUSES",
     "check_lang",
     "column_headers",
@@ -38,6 +39,7 @@ __all__ = [
     "keys",
     "label",
     "resolve_lang",
+    "sheet_names",
     "status_label",
 ]
 
@@ -480,6 +482,47 @@ def column_headers(lang: str, subject: str | None = None) -> dict[str, str]:
     if check_lang(lang) == "en":
         return {}
     return {**COLUMN_HEADERS_ZH, **_HEADER_SUBJECTS[subject]}
+
+
+#: Chinese names of the sheets (and CSV file suffixes stay English) of result tables.
+SHEET_NAMES_ZH: dict[str, str] = {
+    "coverage_residential": "居住用地覆盖",
+    "blind_spots": "服务盲区",
+    "service_areas": "服务范围",
+    "districts": "各片区覆盖率",
+    "parks": "公园",
+    "summary": "汇总",
+    "park_contribution": "公园独有覆盖",
+    "plan_summary": "更新项目",
+    "plan_parcel_pairs": "项目涉及地块",
+    "affected_parcels": "受影响地块",
+    "plan_totals": "合计",
+    "plan_coverage_effects": "更新项目新增覆盖",
+    "sites": "口袋公园选址",
+    "site_service_areas": "选址服务范围",
+    "site_newly_covered": "选址新增覆盖",
+}
+_SHEET_PREFIXES_ZH = {"buffer_": "直线·", "network_": "步行·"}
+
+
+def sheet_names(keys, lang: str) -> dict[str, str]:
+    """Sheet name of each result table key in `lang` (``buffer_``/``network_`` prefixes too).
+
+    Examples
+    --------
+    >>> sheet_names(["districts", "network_blind_spots", "other"], "zh")
+    {'districts': '各片区覆盖率', 'network_blind_spots': '步行·服务盲区', 'other': 'other'}
+    >>> sheet_names(["districts"], "en")
+    {'districts': 'districts'}
+    """
+    if check_lang(lang) == "en":
+        return {key: key for key in keys}
+    out = {}
+    for key in keys:
+        prefix = next((p for p in _SHEET_PREFIXES_ZH if key.startswith(p)), "")
+        base = key[len(prefix) :]
+        out[key] = _SHEET_PREFIXES_ZH.get(prefix, "") + SHEET_NAMES_ZH.get(base, base)
+    return out
 
 
 # --------------------------------------------------------------------------- languages
