@@ -964,7 +964,7 @@ def test_cli_contribution(files, tmp_path):
     rows = {r["park_id"]: r for r in data["park_contribution"]}
     assert rows["p1"]["unique_covered_m2"] == pytest.approx(23_000)  # the only qualifying park
     assert rows["p2"]["qualifies"] is False
-    assert "park_contribution" in pd.ExcelFile(out).sheet_names
+    assert "公园独有覆盖" in pd.ExcelFile(out).sheet_names  # park_contribution, in Chinese
     run = _run(["--parks", files["parks"], "--residential", files["residential"], "--contribution"])
     assert run.exit_code == 0 and "公园独有覆盖" in run.output
 
