@@ -728,7 +728,7 @@ def recompute(
     log.info("project %s: run %s recorded", project.folder, report["run_id"])
     if publish:
         try:
-            report["published"] = _publish(project, out_dir, before, merge, report)
+            report["published"] = _publish(project, out_dir, before, after, merge, report)
         except Exception as exc:  # the project is already updated: never fail here
             # the maps are derived output; they can be published again later
             log.warning("maps not published: %s", exc, exc_info=not isinstance(exc, GisrenewError))
@@ -844,26 +844,31 @@ def _plan_summary(after):
     return jsonable.records(frame)
 
 
-def _publish(project, out_dir, before, merge: _Merge, report: dict) -> list[str]:
+def _publish(project, out_dir, before, after, merge: _Merge, report: dict) -> list[str]:
     """Re-publish the project's map site, with the before/after map of this change."""
+    from gisrenew.results import CoverageChange
     from gisrenew.webmap.publish import publish_site
 
     out = Path(out_dir) if out_dir is not None else project.folder / "maps"
-    contributions = pd.DataFrame(
+    added = report["added"]
+    gains = pd.DataFrame(
         {
-            "park_id": pd.Series([p["park_id"] for p in report["added"]], dtype="str"),
-            "unique_covered_m2": pd.Series(
-                [p["unique_gain_m2"] for p in report["added"]], dtype=float
-            ),
+            "park_id": pd.Series([p["park_id"] for p in added], dtype="str"),
+            "unique_covered_m2": pd.Series([p["unique_gain_m2"] for p in added], dtype=float),
+            "unique_weight": pd.Series([p["unique_gain_weight"] for p in added], dtype=float),
         }
     )
-    written = publish_site(
-        _fresh(project),
-        out,
-        before=before.buffer,
-        new_parks=merge.added if len(merge.added) else None,
-        contributions=contributions,
+    change = CoverageChange(
+        before.buffer,
+        after.buffer,
+        merge.added,
+        tuple(map(str, merge.removed)),
+        gains,
+        coverage.closed_blind_spots(before.buffer, after.buffer),
+        coverage.opened_blind_spots(before.buffer, after.buffer),
+        report["run_id"],
     )
+    written = publish_site(after, out, change=change)
     return [str(p) for p in written]
 
 
