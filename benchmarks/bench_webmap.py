@@ -20,7 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from gisrenew.coverage import compute_coverage
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.webmap import MapOptions, coverage_map, map_html
 
 CRS = "EPSG:4549"
@@ -67,7 +68,10 @@ def main() -> None:
     parks, residential = city(args.parcels)
     vertices = int(shapely.get_num_coordinates(residential.geometry.array).sum())
     print(f"parcels {len(residential):,}, parks {len(parks):,}, residential vertices {vertices:,}")
-    result = compute_coverage(parks, residential)
+    # the maps draw what the orchestrator computed (the layers as every command reads them)
+    inputs = gather_inputs(None, {"parks": parks, "residential": residential})
+    result = compute_indicators(inputs, methods=("buffer",)).buffer
+    parks = inputs.layer("parks")
     sizes = {}
     for label, tolerance in (("raw", 0.0), ("simplified 1 m", 1.0)):
         start = time.perf_counter()

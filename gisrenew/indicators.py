@@ -71,6 +71,12 @@ class PlanIndicators:
         How a partly affected parcel's households count.
     households : dict or None
         Parcels columns of the household kinds, when not the schema's.
+    affected_parcels : GeoDataFrame or None
+        Every affected parcel once, whole (:func:`~gisrenew.plans.affected_parcel_layer`),
+        with its households and signing status 签约进度 (``households_total``,
+        ``households_signed``, ``households_unsigned``, ``signing_rate``,
+        ``signing_status``, ``signing_status_zh`` of :func:`~gisrenew.plans.signing_status`,
+        the engine's one signing rule); None without parcels.
     """
 
     pairs: gpd.GeoDataFrame | None
@@ -79,6 +85,12 @@ class PlanIndicators:
     effects: pd.DataFrame | None
     household_rule: str = "whole"
     households: dict[str, str] | None = None
+    affected_parcels: gpd.GeoDataFrame | None = None
+
+    @property
+    def household_columns(self) -> dict[str, str]:
+        """Role → parcels column of each household kind (居民户/非居户/商铺/已签约)."""
+        return {**plan_engine.DEFAULT_HOUSEHOLD_COLUMNS, **(self.households or {})}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plan tables (see :func:`gisrenew.plans.plans_to_dict`)."""
@@ -268,11 +280,12 @@ def _plans(inputs: ProjectInputs) -> PlanIndicators:
     plans, parcels = inputs.layer("plans"), inputs.layer("parcels")
     rule = settings.household_rule or "whole"
     households = settings.households
-    pairs = summary = totals = effects = None
+    pairs = summary = totals = effects = affected = None
     if parcels is not None:
         pairs = plan_engine.affected_parcels(plans, parcels, **_plan_options(inputs))
         summary = plan_engine.plan_summary(plans, pairs, household_rule=rule, households=households)
         totals = plan_engine.plan_totals(plans, pairs, household_rule=rule, households=households)
+        affected = _affected_parcels(plans, parcels, pairs, households)
     if inputs.has("parks", "residential") and len(plan_engine.plans_as_parks(plans)):
         effects = plan_engine.plan_coverage_effects(
             plans,
@@ -283,7 +296,19 @@ def _plans(inputs: ProjectInputs) -> PlanIndicators:
             weight=inputs.weight,
             residential_codes=inputs.residential_codes,
         )
-    return PlanIndicators(pairs, summary, totals, effects, rule, households)
+    return PlanIndicators(pairs, summary, totals, effects, rule, households, affected)
+
+
+def _affected_parcels(plans, parcels, pairs, households) -> gpd.GeoDataFrame:
+    """The affected-parcel layer with each parcel's households and signing status."""
+    layer = plan_engine.affected_parcel_layer(plans, parcels, pairs=pairs)
+    status = plan_engine.signing_status(layer, households)
+    joined = layer.drop(columns=[c for c in status.columns if c in layer.columns])
+    out = gpd.GeoDataFrame(
+        pd.concat([joined, status], axis=1), geometry=layer.geometry.name, crs=layer.crs
+    )
+    out.attrs = dict(layer.attrs)
+    return out
 
 
 def _contributions(inputs: ProjectInputs) -> pd.DataFrame:

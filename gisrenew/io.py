@@ -1107,29 +1107,6 @@ def _to_working(frame: gpd.GeoDataFrame, working_crs, found: _Found) -> gpd.GeoD
 # --------------------------------------------------------------------------- writing
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defused(value):
-    """`value` with a leading ``'`` when a spreadsheet would run it as a formula."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
-
-
-def _defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells and headers that a spreadsheet would run as a formula (``=...``) with ``'``.
-
-    Names, ids and column headers come from user data; a cell or a header such as
-    ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left alone.
-    """
-    frame = frame.copy()
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype == object or pd.api.types.is_string_dtype(column):
-            frame[name] = column.map(_defused)
-    frame.columns = [_defused(str(c)) for c in frame.columns]
-    return frame
-
-
 def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) -> pd.DataFrame:
     if isinstance(frame, gpd.GeoDataFrame):
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
@@ -1140,7 +1117,7 @@ def _table(frame: pd.DataFrame, headers: str, labels: Mapping[str, str] | None) 
                 "labels=gisrenew.present.column_headers('zh')"
             )
         frame = frame.rename(columns=lambda c: labels.get(str(c), str(c)))
-    return _defuse_formulas(frame)
+    return outfiles.defuse_formulas(frame)
 
 
 def write_results(

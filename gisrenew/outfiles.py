@@ -7,8 +7,8 @@ the same writer for its work copies.
 
 Atomic writer
     :func:`write_text` / :func:`write_bytes` write content held in memory;
-    :func:`atomic_path` lends a temporary file name to writers that need one (GDAL,
-    pandas, openpyxl). New content goes to a temporary name in the target's folder,
+    :func:`write_csv` writes a table for spreadsheets; :func:`atomic_path` lends a
+    temporary file name to writers that need one (GDAL, pandas, openpyxl). New content goes to a temporary name in the target's folder,
     made by :mod:`tempfile` (unpredictable, created exclusively, so a planted symbolic
     link is never followed), is flushed to the disk (``fsync``) and then renamed over
     the target with ``os.replace`` — which replaces a symbolic link standing at the
@@ -36,6 +36,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pyogrio.errors
 
 from gisrenew.errors import GisrenewError, OutputError
@@ -45,9 +46,11 @@ __all__ = [
     "atomic_path",
     "check_folder",
     "check_output",
+    "defuse_formulas",
     "find_clash",
     "input_files",
     "write_bytes",
+    "write_csv",
     "write_failure",
     "write_text",
 ]
@@ -282,6 +285,45 @@ def atomic_path(
             _raise_failure(exc, target, error)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- tables
+
+#: How a text starts that a spreadsheet would run as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value):
+    """`value` with a leading ``'`` when a spreadsheet would run it as a formula."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells and headers that a spreadsheet would run as a formula (``=...``) with ``'``.
+
+    Names, ids and column headers come from user data; a cell or a header such as
+    ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left alone.
+    """
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            frame[name] = column.map(_defused)
+    frame.columns = [_defused(str(c)) for c in frame.columns]
+    return frame
+
+
+def write_csv(path: PathLike, frame: pd.DataFrame) -> Path:
+    """Write a table for spreadsheets to `path`, atomically (see :func:`atomic_path`).
+
+    UTF-8 with BOM (so Excel shows Chinese), no index column, formulas defused
+    (:func:`defuse_formulas`). A full disk is an :class:`~gisrenew.errors.OutputError`
+    and the old file stays.
+    """
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        defuse_formulas(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return target
 
 
 # --------------------------------------------------------------------------- guard

@@ -11,6 +11,7 @@ is missing the browser tests are skipped — except under ``CI=true``, where the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import struct
 import zlib
@@ -23,6 +24,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+
+from gisrenew import coverage
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
+from gisrenew.results import CoverageChange
 
 CHROMIUM = Path(os.environ.get("GISRENEW_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -227,6 +233,63 @@ def make_city() -> SimpleNamespace:
 def webmap_city() -> SimpleNamespace:
     """The tiny city of :func:`make_city` (fresh per test)."""
     return make_city()
+
+
+def city_layers(city: SimpleNamespace, **layers: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The input layers of the tiny city (``layers`` replace or add some, e.g. ``parks``)."""
+    base = {
+        "parks": city.parks,
+        "residential": city.residential,
+        "districts": city.districts,
+        "boundary": city.boundary,
+        "plans": city.plans,
+        "parcels": city.parcels,
+    }
+    return {**base, **layers}
+
+
+def city_indicators(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    coverage=None,
+    settings: dict | None = None,
+):
+    """Indicators of `layers`, gathered and computed by the orchestrator, as ``publish`` does.
+
+    `coverage` replaces the straight-line result by a given one (e.g. the hand-made
+    oracle of :func:`hand_coverage`), so the maps can be checked against it.
+    """
+    indicators = compute_indicators(gather_inputs(None, layers, settings=settings))
+    if coverage is not None:
+        indicators = dataclasses.replace(indicators, buffer=coverage)
+    return indicators
+
+
+def plan_indicators(plans: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None = None):
+    """The plan indicators of `plans` (and `parcels`), computed by the orchestrator."""
+    layers = {"plans": plans} if parcels is None else {"plans": plans, "parcels": parcels}
+    return compute_indicators(gather_inputs(None, layers), methods=()).plans
+
+
+def city_change(city: SimpleNamespace) -> CoverageChange:
+    """The change of the tiny city: the new pocket park n1, with the engine's figures.
+
+    The before/after results are the hand-made oracles; the closed and opened blind
+    spots come from the engine, as the recompute builds them; n1's own gain is the
+    whole of r3 (200 m × 200 m, 300 households), which no other park reaches.
+    """
+    gains = pd.DataFrame(
+        {"park_id": ["n1"], "unique_covered_m2": [40_000.0], "unique_weight": [300.0]}
+    )
+    return CoverageChange(
+        before=city.before,
+        after=city.after,
+        added_parks=city.new_parks,
+        removed_park_ids=(),
+        park_gains=gains,
+        closed_blind_spots=coverage.closed_blind_spots(city.before, city.after),
+        opened_blind_spots=coverage.opened_blind_spots(city.before, city.after),
+    )
 
 
 # ---------------------------------------------------------------- browser

@@ -14,14 +14,26 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import BACKSLASH, BACKTICK, XSS_IMG, XSS_TEMPLATE
+from browser import (
+    BACKSLASH,
+    BACKTICK,
+    XSS_IMG,
+    XSS_TEMPLATE,
+    city_change,
+    city_indicators,
+    city_layers,
+    plan_indicators,
+)
 
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.webmap import (
     MapOptions,
     before_after_map,
     coverage_map,
     get_basemap,
     plans_map,
+    publish_site,
     save_map,
 )
 
@@ -175,7 +187,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
 
 def test_plans_map_popups(map_browser, webmap_city, tmp_path):
     city = webmap_city
-    m = plans_map(city.plans, city.parcels, boundary=city.boundary, basemap="osm")
+    m = plans_map(plan_indicators(city.plans, city.parcels), boundary=city.boundary, basemap="osm")
     path = save_map(m, tmp_path / "plans.html")
     page = map_browser.open(path, offline=False)
     try:
@@ -207,9 +219,7 @@ def test_plans_map_popups(map_browser, webmap_city, tmp_path):
 
 def test_before_after_map_toggles(map_browser, webmap_city, tmp_path):
     city = webmap_city
-    m = before_after_map(
-        city.before, city.after, city.new_parks, parks=city.parks, districts=city.districts, basemap="none"
-    )
+    m = before_after_map(city_change(city), parks=city.parks, districts=city.districts, basemap="none")
     path = save_map(m, tmp_path / "before_after.html", offline=True)
     page = map_browser.open(path, offline=True)
     try:
@@ -256,25 +266,11 @@ def _check_site(map_browser, site: Path, shots: Path, *, offline: bool) -> dict:
 
 
 def test_published_site(map_browser, webmap_city, tmp_path):
-    from gisrenew.webmap.publish import SiteInputs, publish_site
-
     city = webmap_city
-    layers = {
-        "parks": city.all_parks,
-        "residential": city.residential,
-        "districts": city.districts,
-        "boundary": city.boundary,
-        "plans": city.plans,
-        "parcels": city.parcels,
-    }
+    layers = city_layers(city, parks=city.all_parks)
+    indicators = city_indicators(layers, coverage=city.after, settings={"maps": {"title": "太仓"}})
     site = tmp_path / "site"
-    publish_site(
-        SiteInputs(layers=layers, name="太仓", coverage=city.after),
-        site,
-        before=city.before,
-        new_parks=city.new_parks,
-        basemap="gaode",
-    )
+    publish_site(indicators, site, change=city_change(city), basemap="gaode")
     summary = _check_site(map_browser, site, tmp_path, offline=False)
     assert [m["key"] for m in summary["maps"]] == ["coverage", "plans", "before_after"]
     # the index page links every map, and opens without errors or requests
@@ -298,12 +294,8 @@ def test_published_sample_city_offline(map_browser, tmp_path):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"the sample city is missing: {SAMPLE}")
         pytest.skip("the sample city has not been generated yet")
-    from gisrenew.project import Project
-    from gisrenew.webmap.publish import publish_site
-
-    project = Project.open(SAMPLE)
     site = tmp_path / "maps"
-    publish_site(project, site, offline=True)
+    publish_site(compute_indicators(gather_inputs(SAMPLE)), site, offline=True)
     summary = _check_site(map_browser, site, tmp_path, offline=True)
     keys = [m["key"] for m in summary["maps"]]
     assert keys[0] == "coverage" and "plans" in keys

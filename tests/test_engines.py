@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from browser import plan_indicators
 from conftest import GK, X0, Y0, square
 
 import gisrenew.geometry
@@ -167,7 +168,7 @@ def test_without_a_signing_column_table_and_map_both_say_unknown():
     assert status["signing_status_zh"].tolist() == ["签约情况未知"] * 2
     assert status["households_signed"].isna().all()
     # the map paints them as unknown (not as "not started"), with the same label
-    page = map_html(plans_map(plan, parcels, basemap="none", lang="zh"))
+    page = map_html(plans_map(plan_indicators(plan, parcels), basemap="none", lang="zh"))
     features = _parcel_features(page)
     # styles: signed, signing, not started, no households, unknown
     assert [f["s"] for f in features] == [4, 4]
@@ -179,10 +180,23 @@ def test_with_a_signing_column_table_and_map_agree():
     status = plans.signing_status(plans.affected_parcel_layer(plan, parcels))
     assert status["signing_status"].tolist() == ["signed", "not_started"]
     assert plans.plan_summary(plan, parcels)["signing_status"].tolist() == ["signing"]
-    page = map_html(plans_map(plan, parcels, basemap="none", lang="zh"))
+    page = map_html(plans_map(plan_indicators(plan, parcels), basemap="none", lang="zh"))
     features = _parcel_features(page)
     assert [f["s"] for f in features] == [0, 2]
     assert [f["v"][-1] for f in features] == ["已完成签约", "未启动"]
+
+
+def test_plan_indicators_carry_each_affected_parcels_signing_status():
+    # a: 10 households, all signed; b: 4 households, 6 "signed" (capped at 4, with a warning)
+    plan, parcels = _plan_and_parcels(households_residential=[10, 4], households_signed=[10, 6])
+    with pytest.warns(UserWarning, match="capped"):
+        layer = plan_indicators(plan, parcels).affected_parcels
+    assert layer["parcel_id"].tolist() == ["a", "b"] and layer["plan_ids"].tolist() == ["P1", "P1"]
+    assert layer["households_total"].tolist() == [10, 4]
+    assert layer["households_signed"].tolist() == [10, 4]
+    assert layer["signing_status"].tolist() == ["signed", "signed"]
+    assert layer["signing_status_zh"].tolist() == ["已完成签约", "已完成签约"]
+    assert layer.geometry.area.tolist() == pytest.approx([2500.0, 2500.0])  # 50 m × 50 m each
 
 
 # ------------------------------------------------------------------ blind spots closed/opened

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import random
@@ -11,14 +12,26 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from browser import BACKSLASH, BACKTICK, GK, X0, XSS_IMG, XSS_TEMPLATE, Y0
+from browser import (
+    BACKSLASH,
+    BACKTICK,
+    GK,
+    X0,
+    XSS_IMG,
+    XSS_TEMPLATE,
+    Y0,
+    city_change,
+    plan_indicators,
+)
 from pyproj import Geod
 
+from gisrenew.coverage import closed_blind_spots
 from gisrenew.errors import InputError
+from gisrenew.plans import signing_status
+from gisrenew.present import formats as fmt
 from gisrenew.webmap import (
     MapOptions,
     before_after_map,
-    closed_blind_spots,
     coverage_map,
     escape_text,
     gcj02_to_wgs84,
@@ -28,7 +41,6 @@ from gisrenew.webmap import (
     save_map,
     script_json,
     shift_geometries,
-    signing_status,
     wgs84_to_gcj02,
 )
 from gisrenew.webmap.assets import (
@@ -381,7 +393,7 @@ def test_signing_status_by_hand():
 
 def test_plans_map_content(webmap_city):
     city = webmap_city
-    m = plans_map(city.plans, city.parcels)
+    m = plans_map(plan_indicators(city.plans, city.parcels))
     page = map_html(m)
     assert XSS_IMG not in page and BACKSLASH not in page
     plans = _features(page, "plans")
@@ -398,8 +410,21 @@ def test_plans_map_content(webmap_city):
 
 
 def test_plans_map_without_parcels(webmap_city):
-    m = plans_map(webmap_city.plans, basemap="none")
+    m = plans_map(plan_indicators(webmap_city.plans), webmap_city.plans, basemap="none")
     assert set(m.gisrenew_layers) == {"plans"}
+
+
+def test_plans_map_draws_the_figures_it_is_handed(webmap_city):
+    city = webmap_city
+    plans = plan_indicators(city.plans, city.parcels)
+    summary = plans.summary.assign(households_total=[999, 7])
+    parcels = plans.affected_parcels.assign(signing_status=["unknown"] * 4)
+    totals = {**plans.totals, "households_total": 1234}
+    m = plans_map(dataclasses.replace(plans, summary=summary, affected_parcels=parcels, totals=totals))
+    page = map_html(m)
+    assert [p["properties"]["v"][9] for p in _features(page, "plans")] == ["999", "7"]
+    assert [p["properties"]["s"] for p in _features(page, "affected_parcels")] == [4, 4, 4, 4]
+    assert m.gisrenew_totals["households_total"] == 1234 and "1,234" in page
 
 
 def test_closed_blind_spots_by_hand(webmap_city):
@@ -415,10 +440,25 @@ def test_closed_blind_spots_by_hand(webmap_city):
 
 def test_before_after_map_content(webmap_city):
     city = webmap_city
-    m = before_after_map(city.before, city.after, city.new_parks, parks=city.parks, lang="en")
+    m = before_after_map(city_change(city), parks=city.parks, lang="en")
     layers = m.gisrenew_layers
     assert layers["new_parks"]["features"] == 1 and layers["closed_blind_spots"]["features"] == 1
     assert layers["service_areas_new"]["features"] == 1
     page = map_html(m)
     before, after = f"{100 * city.before.ratio:.1f}%", f"{100 * city.after.ratio:.1f}%"
     assert f"{before} → {after}" in page
+
+
+def test_before_after_map_draws_the_change_it_is_handed(webmap_city):
+    city = webmap_city
+    change = city_change(city)
+    # the closed blind spots and the new park's own gain are the change's, never recomputed
+    gains = change.park_gains.assign(unique_covered_m2=[12_345.0])
+    quiet = dataclasses.replace(change, closed_blind_spots=change.closed_blind_spots.iloc[:0], park_gains=gains)
+    m = before_after_map(quiet, parks=city.all_parks, lang="en")
+    assert "closed_blind_spots" not in m.gisrenew_layers
+    page = map_html(m)
+    new_park = _features(page, "new_parks")[0]["properties"]["v"]
+    assert new_park[0] == "新口袋公园" and new_park[-1] == fmt.area_compact(12_345.0, "en")
+    # the parks layer given (after the change) is drawn without the new park
+    assert m.gisrenew_layers["parks"]["features"] == 3

@@ -1,9 +1,11 @@
 """``gisrenew publish``: write the project's web maps as a static site.
 
-Writes ``index.html`` (the maps with their key figures and the date), the coverage
-map (and the walking-network one when the project has roads), the renewal plans
-map (plans + parcels), and the CSV tables each map shows, into ``maps/`` in the
-project folder or ``--out``.
+Gathers the project's layers and settings (:func:`gisrenew.inputs.gather_inputs`),
+computes every indicator (:func:`gisrenew.indicators.compute_indicators`) and draws
+them (:func:`gisrenew.webmap.publish.publish_site`): ``index.html`` (the maps with
+their key figures and the date), the coverage map (and the walking-network one when
+the project has roads), the renewal plans map (plans + parcels), and the CSV tables
+each map shows, into ``maps/`` in the project folder or ``--out``.
 
 Settings in ``gisrenew.toml`` (command-line options win)::
 
@@ -17,18 +19,32 @@ Settings in ``gisrenew.toml`` (command-line options win)::
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.outfiles import check_folder
-from gisrenew.project import Project
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
 from gisrenew.webmap.publish import publish_site
 
-from .options import emit_json, json_option, project_option
+from .options import emit_json, json_option, project_option, report_problems
 
 __all__ = ["command"]
+
+#: The layers the maps draw or need for their figures.
+MAP_KINDS = (
+    "parks",
+    "residential",
+    "boundary",
+    "districts",
+    "roads",
+    "entrances",
+    "plans",
+    "parcels",
+)
 
 
 @click.command("publish")
@@ -97,11 +113,13 @@ def command(
     发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
     """
     folder = project if project is not None else Path.cwd()
-    check_folder(out if out is not None else folder / "maps")  # before any computation
-    proj = Project.open(folder)
+    site = out if out is not None else folder / "maps"
+    check_folder(site)  # before any computation
+    inputs = gather_inputs(folder, kinds=MAP_KINDS)
+    report_problems(inputs.problems)
     written = publish_site(
-        proj,
-        out,
+        compute_indicators(inputs),
+        site,
         basemap=tiles or basemap,
         tianditu_key=tianditu_key,
         tiles_datum=tiles_datum,
@@ -110,10 +128,7 @@ def command(
         data_datum=data_datum,
         title=title,
     )
-    site = written[0].parent
     if as_json:
-        import json
-
         summary = json.loads((site / "index.json").read_text(encoding="utf-8"))
         summary["folder"] = str(site)
         summary["files"] = [str(p) for p in written]

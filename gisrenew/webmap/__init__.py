@@ -1,8 +1,10 @@
 """Web maps planners publish: coverage, blind spots, renewal plans, before/after.
 
-Builders return :class:`folium.Map` objects; :func:`save_map` writes them (``offline=True``
-for one self-contained HTML file) and :func:`publish_site` writes a static site of
-maps, an index page and the CSV tables behind them.
+Builders draw results computed by the engines (a coverage result, the plan indicators,
+the change of a recompute) and return :class:`folium.Map` objects; :func:`save_map`
+writes them (``offline=True`` for one self-contained HTML file) and :func:`publish_site`
+writes a static site of maps, an index page and the CSV tables behind them. Nothing
+here computes an indicator.
 
 Every text reaching a page is escaped by :func:`escape_text`; vectors are shifted
 to GCJ-02 for Gaode tiles (:mod:`gisrenew.webmap.gcj02`).
@@ -15,13 +17,12 @@ from gisrenew.webmap.gcj02 import gcj02_to_wgs84, shift_geometries, wgs84_to_gcj
 from gisrenew.webmap.maps import (
     MapOptions,
     before_after_map,
-    closed_blind_spots,
     coverage_map,
     map_html,
     plans_map,
     save_map,
-    signing_status,
 )
+from gisrenew.webmap.publish import publish_site
 
 __all__ = [
     "BASEMAP_NAMES",
@@ -29,7 +30,6 @@ __all__ = [
     "MapAssetError",
     "MapOptions",
     "before_after_map",
-    "closed_blind_spots",
     "coverage_map",
     "escape_text",
     "gcj02_to_wgs84",
@@ -37,9 +37,9 @@ __all__ = [
     "inline_assets",
     "map_html",
     "plans_map",
+    "publish_site",
     "save_map",
     "script_json",
     "shift_geometries",
-    "signing_status",
     "wgs84_to_gcj02",
 ]

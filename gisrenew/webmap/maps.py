@@ -1,8 +1,12 @@
 """Web maps of coverage, blind spots, renewal plans and before/after comparisons.
 
-Each builder takes gisrenew's results and layers (GeoDataFrames in the metric
-working CRS) and returns a :class:`folium.Map`; :func:`save_map` writes it, as a
-normal page or as one self-contained offline HTML file.
+Each builder takes gisrenew's results — a :class:`~gisrenew.results.CoverageResult`,
+the :class:`~gisrenew.indicators.PlanIndicators`, a :class:`~gisrenew.results.CoverageChange`
+— and layers for context (GeoDataFrames in the metric working CRS), and returns a
+:class:`folium.Map`; :func:`save_map` writes it, as a normal page or as one
+self-contained offline HTML file. The maps only draw: every figure they show was
+computed by the engines (through :func:`gisrenew.indicators.compute_indicators` or the
+recompute) before they are called.
 
 What every map does:
 
@@ -35,14 +39,11 @@ import pandas as pd
 import shapely
 
 from gisrenew import outfiles
-from gisrenew import plans as plan_engine
-from gisrenew.coverage import closed_blind_spots
 from gisrenew.crs import is_metric_projected
 from gisrenew.errors import CRSError
-from gisrenew.io import conformed
-from gisrenew.plans import signing_status
+from gisrenew.indicators import PlanIndicators
 from gisrenew.present import formats as fmt
-from gisrenew.results import INDICATOR_NAMES, CoverageResult
+from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
 from gisrenew.webmap.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_assets
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.elements import GeoJsonLayer, HtmlControl, PageStyle, Runtime, ScaleBar
@@ -53,14 +54,12 @@ from gisrenew.webmap.labels import PARK_CLASS_NAMES, detect_lang, label, resolve
 __all__ = [
     "MapOptions",
     "before_after_map",
-    "closed_blind_spots",
     "coverage_map",
     "feature_collection",
     "frames_in_china",
     "map_html",
     "plans_map",
     "save_map",
-    "signing_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -202,7 +201,9 @@ def _display_geometries(gdf: gpd.GeoDataFrame, ctx: _Context) -> tuple[np.ndarra
     return geoms, keep
 
 
-def feature_collection(geojson: Sequence[str], style_index: Sequence[int], values: Sequence[Sequence[str]]) -> str:
+def feature_collection(
+    geojson: Sequence[str], style_index: Sequence[int], values: Sequence[Sequence[str]]
+) -> str:
     """A GeoJSON FeatureCollection as script-safe JSON text.
 
     Parameters
@@ -215,7 +216,11 @@ def feature_collection(geojson: Sequence[str], style_index: Sequence[int], value
         Each feature's values, already escaped with :func:`escape_text`.
     """
     parts = [
-        '{"type":"Feature","properties":' + script_json({"s": int(s), "v": list(v)}) + ',"geometry":' + g + "}"
+        '{"type":"Feature","properties":'
+        + script_json({"s": int(s), "v": list(v)})
+        + ',"geometry":'
+        + g
+        + "}"
         for g, s, v in zip(geojson, style_index, values, strict=True)
     ]
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
@@ -279,7 +284,13 @@ def _add_layer(
     m.add_child(layer)
     if fit:
         ctx.bounds.append(shapely.total_bounds(geoms))
-    ctx.layers[key] = {"name": name, "features": n, "vertices": vertices, "show": show, "canvas": canvas}
+    ctx.layers[key] = {
+        "name": name,
+        "features": n,
+        "vertices": vertices,
+        "show": show,
+        "canvas": canvas,
+    }
     return n
 
 
@@ -344,19 +355,27 @@ def _legend_html(ctx: _Context) -> str:
     for title, items in ctx.legend:
         parts.append(f"<h2>{escape_text(title)}</h2>")
         for style, text in items:
-            parts.append(f'<div class="gr-item">{_swatch_html(style)}<span>{escape_text(text)}</span></div>')
+            parts.append(
+                f'<div class="gr-item">{_swatch_html(style)}<span>{escape_text(text)}</span></div>'
+            )
     return "".join(parts)
 
 
-def _title_html(heading: str, big: str, rows: Sequence[tuple[str, str]], notes: Sequence[str]) -> str:
+def _title_html(
+    heading: str, big: str, rows: Sequence[tuple[str, str]], notes: Sequence[str]
+) -> str:
     """The title box: heading, a big figure, a table of figures, small notes (all escaped here)."""
     html = f"<h1>{escape_text(heading)}</h1>"
     if big:
         html += f'<div class="gr-ratio">{escape_text(big)}</div>'
     if rows:
-        html += "<table>" + "".join(
-            f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows
-        ) + "</table>"
+        html += (
+            "<table>"
+            + "".join(
+                f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows
+            )
+            + "</table>"
+        )
     for note in notes:
         html += f'<div class="gr-sub">{escape_text(note)}</div>'
     return html
@@ -365,7 +384,9 @@ def _title_html(heading: str, big: str, rows: Sequence[tuple[str, str]], notes: 
 def _finish(m: folium.Map, ctx: _Context, title_html: str) -> folium.Map:
     m.add_child(HtmlControl("title", title_html, position="topleft", css_class="gr-title"))
     if ctx.legend:
-        m.add_child(HtmlControl("legend", _legend_html(ctx), position="bottomright", css_class="gr-legend"))
+        m.add_child(
+            HtmlControl("legend", _legend_html(ctx), position="bottomright", css_class="gr-legend")
+        )
     m.add_child(ScaleBar())
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     if ctx.bounds:
@@ -380,7 +401,12 @@ def _finish(m: folium.Map, ctx: _Context, title_html: str) -> folium.Map:
 
 
 def _context(
-    basemap, lang, source_datum, options, frames: Sequence[pd.DataFrame | None], lang_key: str | None = None
+    basemap,
+    lang,
+    source_datum,
+    options,
+    frames: Sequence[pd.DataFrame | None],
+    lang_key: str | None = None,
 ) -> _Context:
     if source_datum not in ("wgs84", "gcj02"):
         raise ValueError(f"`source_datum` must be 'wgs84' or 'gcj02', got {source_datum!r}")
@@ -431,106 +457,217 @@ def _yes_no(values, lang: str) -> list[str]:
     return [label("yes", lang) if bool(v) else label("no", lang) for v in values]
 
 
-def _park_layers(m, ctx: _Context, parks: gpd.GeoDataFrame, table: pd.DataFrame | None, *, key: str, name: str, colour: str | None = None, contributions: pd.DataFrame | None = None) -> None:
-    """Parks by class (pocket parks outlined), with a point layer for pocket parks."""
-    t = ctx.t
-    lang = ctx.lang
+def _park_table(
+    parks: gpd.GeoDataFrame, table: pd.DataFrame | None, gains: pd.DataFrame | None
+) -> gpd.GeoDataFrame:
+    """The park polygons with their row of the result's park table and their own gain."""
     parks = parks.reset_index(drop=True)
     if "park_id" not in parks.columns:
         parks = parks.assign(park_id=[str(i + 1) for i in range(len(parks))])
+    parks = parks.assign(park_id=parks["park_id"].astype(str))
     if table is not None and len(table):
-        extra = [c for c in ("park_area_m2", "tier", "radius_m", "qualifies", "reason") if c in table.columns]
+        extra = [
+            c
+            for c in ("park_area_m2", "tier", "radius_m", "qualifies", "reason")
+            if c in table.columns
+        ]
         info = table[["park_id", *extra]].drop_duplicates("park_id")
         info = info.assign(park_id=info["park_id"].astype(str))
-        parks = parks.drop(columns=[c for c in extra if c in parks.columns]).assign(
-            park_id=parks["park_id"].astype(str)
+        parks = parks.drop(columns=[c for c in extra if c in parks.columns]).merge(
+            info, on="park_id", how="left"
         )
-        parks = parks.merge(info, on="park_id", how="left")
-    if contributions is not None and "unique_covered_m2" in contributions.columns:
-        gains = contributions[["park_id", "unique_covered_m2"]].assign(
-            park_id=contributions["park_id"].astype(str)
+    if gains is not None and "unique_covered_m2" in gains.columns:
+        own = gains[["park_id", "unique_covered_m2"]].assign(park_id=gains["park_id"].astype(str))
+        parks = parks.drop(columns=["unique_covered_m2"], errors="ignore").merge(
+            own, on="park_id", how="left"
         )
-        parks = parks.assign(park_id=parks["park_id"].astype(str)).merge(gains, on="park_id", how="left")
-    parks = gpd.GeoDataFrame(parks, geometry=parks.geometry.name, crs=parks.crs)
-    classes = _column(parks, "park_class", "G1").astype(object).where(lambda s: s.notna(), "G1").astype(str)
-    pocket = _column(parks, "is_pocket_park", False).fillna(False).astype(bool).to_numpy()
-    if "qualifies" in parks.columns:
-        qualifies = parks["qualifies"].astype(object).where(parks["qualifies"].notna(), True).astype(bool).to_numpy()
-    else:
-        qualifies = np.ones(len(parks), dtype=bool)
-    area = _numbers(parks, "park_area_m2")
-    if np.isnan(area).all() and is_metric_projected(parks.crs):
-        area = parks.geometry.area.to_numpy()
-    # styles: (class colour) × (pocket?) × (qualifies?)
-    class_keys = list(_PARK_COLOURS)
+    return gpd.GeoDataFrame(parks, geometry=parks.geometry.name, crs=parks.crs)
+
+
+def _park_styles(colour: str | None) -> tuple[list[dict], dict[tuple[str, bool, bool], int]]:
+    """Styles by (class colour) × (pocket park?) × (counts?), and their index by that key."""
     styles, index = [], {}
-    for c in class_keys:
-        for p in (False, True):
-            for q in (True, False):
-                index[(c, p, q)] = len(styles)
+    for c in _PARK_COLOURS:
+        for pocket in (False, True):
+            for counts in (True, False):
+                index[(c, pocket, counts)] = len(styles)
                 styles.append(
                     {
-                        "color": _POCKET_OUTLINE if p else (colour or _PARK_COLOURS[c]),
-                        "weight": 3 if p else 1.5,
+                        "color": _POCKET_OUTLINE if pocket else (colour or _PARK_COLOURS[c]),
+                        "weight": 3 if pocket else 1.5,
                         "fillColor": colour or _PARK_COLOURS[c],
-                        "fillOpacity": 0.75 if q else 0.35,
+                        "fillOpacity": 0.75 if counts else 0.35,
                         "opacity": 1.0,
-                        **({} if q else {"dashArray": "4 3"}),
+                        **({} if counts else {"dashArray": "4 3"}),
                     }
                 )
-    style_index = np.array(
-        [index[(c if c in _PARK_COLOURS else "G1", bool(p), bool(q))] for c, p, q in zip(classes, pocket, qualifies, strict=True)],
-        dtype=int,
-    )
-    radius = _numbers(parks, "radius_m")
+    return styles, index
+
+
+@dataclass(frozen=True)
+class _ParkInfo:
+    """What the park layers show of each park (one entry per row of the park table)."""
+
+    frame: gpd.GeoDataFrame
+    classes: list[str]
+    pocket: np.ndarray
+    qualifies: np.ndarray
+    area: np.ndarray
+
+    @classmethod
+    def of(cls, parks: gpd.GeoDataFrame) -> _ParkInfo:
+        classes = (
+            _column(parks, "park_class", "G1")
+            .astype(object)
+            .where(lambda s: s.notna(), "G1")
+            .astype(str)
+        )
+        pocket = _column(parks, "is_pocket_park", False).fillna(False).astype(bool).to_numpy()
+        if "qualifies" in parks.columns:
+            qualifies = (
+                parks["qualifies"]
+                .astype(object)
+                .where(parks["qualifies"].notna(), True)
+                .astype(bool)
+                .to_numpy()
+            )
+        else:
+            qualifies = np.ones(len(parks), dtype=bool)
+        area = _numbers(parks, "park_area_m2")
+        if np.isnan(area).all() and is_metric_projected(parks.crs):
+            area = parks.geometry.area.to_numpy()
+        return cls(parks, list(classes), pocket, qualifies, area)
+
+    def counts_text(self, lang: str, mask: np.ndarray | None = None) -> list[str]:
+        values = self.qualifies if mask is None else self.qualifies[mask]
+        if "qualifies" not in self.frame.columns:
+            return [""] * len(values)
+        return _yes_no(values, lang)
+
+
+def _park_fields(ctx: _Context, info: _ParkInfo) -> list[tuple[str, list]]:
+    t = ctx.t
+    parks = info.frame
     fields = [
         (t("name"), _text(_column(parks, "name", ""))),
         (t("id"), _text(parks["park_id"])),
-        (t("park_class"), _park_class_name(classes, lang)),
-        (t("pocket_park"), [t("pocket_park") if p else "" for p in pocket]),
-        (t("area"), fmt.each(area, fmt.area_compact, lang=lang, missing="")),
-        (t("radius"), fmt.each(radius, fmt.radius, lang=lang, missing="")),
-        (t("counts"), _yes_no(qualifies, lang) if "qualifies" in parks.columns else [""] * len(parks)),
+        (t("park_class"), _park_class_name(info.classes, ctx.lang)),
+        (t("pocket_park"), [t("pocket_park") if p else "" for p in info.pocket]),
+        (t("area"), fmt.each(info.area, fmt.area_compact, lang=ctx.lang, missing="")),
+        (t("radius"), fmt.each(_numbers(parks, "radius_m"), fmt.radius, lang=ctx.lang, missing="")),
+        (t("counts"), info.counts_text(ctx.lang)),
         (t("reason"), _text(_column(parks, "reason", ""))),
     ]
     if "unique_covered_m2" in parks.columns:
-        fields.append((t("covered_area"), fmt.each(_numbers(parks, "unique_covered_m2"), fmt.area_compact, lang=lang, missing="")))
-    _add_layer(
-        m, ctx, key, name, parks, styles=styles, style_index=style_index, fields=fields,
-        tooltip=[0, 2], heading=0, kind=f"{name}：" if lang == "zh" else f"{name}: ",
-    )
-    used = sorted({c if c in _PARK_COLOURS else "G1" for c in classes}, key=class_keys.index)
+        gain = _numbers(parks, "unique_covered_m2")
+        fields.append(
+            (t("covered_area"), fmt.each(gain, fmt.area_compact, lang=ctx.lang, missing=""))
+        )
+    return fields
+
+
+def _park_legend(ctx: _Context, info: _ParkInfo, colour: str | None) -> list[tuple[dict, str]]:
+    keys = list(_PARK_COLOURS)
+    used = sorted({c if c in _PARK_COLOURS else "G1" for c in info.classes}, key=keys.index)
     items = [
-        ({"color": colour or _PARK_COLOURS[c], "fillColor": colour or _PARK_COLOURS[c], "fillOpacity": 0.75}, _park_class_name([c], lang)[0])
+        (
+            {
+                "color": colour or _PARK_COLOURS[c],
+                "fillColor": colour or _PARK_COLOURS[c],
+                "fillOpacity": 0.75,
+            },
+            _park_class_name([c], ctx.lang)[0],
+        )
         for c in used
     ]
-    if pocket.any():
-        items.append(({"color": _POCKET_OUTLINE, "fillColor": "#ffffff", "fillOpacity": 0.0, "weight": 3}, t("pocket_parks")))
-    if not qualifies.all():
-        items.append(({"color": "#555555", "fillColor": "#999999", "fillOpacity": 0.35, "dashArray": "4 3"}, t("not_counted")))
-    ctx.legend.append((name, items))
-    if pocket.any():
-        points = gpd.GeoDataFrame(
-            {"name": _column(parks, "name", "")[pocket].to_numpy(), "park_id": parks["park_id"].to_numpy()[pocket]},
-            geometry=parks.geometry[pocket].representative_point().to_numpy(),
-            crs=parks.crs,
+    if info.pocket.any():
+        items.append(
+            (
+                {"color": _POCKET_OUTLINE, "fillColor": "#ffffff", "fillOpacity": 0.0, "weight": 3},
+                ctx.t("pocket_parks"),
+            )
         )
-        point_fields = [
-            (t("name"), _text(points["name"])),
-            (t("id"), _text(points["park_id"])),
-            (t("area"), fmt.each(area[pocket], fmt.area_compact, lang=lang, missing="")),
-            (t("counts"), _yes_no(qualifies[pocket], lang) if "qualifies" in parks.columns else [""] * len(points)),
-            (t("reason"), _text(_column(parks, "reason", "")[pocket])),
-        ]
-        _add_layer(
-            m, ctx, f"{key}_pocket", t("pocket_parks"), points,
-            styles=[{"radius": 6, "color": _POCKET_OUTLINE, "weight": 2, "fillColor": "#fff5eb", "fillOpacity": 0.9}],
-            fields=point_fields, tooltip=[0], heading=0,
-            kind=f"{t('pocket_park')}：" if lang == "zh" else f"{t('pocket_park')}: ",
+    if not info.qualifies.all():
+        items.append(
+            (
+                {
+                    "color": "#555555",
+                    "fillColor": "#999999",
+                    "fillOpacity": 0.35,
+                    "dashArray": "4 3",
+                },
+                ctx.t("not_counted"),
+            )
         )
+    return items
 
 
-def _service_area_layer(m, ctx: _Context, areas: gpd.GeoDataFrame, *, key: str, name: str, rules=None, colours=None) -> None:
+def _pocket_park_points(m, ctx: _Context, info: _ParkInfo, key: str) -> None:
+    """A point on each pocket park (口袋公园), so the small ones are found at city zoom."""
+    t = ctx.t
+    pocket = info.pocket
+    parks = info.frame
+    points = gpd.GeoDataFrame(
+        {
+            "name": _column(parks, "name", "")[pocket].to_numpy(),
+            "park_id": parks["park_id"].to_numpy()[pocket],
+        },
+        geometry=parks.geometry[pocket].representative_point().to_numpy(),
+        crs=parks.crs,
+    )
+    fields = [
+        (t("name"), _text(points["name"])),
+        (t("id"), _text(points["park_id"])),
+        (t("area"), fmt.each(info.area[pocket], fmt.area_compact, lang=ctx.lang, missing="")),
+        (t("counts"), info.counts_text(ctx.lang, pocket)),
+        (t("reason"), _text(_column(parks, "reason", "")[pocket])),
+    ]
+    _add_layer(
+        m, ctx, f"{key}_pocket", t("pocket_parks"), points,
+        styles=[{"radius": 6, "color": _POCKET_OUTLINE, "weight": 2, "fillColor": "#fff5eb", "fillOpacity": 0.9}],
+        fields=fields, tooltip=[0], heading=0,
+        kind=f"{t('pocket_park')}：" if ctx.lang == "zh" else f"{t('pocket_park')}: ",
+    )  # fmt: skip
+
+
+def _park_layers(
+    m,
+    ctx: _Context,
+    parks: gpd.GeoDataFrame,
+    table: pd.DataFrame | None,
+    *,
+    key: str,
+    name: str,
+    colour: str | None = None,
+    gains: pd.DataFrame | None = None,
+) -> None:
+    """Parks by class (pocket parks outlined), with a point layer for pocket parks.
+
+    `table` is the result's park table (tier, radius, counts or not, reason); `gains`
+    each park's own gain (``park_id``, ``unique_covered_m2``) shown in its popup.
+    """
+    info = _ParkInfo.of(_park_table(parks, table, gains))
+    styles, index = _park_styles(colour)
+    style_index = np.array(
+        [
+            index[(c if c in _PARK_COLOURS else "G1", bool(p), bool(q))]
+            for c, p, q in zip(info.classes, info.pocket, info.qualifies, strict=True)
+        ],
+        dtype=int,
+    )
+    _add_layer(
+        m, ctx, key, name, info.frame, styles=styles, style_index=style_index,
+        fields=_park_fields(ctx, info), tooltip=[0, 2], heading=0,
+        kind=f"{name}：" if ctx.lang == "zh" else f"{name}: ",
+    )  # fmt: skip
+    ctx.legend.append((name, _park_legend(ctx, info, colour)))
+    if info.pocket.any():
+        _pocket_park_points(m, ctx, info, key)
+
+
+def _service_area_layer(
+    m, ctx: _Context, areas: gpd.GeoDataFrame, *, key: str, name: str, rules=None, colours=None
+) -> None:
     if areas is None or len(areas) == 0:
         return
     t = ctx.t
@@ -550,16 +687,35 @@ def _service_area_layer(m, ctx: _Context, areas: gpd.GeoDataFrame, *, key: str, 
         describe.append(text)
     radius = radius_by_tier.reindex(tiers).to_numpy(dtype=float)
     styles = [
-        {"color": colours[i % len(colours)], "weight": 1.5, "fillColor": colours[i % len(colours)], "fillOpacity": 0.12}
+        {
+            "color": colours[i % len(colours)],
+            "weight": 1.5,
+            "fillColor": colours[i % len(colours)],
+            "fillOpacity": 0.12,
+        }
         for i in range(len(tiers))
     ]
     fields = [
-        (t("service_area"), [f"{t('service_area')} {r:g} m" if np.isfinite(r) else t("service_area") for r in radius]),
+        (
+            t("service_area"),
+            [
+                f"{t('service_area')} {r:g} m" if np.isfinite(r) else t("service_area")
+                for r in radius
+            ],
+        ),
         (t("tier"), describe),
     ]
     _add_layer(
-        m, ctx, key, name, dissolved, styles=styles, style_index=np.arange(len(tiers)), fields=fields,
-        tooltip=[0, 1], heading=0,
+        m,
+        ctx,
+        key,
+        name,
+        dissolved,
+        styles=styles,
+        style_index=np.arange(len(tiers)),
+        fields=fields,
+        tooltip=[0, 1],
+        heading=0,
     )
     ctx.legend.append(
         (
@@ -579,8 +735,18 @@ def _share_class(share: np.ndarray) -> np.ndarray:
 
 
 _WALK_STATUS = {
-    "zh": {"covered": "步行可达", "too_far": "超出步行距离", "no_park_path": "无路径到达公园", "no_street": "附近无道路"},
-    "en": {"covered": "within walking distance", "too_far": "too far", "no_park_path": "no path to a park", "no_street": "no street nearby"},
+    "zh": {
+        "covered": "步行可达",
+        "too_far": "超出步行距离",
+        "no_park_path": "无路径到达公园",
+        "no_street": "附近无道路",
+    },
+    "en": {
+        "covered": "within walking distance",
+        "too_far": "too far",
+        "no_park_path": "no path to a park",
+        "no_street": "no street nearby",
+    },
 }
 
 
@@ -589,7 +755,9 @@ def _walk_status(values, lang: str) -> list:
     return [names.get(v, v) if isinstance(v, str) else v for v in values]
 
 
-def _residential_layer(m, ctx: _Context, residential: gpd.GeoDataFrame, *, key: str = "residential") -> None:
+def _residential_layer(
+    m, ctx: _Context, residential: gpd.GeoDataFrame, *, key: str = "residential"
+) -> None:
     if residential is None or len(residential) == 0:
         return
     t = ctx.t
@@ -597,27 +765,52 @@ def _residential_layer(m, ctx: _Context, residential: gpd.GeoDataFrame, *, key: 
     share = _numbers(residential, "covered_share")
     keys = list(_SHARE_COLOURS)
     styles = [
-        {"color": "#666666", "weight": 0.6, "fillColor": _SHARE_COLOURS[k], "fillOpacity": 0.6} for k in keys
+        {"color": "#666666", "weight": 0.6, "fillColor": _SHARE_COLOURS[k], "fillOpacity": 0.6}
+        for k in keys
     ]
     fields = [
         (t("name"), _text(_column(residential, "name", ""))),
         (t("id"), _text(_column(residential, "residential_id", ""))),
         (t("district"), _text(_column(residential, "district_id", ""))),
-        (t("area"), fmt.each(_numbers(residential, "area_m2"), fmt.area_compact, lang=lang, missing="")),
+        (
+            t("area"),
+            fmt.each(_numbers(residential, "area_m2"), fmt.area_compact, lang=lang, missing=""),
+        ),
         (t("covered_share"), fmt.each(share, fmt.percent_short, missing="")),
-        (t("covered_area"), fmt.each(_numbers(residential, "covered_m2"), fmt.area_compact, lang=lang, missing="")),
-        (t("households"), fmt.each(_numbers(residential, "households"), fmt.households, missing="")),
+        (
+            t("covered_area"),
+            fmt.each(_numbers(residential, "covered_m2"), fmt.area_compact, lang=lang, missing=""),
+        ),
+        (
+            t("households"),
+            fmt.each(_numbers(residential, "households"), fmt.households, missing=""),
+        ),
     ]
     if "walk_distance_m" in residential.columns:
-        fields.append((t("walk_distance"), fmt.each(_numbers(residential, "walk_distance_m"), fmt.distance, lang=lang, missing="")))
+        fields.append(
+            (
+                t("walk_distance"),
+                fmt.each(
+                    _numbers(residential, "walk_distance_m"), fmt.distance, lang=lang, missing=""
+                ),
+            )
+        )
     if "nearest_park_id" in residential.columns:
         fields.append((t("nearest_park"), _text(residential["nearest_park_id"])))
     if "walk_status" in residential.columns:
         fields.append((t("walk_status"), _walk_status(residential["walk_status"], ctx.lang)))
     has_name = "name" in residential.columns and residential["name"].notna().any()
     _add_layer(
-        m, ctx, key, t("residential"), residential, styles=styles, style_index=_share_class(share),
-        fields=fields, tooltip=[0 if has_name else 1, 4], heading=0 if has_name else 1,
+        m,
+        ctx,
+        key,
+        t("residential"),
+        residential,
+        styles=styles,
+        style_index=_share_class(share),
+        fields=fields,
+        tooltip=[0 if has_name else 1, 4],
+        heading=0 if has_name else 1,
     )
     ctx.legend.append((t("covered_share"), [(styles[i], t(k)) for i, k in enumerate(keys)]))
 
@@ -657,18 +850,34 @@ def _blind_spot_layer(
     fields = [
         (t("name"), [n if n != "" else i for n, i in zip(names, ids, strict=True)]),
         (t("id"), ids),
-        (t("district"), [n if n != "" else i for n, i in zip(district_names, district_ids, strict=True)]),
-        (t("area"), fmt.each(_numbers(blind, "area_m2"), fmt.area_compact, lang=ctx.lang, missing="")),
+        (
+            t("district"),
+            [n if n != "" else i for n, i in zip(district_names, district_ids, strict=True)],
+        ),
+        (
+            t("area"),
+            fmt.each(_numbers(blind, "area_m2"), fmt.area_compact, lang=ctx.lang, missing=""),
+        ),
         (t("households"), fmt.each(_numbers(blind, "households"), fmt.households, missing="")),
     ]
     _add_layer(
-        m, ctx, key, name, blind, styles=[style], fields=fields, tooltip=[0, 3], heading=0,
+        m,
+        ctx,
+        key,
+        name,
+        blind,
+        styles=[style],
+        fields=fields,
+        tooltip=[0, 3],
+        heading=0,
         kind=f"{name}：" if ctx.lang == "zh" else f"{name}: ",
     )
     ctx.legend.append((name, [(style, name)]))
 
 
-def _district_layer(m, ctx: _Context, districts: gpd.GeoDataFrame, table: pd.DataFrame | None) -> None:
+def _district_layer(
+    m, ctx: _Context, districts: gpd.GeoDataFrame, table: pd.DataFrame | None
+) -> None:
     if districts is None or len(districts) == 0:
         return
     t = ctx.t
@@ -678,30 +887,55 @@ def _district_layer(m, ctx: _Context, districts: gpd.GeoDataFrame, table: pd.Dat
         frame = frame.assign(district_id=[str(i + 1) for i in range(len(frame))])
     frame = frame.assign(district_id=frame["district_id"].astype(str))
     if table is not None and len(table):
-        cols = [c for c in ("residential_area_m2", "covered_area_m2", "coverage_ratio") if c in table.columns]
+        cols = [
+            c
+            for c in ("residential_area_m2", "covered_area_m2", "coverage_ratio")
+            if c in table.columns
+        ]
         info = table[["district_id", *cols]].assign(district_id=table["district_id"].astype(str))
         if "name" in table.columns and "name" not in frame.columns:
             info = info.assign(name=table["name"])
-        frame = frame.drop(columns=[c for c in cols if c in frame.columns]).merge(info, on="district_id", how="left")
+        frame = frame.drop(columns=[c for c in cols if c in frame.columns]).merge(
+            info, on="district_id", how="left"
+        )
         frame = gpd.GeoDataFrame(frame, geometry=districts.geometry.name, crs=districts.crs)
     ratio = _numbers(frame, "coverage_ratio")
     styles = [
-        {"color": "#444444", "weight": 2, "fillColor": c, "fillOpacity": 0.3} for _, c, _ in _DISTRICT_BINS
+        {"color": "#444444", "weight": 2, "fillColor": c, "fillOpacity": 0.3}
+        for _, c, _ in _DISTRICT_BINS
     ] + [{"color": "#444444", "weight": 2, "fillColor": _NO_DATA_COLOUR, "fillOpacity": 0.3}]
     uppers = np.array([u for u, _, _ in _DISTRICT_BINS])
-    style_index = np.where(np.isfinite(ratio), np.searchsorted(uppers, np.nan_to_num(ratio), side="right"), len(uppers))
+    style_index = np.where(
+        np.isfinite(ratio), np.searchsorted(uppers, np.nan_to_num(ratio), side="right"), len(uppers)
+    )
     style_index = np.minimum(style_index, len(styles) - 1)
     fields = [
         (t("name"), _text(_column(frame, "name", ""))),
         (t("id"), _text(frame["district_id"])),
         (t("coverage_ratio"), fmt.each(ratio, fmt.percent_short, missing="")),
-        (t("covered_area"), fmt.each(_numbers(frame, "covered_area_m2"), fmt.area_compact, lang=lang, missing="")),
-        (t("residential_area"), fmt.each(_numbers(frame, "residential_area_m2"), fmt.area_compact, lang=lang, missing="")),
+        (
+            t("covered_area"),
+            fmt.each(_numbers(frame, "covered_area_m2"), fmt.area_compact, lang=lang, missing=""),
+        ),
+        (
+            t("residential_area"),
+            fmt.each(
+                _numbers(frame, "residential_area_m2"), fmt.area_compact, lang=lang, missing=""
+            ),
+        ),
     ]
     has_name = "name" in frame.columns and frame["name"].notna().any()
     _add_layer(
-        m, ctx, "districts", t("districts"), frame, styles=styles, style_index=style_index, fields=fields,
-        tooltip=[0 if has_name else 1, 2], heading=0 if has_name else 1,
+        m,
+        ctx,
+        "districts",
+        t("districts"),
+        frame,
+        styles=styles,
+        style_index=style_index,
+        fields=fields,
+        tooltip=[0 if has_name else 1, 2],
+        heading=0 if has_name else 1,
     )
     items = [(styles[i], text) for i, (_, _, text) in enumerate(_DISTRICT_BINS)]
     if not np.isfinite(ratio).all():
@@ -709,18 +943,40 @@ def _district_layer(m, ctx: _Context, districts: gpd.GeoDataFrame, table: pd.Dat
     ctx.legend.append((t("districts"), items))
 
 
-def _boundary_layer(m, ctx: _Context, boundary: gpd.GeoDataFrame | None, *, fit: bool = True) -> None:
+def _boundary_layer(
+    m, ctx: _Context, boundary: gpd.GeoDataFrame | None, *, fit: bool = True
+) -> None:
     if boundary is None or len(boundary) == 0:
         return
     style = {"color": "#252525", "weight": 2, "dashArray": "8 5", "fill": False}
-    _add_layer(m, ctx, "boundary", ctx.t("boundary"), boundary, styles=[style], interactive=False, fit=fit)
-    ctx.legend.append((ctx.t("boundary"), [({"color": "#252525", "fillColor": "#ffffff", "fillOpacity": 0.0, "dashArray": "8 5"}, ctx.t("boundary"))]))
+    _add_layer(
+        m, ctx, "boundary", ctx.t("boundary"), boundary, styles=[style], interactive=False, fit=fit
+    )
+    ctx.legend.append(
+        (
+            ctx.t("boundary"),
+            [
+                (
+                    {
+                        "color": "#252525",
+                        "fillColor": "#ffffff",
+                        "fillOpacity": 0.0,
+                        "dashArray": "8 5",
+                    },
+                    ctx.t("boundary"),
+                )
+            ],
+        )
+    )
 
 
 def _figure_rows(result: CoverageResult, lang: str) -> list[tuple[str, str]]:
     rows = [
         (label("numerator", lang), fmt.area_compact(result.covered_area_m2, lang, missing="")),
-        (label("denominator", lang), fmt.area_compact(result.residential_area_m2, lang, missing="")),
+        (
+            label("denominator", lang),
+            fmt.area_compact(result.residential_area_m2, lang, missing=""),
+        ),
     ]
     if result.weight_column is not None and np.isfinite(result.weighted_ratio):
         rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
@@ -797,20 +1053,31 @@ def coverage_map(
     _district_layer(m, ctx, districts, result.districts)
     _boundary_layer(m, ctx, boundary)
     _service_area_layer(
-        m, ctx, result.service_areas, key="service_areas",
-        name=t("walk_service_areas" if network else "service_areas"), rules=result.rules,
+        m,
+        ctx,
+        result.service_areas,
+        key="service_areas",
+        name=t("walk_service_areas" if network else "service_areas"),
+        rules=result.rules,
     )
     _residential_layer(m, ctx, result.residential)
     _blind_spot_layer(
-        m, ctx, result.blind_spots, key="blind_spots", name=t("blind_spots"),
-        residential=result.residential, districts=result.districts,
+        m,
+        ctx,
+        result.blind_spots,
+        key="blind_spots",
+        name=t("blind_spots"),
+        residential=result.residential,
+        districts=result.districts,
     )
     if parks is not None:
         _park_layers(m, ctx, parks, result.parks, key="parks", name=t("parks"))
     notes = _method_note(result, ctx.lang)
     if ctx.lang == "zh" and title is None:
         notes.insert(0, f"（{INDICATOR_NAMES['zh_new']}）")
-    title_html = _title_html(heading, fmt.percent_short(result.ratio, missing=""), _figure_rows(result, ctx.lang), notes)
+    title_html = _title_html(
+        heading, fmt.percent_short(result.ratio, missing=""), _figure_rows(result, ctx.lang), notes
+    )
     return _finish(m, ctx, title_html)
 
 
@@ -824,6 +1091,8 @@ _SIGNING_KEYS = {
     "no_households": "signing_empty",
     "unknown": "signing_unknown",
 }
+
+_PLAN_STYLE = {"color": "#6a3d9a", "weight": 3, "fillColor": "#cab2d6", "fillOpacity": 0.12}
 
 
 def _status_text(codes, lang: str) -> list[str]:
@@ -839,13 +1108,158 @@ def _status_text(codes, lang: str) -> list[str]:
     return out
 
 
+def _has_text(values: pd.Series) -> bool:
+    return bool(values.notna().any() and (values.astype(str) != "").any())
+
+
+def _plan_rows(
+    plans: PlanIndicators, plan_layer: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The rows the plans layer draws and the totals of the title box.
+
+    With parcels: the plan table and its totals, as computed. Without: the plans
+    themselves (their count and area; the other figures need parcels).
+    """
+    if plans.summary is not None:
+        return plans.summary, dict(plans.totals or {})
+    if plan_layer is None:
+        raise ValueError("`plan_layer` is needed to draw plans without parcels (no plan table)")
+    rows = plan_layer.rename(columns={"status": "plan_status"})
+    return rows, {"plans": len(rows), "area_m2": float(rows.geometry.area.sum())}
+
+
+def _plan_fields(ctx: _Context, frame: pd.DataFrame) -> list[tuple[str, list]]:
+    """The popup of a plan: its row of the plan table (面积, 户数 by kind, 签约)."""
+    t = ctx.t
+
+    def households(column: str) -> list[str]:
+        return fmt.each(_numbers(frame, column), fmt.households, missing="")
+
+    return [
+        (t("name"), _text(_column(frame, "name", ""))),
+        (t("id"), _text(frame["plan_id"])),
+        (t("plan_type"), _text(_column(frame, "plan_type", ""))),
+        (t("status"), _text(_column(frame, "plan_status", ""))),
+        (
+            t("area"),
+            fmt.each(_numbers(frame, "area_m2"), fmt.area_compact, lang=ctx.lang, missing=""),
+        ),
+        (t("parcel_count"), fmt.each(_numbers(frame, "parcel_count"), fmt.count, missing="")),
+        (t("households_residential"), households("households_residential")),
+        (t("households_nonresidential"), households("households_nonresidential")),
+        (t("households_shops"), households("households_shops")),
+        (t("households_total"), households("households_total")),
+        (t("households_signed"), households("signed")),
+        (t("households_unsigned"), households("unsigned")),
+        (
+            t("signing_rate"),
+            fmt.each(_numbers(frame, "signing_rate"), fmt.percent_short, missing=""),
+        ),
+        (t("signing_status"), _status_text(_column(frame, "signing_status", None), ctx.lang)),
+    ]
+
+
+def _plan_names(rows: pd.DataFrame, plan_ids: pd.Series) -> list[str]:
+    """The names of each parcel's plans (``;``-separated ids), ids where a plan has none."""
+    names = pd.Series(_text(_column(rows, "name", "")), index=rows["plan_id"].astype(str))
+    names = names.where(names.astype(str) != "", names.index.to_series())
+    return [
+        "; ".join(str(names.get(pid, pid)) for pid in str(ids).split(";") if pid)
+        for ids in plan_ids
+    ]
+
+
+def _parcel_fields(
+    ctx: _Context, parcels: gpd.GeoDataFrame, rows: pd.DataFrame, roles: Mapping[str, str]
+) -> list[tuple[str, list]]:
+    """The popup of an affected parcel: its plans, households by kind, signing status."""
+    t = ctx.t
+
+    def households(column: str) -> list[str]:
+        return fmt.each(_numbers(parcels, column), fmt.households, missing="")
+
+    return [
+        (t("name"), _text(_column(parcels, "parcel_name", ""))),
+        (t("id"), _text(parcels["parcel_id"])),
+        (t("plan"), _plan_names(rows, _column(parcels, "plan_ids", ""))),
+        (
+            t("area"),
+            fmt.each(
+                _numbers(parcels, "parcel_area_m2"), fmt.area_compact, lang=ctx.lang, missing=""
+            ),
+        ),
+        (
+            t("parcel_share"),
+            fmt.each(_numbers(parcels, "affected_share"), fmt.percent_short, missing=""),
+        ),
+        (t("households_residential"), households(roles["residential"])),
+        (t("households_nonresidential"), households(roles["nonresidential"])),
+        (t("households_shops"), households(roles["shops"])),
+        (t("households_signed"), households("households_signed")),
+        (
+            t("signing_rate"),
+            fmt.each(_numbers(parcels, "signing_rate"), fmt.percent_short, missing=""),
+        ),
+        (t("signing_status"), _status_text(_column(parcels, "signing_status", None), ctx.lang)),
+    ]
+
+
+def _affected_parcel_layer(m, ctx: _Context, plans: PlanIndicators, rows: pd.DataFrame) -> None:
+    """Affected parcels (whole, once each) coloured by their signing status."""
+    parcels = plans.affected_parcels
+    if parcels is None or len(parcels) == 0:
+        return
+    t = ctx.t
+    keys = list(_SIGNING_KEYS)
+    styles = [
+        {
+            "color": "#444444",
+            "weight": 1,
+            "fillColor": _SIGNING_COLOURS[_SIGNING_KEYS[k]],
+            "fillOpacity": 0.7,
+        }
+        for k in keys
+    ]
+    status = _column(parcels, "signing_status", "unknown")
+    style_index = status.map({k: i for i, k in enumerate(keys)}).fillna(keys.index("unknown"))
+    heading = 0 if _has_text(_column(parcels, "parcel_name", "")) else 1
+    _add_layer(
+        m, ctx, "affected_parcels", t("affected_parcels"), parcels, styles=styles,
+        style_index=style_index.to_numpy(dtype=int),
+        fields=_parcel_fields(ctx, parcels, rows, plans.household_columns),
+        tooltip=[heading, 10], heading=heading,
+    )  # fmt: skip
+    ctx.legend.append(
+        (t("affected_parcels"), [(styles[i], t(_SIGNING_KEYS[k])) for i, k in enumerate(keys)])
+    )
+
+
+def _plan_total_rows(
+    ctx: _Context, totals: Mapping[str, Any], n_plans: int
+) -> list[tuple[str, str]]:
+    """The title box: plans, area and (with parcels) households by kind and signing."""
+    t = ctx.t
+    rows = [
+        (t("plans"), fmt.count(totals.get("plans", n_plans))),
+        (t("area"), fmt.area_compact(totals.get("area_m2"), ctx.lang, missing="")),
+    ]
+    if "households_total" in totals:
+        rows += [
+            (t("parcel_count"), fmt.count(totals["parcel_count"])),
+            (t("households_residential"), fmt.households(totals["households_residential"])),
+            (t("households_nonresidential"), fmt.households(totals["households_nonresidential"])),
+            (t("households_shops"), fmt.households(totals["households_shops"])),
+            (t("households_total"), fmt.households(totals["households_total"])),
+            (t("households_signed"), fmt.households(totals["signed"], missing="")),
+            (t("signing_rate"), fmt.percent_short(totals["signing_rate"], missing="")),
+        ]
+    return rows
+
+
 def plans_map(
-    plans: gpd.GeoDataFrame,
-    parcels: gpd.GeoDataFrame | None = None,
+    plans: PlanIndicators,
+    plan_layer: gpd.GeoDataFrame | None = None,
     *,
-    pairs: gpd.GeoDataFrame | None = None,
-    household_rule: str = "whole",
-    households: Mapping[str, str] | None = None,
     boundary: gpd.GeoDataFrame | None = None,
     basemap: str | Basemap | None = "osm",
     lang: str | None = None,
@@ -855,216 +1269,171 @@ def plans_map(
 ) -> folium.Map:
     """Map of renewal plans (更新地块) and the parcels they affect, by signing progress.
 
-    Plans are outlined, with popups holding the plan table row of
-    :func:`gisrenew.plans.plan_summary` (area in m²/亩, parcel count, households
-    by kind, signed, signing rate and status). Affected parcels
-    (:func:`gisrenew.plans.affected_parcel_layer`) are coloured by signing status
-    (all signed / signing / none signed / no households), with households by kind
-    in their popups. The title box gives the totals of
-    :func:`gisrenew.plans.plan_totals` (each parcel counted once).
+    Draws what the plan indicators hold (:func:`gisrenew.indicators.compute_indicators`):
+    plans outlined, with popups holding their row of the plan table (area in m²/亩,
+    parcel count, households by kind, signed, signing rate and status); the affected
+    parcels coloured by signing status (all signed / signing / none signed / no
+    households / unknown), with households by kind in their popups; the totals (each
+    parcel counted once) in the title box. Nothing is computed here.
 
     Parameters
     ----------
-    plans : GeoDataFrame
-        Plan polygons (``plan_id``, ``name``, ``plan_type``, ``status``, ...).
-    parcels : GeoDataFrame, optional
-        Parcels with households (``households_residential``,
-        ``households_nonresidential``, ``households_shops``, ``households_signed``).
-        Without parcels only the plans are drawn.
-    pairs : GeoDataFrame, optional
-        :func:`gisrenew.plans.affected_parcels` of these layers, if already computed.
-    household_rule : {"whole", "area_share", "largest"}
-        How a partly affected parcel's households count (see :mod:`gisrenew.plans`).
-    households : mapping, optional
-        ``{role: parcels column}`` overrides (see :func:`gisrenew.plans.plan_summary`).
+    plans : PlanIndicators
+        The plan indicators (``indicators.plans``).
+    plan_layer : GeoDataFrame, optional
+        The plans layer (``plan_id``, ``name``, ``plan_type``, ``status``, ...): drawn
+        when the run had no parcels (then `plans` holds no plan table and only the
+        plans are drawn).
     boundary, basemap, lang, source_datum, title, options
         As for :func:`coverage_map`.
+
+    Returns
+    -------
+    folium.Map
+        With ``gisrenew_layers`` and ``gisrenew_totals`` (the totals of the title box).
     """
-    ctx = _context(basemap, lang, source_datum, options, [plans, parcels])
+    rows, totals = _plan_rows(plans, plan_layer)
+    ctx = _context(basemap, lang, source_datum, options, [rows, plans.affected_parcels])
     t = ctx.t
-    lang = ctx.lang
     heading = title or t("plans_title")
     m = _new_map(ctx, heading)
     _boundary_layer(m, ctx, boundary, fit=False)  # the view fits the plans
-    if parcels is not None:
-        if pairs is None:
-            pairs = plan_engine.affected_parcels(plans, parcels)
-        summary = plan_engine.plan_summary(
-            plans, pairs, household_rule=household_rule, households=households
-        )
-        totals = plan_engine.plan_totals(plans, pairs, household_rule=household_rule, households=households)
-    else:
-        summary = conformed(plans, "plans").rename(columns={"status": "plan_status"})
-        totals = {"plans": len(summary), "area_m2": float(summary.geometry.area.sum())}
-
-    # --- plans, with their row of the plan table in the popup
-    frame = summary
-    fields = [
-        (t("name"), _text(_column(frame, "name", ""))),
-        (t("id"), _text(frame["plan_id"])),
-        (t("plan_type"), _text(_column(frame, "plan_type", ""))),
-        (t("status"), _text(_column(frame, "plan_status", ""))),
-        (t("area"), fmt.each(_numbers(frame, "area_m2"), fmt.area_compact, lang=lang, missing="")),
-        (t("parcel_count"), fmt.each(_numbers(frame, "parcel_count"), fmt.count, missing="")),
-        (t("households_residential"), fmt.each(_numbers(frame, "households_residential"), fmt.households, missing="")),
-        (t("households_nonresidential"), fmt.each(_numbers(frame, "households_nonresidential"), fmt.households, missing="")),
-        (t("households_shops"), fmt.each(_numbers(frame, "households_shops"), fmt.households, missing="")),
-        (t("households_total"), fmt.each(_numbers(frame, "households_total"), fmt.households, missing="")),
-        (t("households_signed"), fmt.each(_numbers(frame, "signed"), fmt.households, missing="")),
-        (t("households_unsigned"), fmt.each(_numbers(frame, "unsigned"), fmt.households, missing="")),
-        (t("signing_rate"), fmt.each(_numbers(frame, "signing_rate"), fmt.percent_short, missing="")),
-        (t("signing_status"), _status_text(_column(frame, "signing_status", None), lang)),
-    ]
-    plan_style = {"color": "#6a3d9a", "weight": 3, "fillColor": "#cab2d6", "fillOpacity": 0.12}
-    has_name = "name" in frame.columns and frame["name"].notna().any() and (frame["name"].astype(str) != "").any()
+    plan_heading = 0 if _has_text(_column(rows, "name", "")) else 1
     _add_layer(
-        m, ctx, "plans", t("plans"), frame, styles=[plan_style], fields=fields,
-        tooltip=[0 if has_name else 1, 4], heading=0 if has_name else 1,
-        kind=f"{t('plan')}：" if lang == "zh" else f"{t('plan')}: ",
-    )
-    ctx.legend.append((t("plans"), [(plan_style, t("plans"))]))
-
-    # --- affected parcels (whole parcels, once each) by signing status
-    if parcels is not None and len(pairs):
-        hit = plan_engine.affected_parcel_layer(plans, parcels, pairs=pairs)
-        status = signing_status(hit, households)
-        roles = {**plan_engine.DEFAULT_HOUSEHOLD_COLUMNS, **(households or {})}
-        names = pd.Series(_text(_column(summary, "name", "")), index=summary["plan_id"].astype(str))
-        names = names.where(names.astype(str) != "", names.index.to_series())
-        plan_names = [
-            "; ".join(str(names.get(pid, pid)) for pid in str(ids).split(";") if pid)
-            for ids in _column(hit, "plan_ids", "")
-        ]
-        keys = list(_SIGNING_KEYS)
-        styles = [
-            {"color": "#444444", "weight": 1, "fillColor": _SIGNING_COLOURS[_SIGNING_KEYS[k]], "fillOpacity": 0.7}
-            for k in keys
-        ]
-        parcel_fields = [
-            (t("name"), _text(_column(hit, "parcel_name", ""))),
-            (t("id"), _text(hit["parcel_id"])),
-            (t("plan"), plan_names),
-            (t("area"), fmt.each(_numbers(hit, "parcel_area_m2"), fmt.area_compact, lang=lang, missing="")),
-            (t("parcel_share"), fmt.each(_numbers(hit, "affected_share"), fmt.percent_short, missing="")),
-            (t("households_residential"), fmt.each(_numbers(hit, roles["residential"]), fmt.households, missing="")),
-            (t("households_nonresidential"), fmt.each(_numbers(hit, roles["nonresidential"]), fmt.households, missing="")),
-            (t("households_shops"), fmt.each(_numbers(hit, roles["shops"]), fmt.households, missing="")),
-            (t("households_signed"), fmt.each(status["households_signed"], fmt.households, missing="")),
-            (t("signing_rate"), fmt.each(status["signing_rate"], fmt.percent_short, missing="")),
-            (t("signing_status"), _status_text(status["signing_status"], lang)),
-        ]
-        parcel_names = _column(hit, "parcel_name", "")
-        has_name = parcel_names.notna().any() and (parcel_names.astype(str) != "").any()
-        _add_layer(
-            m, ctx, "affected_parcels", t("affected_parcels"), hit, styles=styles,
-            style_index=status["signing_status"].map({k: i for i, k in enumerate(keys)}).to_numpy(),
-            fields=parcel_fields, tooltip=[0 if has_name else 1, 10], heading=0 if has_name else 1,
-        )
-        ctx.legend.append(
-            (t("affected_parcels"), [(styles[i], t(_SIGNING_KEYS[k])) for i, k in enumerate(keys)])
-        )
-
-    rows = [(t("plans"), fmt.count(totals.get('plans', len(summary)))), (t("area"), fmt.area_compact(totals.get("area_m2"), lang, missing=""))]
-    if "households_total" in totals:
-        rows += [
-            (t("parcel_count"), fmt.count(totals['parcel_count'])),
-            (t("households_residential"), fmt.households(totals['households_residential'])),
-            (t("households_nonresidential"), fmt.households(totals['households_nonresidential'])),
-            (t("households_shops"), fmt.households(totals['households_shops'])),
-            (t("households_total"), fmt.households(totals['households_total'])),
-            (t("households_signed"), fmt.households(totals["signed"], missing="")),
-            (t("signing_rate"), fmt.percent_short(totals["signing_rate"], missing="")),
-        ]
+        m, ctx, "plans", t("plans"), rows, styles=[_PLAN_STYLE], fields=_plan_fields(ctx, rows),
+        tooltip=[plan_heading, 4], heading=plan_heading,
+        kind=f"{t('plan')}：" if ctx.lang == "zh" else f"{t('plan')}: ",
+    )  # fmt: skip
+    ctx.legend.append((t("plans"), [(_PLAN_STYLE, t("plans"))]))
+    _affected_parcel_layer(m, ctx, plans, rows)
     m.gisrenew_totals = totals
-    return _finish(m, ctx, _title_html(heading, "", rows, []))
+    return _finish(m, ctx, _title_html(heading, "", _plan_total_rows(ctx, totals, len(rows)), []))
 
 
 # ---------------------------------------------------------------- before / after
 
 
+def _change_service_areas(m, ctx: _Context, change: CoverageChange, new_ids: set[str]) -> None:
+    """Service areas before the change, and those of the parks it added."""
+    areas = change.after.service_areas
+    if areas is None or len(areas) == 0:
+        return
+    t = ctx.t
+    _service_area_layer(
+        m, ctx, change.before.service_areas, key="service_areas_before",
+        name=t("service_areas_before"), rules=change.before.rules,
+    )  # fmt: skip
+    is_new = areas["park_id"].astype(str).isin(new_ids).to_numpy()
+    _service_area_layer(
+        m, ctx, areas[is_new], key="service_areas_new", name=t("new_service_areas"),
+        rules=change.after.rules, colours=["#f16913", "#fd8d3c", "#fdae6b"],
+    )  # fmt: skip
+
+
+def _change_blind_spots(m, ctx: _Context, change: CoverageChange) -> None:
+    """Blind spots the change closed (green) and those that remain (red)."""
+    after = change.after
+    t = ctx.t
+    _blind_spot_layer(
+        m, ctx, change.closed_blind_spots, key="closed_blind_spots", name=t("closed_blind_spots"),
+        colour=_CLOSED_COLOUR, residential=after.residential, districts=after.districts,
+    )  # fmt: skip
+    _blind_spot_layer(
+        m, ctx, after.blind_spots, key="blind_spots", name=t("remaining_blind_spots"),
+        residential=after.residential, districts=after.districts,
+    )  # fmt: skip
+
+
+def _change_rows(ctx: _Context, change: CoverageChange, n_added: int) -> list[tuple[str, str]]:
+    """The title box of a change: ratio change, numerators, denominator, closed land."""
+    t = ctx.t
+    lang = ctx.lang
+    before, after, closed = change.before, change.after, change.closed_blind_spots
+    return [
+        (
+            f"{t('coverage_ratio')} {t('change')}",
+            fmt.points(after.ratio - before.ratio, lang, missing=""),
+        ),
+        (
+            f"{t('numerator')} ({t('before')})",
+            fmt.area_compact(before.covered_area_m2, lang, missing=""),
+        ),
+        (
+            f"{t('numerator')} ({t('after')})",
+            fmt.area_compact(after.covered_area_m2, lang, missing=""),
+        ),
+        (t("denominator"), fmt.area_compact(after.residential_area_m2, lang, missing="")),
+        (t("closed_blind_spots"), fmt.area_compact(closed["area_m2"].sum(), lang, missing="")),
+        (
+            f"{t('closed_blind_spots')} · {t('households')}",
+            fmt.households(closed["households"].sum()),
+        ),
+        (t("new_parks"), fmt.count(n_added)),
+    ]
+
+
 def before_after_map(
-    before: CoverageResult,
-    after: CoverageResult,
-    new_parks: gpd.GeoDataFrame | None = None,
+    change: CoverageChange,
     *,
     parks: gpd.GeoDataFrame | None = None,
     districts: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
-    contributions: pd.DataFrame | None = None,
     basemap: str | Basemap | None = "osm",
     lang: str | None = None,
     source_datum: str = "wgs84",
     title: str | None = None,
     options: MapOptions | None = None,
 ) -> folium.Map:
-    """Map of a batch recompute: new parks, blind spots closed, blind spots left.
+    """Map of a change of parks: new parks, blind spots closed, blind spots left.
 
-    Toggle layers: service areas of existing parks (before) and of the new parks,
-    residential land newly covered (blind spots closed, green), blind spots that
-    remain (red), the new parks (with their own gain when `contributions` is
-    given) and, optionally, the existing parks. The title box compares the ratio,
-    numerator and denominator before and after.
+    Draws the :class:`~gisrenew.results.CoverageChange` it is handed (built by the
+    recompute): service areas of the parks before and of the new parks, residential
+    land newly covered (``change.closed_blind_spots``, green), blind spots that remain
+    (red), the new parks (``change.added_parks``) with their own gain
+    (``change.park_gains``) and, optionally, the other parks. The title box compares
+    the ratio, numerator and denominator before and after. Nothing is computed here.
 
     Parameters
     ----------
-    before, after : CoverageResult
-        Results before and after the change (same rule set and method).
-    new_parks : GeoDataFrame, optional
-        The parks added (``park_id`` as in `after`); none for a change that only
-        removed parks.
+    change : CoverageChange
+        The change and the straight-line coverage before and after it.
     parks : GeoDataFrame, optional
-        The parks that existed before.
-    contributions : DataFrame, optional
-        ``park_id``, ``unique_covered_m2`` (e.g. from
-        :func:`gisrenew.coverage.park_contribution`) shown in the new parks' popups.
+        The parks layer (before or after the change); the added parks are drawn as
+        new parks, the others as existing parks.
+    districts, boundary, basemap, lang, source_datum, title, options
+        As for :func:`coverage_map`.
     """
-    ctx = _context(basemap, lang, source_datum, options, [new_parks, parks, after.residential])
+    added = change.added_parks
+    if added is None:
+        added = gpd.GeoDataFrame({"park_id": []}, geometry=[], crs=change.after.residential.crs)
+    ctx = _context(basemap, lang, source_datum, options, [added, parks, change.after.residential])
     t = ctx.t
-    lang = ctx.lang
     heading = title or t("before_after_title")
     m = _new_map(ctx, heading)
-    _district_layer(m, ctx, districts, after.districts)
+    _district_layer(m, ctx, districts, change.after.districts)
     _boundary_layer(m, ctx, boundary)
-    if new_parks is None:
-        new_parks = gpd.GeoDataFrame({"park_id": []}, geometry=[], crs=after.residential.crs)
-    new_ids = set(new_parks["park_id"].astype(str)) if "park_id" in new_parks.columns else set()
-    areas = after.service_areas
-    if areas is not None and len(areas):
-        is_new = areas["park_id"].astype(str).isin(new_ids).to_numpy()
-        _service_area_layer(m, ctx, before.service_areas, key="service_areas_before", name=t("service_areas_before"), rules=before.rules)
-        _service_area_layer(
-            m, ctx, areas[is_new], key="service_areas_new", name=t("new_service_areas"), rules=after.rules,
-            colours=["#f16913", "#fd8d3c", "#fdae6b"],
-        )
-    closed = closed_blind_spots(before, after)
-    _blind_spot_layer(
-        m, ctx, closed, key="closed_blind_spots", name=t("closed_blind_spots"), colour=_CLOSED_COLOUR,
-        residential=after.residential, districts=after.districts,
-    )
-    _blind_spot_layer(
-        m, ctx, after.blind_spots, key="blind_spots", name=t("remaining_blind_spots"),
-        residential=after.residential, districts=after.districts,
-    )
+    new_ids = set(added["park_id"].astype(str)) if "park_id" in added.columns else set()
+    _change_service_areas(m, ctx, change, new_ids)
+    _change_blind_spots(m, ctx, change)
     if parks is not None:
-        old = parks[~parks["park_id"].astype(str).isin(new_ids)] if "park_id" in parks.columns else parks
-        _park_layers(m, ctx, old, before.parks, key="parks", name=t("parks"))
-    if len(new_parks):
-        _park_layers(
-            m, ctx, new_parks, after.parks, key="new_parks", name=t("new_parks"),
-            colour=_NEW_PARK_COLOUR, contributions=contributions,
+        old = (
+            parks[~parks["park_id"].astype(str).isin(new_ids)]
+            if "park_id" in parks.columns
+            else parks
         )
-    ratio_text = f"{fmt.percent_short(before.ratio)} → {fmt.percent_short(after.ratio)}"
-    change = after.ratio - before.ratio
-    rows = [
-        (f"{t('coverage_ratio')} {t('change')}", fmt.points(change, lang, missing="")),
-        (f"{t('numerator')} ({t('before')})", fmt.area_compact(before.covered_area_m2, lang, missing="")),
-        (f"{t('numerator')} ({t('after')})", fmt.area_compact(after.covered_area_m2, lang, missing="")),
-        (t("denominator"), fmt.area_compact(after.residential_area_m2, lang, missing="")),
-        (t("closed_blind_spots"), fmt.area_compact(closed["area_m2"].sum(), lang, missing="")),
-        (f"{t('closed_blind_spots')} · {t('households')}", fmt.households(closed['households'].sum())),
-        (t("new_parks"), fmt.count(len(new_parks))),
-    ]
-    return _finish(m, ctx, _title_html(heading, ratio_text, rows, _method_note(after, lang)))
+        _park_layers(m, ctx, old, change.before.parks, key="parks", name=t("parks"))
+    if len(added):
+        _park_layers(
+            m, ctx, added, change.after.parks, key="new_parks", name=t("new_parks"),
+            colour=_NEW_PARK_COLOUR, gains=change.park_gains,
+        )  # fmt: skip
+    ratio_text = (
+        f"{fmt.percent_short(change.before.ratio)} → {fmt.percent_short(change.after.ratio)}"
+    )
+    rows = _change_rows(ctx, change, len(added))
+    return _finish(
+        m, ctx, _title_html(heading, ratio_text, rows, _method_note(change.after, ctx.lang))
+    )
 
 
 # ---------------------------------------------------------------- saving

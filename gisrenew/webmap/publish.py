@@ -1,16 +1,23 @@
 """Publishing: a static site of maps, an index page and the tables behind them.
 
-:func:`publish_site` takes a project (or the layers and results directly) and
-writes into one folder (``maps/`` by default)::
+:func:`publish_site` draws the :class:`~gisrenew.indicators.Indicators` it is handed
+(and the :class:`~gisrenew.results.CoverageChange` of a recompute) and writes them into
+one folder::
 
     index.html                   the maps, their key figures and the date
     index.json                   the same figures, for scripts
     coverage.html                coverage map (straight-line service radius)
-    coverage_network.html        coverage map by walking distance (when roads exist)
-    plans.html                   renewal plans and affected parcels (plans + parcels)
-    before_after.html            new parks and blind spots closed (given before/after)
+    coverage_network.html        coverage map by walking distance (when computed)
+    plans.html                   renewal plans and affected parcels
+    before_after.html            new parks and blind spots closed (given a change)
     tables/<map>_<table>.csv     the data each map shows (UTF-8 with BOM, for Excel)
     .gisrenew-site.json          what gisrenew wrote: relative paths and SHA-256 checksums
+
+Publishing only presents: it never opens a project, reads ``gisrenew.toml``, reads or
+conforms a layer or calls an engine. The figures come from
+:func:`gisrenew.indicators.compute_indicators` (and the recompute); the ``[maps]``
+settings from ``indicators.inputs.config.maps``; the site name and the layers drawn for
+context (parks, districts, built-up area, plans) from ``indicators.inputs``.
 
 Every page is static: open ``index.html`` from a file share or any web server.
 With ``offline=True`` each map is one self-contained file that loads nothing.
@@ -20,6 +27,13 @@ only files its own manifest (``.gisrenew-site.json``) lists that it no longer wr
 that still have the recorded checksum — never a file someone else put or changed, never
 one outside the site folder. A plain publish keeps the before/after map of the last
 recompute (``before_after.html`` and its tables) and keeps listing it.
+
+Examples
+--------
+>>> from gisrenew.indicators import compute_indicators  # doctest: +SKIP
+>>> from gisrenew.inputs import gather_inputs
+>>> indicators = compute_indicators(gather_inputs("taicang"))
+>>> publish_site(indicators, "taicang/maps", offline=True)
 """
 
 from __future__ import annotations
@@ -36,112 +50,40 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import folium
 import geopandas as gpd
 import pandas as pd
 
 from gisrenew import outfiles
-from gisrenew.errors import InputError, ProjectError
+from gisrenew.errors import InputError
+from gisrenew.indicators import Indicators, PlanIndicators
 from gisrenew.present import formats as fmt
 from gisrenew.present.labels import column_headers
-from gisrenew.results import INDICATOR_NAMES, CoverageResult
+from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.escape import escape_text
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
 from gisrenew.webmap.maps import (
     MapOptions,
     before_after_map,
-    closed_blind_spots,
     coverage_map,
     frames_in_china,
     plans_map,
     save_map,
 )
 
-__all__ = ["MAP_SETTINGS", "PublishedMap", "SiteInputs", "map_settings", "publish_site"]
+__all__ = ["SITE_MANIFEST", "PublishedMap", "publish_site"]
 
 log = logging.getLogger(__name__)
-
-#: Keys of the ``[maps]`` table of ``gisrenew.toml``.
-MAP_SETTINGS = {
-    "basemap": "osm | gaode | tianditu | none, or a tile URL with {z}/{x}/{y}",
-    "tiles_datum": "wgs84 | gcj02: datum of a custom tile URL",
-    "tiles_attribution": "attribution text of a custom tile URL",
-    "data_datum": "wgs84 | gcj02: datum of the project's data once in longitude/latitude",
-    "lang": "zh | en",
-    "language": "same as lang",
-    "offline": "true: self-contained pages",
-    "title": "site title",
-    "simplify_m": "simplification tolerance in metres (default 1)",
-}
-
-_PLAN_KEYS = ("min_overlap_share", "min_overlap_m2", "household_rule", "households")
 
 #: The site's record of the files gisrenew wrote (relative path → SHA-256).
 SITE_MANIFEST = ".gisrenew-site.json"
 
-
-def map_settings(section: Mapping[str, Any], *, where: str = "gisrenew.toml") -> dict[str, Any]:
-    """Validate the ``[maps]`` table; return it (unknown keys are an error)."""
-    unknown = set(section) - set(MAP_SETTINGS)
-    if unknown:
-        known = ", ".join(sorted(MAP_SETTINGS))
-        raise ProjectError(f"{where}: unknown key(s) in [maps]: {sorted(unknown)}; known: {known}")
-    out = dict(section)
-    if "language" in out:
-        language = out.pop("language")
-        if "lang" in out and out["lang"] != language:
-            raise ProjectError(f"{where}: [maps] lang = {out['lang']!r} and language = {language!r} differ")
-        out["lang"] = language
-    return out
-
-
-@dataclass
-class SiteInputs:
-    """Layers and results to publish, when not publishing a project folder.
-
-    Attributes
-    ----------
-    layers : dict of str to GeoDataFrame
-        ``parks``, ``residential`` (required for the coverage maps), and optionally
-        ``boundary``, ``districts``, ``roads``, ``entrances``, ``plans``, ``parcels``.
-    name : str
-        Site name (e.g. the city).
-    rules : str or RuleSet, optional
-        Rule set for the coverage maps (default: gisrenew's default rule set).
-    weight : str, optional
-        Residential weight column (``households`` / ``population``).
-    residential_codes : tuple of str, optional
-        Land-use code prefixes that count as residential (default: the rule set's).
-    coverage, network : CoverageResult, optional
-        Results already computed (else computed here from the layers).
-    before : CoverageResult, optional
-        Result before a change; with `new_parks`, adds the before/after map
-        (``coverage`` is then the result after).
-    new_parks : GeoDataFrame, optional
-        The parks added by the change.
-    contributions : DataFrame, optional
-        Each new park's own gain (``park_id``, ``unique_covered_m2``).
-    network_options : dict
-        Keyword arguments for :func:`gisrenew.network.network_coverage`.
-    plan_options : dict
-        ``min_overlap_share``, ``min_overlap_m2``, ``household_rule``, ``households``.
-    maps : dict
-        ``[maps]`` settings (see :data:`MAP_SETTINGS`).
-    """
-
-    layers: dict[str, gpd.GeoDataFrame]
-    name: str = ""
-    rules: Any = None
-    weight: str | None = None
-    residential_codes: tuple[str, ...] | None = None
-    coverage: CoverageResult | None = None
-    network: CoverageResult | None = None
-    before: CoverageResult | None = None
-    new_parks: gpd.GeoDataFrame | None = None
-    contributions: pd.DataFrame | None = None
-    network_options: dict[str, Any] = field(default_factory=dict)
-    plan_options: dict[str, Any] = field(default_factory=dict)
-    maps: dict[str, Any] = field(default_factory=dict)
+#: The coverage pages: method → (page key, file, title label).
+_COVERAGE_PAGES = {
+    "buffer": ("coverage", "coverage.html", "map_coverage"),
+    "network": ("coverage_network", "coverage_network.html", "map_coverage_network"),
+}
 
 
 @dataclass(frozen=True)
@@ -156,90 +98,253 @@ class PublishedMap:
     layers: dict[str, dict]
 
 
-_KINDS = ("parks", "residential", "boundary", "districts", "roads", "entrances", "plans", "parcels")
+# --------------------------------------------------------------------------- the site
 
 
-def _from_project(project) -> SiteInputs:
-    from gisrenew import network
+@dataclass(frozen=True)
+class _Site:
+    """How every page of one publish is drawn, and where it goes."""
 
-    layers = {kind: project.read(kind) for kind in _KINDS if project.has(kind)}
-    config = project.config
-    coverage_settings = config.section("coverage")
-    return SiteInputs(
-        layers=layers,
-        name=config.name,
-        rules=config.rules,
-        weight=coverage_settings.get("weight"),
-        residential_codes=tuple(config.residential_codes) or None,
-        network_options=network.options_from_settings(config.section("network")),
-        plan_options={k: v for k, v in config.section("plans").items() if k in _PLAN_KEYS},
-        maps=map_settings(config.section("maps"), where=str(config.path or "gisrenew.toml")),
+    folder: Path
+    layers: Mapping[str, gpd.GeoDataFrame]
+    lang: str
+    offline: bool
+    basemap: Basemap
+    data_datum: str
+    options: MapOptions | None
+
+    def t(self, key: str) -> str:
+        return label(key, self.lang)
+
+    def layer(self, kind: str) -> gpd.GeoDataFrame | None:
+        return self.layers.get(kind)
+
+    def drawing(self) -> dict[str, Any]:
+        """The keyword arguments every map builder takes."""
+        return {
+            "basemap": self.basemap,
+            "lang": self.lang,
+            "source_datum": self.data_datum,
+            "options": self.options,
+        }
+
+    def save(self, m: folium.Map, name: str) -> Path:
+        return save_map(m, self.folder / name, offline=self.offline)
+
+    def write_tables(
+        self, stem: str, tables: Mapping[str, pd.DataFrame | None], subject: str | None = None
+    ) -> list[Path]:
+        """``tables/<stem>_<name>.csv`` for each table (headers in the site's language)."""
+        headers = column_headers(self.lang, subject)
+        written = []
+        for name, frame in tables.items():
+            if frame is None:
+                continue
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+            frame = frame.rename(columns=lambda c: headers.get(str(c), str(c)))
+            written.append(outfiles.write_csv(self.folder / "tables" / f"{stem}_{name}.csv", frame))
+        return written
+
+
+def _site(indicators: Indicators, folder: Path, choices: Mapping[str, Any]) -> _Site:
+    """The site's drawing settings: keyword arguments, else ``[maps]``, else defaults."""
+    settings = indicators.inputs.config.maps
+    layers = indicators.inputs.layers
+    offline = bool(settings.offline) if choices["offline"] is None else bool(choices["offline"])
+    data_datum = choices["data_datum"] or settings.data_datum or "wgs84"
+    if data_datum not in ("wgs84", "gcj02"):
+        raise InputError(f"`data_datum` must be 'wgs84' or 'gcj02', got {data_datum!r}")
+    lang = resolve_lang(choices["lang"] or settings.language_choice)
+    if lang is None:
+        frames = [layers.get(k) for k in ("parks", "residential", "plans", "districts")]
+        located = [layers[k] for k in ("residential", "parks", "plans") if k in layers]
+        lang = detect_lang(frames, in_china=frames_in_china(located[:1]))
+    basemap = choices["basemap"]
+    if basemap is None:
+        basemap = settings.basemap or ("none" if offline else "osm")
+    basemap = get_basemap(
+        basemap,
+        key=choices["tianditu_key"],
+        lang=lang,
+        datum=choices["tiles_datum"] or settings.tiles_datum or "wgs84",
+        attribution=settings.tiles_attribution,
     )
+    if offline and basemap.needs_internet:
+        log.warning(
+            "offline site with the %s basemap: the pages are self-contained, but the tiles still "
+            "need the internet (use --basemap none or an intranet tile URL)",
+            basemap.name,
+        )
+    options = choices["options"]
+    if options is None and settings.simplify_m is not None:
+        options = MapOptions(simplify_m=float(settings.simplify_m))
+    return _Site(folder, layers, lang, offline, basemap, data_datum, options)
 
 
-def _inputs(source) -> tuple[SiteInputs, Path | None]:
-    if isinstance(source, SiteInputs):
-        return source, None
-    if isinstance(source, (str, os.PathLike)):
-        from gisrenew.project import Project
+def _site_title(indicators: Indicators, title: str | None, lang: str) -> str:
+    """`title`, else ``[maps] title``, else the project's name + the maps' title."""
+    name = indicators.inputs.name
+    default = f"{name} {label('index_title', lang)}" if name else label("index_title", lang)
+    return title or indicators.inputs.config.maps.title or default
 
-        project = Project.open(source)
-        return _from_project(project), project.folder
-    if isinstance(source, Mapping):
-        return SiteInputs(layers=dict(source)), None
-    if hasattr(source, "read") and hasattr(source, "config") and hasattr(source, "folder"):
-        return _from_project(source), Path(source.folder)
-    raise TypeError(
-        "`source` must be a gisrenew Project, a project folder, a SiteInputs or a dict of layers, "
-        f"got {type(source).__name__}"
+
+def _check_change(indicators: Indicators, change: CoverageChange | None) -> None:
+    """A change must be the one that led to `indicators` (the site shows one state)."""
+    if change is None:
+        return
+    if not isinstance(change, CoverageChange):
+        raise TypeError(f"`change` must be a CoverageChange, got {type(change).__name__}")
+    after, shown = change.after, indicators.buffer
+    if shown is None or after is shown:
+        return
+    same = all(
+        math.isclose(getattr(after, a), getattr(shown, a), rel_tol=1e-9, abs_tol=1e-6)
+        for a in ("covered_area_m2", "residential_area_m2")
     )
+    if not same:
+        raise InputError(
+            "the before/after change does not match the indicators to publish: coverage after "
+            f"the change is {fmt.percent_short(after.ratio)}, the indicators' "
+            f"{fmt.percent_short(shown.ratio)}. Fix: publish the indicators computed after the "
+            "change (the recompute's `after`) with it."
+        )
 
 
-def _default_weight(residential: gpd.GeoDataFrame, weight: str | None) -> str | None:
-    if weight is not None:
-        return weight
-    if "households" in residential.columns and float(residential["households"].fillna(0).sum()) > 0:
-        return "households"
-    return None
+# --------------------------------------------------------------------------- pages
 
 
 def _coverage_figures(result: CoverageResult, lang: str) -> list[tuple[str, str]]:
     rows = [
         (label("coverage_ratio", lang), fmt.percent_short(result.ratio, missing="")),
         (label("numerator", lang), fmt.area_compact(result.covered_area_m2, lang, missing="")),
-        (label("denominator", lang), fmt.area_compact(result.residential_area_m2, lang, missing="")),
+        (
+            label("denominator", lang),
+            fmt.area_compact(result.residential_area_m2, lang, missing=""),
+        ),
     ]
     if result.weight_column is not None and math.isfinite(result.weighted_ratio):
         rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
     return rows
 
 
-def _plain_table(frame: pd.DataFrame) -> pd.DataFrame:
-    if isinstance(frame, gpd.GeoDataFrame):
-        return pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    return frame
-
-
-def _write_tables(folder: Path, stem: str, tables: Mapping[str, pd.DataFrame], lang: str, labels=None) -> list[Path]:
-    from gisrenew.io import write_results
-
-    tables = {k: _plain_table(v) for k, v in tables.items() if v is not None}
-    if not tables:
-        return []
-    return write_results(folder / f"{stem}.csv", tables, headers="zh" if lang == "zh" else "en", labels=column_headers(lang) if labels is None else labels)
-
-
-def _coverage_tables(result: CoverageResult) -> dict[str, pd.DataFrame]:
-    return {
+def _coverage_page(site: _Site, result: CoverageResult) -> PublishedMap:
+    """``coverage.html`` (or ``coverage_network.html``) and its tables."""
+    key, file, title = _COVERAGE_PAGES[result.method]
+    m = coverage_map(
+        result,
+        site.layer("parks"),
+        districts=site.layer("districts"),
+        boundary=site.layer("boundary"),
+        **site.drawing(),
+    )
+    path = site.save(m, file)
+    tables = {
         "districts": result.districts,
         "parks": result.parks,
         "blind_spots": result.blind_spots,
         "residential": result.residential,
     }
+    written = site.write_tables(key, tables)
+    figures = _coverage_figures(result, site.lang)
+    return PublishedMap(key, site.t(title), path, figures, written, m.gisrenew_layers)
 
 
-def _index_html(site_title: str, date: str, maps: list[PublishedMap], folder: Path, lang: str, offline: bool, basemap: Basemap) -> str:
-    t = lambda key: label(key, lang)  # noqa: E731
+def _plan_figures(site: _Site, totals: Mapping[str, Any], n_plans: int) -> list[tuple[str, str]]:
+    lang = site.lang
+    figures = [
+        (site.t("plans"), fmt.count(totals.get("plans", n_plans))),
+        (site.t("area"), fmt.area_compact(totals.get("area_m2"), lang, missing="")),
+    ]
+    if "households_total" in totals:
+        figures += [
+            (site.t("households_total"), fmt.households(totals["households_total"])),
+            (site.t("households_signed"), fmt.households(totals["signed"], missing="")),
+            (site.t("signing_rate"), fmt.percent_short(totals["signing_rate"], missing="")),
+        ]
+    return figures
+
+
+def _plans_page(site: _Site, plans: PlanIndicators) -> PublishedMap:
+    """``plans.html``: renewal plans and the parcels they affect, with the plan tables."""
+    plan_layer = site.layer("plans")
+    m = plans_map(plans, plan_layer, boundary=site.layer("boundary"), **site.drawing())
+    path = site.save(m, "plans.html")
+    tables = {"summary": plans.summary, "parcels": plans.pairs} if plans.summary is not None else {}
+    written = site.write_tables("plans", tables, subject="plans")
+    n_plans = len(plans.summary) if plans.summary is not None else len(plan_layer)
+    figures = _plan_figures(site, m.gisrenew_totals, n_plans)
+    return PublishedMap("plans", site.t("map_plans"), path, figures, written, m.gisrenew_layers)
+
+
+def _change_table(change: CoverageChange) -> pd.DataFrame:
+    """The figures before and after the change, one row each."""
+    before, after = change.before, change.after
+    closed = float(change.closed_blind_spots["area_m2"].sum())
+    return pd.DataFrame(
+        {
+            "figure": [
+                "coverage_ratio",
+                "covered_area_m2",
+                "residential_area_m2",
+                "closed_blind_spots_m2",
+            ],
+            "before": [before.ratio, before.covered_area_m2, before.residential_area_m2, math.nan],
+            "after": [after.ratio, after.covered_area_m2, after.residential_area_m2, closed],
+        }
+    )
+
+
+def _before_after_page(site: _Site, change: CoverageChange) -> PublishedMap:
+    """``before_after.html``: what the change of parks did, with its tables."""
+    m = before_after_map(
+        change,
+        parks=site.layer("parks"),
+        districts=site.layer("districts"),
+        boundary=site.layer("boundary"),
+        **site.drawing(),
+    )
+    path = site.save(m, "before_after.html")
+    closed = change.closed_blind_spots
+    tables = {"figures": _change_table(change), "closed_blind_spots": closed}
+    written = site.write_tables("before_after", tables)
+    n_added = 0 if change.added_parks is None else len(change.added_parks)
+    ratios = f"{fmt.percent_short(change.before.ratio)} → {fmt.percent_short(change.after.ratio)}"
+    figures = [
+        (site.t("coverage_ratio"), ratios),
+        (
+            site.t("closed_blind_spots"),
+            fmt.area_compact(closed["area_m2"].sum(), site.lang, missing=""),
+        ),
+        (site.t("new_parks"), str(n_added)),
+    ]
+    title = site.t("map_before_after")
+    return PublishedMap("before_after", title, path, figures, written, m.gisrenew_layers)
+
+
+def _pages(
+    site: _Site,
+    indicators: Indicators,
+    change: CoverageChange | None,
+    previous: _PreviousSite,
+) -> list[PublishedMap]:
+    """Draw every page the indicators (and the change) hold, in the site's order."""
+    pages = [_coverage_page(site, result) for result in indicators.results().values()]
+    if indicators.plans is not None:
+        pages.append(_plans_page(site, indicators.plans))
+    if change is not None:
+        pages.append(_before_after_page(site, change))
+    elif previous.before_after is not None:  # a plain publish keeps the last recompute's map
+        pages.append(previous.before_after)
+    return pages
+
+
+# --------------------------------------------------------------------------- index
+
+
+def _index_html(site: _Site, site_title: str, date: str, maps: list[PublishedMap]) -> str:
+    lang, folder = site.lang, site.folder
+    t = site.t
     e = escape_text
     parts = [
         "<!DOCTYPE html>",
@@ -256,21 +361,26 @@ def _index_html(site_title: str, date: str, maps: list[PublishedMap], folder: Pa
         "</style></head><body>",
         f"<h1>{e(site_title)}</h1>",
         f'<p class="meta">{e(t("index_generated"))}: {e(date)} · {e(t("basemap"))}: '
-        f"{e(basemap.label[lang])}" + (f" · {e(t('offline_note'))}" if offline else "") + "</p>",
+        f"{e(site.basemap.label[lang])}"
+        + (f" · {e(t('offline_note'))}" if site.offline else "")
+        + "</p>",
         f'<p class="meta">{e(INDICATOR_NAMES["zh"])} / {e(INDICATOR_NAMES["zh_new"])} · '
         f"{e(INDICATOR_NAMES['en'])}</p>",
         f"<h2>{e(t('index_maps'))}</h2>",
     ]
     for item in maps:
         href = e(item.file.relative_to(folder).as_posix())
-        parts.append(f'<div class="map" id="{e(item.key)}"><h3><a href="{href}">{e(item.title)}</a></h3>')
+        parts.append(
+            f'<div class="map" id="{e(item.key)}"><h3><a href="{href}">{e(item.title)}</a></h3>'
+        )
         if item.figures:
             parts.append("<table>")
             parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in item.figures]
             parts.append("</table>")
         if item.tables:
             links = " · ".join(
-                f'<a href="{e(p.relative_to(folder).as_posix())}">{e(p.name)}</a>' for p in item.tables
+                f'<a href="{e(p.relative_to(folder).as_posix())}">{e(p.name)}</a>'
+                for p in item.tables
             )
             parts.append(f'<p class="meta">{e(t("index_tables"))}: {links}</p>')
         parts.append("</div>")
@@ -278,8 +388,42 @@ def _index_html(site_title: str, date: str, maps: list[PublishedMap], folder: Pa
     return "\n".join(parts) + "\n"
 
 
-def _write_text(path: Path, text: str) -> Path:
-    return outfiles.write_text(path, text)
+def _index_json(site: _Site, site_title: str, date: str, maps: list[PublishedMap]) -> str:
+    summary = {
+        "title": site_title,
+        "date": date,
+        "lang": site.lang,
+        "basemap": site.basemap.name,
+        "offline": site.offline,
+        "maps": [
+            {
+                "key": item.key,
+                "title": item.title,
+                "file": item.file.name,
+                "figures": dict(item.figures),
+                "tables": [p.relative_to(site.folder).as_posix() for p in item.tables],
+                "layers": item.layers,
+            }
+            for item in maps
+        ],
+    }
+    return json.dumps(summary, ensure_ascii=False, indent=2)
+
+
+def _write_index(site: _Site, site_title: str, date: str, maps: list[PublishedMap]) -> list[Path]:
+    """``index.html`` and ``index.json``; return every file of the site, the index first."""
+    index = outfiles.write_text(
+        site.folder / "index.html", _index_html(site, site_title, date, maps)
+    )
+    files = [index, site.folder / "index.json"]
+    for item in maps:
+        files.append(item.file)
+        files.extend(item.tables)
+    outfiles.write_text(site.folder / "index.json", _index_json(site, site_title, date, maps))
+    return files
+
+
+# --------------------------------------------------------------------------- manifest
 
 
 def _sha256(path: Path) -> str:
@@ -377,13 +521,14 @@ def _record_site(folder: Path, files: list[Path], previous: _PreviousSite) -> No
         else:
             log.info("removed %s (no longer published)", path)
     manifest = {"generator": "gisrenew", "format": 1, "files": written}
-    _write_text(folder / SITE_MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+    outfiles.write_text(folder / SITE_MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 def publish_site(
-    source,
-    out_dir: str | os.PathLike | None = None,
+    indicators: Indicators,
+    out_dir: str | os.PathLike,
     *,
+    change: CoverageChange | None = None,
     basemap: str | Basemap | None = None,
     tianditu_key: str | None = None,
     tiles_datum: str | None = None,
@@ -393,18 +538,21 @@ def publish_site(
     title: str | None = None,
     date: str | _dt.date | None = None,
     options: MapOptions | None = None,
-    before: CoverageResult | None = None,
-    new_parks: gpd.GeoDataFrame | None = None,
-    contributions: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Write the static map site of a project (or of given layers/results).
+    """Write the static map site of computed indicators (see module docs).
 
     Parameters
     ----------
-    source : Project, path, SiteInputs or dict of GeoDataFrames
-        A project (object or folder), or the layers to publish.
-    out_dir : path, optional
-        Site folder; default ``maps/`` in the project folder (or the current folder).
+    indicators : Indicators
+        From :func:`gisrenew.indicators.compute_indicators`: each coverage result gets a
+        map, the plans (``indicators.plans``) the plans map. The ``[maps]`` settings, the
+        site name and the context layers come from ``indicators.inputs``.
+    out_dir : path
+        Site folder (``gisrenew publish`` uses ``maps/`` in the project folder).
+    change : CoverageChange, optional
+        A change of parks (from the recompute) whose result after is
+        ``indicators.buffer``: adds the before/after map. Without it, the before/after
+        map of an earlier publish in `out_dir` is kept.
     basemap : {"osm", "gaode", "tianditu", "none"} or tile URL or Basemap, optional
         Default: ``[maps] basemap``, else ``none`` for offline sites and ``osm`` otherwise.
     tianditu_key : str, optional
@@ -418,14 +566,12 @@ def publish_site(
     data_datum : {"wgs84", "gcj02"}, optional
         Declare ``gcj02`` for data digitised on Gaode maps (default ``[maps] data_datum``).
     title : str, optional
-        Site title (default: project name + "公园绿地服务半径覆盖率与城市更新地图").
+        Site title (default ``[maps] title``, else the project name +
+        "公园绿地服务半径覆盖率与城市更新地图").
     date : str or date, optional
         Date printed on the index (default today).
     options : MapOptions, optional
-        Drawing/size options of every map.
-    before, new_parks, contributions : optional
-        Add the before/after map: the result before a change, the parks added and
-        each one's own gain; the site's coverage is the result after.
+        Drawing/size options of every map (default: ``[maps] simplify_m``).
 
     Returns
     -------
@@ -435,218 +581,32 @@ def publish_site(
 
     Raises
     ------
+    InputError
+        When there is nothing to publish, or `change` does not lead to `indicators`.
     OutputError
         When the site folder (or its ``tables/``) is a file or a link leading elsewhere,
         or a file cannot be written (e.g. a full disk).
     """
-    inputs, project_folder = _inputs(source)
-    settings = inputs.maps
-    layers = inputs.layers
-    folder = Path(out_dir) if out_dir is not None else (project_folder or Path.cwd()) / "maps"
+    folder = Path(out_dir)
     outfiles.check_folder(folder)
     previous = _previous_site(folder)
-    offline = bool(settings.get("offline", False)) if offline is None else bool(offline)
-    data_datum = data_datum or settings.get("data_datum", "wgs84")
-    if data_datum not in ("wgs84", "gcj02"):
-        raise InputError(f"`data_datum` must be 'wgs84' or 'gcj02', got {data_datum!r}")
-    frames = [layers.get("parks"), layers.get("residential"), layers.get("plans"), layers.get("districts")]
-    lang = resolve_lang(lang or settings.get("lang"))
-    if lang is None:
-        lang = detect_lang(frames, in_china=_in_china(layers))
-    basemap_choice = basemap if basemap is not None else settings.get("basemap", "none" if offline else "osm")
-    basemap_obj = get_basemap(
-        basemap_choice,
-        key=tianditu_key,
-        lang=lang,
-        datum=tiles_datum or settings.get("tiles_datum", "wgs84"),
-        attribution=settings.get("tiles_attribution"),
-    )
-    if offline and basemap_obj.needs_internet:
-        log.warning(
-            "offline site with the %s basemap: the pages are self-contained, but the tiles still "
-            "need the internet (use --basemap none or an intranet tile URL)",
-            basemap_obj.name,
-        )
-    if options is None and "simplify_m" in settings:
-        options = MapOptions(simplify_m=float(settings["simplify_m"]))
-    date_text = (date or _dt.date.today()).isoformat() if not isinstance(date, str) else date
-    site_title = title or settings.get("title") or (
-        f"{inputs.name} {label('index_title', lang)}" if inputs.name else label("index_title", lang)
-    )
-    before = before if before is not None else inputs.before
-    new_parks = new_parks if new_parks is not None else inputs.new_parks
-    contributions = contributions if contributions is not None else inputs.contributions
-    if new_parks is not None and before is None:
-        raise InputError("the before/after map needs `before`, the CoverageResult before the new parks")
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tables_dir = folder / "tables"
-    common = {"basemap": basemap_obj, "lang": lang, "source_datum": data_datum, "options": options}
-    parks = layers.get("parks")
-    residential = layers.get("residential")
-    boundary = layers.get("boundary")
-    districts = layers.get("districts")
-    published: list[PublishedMap] = []
-
-    # ---------------------------------------------------------- coverage (buffer)
-    coverage = inputs.coverage
-    if coverage is None and parks is not None and residential is not None:
-        from gisrenew.coverage import compute_coverage
-
-        coverage = compute_coverage(
-            parks,
-            residential,
-            rules=inputs.rules,
-            boundary=boundary,
-            districts=districts,
-            weight=_default_weight(residential, inputs.weight),
-            residential_codes=inputs.residential_codes,
-        )
-    if coverage is not None:
-        m = coverage_map(coverage, parks, districts=districts, boundary=boundary, **common)
-        path = save_map(m, folder / "coverage.html", offline=offline)
-        tables = _write_tables(tables_dir, "coverage", _coverage_tables(coverage), lang)
-        published.append(
-            PublishedMap("coverage", label("map_coverage", lang), path, _coverage_figures(coverage, lang), tables, m.gisrenew_layers)
-        )
-
-    # ---------------------------------------------------------- coverage (network)
-    network = inputs.network
-    roads = layers.get("roads")
-    if network is None and roads is not None and parks is not None and residential is not None:
-        from gisrenew.network import network_coverage
-
-        network = network_coverage(
-            parks,
-            residential,
-            roads,
-            rules=inputs.rules,
-            entrances=layers.get("entrances"),
-            boundary=boundary,
-            districts=districts,
-            weight=_default_weight(residential, inputs.weight),
-            residential_codes=inputs.residential_codes,
-            **inputs.network_options,
-        )
-    if network is not None:
-        m = coverage_map(network, parks, districts=districts, boundary=boundary, **common)
-        path = save_map(m, folder / "coverage_network.html", offline=offline)
-        tables = _write_tables(tables_dir, "coverage_network", _coverage_tables(network), lang)
-        published.append(
-            PublishedMap("coverage_network", label("map_coverage_network", lang), path, _coverage_figures(network, lang), tables, m.gisrenew_layers)
-        )
-
-    # ---------------------------------------------------------- plans
-    plans = layers.get("plans")
-    if plans is not None:
-        from gisrenew import plans as plan_engine
-
-        parcels = layers.get("parcels")
-        opts = {k: v for k, v in inputs.plan_options.items() if k in _PLAN_KEYS}
-        pairs = None
-        if parcels is not None:
-            pairs = plan_engine.affected_parcels(
-                plans,
-                parcels,
-                **{k: opts[k] for k in ("min_overlap_share", "min_overlap_m2") if k in opts},
-            )
-        m = plans_map(
-            plans,
-            parcels,
-            pairs=pairs,
-            household_rule=opts.get("household_rule", "whole"),
-            households=opts.get("households"),
-            boundary=boundary,
-            **common,
-        )
-        path = save_map(m, folder / "plans.html", offline=offline)
-        plan_tables: dict[str, pd.DataFrame] = {}
-        if parcels is not None:
-            plan_tables["summary"] = plan_engine.plan_summary(
-                plans, pairs, household_rule=opts.get("household_rule", "whole"), households=opts.get("households")
-            )
-            plan_tables["parcels"] = pairs
-        tables = _write_tables(tables_dir, "plans", plan_tables, lang, labels=column_headers(lang, "plans"))
-        totals = getattr(m, "gisrenew_totals", {})
-        figures = [(label("plans", lang), fmt.count(totals.get("plans", len(plans))))]
-        figures.append((label("area", lang), fmt.area_compact(totals.get("area_m2"), lang, missing="")))
-        if "households_total" in totals:
-            figures += [
-                (label("households_total", lang), fmt.households(totals["households_total"])),
-                (label("households_signed", lang), fmt.households(totals["signed"], missing="")),
-                (label("signing_rate", lang), fmt.percent_short(totals["signing_rate"], missing="")),
-            ]
-        published.append(PublishedMap("plans", label("map_plans", lang), path, figures, tables, m.gisrenew_layers))
-
-    # ---------------------------------------------------------- before / after
-    if before is not None:
-        after = coverage
-        if after is None:
-            raise InputError("the before/after map needs the result after the change (parks + residential)")
-        m = before_after_map(
-            before,
-            after,
-            new_parks,
-            parks=parks,
-            districts=districts,
-            boundary=boundary,
-            contributions=contributions,
-            **common,
-        )
-        path = save_map(m, folder / "before_after.html", offline=offline)
-        closed = closed_blind_spots(before, after)
-        change = pd.DataFrame(
-            {
-                "figure": ["coverage_ratio", "covered_area_m2", "residential_area_m2", "closed_blind_spots_m2"],
-                "before": [before.ratio, before.covered_area_m2, before.residential_area_m2, math.nan],
-                "after": [after.ratio, after.covered_area_m2, after.residential_area_m2, float(closed["area_m2"].sum())],
-            }
-        )
-        tables = _write_tables(tables_dir, "before_after", {"figures": change, "closed_blind_spots": closed}, lang)
-        figures = [
-            (label("coverage_ratio", lang), f"{fmt.percent_short(before.ratio)} → {fmt.percent_short(after.ratio)}"),
-            (label("closed_blind_spots", lang), fmt.area_compact(closed["area_m2"].sum(), lang, missing="")),
-            (label("new_parks", lang), str(0 if new_parks is None else len(new_parks))),
-        ]
-        published.append(
-            PublishedMap("before_after", label("map_before_after", lang), path, figures, tables, m.gisrenew_layers)
-        )
-    elif previous.before_after is not None:  # a plain publish keeps the last recompute's map
-        published.append(previous.before_after)
-
-    if not published:
+    _check_change(indicators, change)
+    choices = {
+        "basemap": basemap, "tianditu_key": tianditu_key, "tiles_datum": tiles_datum,
+        "offline": offline, "lang": lang, "data_datum": data_datum, "options": options,
+    }  # fmt: skip
+    site = _site(indicators, folder, choices)
+    site_title = _site_title(indicators, title, site.lang)
+    date_text = date if isinstance(date, str) else (date or _dt.date.today()).isoformat()
+    drawn = (indicators.plans, change, previous.before_after)
+    if not indicators.results() and all(item is None for item in drawn):
         raise InputError(
-            "nothing to publish: the maps need parks and residential land (coverage) or plans. "
-            f"Layers given: {', '.join(layers) or 'none'}"
+            "nothing to publish: the maps need coverage (parks and residential land) or plans. "
+            f"Layers given: {', '.join(indicators.inputs.layers) or 'none'}"
         )
-    index = _write_text(folder / "index.html", _index_html(site_title, date_text, published, folder, lang, offline, basemap_obj))
-    summary = {
-        "title": site_title,
-        "date": date_text,
-        "lang": lang,
-        "basemap": basemap_obj.name,
-        "offline": offline,
-        "maps": [
-            {
-                "key": item.key,
-                "title": item.title,
-                "file": item.file.name,
-                "figures": dict(item.figures),
-                "tables": [p.relative_to(folder).as_posix() for p in item.tables],
-                "layers": item.layers,
-            }
-            for item in published
-        ],
-    }
-    files = [index, folder / "index.json"]
-    for item in published:
-        files.append(item.file)
-        files.extend(item.tables)
-    _write_text(folder / "index.json", json.dumps(summary, ensure_ascii=False, indent=2))
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = _pages(site, indicators, change, previous)
+    files = _write_index(site, site_title, date_text, pages)
     _record_site(folder, files, previous)
-    log.info("published %d map(s) to %s", len(published), folder)
+    log.info("published %d map(s) to %s", len(pages), folder)
     return files
-
-
-def _in_china(layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
-    return frames_in_china([layers.get(k) for k in ("residential", "parks", "plans") if layers.get(k) is not None][:1])

@@ -26,12 +26,15 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 import pytest
+import xlsxwriter
 from click.testing import CliRunner
 from conftest import GK, square
 
 from gisrenew import outfiles
 from gisrenew.cli import main
 from gisrenew.errors import InputError, LockError, OutputError, ProjectError
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
 from gisrenew.webmap.publish import SITE_MANIFEST, publish_site
 
@@ -96,6 +99,11 @@ def files(tmp_path) -> dict[str, Path]:
 @pytest.fixture
 def project(tmp_path) -> Project:
     return Project.create(tmp_path / "proj", _layers(), name="测试城")
+
+
+def _indicators(project, layers=None):
+    """Every indicator of a project (or of layers), as ``gisrenew publish`` computes them."""
+    return compute_indicators(gather_inputs(project, layers))
 
 
 def _sha(path: Path) -> str:
@@ -443,7 +451,7 @@ def test_publish_never_writes_through_planted_links(project, tmp_path):
         victim.write_text("precious", encoding="utf-8")
         (site / f".{name}.tmp-{os.getpid()}").symlink_to(victim)  # the old predictable names
         victims[name] = victim
-    publish_site(project, site)
+    publish_site(_indicators(project), site)
     assert all(v.read_text(encoding="utf-8") == "precious" for v in victims.values())
     assert not (site / "index.html").is_symlink()
 
@@ -456,7 +464,7 @@ def test_publish_refuses_a_tables_link_leading_out_of_the_site(project, tmp_path
     (site / "tables").symlink_to(outside)
     assert "symbolic link" in _message(_run(["publish", "--project", project.folder]), 1)
     with pytest.raises(OutputError, match="tables"):
-        publish_site(project, site)
+        publish_site(_indicators(project), site)
     assert list(outside.iterdir()) == []
 
 
@@ -472,7 +480,7 @@ def test_publish_refuses_a_site_folder_link_leading_elsewhere(project, tmp_path)
 def test_publish_removes_only_its_own_unchanged_files(project, tmp_path):
     layers = _layers()
     site = tmp_path / "site"
-    publish_site(dict(layers), site)
+    publish_site(_indicators(None, dict(layers)), site)
     manifest = json.loads((site / SITE_MANIFEST).read_text(encoding="utf-8"))
     assert "plans.html" in manifest["files"] and "tables/plans_summary.csv" in manifest["files"]
     (site / "tables" / "plans_summary.csv").write_text("edited by hand", encoding="utf-8")
@@ -480,7 +488,8 @@ def test_publish_removes_only_its_own_unchanged_files(project, tmp_path):
     victim.write_text("not the site's", encoding="utf-8")
     manifest["files"]["../victim.html"] = _sha(victim)  # a tampered manifest
     (site / SITE_MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    publish_site({k: v for k, v in layers.items() if k not in ("plans", "parcels")}, site)
+    without_plans = {k: v for k, v in layers.items() if k not in ("plans", "parcels")}
+    publish_site(_indicators(None, without_plans), site)
     assert not (site / "plans.html").exists()  # gisrenew's, unchanged, no longer published
     assert not (site / "tables" / "plans_parcels.csv").exists()
     assert (site / "tables" / "plans_summary.csv").read_text(encoding="utf-8") == "edited by hand"
@@ -527,7 +536,7 @@ def test_coverage_out_on_a_full_disk_is_a_message(files, tmp_path, monkeypatch, 
 
     monkeypatch.setattr(pyogrio, "write_dataframe", gdal_no_space)
     monkeypatch.setattr(pd.DataFrame, "to_csv", no_space)
-    monkeypatch.setattr(openpyxl.Workbook, "save", no_space)  # the zip is written on close
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", no_space)  # the zip is written on close
     base = ["coverage", "--parks", files["parks"], "--residential", files["residential"]]
     assert "disk is full" in _message(_run([*base, "--out", out]), 1)
     assert out.read_bytes() == b"the previous result"
