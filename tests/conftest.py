@@ -48,3 +48,17 @@ def residential_gdf() -> gpd.GeoDataFrame:
         geometry=[square(200, 0, 200), square(800, 300, 200), square(3000, 3000, 200)],
         crs=GK,
     )
+
+
+@pytest.fixture(scope="session")
+def planner_data(tmp_path_factory):
+    """A planner's own files made from the sample city (see ``planner_files``).
+
+    GBK Shapefiles without ``.cpg`` in EPSG:4490 with Chinese headers, and a GeoPackage
+    with Chinese layer names. Returns ``(folder, {kind: file or FILE::LAYER})``; tests
+    must not change the files.
+    """
+    from planner_files import write_planner_data  # a test helper beside this file
+
+    folder = tmp_path_factory.mktemp("planner") / "规划数据"
+    return folder, write_planner_data(folder)
