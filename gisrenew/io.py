@@ -45,7 +45,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +62,7 @@ from gisrenew.errors import (
     CRSError,
     EncodingError,
     GeometryError,
+    GisrenewError,
     InputError,
     OutputError,
     Problem,
@@ -81,11 +82,14 @@ __all__ = [
     "FAR_FROM_STUDY_AREA_M",
     "GENERATED_IDS",
     "LAYER_SEPARATOR",
+    "READABLE_SUFFIXES",
+    "FoundLayer",
     "LayerRef",
     "check_extents",
     "conform",
     "conformed",
     "detect_shapefile_encoding",
+    "find_layers",
     "finish_loading",
     "layer_problems",
     "list_layers",
@@ -176,6 +180,58 @@ def list_layers(source: str | os.PathLike) -> list[str]:
         return [str(name) for name in pyogrio.list_layers(source)[:, 0]]
     except Exception as exc:  # pyogrio raises several DataSourceError subclasses
         raise ReadError(f"{source}: cannot open the file: {exc}") from None
+
+
+#: Suffixes of data files a folder is searched for (a Shapefile by its ``.shp``).
+READABLE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".sqlite")
+
+
+@dataclasses.dataclass(frozen=True)
+class FoundLayer:
+    """A layer found in the paths a planner gave: where it is and which kind it is.
+
+    ``kind`` is None when neither an option nor the file or layer name tells it.
+    """
+
+    ref: LayerRef
+    kind: str | None
+
+
+def find_layers(
+    paths: Sequence[str | os.PathLike], kind: str | None = None
+) -> list[FoundLayer]:
+    """The layers in `paths` — files, ``FILE::LAYER``, folders — each with its kind.
+
+    ``gisrenew validate`` and ``gisrenew init`` read their positional paths with this
+    one function, so they accept the same things: a folder is searched for data files
+    (:data:`READABLE_SUFFIXES`); every layer of a multi-layer file is one entry; the
+    kind is `kind` (``--kind``) or the one the layer's or file's name tells
+    (:func:`gisrenew.schema.kind_from_name`: 公园绿地 → parks, 居住用地 → residential).
+    A file that cannot be opened is listed with the kind of its name (reading it
+    reports the problem).
+    """
+    found: list[FoundLayer] = []
+    for path in paths:
+        ref = LayerRef.parse(path)
+        if ref.layer is None and ref.path.is_dir():
+            files = sorted(p for p in ref.path.iterdir() if p.suffix.lower() in READABLE_SUFFIXES)
+            found += find_layers(files, kind)
+            continue
+        if ref.layer is not None:
+            found.append(FoundLayer(ref, kind or kind_from_name(ref.layer)))
+            continue
+        try:
+            layers = list_layers(ref.path) if ref.path.exists() else []
+        except GisrenewError:
+            layers = []
+        if len(layers) <= 1:
+            named = kind_from_name(layers[0]) if layers else None
+            found.append(FoundLayer(ref, kind or named or kind_from_name(ref.path.stem)))
+            continue
+        for layer in layers:
+            guessed = kind or kind_from_name(layer) or kind_from_name(ref.path.stem)
+            found.append(FoundLayer(LayerRef(ref.path, layer), guessed))
+    return found
 
 
 def _feature_count(source: Path, layer: str) -> int:
@@ -611,9 +667,9 @@ def log_problems(problems: list[Problem]) -> None:
     """Log warnings (``WARNING``) and notices (``INFO``) to the ``gisrenew`` logger."""
     for problem in problems:
         if problem.severity == "warning":
-            log.warning("%s", problem)
+            log.warning("%s", problem.text(severity=False))
         elif problem.severity == "info":
-            log.info("%s", problem)
+            log.info("%s", problem.text(severity=False))
 
 
 def _finish(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:

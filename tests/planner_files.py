@@ -107,13 +107,18 @@ def to_planner(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
 
 def write_gbk_shapefile(frame: gpd.GeoDataFrame, path: Path) -> Path:
     """Write a GBK Shapefile and remove its ``.cpg``, as many desktop GIS exports are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile", encoding="GBK")
     path.with_suffix(".cpg").unlink(missing_ok=True)
     return path
 
 
 def write_planner_data(folder: Path, sample: Path = SAMPLE) -> dict[str, Path | str]:
-    """Write the planner's data set into `folder`; return ``{kind: file or FILE::LAYER}``."""
+    """Write the planner's data set into `folder`; return ``{kind: file or FILE::LAYER}``.
+
+    The new pocket parks (``new_parks``) go to the sub-folder ``新建``, so that `folder`
+    holds exactly the project's layers.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     layers = planner_layers(sample)
     written: dict[str, Path | str] = {}
@@ -124,6 +129,6 @@ def write_planner_data(folder: Path, sample: Path = SAMPLE) -> dict[str, Path | 
         pyogrio.write_dataframe(to_planner(layers[kind], kind), gpkg, layer=layer, driver="GPKG")
         written[kind] = f"{gpkg}::{layer}"
     written["new_parks"] = write_gbk_shapefile(
-        to_planner(new_parks(sample), "parks"), folder / "新建口袋公园.shp"
+        to_planner(new_parks(sample), "parks"), folder / "新建" / "新建口袋公园.shp"
     )
     return written

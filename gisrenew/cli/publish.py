@@ -21,24 +21,19 @@ from pathlib import Path
 
 import click
 
-from gisrenew.outfiles import check_folder
 from gisrenew.project import Project
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
 from gisrenew.webmap.publish import publish_site
 
-from .options import emit_json, json_option, project_option
+from .convention import lang_option, output_option, verbosity_options
+from .options import check_site, emit_json, json_option, project_option
 
 __all__ = ["command"]
 
 
 @click.command("publish")
 @project_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Site folder (default: maps/ in the project folder).",
-)
+@output_option("folder", "the site (default: maps/ in the project folder).")
 @click.option(
     "--basemap",
     type=click.Choice(BASEMAP_NAMES),
@@ -70,7 +65,7 @@ __all__ = ["command"]
     default=None,
     help="Write self-contained pages that open with no network at all (Leaflet inlined).",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Label language.")
+@lang_option(default=None, help="Label language [default: [maps] lang, else from the data].")
 @click.option(
     "--data-datum",
     type=click.Choice(["wgs84", "gcj02"]),
@@ -79,9 +74,11 @@ __all__ = ["command"]
 )
 @click.option("--title", default=None, help="Site title.")
 @json_option
+@verbosity_options
 def command(
     project,
-    out,
+    output,
+    overwrite,
     basemap,
     tiles,
     tiles_datum,
@@ -97,11 +94,14 @@ def command(
     发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
     """
     folder = project if project is not None else Path.cwd()
-    check_folder(out if out is not None else folder / "maps")  # before any computation
     proj = Project.open(folder)
+    site = output if output is not None else proj.folder / "maps"
+    if output is None:  # the project's own maps folder: a read-only project stays as it is
+        proj.check_writable("publish into the project folder (use -o/--output FOLDER)")
+    check_site(site, overwrite=overwrite)  # before any computation
     written = publish_site(
         proj,
-        out,
+        site,
         basemap=tiles or basemap,
         tianditu_key=tianditu_key,
         tiles_datum=tiles_datum,
