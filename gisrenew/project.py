@@ -59,7 +59,14 @@ from gisrenew.config import CONFIG_FILE, ProjectConfig, merged_settings, update_
 from gisrenew.errors import InputError, LockError, Problem, ProjectError, raise_for_problems
 from gisrenew.schema import LAYERS, get_layer_schema
 
-__all__ = ["LOCK_FILE", "Project", "Transaction", "owned_files", "read_only_message"]
+__all__ = [
+    "LOCK_FILE",
+    "Project",
+    "Transaction",
+    "copy_project",
+    "owned_files",
+    "read_only_message",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,31 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.Error)
 
 
+def copy_project(source: str | os.PathLike, target: str | os.PathLike) -> Project:
+    """Copy the project in `source` to the new folder `target`; the copy is writable.
+
+    For working on the bundled (read-only) sample: the lock and work files are left
+    behind and ``[project] read_only`` is cleared in the copy's ``gisrenew.toml`` (every
+    other line of it kept as written).
+
+    Raises
+    ------
+    ProjectError
+        When `source` is not a project or `target` exists.
+    """
+    source, target = Path(source), Path(target)
+    Project.open(source)
+    if target.exists():
+        raise ProjectError(f"{target} exists. Fix: give a new folder for the copy.")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{_TMP_PREFIX}*", LOCK_FILE))
+    settings = target / CONFIG_FILE
+    text = settings.read_text(encoding="utf-8")
+    if ProjectConfig.load(settings).read_only:
+        changed = update_settings_text(text, {"project": {"read_only": False}}, where=str(settings))
+        outfiles.write_text(settings, changed)
+    return Project.open(target)
+
+
 def read_only_message(folder: Path, action: str) -> str:
     """Why `action` is refused on the read-only project in `folder`, and the fix."""
     copy = folder.parent / f"{folder.name}-copy"
@@ -77,8 +109,8 @@ def read_only_message(folder: Path, action: str) -> str:
         f"{folder} is read-only ([project] read_only = true in its {CONFIG_FILE}: the "
         f"bundled sample stays as shipped), so gisrenew does not {action} there. Fix: work "
         f"on a copy (`cp -r {folder} {copy}`, then set read_only = false in "
-        f"{copy / CONFIG_FILE}), or run `gisrenew demo`, which copies the sample and works "
-        "on the copy."
+        f"{copy / CONFIG_FILE}; in Python `gisrenew.project.copy_project`), or run "
+        "`gisrenew demo`, which copies the sample and works on the copy."
     )
 
 

@@ -7,7 +7,7 @@
   refused without ``--overwrite``;
 * ``-v/--verbose`` and ``-q/--quiet`` work before or after the command name;
 * quiet by default: results, warnings and errors; INFO with ``-v``, DEBUG with
-  ``-vv``; every message once, with one prefix (``warning:``, ``error:``);
+  ``-vv``; every message once, with one prefix (``WARNING:``; ``error:`` for the error that stops a run);
 * a closed pipe (``gisrenew affected | head``) ends the run with exit status 0.
 """
 
@@ -36,12 +36,12 @@ __all__ = [
 #: Languages of tables and messages.
 LANGS = ("zh", "en")
 
-_PREFIX = {logging.DEBUG: "debug: ", logging.WARNING: "warning: ", logging.ERROR: "error: "}
-_PREFIX[logging.CRITICAL] = "error: "
+_PREFIX = {logging.DEBUG: "DEBUG: ", logging.WARNING: "WARNING: ", logging.ERROR: "ERROR: "}
+_PREFIX[logging.CRITICAL] = "ERROR: "
 
 
 class _PlainFormatter(logging.Formatter):
-    """One prefix per line (``warning:``; none for INFO); data cannot drive the terminal."""
+    """One prefix per line (``WARNING:``; none for INFO); data cannot drive the terminal."""
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()
@@ -113,7 +113,7 @@ def warn_once(message: str) -> None:
     said = obj.setdefault("said", set())
     if message not in said:
         said.add(message)
-        click.secho(f"warning: {message}", fg="yellow", err=True)
+        click.echo(f"WARNING: {message}", err=True)
 
 
 def lang_option(default: str | None = "zh", help: str = "Language of tables and messages."):

@@ -12,12 +12,12 @@ from gisrenew import outfiles, present
 from gisrenew.cli.convention import lang_option, output_option, verbosity_options
 from gisrenew.cli.options import check_site, report_problems
 from gisrenew.cli.recompute import publish_change
-from gisrenew.config import CONFIG_FILE, update_settings_text
+from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
 from gisrenew.indicators import compute_indicators, rank_sites
 from gisrenew.inputs import gather_inputs
 from gisrenew.present.tables import sanitize
-from gisrenew.project import Project
+from gisrenew.project import Project, copy_project
 from gisrenew.recompute import recompute
 
 SAMPLE = Path("data") / "geo" / "taicang_sample"
@@ -54,12 +54,8 @@ def working_copy(sample: Path, out: Path) -> Path:
                 f"{target} exists and is not a demo copy; choose another -o/--output folder"
             )
         shutil.rmtree(target)
-    shutil.copytree(sample, target, ignore=shutil.ignore_patterns(".txn-*", ".gisrenew.lock"))
+    copy_project(sample, target)  # writable: the copy is the demo's to change
     outfiles.write_text(target / _MARKER, "copy of the sample city made by `gisrenew demo`\n")
-    settings = target / CONFIG_FILE  # the copy is the demo's to change
-    text = settings.read_text(encoding="utf-8")
-    changed = update_settings_text(text, {"project": {"read_only": False}}, where=str(settings))
-    outfiles.write_text(settings, changed)
     return target
 
 

@@ -160,10 +160,7 @@ def check_site(folder: Path, *, overwrite: bool = True) -> Path:
     # the web-map modules load folium: only the commands that publish import them
     from gisrenew.webmap.publish import SITE_MANIFEST
 
-    try:
-        outfiles.check_folder(folder)
-    except OutputError as exc:
-        raise click.BadParameter(str(exc), param_hint="'-o/--output'") from None
+    outfiles.check_folder(folder)  # an OutputError (exit 1) naming the problem and the fix
     ours = (folder / SITE_MANIFEST).is_file()
     clash = [] if ours or not folder.is_dir() else sorted(_site_like(folder))
     if clash and not overwrite:

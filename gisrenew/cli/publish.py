@@ -98,7 +98,8 @@ def command(
     site = output if output is not None else proj.folder / "maps"
     if output is None:  # the project's own maps folder: a read-only project stays as it is
         proj.check_writable("publish into the project folder (use -o/--output FOLDER)")
-    check_site(site, overwrite=overwrite)  # before any computation
+    # before any computation; the project's own maps/ folder is the project's to update
+    check_site(site, overwrite=overwrite or output is None)
     written = publish_site(
         proj,
         site,

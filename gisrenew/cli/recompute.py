@@ -121,7 +121,7 @@ def command(project, add_parks, remove_parks, publish, output, overwrite, rules,
     proj.check_writable("recompute")
     site = output if output is not None else proj.folder / "maps"
     if publish:  # refuse a bad site folder before the project is changed
-        check_site(site, overwrite=overwrite)
+        check_site(site, overwrite=overwrite or output is None)
     result = recompute(
         proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait,
         read_options={"crs": crs, "override_crs": override_crs, "encoding": encoding},
