@@ -62,6 +62,16 @@ def planner_ids(kind: str, frame: gpd.GeoDataFrame) -> list[str]:
     return [f"{prefix}{i:02d}" for i in range(1, len(frame) + 1)]
 
 
+def id_maps(sample: Path = SAMPLE) -> dict[str, dict[str, str]]:
+    """``{kind: {sample id: planner's id}}`` (``planner_layers`` renames in row order)."""
+    maps = {}
+    for kind, headers in HEADERS.items():
+        frame = gpd.read_file(sample / "project.gpkg", layer=kind, engine="pyogrio")
+        id_col = next(iter(headers))
+        maps[kind] = dict(zip(frame[id_col].astype(str), planner_ids(kind, frame), strict=True))
+    return maps
+
+
 def planner_layers(sample: Path = SAMPLE) -> dict[str, gpd.GeoDataFrame]:
     """The sample's layers with planner's ids, every reference between layers kept.
 
@@ -94,9 +104,7 @@ def new_parks(sample: Path = SAMPLE) -> gpd.GeoDataFrame:
     """The sample's five new pocket parks, with planner's codes (XGY01, ...)."""
     frame = gpd.read_file(sample / "new_pocket_parks.gpkg", engine="pyogrio")
     frame["park_id"] = [f"XGY{i:02d}" for i in range(1, len(frame) + 1)]
-    frame["is_pocket_park"] = frame["is_pocket_park"].map(
-        {True: "是", False: "否"}
-    )
+    frame["is_pocket_park"] = frame["is_pocket_park"].map({True: "是", False: "否"})
     return frame
 
 

@@ -19,7 +19,8 @@ from gisrenew.cli import main
 from gisrenew.errors import ReadError
 from gisrenew.io import load_layer, read_layer
 from gisrenew.plans import plan_summary
-from gisrenew.schema import column_aliases, lookalike_column
+from gisrenew.present.labels import column_headers
+from gisrenew.schema import LAYERS, column_aliases, lookalike_column
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +173,13 @@ def test_layer_form_on_the_command_line(planner_data):
     )
     assert result.exit_code == 0, result.output
     assert "as `residential`, 2849 features" in result.output
+
+
+def test_gisrenew_reads_its_own_chinese_headers_back():
+    """A table gisrenew wrote with --lang zh (已签约户数, 区镇街道编号, ...) reads back as it was."""
+    headers = column_headers("zh")
+    for kind, schema in LAYERS.items():
+        aliases = column_aliases(kind)
+        for column in schema.column_names:
+            if column in headers:
+                assert aliases.get(headers[column]) == column, (kind, column, headers[column])
