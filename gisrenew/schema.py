@@ -260,7 +260,15 @@ LAYER_KIND_ALIASES = {"new_parks": "parks"}
 #: 编号 (whose id?), 类别 (park class or plan type?), 层级 — are in :data:`LAYER_ALIASES`.
 SHARED_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("名称", "名字"),
-    "land_use": ("用地代码", "用地性质", "用地性质代码", "地类编码", "地类代码", "用地分类", "用地类型"),
+    "land_use": (
+        "用地代码",
+        "用地性质",
+        "用地性质代码",
+        "地类编码",
+        "地类代码",
+        "用地分类",
+        "用地类型",
+    ),
     "households": ("户数", "总户数", "住户数"),
     "population": ("人口", "人口数", "常住人口", "居住人口"),
     "households_residential": ("居民户", "居民户数", "住宅户数"),
@@ -295,8 +303,14 @@ LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "residential_id": ("居住用地编号", "用地编号", "地块编号", "小区编号"),
         "name": ("小区名称", "用地名称", "地块名称"),
         "district_id": (
-            "街道编号", "区镇街道编号", "所属街道", "所属街道编号", "街道代码", "所属片区", "片区编号",
-        ),  # fmt: skip
+            "街道编号",
+            "区镇街道编号",
+            "所属街道",
+            "所属街道编号",
+            "街道代码",
+            "所属片区",
+            "片区编号",
+        ),
     },
     "parcels": {
         "parcel_id": ("地块编号", "地块编码", "宗地编号", "宗地代码"),
@@ -310,9 +324,14 @@ LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "boundary": {"boundary_id": ("建成区编号",)},
     "districts": {
         "district_id": (
-            "街道编号", "区镇街道编号", "街道代码", "行政区编号", "行政区划代码", "区划代码",
+            "街道编号",
+            "区镇街道编号",
+            "街道代码",
+            "行政区编号",
+            "行政区划代码",
+            "区划代码",
             "片区编号",
-        ),  # fmt: skip
+        ),
         "name": ("街道名称", "行政区名称", "片区名称"),
         "level": ("层级", "级别", "行政级别"),
     },
