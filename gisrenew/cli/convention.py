@@ -79,6 +79,9 @@ def configure_logging(verbose: int, quiet: int) -> None:
         logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
         logger.addHandler(handler)
     handler.setStream(sys.stderr)  # a test runner may have swapped stderr since
+    for once in handler.filters:  # a new run (in the same process: a test runner)
+        if isinstance(once, _Once):
+            once.seen.clear()
     logger.setLevel(level)
     logger.propagate = False
     # GDAL/pyogrio chatter ("Created N records") only with -vv

@@ -10,7 +10,13 @@ import geopandas as gpd
 from pyproj import CRS
 
 from gisrenew.cli.convention import lang_option, verbosity_options
-from gisrenew.cli.options import crs_option, encoding_option, layer_option, override_crs_option
+from gisrenew.cli.options import (
+    crs_option,
+    encoding_option,
+    layer_option,
+    override_crs_option,
+    project_option,
+)
 from gisrenew.config import CONFIG_FILE
 from gisrenew.crs import parse_crs
 from gisrenew.errors import Problem
@@ -148,12 +154,7 @@ def _layer_options(func):
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATHS]...")
-@click.option(
-    "--project",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder to check.",
-)
+@project_option
 @_layer_options
 @click.option(
     "--kind",
