@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import GK, square
+from conftest import square
 
 from gisrenew.cli import COMMANDS, main
 
