@@ -743,6 +743,13 @@ class Project:
         self.check_writable("reload layers")
         recorded = [k for k, v in self.config.layers.items() if k in LAYERS and v.get("source")]
         kinds = list(kinds) or recorded
+        if not kinds:
+            raise ProjectError(
+                f"{self.folder / CONFIG_FILE} records no source file for any layer "
+                "([layers.<kind>] source), so there is nothing to reload. Fix: make the project "
+                f"again from your files with `gisrenew init {self.folder} --force FILES...` "
+                "(init records where each layer came from)."
+            )
         missing = [k for k in kinds if k not in recorded]
         if missing:
             raise ProjectError(

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import click
+import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 from conftest import square
@@ -98,10 +99,9 @@ def test_verbosity_after_the_command_and_quiet_by_default(parks_file):
     assert _run("validate", parks_file, "-q").exit_code == 0
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")  # the file without a CRS
 def test_one_prefix_per_message(tmp_path, residential_gdf):
     nocrs = tmp_path / "公园.gpkg"
-    import geopandas as gpd
-
     gpd.GeoDataFrame(geometry=[square(0, 0, 100)]).to_file(nocrs)
     residential = tmp_path / "居住用地.gpkg"
     residential_gdf.to_file(residential)
