@@ -19,7 +19,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from planner_files import HEADERS, planner_layers, to_planner, write_gbk_shapefile
+from planner_files import planner_layers, to_planner, write_gbk_shapefile
 
 from gisrenew.cli import main
 from gisrenew.config import ProjectConfig
@@ -154,7 +154,7 @@ def test_reload_needs_recorded_sources(tmp_path):
 
 
 def test_init_reads_a_geopackage_with_chinese_layer_names(tmp_path, planner_data):
-    folder, files = planner_data
+    folder, _files = planner_data
     gpkg = folder / "城市现状.gpkg"
     assert _run("validate", gpkg).exit_code == 0
     run = _run("init", tmp_path / "p", gpkg)
@@ -164,7 +164,7 @@ def test_init_reads_a_geopackage_with_chinese_layer_names(tmp_path, planner_data
 
 
 def test_init_refuses_what_validate_reports_as_unknown(tmp_path, planner_data):
-    folder, files = planner_data
+    folder, _files = planner_data
     odd = tmp_path / "数据"
     shutil.copytree(folder, odd)
     for path in odd.glob("公园.*"):
@@ -250,3 +250,9 @@ def test_the_readme_examples_leave_git_status_clean(tmp_path, monkeypatch):
     leftovers = [p.name for p in (clone / "data" / "geo" / "taicang_sample").iterdir()]
     assert LOCK_FILE not in leftovers and not any(n.startswith(".txn-") for n in leftovers)
     assert os.listdir(clone / "data" / "geo" / "taicang_sample")
+
+
+def test_system_packages_follow_the_debian_release():
+    script = (ROOT / "scripts" / "ci-system-deps.sh").read_text()
+    assert not re.search(r"postgresql-\d+-", script)  # no hard-coded major version
+    assert "apt-cache policy postgresql" in script and "/usr/lib/postgresql" in script
