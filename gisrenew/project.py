@@ -451,13 +451,21 @@ class Project:
     ) -> Project:
         """Make a project from files (or GeoDataFrames): validate, reproject, store.
 
+        A ``gisrenew.toml`` already in `folder` (written by hand, or by an earlier init)
+        is kept — every setting, comment and line of it: what init adds (the working
+        CRS, `columns`, `name`, `rules`, and ``[layers.<kind>]`` with each layer's source
+        file, layer, crs and encoding) is merged in, and a value that contradicts the
+        file is a :class:`~gisrenew.errors.ProjectError` naming both and the fix. Layers
+        whose source the file records are read too. Each stored layer records the
+        ``[columns.<kind>]`` mapping it was read with (see :meth:`reload`).
+
         Parameters
         ----------
         folder : path
             The new project folder (created).
         sources : mapping
-            ``{layer kind: file or GeoDataFrame}``; at least ``parks`` and ``residential``
-            for the coverage analysis, any of the other layers as available.
+            ``{layer kind: file, FILE::LAYER or GeoDataFrame}``; at least ``parks`` and
+            ``residential`` for the coverage analysis, any of the other layers as available.
         name, rules : str, optional
             Project name and rule set (preset name or TOML path).
         working_crs : CRS-like, optional
@@ -470,16 +478,18 @@ class Project:
         override_crs : CRS-like, optional
             CRS replacing what the source files declare (a wrong ``.prj``); warned.
         overwrite : bool
-            Replace an existing project in `folder` (``--force``). The new store is
-            written completely, under the project lock, before it replaces the old one:
-            a failed or killed run leaves the old project whole.
+            Replace the store of an existing project in `folder` (``--force``; its
+            settings are kept, and a source given here replaces the recorded one). The
+            new store is written completely, under the project lock, before it replaces
+            the old one: a failed or killed run leaves the old project whole.
         timeout_s : float
             Seconds to wait for another run holding the project lock.
 
         Raises
         ------
         ProjectError
-            When `folder` holds a project and `overwrite` is false; when its GeoPackage
+            When `folder` holds a read-only project; when an argument contradicts its
+            ``gisrenew.toml``; when `folder` holds a project and `overwrite` is false; when its GeoPackage
             exists without a ``gisrenew.toml`` beside it (probably the user's own data)
             and `overwrite` is false; when the GeoPackage or ``gisrenew.toml`` is one of
             the `sources` (always).
@@ -518,7 +528,10 @@ class Project:
             **{table: values for table, values in additions.items() if table != "project"},
             "layers": plan.records(layers),
         }
-        config_text = update_settings_text(text, changes, where=where)
+        # a new file starts from every default written out, as a template to edit
+        config_text = update_settings_text(
+            text or ProjectConfig().to_toml(), changes, where=where
+        )
         config = ProjectConfig.from_dict(tomllib.loads(config_text), path=folder / CONFIG_FILE)
         project = cls(folder, config)
         config_path = folder / CONFIG_FILE
