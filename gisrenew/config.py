@@ -33,18 +33,26 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+import tomlkit
 
 from gisrenew import outfiles
 from gisrenew import settings as st
 from gisrenew.errors import ProjectError
 from gisrenew.schema import LAYERS, get_layer_schema
 
-__all__ = ["CONFIG_FILE", "DEFAULT_RESIDENTIAL_CODES", "ProjectConfig"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_RESIDENTIAL_CODES",
+    "ProjectConfig",
+    "merged_settings",
+    "update_settings_text",
+]
 
 CONFIG_FILE = "gisrenew.toml"
 
@@ -75,6 +83,7 @@ class ProjectConfig:
     gpkg: str = "project.gpkg"
     working_crs: str | None = None
     rules: str = "tijian-2021"
+    read_only: bool = False
     residential_codes: tuple[str, ...] = DEFAULT_RESIDENTIAL_CODES
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -182,6 +191,7 @@ class ProjectConfig:
             gpkg=project.gpkg,
             working_crs=project.working_crs,
             rules=project.rules,
+            read_only=project.read_only,
             residential_codes=residential.codes,
             columns=data.get("columns", {}),
             layers=data.get("layers", {}),
@@ -211,6 +221,8 @@ class ProjectConfig:
         project = {"name": self.name, "gpkg": self.gpkg, "rules": self.rules}
         if self.working_crs:
             project["working_crs"] = self.working_crs
+        if self.read_only:
+            project["read_only"] = True
         data: dict[str, Any] = {
             "project": project,
             "residential": {"codes": list(self.residential_codes)},
@@ -257,3 +269,96 @@ def _column_and_layer_problems(columns: Any, layers: Any) -> list[str]:
             else:
                 problems += st.section_problems(st.LayerSource, value, section=f"layers.{kind}")
     return problems
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _set_nested(table, changes: Mapping[str, Any]) -> None:
+    """Apply `changes` to a tomlkit table: tables merge key by key; values replace."""
+    for key, value in changes.items():
+        if isinstance(value, Mapping):
+            if key not in table or not isinstance(table[key], Mapping):
+                table[key] = tomlkit.table()
+            _set_nested(table[key], value)
+        elif value is None:
+            if key in table:
+                del table[key]
+        else:
+            table[key] = value
+
+
+def update_settings_text(text: str, changes: Mapping[str, Any], *, where: str = CONFIG_FILE) -> str:
+    """`text` of a ``gisrenew.toml`` with `changes` applied, every other line kept as written.
+
+    Comments, order and layout of the planner's file stay (tomlkit); a value ``None``
+    removes a key. The result is checked by the settings reader before it is returned.
+
+    Parameters
+    ----------
+    text : str
+        The file's text ("" for a new file).
+    changes : mapping
+        ``{table: {key: value}}``, nested for ``[columns.parks]`` / ``[layers.parks]``.
+    where : str
+        The file, for messages.
+
+    Raises
+    ------
+    ProjectError
+        When `text` is not valid TOML or the result is not valid settings.
+
+    Examples
+    --------
+    >>> text = '[project]\\nname = "太仓"  # the city\\n'
+    >>> print(update_settings_text(text, {"project": {"working_crs": "EPSG:4549"}}), end="")
+    [project]
+    name = "太仓"  # the city
+    working_crs = "EPSG:4549"
+    """
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ProjectError(f"{where}: not valid TOML: {exc}") from None
+    _set_nested(doc, changes)
+    ProjectConfig.from_dict(doc.unwrap(), path=Path(where))
+    return tomlkit.dumps(doc)
+
+
+def merged_settings(
+    existing: Mapping[str, Any], additions: Mapping[str, Any], *, where: str = CONFIG_FILE
+) -> dict[str, Any]:
+    """`additions` that do not contradict `existing` settings; refuse those that do.
+
+    Both are ``{table: {key: value}}`` (nested for ``columns.<layer>``). A value that
+    `existing` lacks, or holds equally, is merged; a different value is a
+    :class:`~gisrenew.errors.ProjectError` naming both and the fix.
+    """
+    problems: list[str] = []
+
+    def walk(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in new.items():
+            if value is None:
+                continue
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, Mapping):
+                inner = walk(old.get(key, {}) if isinstance(old.get(key), Mapping) else {},
+                             value, name)  # fmt: skip
+                if inner:
+                    out[key] = inner
+            elif key in old and old[key] != value:
+                table, _, leaf = name.rpartition(".")
+                problems.append(
+                    f"[{table}] {leaf} = {old[key]!r} in {where}, but the command line says "
+                    f"{value!r}. Fix: change or delete the line in {where}, or leave out the "
+                    "option"
+                )
+            elif key not in old:
+                out[key] = value
+        return out
+
+    merged = walk(existing, additions, "")
+    if problems:
+        raise ProjectError(st.problems_message(where, problems))
+    return merged

@@ -145,6 +145,14 @@ class Problem:
     category: str = ""
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, severity: bool = True) -> str:
+        """The problem as text: ``WARNING: file [layer] column rows: message`` and the fix.
+
+        ``severity=False`` leaves out the ``WARNING:`` / ``ERROR:`` prefix, for a
+        caller that says it already (a log line, an exception).
+        """
         where = self.source or "<data>"
         if self.layer:
             where += f" [layer {self.layer}]"
@@ -154,7 +162,9 @@ class Problem:
             shown = ", ".join(str(r) for r in self.rows[:10])
             more = "" if len(self.rows) <= 10 else ", ..."
             where += f" rows {shown}{more}"
-        text = f"{self.severity.upper()}: {where}: {self.message}"
+        text = f"{where}: {self.message}"
+        if severity:
+            text = f"{self.severity.upper()}: {text}"
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text
@@ -163,9 +173,9 @@ class Problem:
 def _problem_text(problems: list[Problem]) -> str:
     errors = [p for p in problems if p.severity == "error"]
     if len(errors) == 1:
-        return str(errors[0])
+        return errors[0].text(severity=False)
     head = f"{len(errors)} problems in the input data:"
-    return "\n".join([head, *(str(p) for p in errors)])
+    return "\n".join([head, *(p.text(severity=False) for p in errors)])
 
 
 class ValidationError(InputError):

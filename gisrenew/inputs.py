@@ -41,7 +41,7 @@ from gisrenew.crs import parse_crs
 from gisrenew.errors import InputError, Problem, ProjectError, SchemaError, raise_for_problems
 from gisrenew.project import Project
 from gisrenew.rules import RuleSet, get_rules
-from gisrenew.schema import DEFAULT_ALIASES, LAYERS
+from gisrenew.schema import LAYERS, column_aliases
 from gisrenew.settings import merge_overrides
 
 __all__ = [
@@ -337,4 +337,4 @@ def resolve_weight(weight: str | None, residential: gpd.GeoDataFrame | None) -> 
 
 def _weight_alias(weight: str) -> str:
     """A Chinese header (户数, 人口) as the residential column it maps to."""
-    return DEFAULT_ALIASES.get(weight.strip(), weight.strip())
+    return column_aliases("residential").get(weight.strip(), weight.strip())

@@ -7,8 +7,9 @@ FlatGeobuf, ...) and returns a validated GeoDataFrame in the working CRS;
 (documented in the README, "Loading your own data"):
 
 * **columns** — user headers are renamed to gisrenew's English names by the
-  built-in Chinese aliases (:data:`gisrenew.schema.DEFAULT_ALIASES`) and the
-  project's ``[columns.<layer>]`` mapping; absent optional columns get their
+  project's ``[columns.<layer>]`` mapping and the built-in aliases of each layer
+  (:func:`gisrenew.schema.column_aliases`: 编号, 名称, 户数, 已签约户数, 可步行, ...);
+  a header that looks like a column but is not read is a warning naming the mapping; absent optional columns get their
   documented default; values are converted to the column's type, and every value
   that cannot be (text in a household count, a negative, fractional or infinite
   count) is an error naming the rows — every kind of bad value of a column at once;
@@ -44,7 +45,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +63,7 @@ from gisrenew.errors import (
     CRSError,
     EncodingError,
     GeometryError,
+    GisrenewError,
     InputError,
     OutputError,
     Problem,
@@ -69,15 +71,26 @@ from gisrenew.errors import (
     SchemaError,
     raise_for_problems,
 )
-from gisrenew.schema import DEFAULT_ALIASES, LayerSchema, get_layer_schema, kind_from_name
+from gisrenew.schema import (
+    LayerSchema,
+    column_aliases,
+    get_layer_schema,
+    kind_from_name,
+    lookalike_column,
+)
 
 __all__ = [
     "FAR_FROM_STUDY_AREA_M",
     "GENERATED_IDS",
+    "LAYER_SEPARATOR",
+    "READABLE_SUFFIXES",
+    "FoundLayer",
+    "LayerRef",
     "check_extents",
     "conform",
     "conformed",
     "detect_shapefile_encoding",
+    "find_layers",
     "finish_loading",
     "layer_problems",
     "list_layers",
@@ -121,6 +134,46 @@ def detect_shapefile_encoding(path: str | os.PathLike) -> str:
     return choose_shapefile_encoding(path).encoding
 
 
+#: Separates a file from a layer inside it: ``城市现状.gpkg::居住用地``.
+LAYER_SEPARATOR = "::"
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerRef(os.PathLike):
+    """A file, and optionally one layer inside it (``FILE::LAYER`` on the command line).
+
+    It is a path-like of the file (``os.fspath`` gives the file, so the output guard
+    and checksums see the real file) whose text is ``FILE::LAYER``. Every loader
+    accepts it, or the text, wherever it accepts a file.
+
+    Examples
+    --------
+    >>> ref = LayerRef.parse("城市现状.gpkg::居住用地")
+    >>> os.fspath(ref), ref.layer, str(ref)
+    ('城市现状.gpkg', '居住用地', '城市现状.gpkg::居住用地')
+    """
+
+    path: Path
+    layer: str | None = None
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+    def __str__(self) -> str:
+        return f"{self.path}{LAYER_SEPARATOR}{self.layer}" if self.layer else str(self.path)
+
+    @classmethod
+    def parse(cls, source: str | os.PathLike) -> LayerRef:
+        """`source` as a file and layer; a file that exists under the whole name is a file."""
+        if isinstance(source, LayerRef):
+            return source
+        text = os.fspath(source)
+        if LAYER_SEPARATOR in text and not os.path.exists(text):
+            file, _, layer = text.rpartition(LAYER_SEPARATOR)
+            return cls(Path(file), layer or None)
+        return cls(Path(text))
+
+
 def list_layers(source: str | os.PathLike) -> list[str]:
     """Names of the layers in a data source (one for a Shapefile or GeoJSON)."""
     _check_readable(Path(source))
@@ -130,34 +183,100 @@ def list_layers(source: str | os.PathLike) -> list[str]:
         raise ReadError(f"{source}: cannot open the file: {exc}") from None
 
 
+#: Suffixes of data files a folder is searched for (a Shapefile by its ``.shp``).
+READABLE_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".sqlite")
+
+
+@dataclasses.dataclass(frozen=True)
+class FoundLayer:
+    """A layer found in the paths a planner gave: where it is and which kind it is.
+
+    ``kind`` is None when neither an option nor the file or layer name tells it.
+    """
+
+    ref: LayerRef
+    kind: str | None
+
+
+def find_layers(
+    paths: Sequence[str | os.PathLike], kind: str | None = None
+) -> list[FoundLayer]:
+    """The layers in `paths` — files, ``FILE::LAYER``, folders — each with its kind.
+
+    ``gisrenew validate`` and ``gisrenew init`` read their positional paths with this
+    one function, so they accept the same things: a folder is searched for data files
+    (:data:`READABLE_SUFFIXES`); every layer of a multi-layer file is one entry; the
+    kind is `kind` (``--kind``) or the one the layer's or file's name tells
+    (:func:`gisrenew.schema.kind_from_name`: 公园绿地 → parks, 居住用地 → residential).
+    A file that cannot be opened is listed with the kind of its name (reading it
+    reports the problem).
+    """
+    found: list[FoundLayer] = []
+    for path in paths:
+        ref = LayerRef.parse(path)
+        if ref.layer is None and ref.path.is_dir():
+            files = sorted(p for p in ref.path.iterdir() if p.suffix.lower() in READABLE_SUFFIXES)
+            found += find_layers(files, kind)
+            continue
+        if ref.layer is not None:
+            found.append(FoundLayer(ref, kind or kind_from_name(ref.layer)))
+            continue
+        try:
+            layers = list_layers(ref.path) if ref.path.exists() else []
+        except GisrenewError:
+            layers = []
+        if len(layers) <= 1:
+            named = kind_from_name(layers[0]) if layers else None
+            found.append(FoundLayer(ref, kind or named or kind_from_name(ref.path.stem)))
+            continue
+        for layer in layers:
+            guessed = kind or kind_from_name(layer) or kind_from_name(ref.path.stem)
+            found.append(FoundLayer(LayerRef(ref.path, layer), guessed))
+    return found
+
+
 def _feature_count(source: Path, layer: str) -> int:
     """Features in `layer` (-1 when the driver cannot tell without reading it)."""
     return int(pyogrio.read_info(source, layer=layer)["features"])
 
 
 def _pick_layer(source: Path, kind: str, layer: str | None) -> str | None:
-    """The layer to read: `layer`, the only one, or the one named `kind`.
+    """The layer to read: `layer`, the only one, or the one named for `kind`.
 
-    A layer named `kind` that is empty while another layer whose name
-    :func:`gisrenew.schema.kind_from_name` also takes for `kind` has features is
-    refused: one of them is a leftover, and gisrenew does not guess which.
+    Without `layer`, a multi-layer file's layer named `kind` (``parks``) is read, else
+    the one layer whose name :func:`gisrenew.schema.kind_from_name` takes for `kind`
+    (公园绿地, 居住用地, ...). Several such layers, or none, are refused with their names
+    and the ``FILE::LAYER`` form that picks one. A layer named `kind` that is empty
+    while another layer named for the same kind has features is refused too: one of
+    them is a leftover, and gisrenew does not guess which.
     """
     layers = list_layers(source)
     if layer is not None:
         if layer not in layers:
             raise ReadError(
-                f"{source}: there is no layer {layer!r}; layers in the file: {', '.join(layers)}"
+                f"{source}: there is no layer {layer!r}; layers in the file: {', '.join(layers)}. "
+                f"Fix: name one of them, e.g. `{source}::{layers[0]}`"
             )
         return layer
     if len(layers) == 1:
         return layers[0]
+    schema_name = get_layer_schema(kind).name
     if kind not in layers:
+        named = [name for name in layers if kind_from_name(name) == schema_name]
+        if len(named) == 1:
+            return named[0]
+        listed = ", ".join(named or layers)
+        why = (
+            f"several layers are named for `{schema_name}` ({listed})"
+            if named
+            else f"none is named for `{schema_name}` (layers: {listed})"
+        )
         raise ReadError(
-            f"{source}: the file has several layers ({', '.join(layers)}) and none is called "
-            f"{kind!r}. Fix: name the layer (`FILE` plus `--layer`, or `layer=` in Python)."
+            f"{source}: the file has several layers and {why}. Fix: name the layer with "
+            f"`{source}::LAYER` (e.g. `--{schema_name} {source}::{(named or layers)[0]}`; "
+            "`layer=` in Python)."
         )
     if _feature_count(source, kind) == 0:
-        schema_name = get_layer_schema(kind).name
         rivals = {
             name: count
             for name in layers
@@ -173,7 +292,7 @@ def _pick_layer(source: Path, kind: str, layer: str | None) -> str | None:
             raise ReadError(
                 f"{source}: the layer {kind!r} is empty, but {listed} also hold(s) `{kind}`; "
                 "gisrenew does not guess which one is meant. Fix: remove the empty layer, "
-                "or name the layer to read (`layer=` in Python)."
+                f"or name the layer to read (`{source}::LAYER`; `layer=` in Python)."
             )
     return kind
 
@@ -284,8 +403,16 @@ def load_layer(
     variant; ``gisrenew validate`` uses this one to list everything at once.
     Parameters are those of :func:`read_layer`.
     """
-    path = Path(source)
-    label = str(path)
+    ref = LayerRef.parse(source)
+    path, label = ref.path, str(ref.path)
+    if layer is not None and ref.layer is not None and layer != ref.layer:
+        return None, [
+            Problem(
+                "error", f"two layers asked for: `layer={layer!r}` and `{ref}`", label, layer,
+                fix="name the layer once", category="read",
+            )
+        ]  # fmt: skip
+    layer = layer if layer is not None else ref.layer
     if not path.exists():
         return None, [
             Problem(
@@ -349,15 +476,18 @@ def read_layer(
 
     Parameters
     ----------
-    source : path
+    source : path, str or LayerRef
         GeoPackage, Shapefile, GeoJSON or any file pyogrio reads; for ``roads`` also an
         OpenStreetMap extract (``.osm.pbf``/``.osm``, walkable ways, via pyosmium).
+        ``FILE::LAYER`` (or a :class:`LayerRef`) names a layer inside the file.
     kind : str
         Layer kind: ``parks``, ``residential``, ``parcels``, ``plans``, ``boundary``,
         ``districts``, ``roads``, ``entrances``, ``water`` or ``candidates``.
     layer : str, optional
-        Layer inside a multi-layer file; by default the only layer, or the one named
-        `kind` (refused when that one is empty and another layer named for `kind` is not).
+        Layer inside a multi-layer file; by default the only layer, the one named
+        `kind`, or the one layer with a name of `kind` (公园绿地, 居住用地, ...:
+        :data:`gisrenew.schema.LAYER_NAMES`); several or none are refused, as is an
+        empty layer named `kind` when another layer named for `kind` is not empty.
     crs : CRS-like, optional
         CRS of a file **without** one (``"EPSG:4490"``, ...). A file that declares its
         own CRS keeps it (a warning says `crs` was not applied).
@@ -538,9 +668,9 @@ def log_problems(problems: list[Problem]) -> None:
     """Log warnings (``WARNING``) and notices (``INFO``) to the ``gisrenew`` logger."""
     for problem in problems:
         if problem.severity == "warning":
-            log.warning("%s", problem)
+            log.warning("%s", problem.text(severity=False))
         elif problem.severity == "info":
-            log.info("%s", problem)
+            log.info("%s", problem.text(severity=False))
 
 
 def _finish(gdf, problems: list[Problem]) -> gpd.GeoDataFrame:
@@ -661,40 +791,105 @@ class _Found:
         return any(p.severity == "error" for p in self.problems)
 
 
-def _rename_map(frame_columns, schema: LayerSchema, columns: Mapping[str, str] | None) -> dict:
+def _mapping_fix(schema: LayerSchema, header: str, column: str) -> str:
+    """The fix that maps `header` to `column`: the settings line and the init option."""
+    return (
+        f'add `"{header}" = "{column}"` to [columns.{schema.name}] in gisrenew.toml '
+        f"(or `gisrenew init ... --column {schema.name}:{header}={column}`)"
+    )
+
+
+def _explicit_renames(present: set[str], schema: LayerSchema, columns, found) -> dict[str, str]:
+    """The project's own ``[columns.<layer>]`` renames that apply to this layer."""
+    mapping: dict[str, str] = {}
+    for header, target in (columns or {}).items():
+        if header == target:
+            continue
+        if header not in present:
+            if target not in present and target in schema.column_names and found is not None:
+                found.add(
+                    "warning",
+                    f"[columns.{schema.name}] maps `{header}` to `{target}`, but the layer has "
+                    f"no column `{header}` (columns: {', '.join(sorted(present)) or 'none'})",
+                    column=header,
+                    fix=f"correct the header in [columns.{schema.name}] of gisrenew.toml",
+                    category="columns",
+                )
+            continue
+        if target in present:
+            if found is not None:
+                found.add(
+                    "warning",
+                    f"[columns.{schema.name}] maps `{header}` to `{target}`, but the layer "
+                    f"already has a `{target}` column, which is used",
+                    column=header,
+                    fix=f"rename or remove the layer's `{target}` column; in a project made "
+                    "before the mapping, run `gisrenew reload`",
+                    category="columns",
+                )
+            continue
+        mapping[header] = target
+    return mapping
+
+
+def _rename_map(
+    frame_columns, schema: LayerSchema, columns: Mapping[str, str] | None, found=None
+) -> dict:
+    """``{header: gisrenew column}`` for a layer's headers; look-alikes reported to `found`.
+
+    The project's ``[columns.<layer>]`` mapping first, then English names in another
+    case or cut to 10 characters (Shapefiles), then the aliases of
+    :func:`gisrenew.schema.column_aliases` in their order: one header per column,
+    never two columns with one name. Every other header that looks like one of the
+    layer's columns (:func:`gisrenew.schema.lookalike_column`) is a warning naming the
+    mapping to add.
+    """
     present = {str(c) for c in frame_columns}
     known = set(schema.column_names)
-    mapping: dict[str, str] = {}
+    mapping = _explicit_renames(present, schema, columns, found)
+    taken = (present & known) | set(mapping.values())
+
+    def use(header: str, target: str) -> None:
+        if header in present and header not in mapping and target not in taken:
+            mapping[header] = target
+            taken.add(target)
+
     lower = {c.lower(): c for c in present}
-    # English names in another case (Shapefiles often upper-case them)
-    for name in known:
-        original = lower.get(name.lower())
-        if original is not None and original != name and name not in present:
-            mapping[original] = name
-    # Shapefile field names are cut to 10 characters: map a unique truncation back
-    truncated: dict[str, list[str]] = {}
-    for name in known:
+    for name in schema.column_names:  # English names in another case (Shapefiles upper-case)
+        if name.lower() in lower:
+            use(lower[name.lower()], name)
+    truncated: dict[str, list[str]] = {}  # Shapefile field names are cut to 10 characters
+    for name in schema.column_names:
         if len(name) > 10:
             truncated.setdefault(name[:10], []).append(name)
     for short, names in truncated.items():
-        if len(names) == 1 and short in present and names[0] not in present:
-            mapping[short] = names[0]
-    aliases = {**DEFAULT_ALIASES, **{"id": schema.id_column, "ID": schema.id_column}}
-    for alias, target in aliases.items():
-        if alias in present and target in known and target not in present:
-            mapping.setdefault(alias, target)
-    for alias, target in (columns or {}).items():
-        if alias in present:
-            mapping[alias] = target
-    # never produce two columns with one name
-    seen: set[str] = set(present - set(mapping))
-    clean = {}
-    for original, target in mapping.items():
-        if target in seen:
+        if len(names) == 1:
+            use(short, names[0])
+    for alias, target in column_aliases(schema.name).items():
+        use(alias, target)
+    if found is not None:
+        _report_lookalikes(present, mapping, schema, found)
+    return mapping
+
+
+def _report_lookalikes(present: set[str], mapping: dict, schema: LayerSchema, found) -> None:
+    """Warn about every header that looks like a column of the layer but is not read."""
+    source_of = {target: header for header, target in mapping.items()}
+    for header in sorted(present - set(mapping) - set(schema.column_names)):
+        column = lookalike_column(schema.name, header)
+        if column is None:
             continue
-        clean[original] = target
-        seen.add(target)
-    return clean
+        used = source_of.get(column, column)
+        if column in source_of or column in present:
+            message = (
+                f"column `{header}` looks like `{column}` but is not used: `{column}` is read "
+                f"from `{used}`"
+            )
+            fix = f"if `{header}` is meant, {_mapping_fix(schema, header, column)}"
+        else:
+            message = f"column `{header}` looks like `{column}` but is not read"
+            fix = _mapping_fix(schema, header, column)
+        found.add("warning", message, column=header, fix=fix, category="columns")
 
 
 def _rows(mask_or_positions) -> tuple:
@@ -731,7 +926,8 @@ def _conform(
             category="geometry",
         )  # fmt: skip
         return None, found.problems
-    frame = gdf.rename(columns=_rename_map(gdf.columns, schema, columns)).reset_index(drop=True)
+    frame = gdf.rename(columns=_rename_map(gdf.columns, schema, columns, found))
+    frame = frame.reset_index(drop=True)
     unusable = _check_coordinates(frame, found)
     frame = _with_ids(frame, schema, found)
     frame, keep = _checked_geometry(frame, schema, found, unusable)

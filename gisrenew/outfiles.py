@@ -415,6 +415,7 @@ def check_output(
     inputs: Iterable[PathLike] = (),
     protected: Iterable[PathLike] = (),
     suffixes: tuple[str, ...] = RESULT_SUFFIXES,
+    overwrite: bool = True,
 ) -> Path:
     """Refuse an output file that would replace an input, a project file, or cannot be written.
 
@@ -432,6 +433,9 @@ def check_output(
         :func:`gisrenew.project.owned_files`).
     suffixes : tuple of str
         Accepted suffixes (lower case); empty accepts any.
+    overwrite : bool
+        False: an existing output (for ``.csv``, any ``<stem>_<table>.csv``) is refused
+        too (the command line's default, until ``--overwrite``).
 
     Returns
     -------
@@ -453,6 +457,12 @@ def check_output(
         )
     _check_writable(out)
     hit = find_clash(out, inputs=inputs, protected=protected)
+    existing = [target for target in _targets(out) if target.exists()]
+    if hit is None and existing and not overwrite:
+        raise OutputError(
+            f"{existing[0]} exists. Fix: pass --overwrite to replace it, or choose another "
+            "output name."
+        )
     if hit is not None:
         raise OutputError(
             f"{out}: writing the results would replace {hit[0]}, {hit[1]} (the same file, "

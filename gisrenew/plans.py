@@ -70,7 +70,7 @@ from gisrenew.coverage import IncrementalCoverage, park_table
 from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
 from gisrenew.geometry import geometry_array, polygonal_part, union_by_group
 from gisrenew.io import conformed
-from gisrenew.schema import DEFAULT_ALIASES, SIGNING_STATUS_TERMS, get_layer_schema
+from gisrenew.schema import SIGNING_STATUS_TERMS, column_aliases, get_layer_schema, headers_of
 from gisrenew.units import M2_PER_HA, M2_PER_MU
 
 __all__ = [
@@ -186,7 +186,7 @@ def absent_parcel_columns(columns, mapping: Mapping[str, str] | None = None) -> 
 
     A schema column is provided when a header is its English name (any case), its
     Shapefile-truncated name (10 characters), a built-in Chinese alias
-    (:data:`gisrenew.schema.DEFAULT_ALIASES`) or a header that `mapping` (the
+    (:func:`gisrenew.schema.column_aliases`) or a header that `mapping` (the
     project's ``[columns.parcels]``, ``{your header: gisrenew column}``) maps to it.
     Used to tell "no household column" from "zero households" before the loader
     fills absent columns with their defaults.
@@ -196,7 +196,7 @@ def absent_parcel_columns(columns, mapping: Mapping[str, str] | None = None) -> 
     mapped = {t for a, t in (mapping or {}).items() if a in present}
     absent = []
     for col in get_layer_schema("parcels").columns:
-        names = {col.name, col.name[:10]} | {a for a, t in DEFAULT_ALIASES.items() if t == col.name}
+        names = {col.name, col.name[:10], *headers_of("parcels", col.name)}
         if not (names & present or col.name.lower() in lower or col.name in mapped):
             absent.append(col.name)
     return absent
@@ -469,6 +469,8 @@ def _household_columns(
     for role, default in DEFAULT_HOUSEHOLD_COLUMNS.items():
         if role in households:
             column = households[role]
+            if column not in pairs.columns:  # a header the loader renamed (已签约户数)
+                column = column_aliases("parcels").get(column.strip(), column)
             if column not in pairs.columns:
                 raise SchemaError(
                     f"`households` maps {role!r} to column {column!r}, which the parcels "
@@ -482,7 +484,7 @@ def _household_columns(
     if all(resolved[k] is None for k in HOUSEHOLD_KINDS):
         names = ", ".join(
             f"{DEFAULT_HOUSEHOLD_COLUMNS[k]}"
-            f" ({'/'.join(a for a, t in DEFAULT_ALIASES.items() if t == DEFAULT_HOUSEHOLD_COLUMNS[k])})"
+            f" ({'/'.join(headers_of('parcels', DEFAULT_HOUSEHOLD_COLUMNS[k]))})"
             for k in HOUSEHOLD_KINDS
         )
         raise SchemaError(

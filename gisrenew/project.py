@@ -15,7 +15,8 @@ Safety rules
   project exactly as before or exactly as after. :meth:`Project.create` with
   ``overwrite=True`` writes the new store completely before it replaces the old one.
 * **One writer at a time.** Every write — and every clean-up of work files — holds an
-  exclusive ``flock`` on ``.gisrenew.lock`` in the project folder; a second writer waits
+  exclusive ``flock`` on ``.gisrenew.lock`` in the project folder (removed again when
+  the run ends, so a finished run leaves nothing behind); a second writer waits
   up to ``timeout_s`` (a finite number of seconds) and then gets a
   :class:`~gisrenew.errors.LockError` naming the holder. The operating system releases
   the lock when a process dies, so a killed run never leaves a stale lock behind.
@@ -29,6 +30,7 @@ Safety rules
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import json
@@ -39,9 +41,11 @@ import shutil
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Mapping
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -51,11 +55,18 @@ from pyproj import CRS
 
 from gisrenew import crs as crs_rules
 from gisrenew import io, outfiles
-from gisrenew.config import CONFIG_FILE, ProjectConfig
-from gisrenew.errors import InputError, LockError, ProjectError, raise_for_problems
-from gisrenew.schema import LAYERS
+from gisrenew.config import CONFIG_FILE, ProjectConfig, merged_settings, update_settings_text
+from gisrenew.errors import InputError, LockError, Problem, ProjectError, raise_for_problems
+from gisrenew.schema import LAYERS, get_layer_schema
 
-__all__ = ["LOCK_FILE", "Project", "Transaction", "owned_files"]
+__all__ = [
+    "LOCK_FILE",
+    "Project",
+    "Transaction",
+    "copy_project",
+    "owned_files",
+    "read_only_message",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,43 @@ _TMP_PREFIX = ".txn-"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Errors of GDAL/SQLite when a GeoPackage cannot be read.
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.Error)
+
+
+def copy_project(source: str | os.PathLike, target: str | os.PathLike) -> Project:
+    """Copy the project in `source` to the new folder `target`; the copy is writable.
+
+    For working on the bundled (read-only) sample: the lock and work files are left
+    behind and ``[project] read_only`` is cleared in the copy's ``gisrenew.toml`` (every
+    other line of it kept as written).
+
+    Raises
+    ------
+    ProjectError
+        When `source` is not a project or `target` exists.
+    """
+    source, target = Path(source), Path(target)
+    Project.open(source)
+    if target.exists():
+        raise ProjectError(f"{target} exists. Fix: give a new folder for the copy.")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{_TMP_PREFIX}*", LOCK_FILE))
+    settings = target / CONFIG_FILE
+    text = settings.read_text(encoding="utf-8")
+    if ProjectConfig.load(settings).read_only:
+        changed = update_settings_text(text, {"project": {"read_only": False}}, where=str(settings))
+        outfiles.write_text(settings, changed)
+    return Project.open(target)
+
+
+def read_only_message(folder: Path, action: str) -> str:
+    """Why `action` is refused on the read-only project in `folder`, and the fix."""
+    copy = folder.parent / f"{folder.name}-copy"
+    return (
+        f"{folder} is read-only ([project] read_only = true in its {CONFIG_FILE}: the "
+        f"bundled sample stays as shipped), so gisrenew does not {action} there. Fix: work "
+        f"on a copy (`cp -r {folder} {copy}`, then set read_only = false in "
+        f"{copy / CONFIG_FILE}; in Python `gisrenew.project.copy_project`), or run "
+        "`gisrenew demo`, which copies the sample and works on the copy."
+    )
 
 
 def owned_files(folder: str | os.PathLike) -> list[Path]:
@@ -194,6 +242,15 @@ class Transaction:
         self._layers.add(name.lower())
         self.changed.append(name)
 
+    def write_input_layer(self, kind: str, gdf: gpd.GeoDataFrame) -> None:
+        """Write (or replace) input layer `kind`, recording the column mapping it was read with."""
+        if gdf.crs is None:
+            raise ProjectError(f"layer {kind!r} has no CRS; the project store needs one")
+        self._check_own()
+        _write_input_layer(self.workfile, kind, gdf, self.project.config.column_map(kind))
+        self._layers.add(kind.lower())
+        self.changed.append(kind)
+
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Write (or replace) the non-spatial table `name`."""
         frame = pd.DataFrame(frame)
@@ -276,6 +333,37 @@ def _open_lock_file(path: Path) -> int:
         os.close(fd)
         raise ProjectError(f"{path} is not a plain file. Fix: delete it (gisrenew makes it again).")
     return fd
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """True when `path` (not followed) is still the file open as `fd`."""
+    try:
+        on_disk = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _locked_file(path: Path, folder: Path, timeout_s: float) -> int:
+    """Open and lock the project's lock file; return its descriptor.
+
+    A run removes the lock file when it ends, while still holding the lock, so no
+    file is left behind in the project folder. A run that was waiting then holds a
+    lock on a removed file: it sees that the path no longer names its file, and
+    opens and locks the new one.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        fd = _open_lock_file(path)
+        try:
+            _acquire(fd, path, folder, max(0.0, deadline - time.monotonic()))
+        except BaseException:
+            os.close(fd)
+            raise
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)
 
 
 def _acquire(fd: int, path: Path, folder: Path, timeout_s: float) -> None:
@@ -363,13 +451,21 @@ class Project:
     ) -> Project:
         """Make a project from files (or GeoDataFrames): validate, reproject, store.
 
+        A ``gisrenew.toml`` already in `folder` (written by hand, or by an earlier init)
+        is kept — every setting, comment and line of it: what init adds (the working
+        CRS, `columns`, `name`, `rules`, and ``[layers.<kind>]`` with each layer's source
+        file, layer, crs and encoding) is merged in, and a value that contradicts the
+        file is a :class:`~gisrenew.errors.ProjectError` naming both and the fix. Layers
+        whose source the file records are read too. Each stored layer records the
+        ``[columns.<kind>]`` mapping it was read with (see :meth:`reload`).
+
         Parameters
         ----------
         folder : path
             The new project folder (created).
         sources : mapping
-            ``{layer kind: file or GeoDataFrame}``; at least ``parks`` and ``residential``
-            for the coverage analysis, any of the other layers as available.
+            ``{layer kind: file, FILE::LAYER or GeoDataFrame}``; at least ``parks`` and
+            ``residential`` for the coverage analysis, any of the other layers as available.
         name, rules : str, optional
             Project name and rule set (preset name or TOML path).
         working_crs : CRS-like, optional
@@ -382,16 +478,18 @@ class Project:
         override_crs : CRS-like, optional
             CRS replacing what the source files declare (a wrong ``.prj``); warned.
         overwrite : bool
-            Replace an existing project in `folder` (``--force``). The new store is
-            written completely, under the project lock, before it replaces the old one:
-            a failed or killed run leaves the old project whole.
+            Replace the store of an existing project in `folder` (``--force``; its
+            settings are kept, and a source given here replaces the recorded one). The
+            new store is written completely, under the project lock, before it replaces
+            the old one: a failed or killed run leaves the old project whole.
         timeout_s : float
             Seconds to wait for another run holding the project lock.
 
         Raises
         ------
         ProjectError
-            When `folder` holds a project and `overwrite` is false; when its GeoPackage
+            When `folder` holds a read-only project; when an argument contradicts its
+            ``gisrenew.toml``; when `folder` holds a project and `overwrite` is false; when its GeoPackage
             exists without a ``gisrenew.toml`` beside it (probably the user's own data)
             and `overwrite` is false; when the GeoPackage or ``gisrenew.toml`` is one of
             the `sources` (always).
@@ -401,16 +499,40 @@ class Project:
         unknown = set(sources) - set(LAYERS)
         if unknown:
             raise ProjectError(f"unknown layer kinds {sorted(unknown)}; known: {', '.join(LAYERS)}")
-        columns = {k: dict(v) for k, v in (columns or {}).items()}
-        declared = {"crs": crs, "override_crs": override_crs, "encoding": encoding}
-        layers, target = _load_sources(sources, working_crs, declared, columns)
-        folder.mkdir(parents=True, exist_ok=True)
-        config = ProjectConfig(
-            name=name or folder.name,
-            working_crs=target.to_string() if target is not None else None,
-            rules=rules or "tijian-2021",
-            columns=columns,
+        text, raw = _settings_file(folder)
+        settings = ProjectConfig.from_dict(raw, path=folder / CONFIG_FILE)
+        if settings.read_only:
+            raise ProjectError(read_only_message(folder, "make the project again (init)"))
+        where = str(folder / CONFIG_FILE)
+        additions = merged_settings(
+            raw, {"project": {"name": name, "rules": rules, "working_crs": working_crs},
+                  "columns": {k: dict(v) for k, v in (columns or {}).items()}},
+            where=where,
+        )  # fmt: skip
+        settings = ProjectConfig.from_dict(
+            {**raw, "columns": _deep_merge(raw.get("columns", {}), additions.get("columns", {}))},
+            path=folder / CONFIG_FILE,
         )
+        declared = {"crs": crs, "override_crs": override_crs, "encoding": encoding}
+        plan = _source_plan(folder, settings, sources, declared, replace=overwrite)
+        layers, target = _load_sources(
+            plan.sources, working_crs or settings.working_crs, plan.options, settings
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        changes = {
+            "project": {
+                **additions.get("project", {}),
+                "name": raw.get("project", {}).get("name") or name or folder.name,
+                "working_crs": target.to_string() if target is not None else None,
+            },
+            **{table: values for table, values in additions.items() if table != "project"},
+            "layers": plan.records(layers),
+        }
+        # a new file starts from every default written out, as a template to edit
+        config_text = update_settings_text(
+            text or ProjectConfig().to_toml(), changes, where=where
+        )
+        config = ProjectConfig.from_dict(tomllib.loads(config_text), path=folder / CONFIG_FILE)
         project = cls(folder, config)
         config_path = folder / CONFIG_FILE
         with project.lock(timeout_s, purpose=f"init {folder}"):
@@ -420,7 +542,7 @@ class Project:
             with outfiles.atomic_path(
                 config_path, prefix=_TMP_PREFIX, error=ProjectError
             ) as staged:
-                staged.write_text(config.to_toml(), encoding="utf-8")
+                staged.write_text(config_text, encoding="utf-8")
                 project._write_new_store(layers)
             config.path = config_path
         log.info("created project %s with layers %s", folder, ", ".join(layers))
@@ -444,9 +566,7 @@ class Project:
             self.gpkg_path, prefix=_TMP_PREFIX, verify=verify, error=ProjectError
         ) as work:
             for kind, gdf in layers.items():
-                # the store keeps the user's columns; defaults are filled in on every read
-                stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
-                pyogrio.write_dataframe(io.plain_columns(stored), work, layer=kind, driver="GPKG")
+                _write_input_layer(work, kind, gdf, self.config.column_map(kind))
 
     # ------------------------------------------------------------------ reading
 
@@ -467,6 +587,23 @@ class Project:
                     info = pyogrio.read_info(self.gpkg_path, layer=kind)
                 return CRS.from_user_input(info["crs"])
         raise ProjectError(f"{self.folder}: set `working_crs` in {CONFIG_FILE}")
+
+    @property
+    def read_only(self) -> bool:
+        """True when ``[project] read_only = true``: writing commands refuse the project."""
+        return self.config.read_only
+
+    def check_writable(self, action: str) -> None:
+        """Refuse `action` on a read-only project (``[project] read_only = true``).
+
+        Raises
+        ------
+        ProjectError
+            Naming the project, the setting and the fix: work on a copy, or
+            ``gisrenew demo`` for the bundled sample.
+        """
+        if self.read_only:
+            raise ProjectError(read_only_message(self.folder, action))
 
     def owned_files(self) -> list[Path]:
         """The files gisrenew owns in this project's folder (see :func:`owned_files`)."""
@@ -534,10 +671,39 @@ class Project:
         if unreadable:
             message = f"cannot be read (layer {kind}: {unreadable[0].message})"
             raise _damaged(self.gpkg_path, message)
+        problems += self._stale_columns(kind, schema_kind or kind)
         if gdf is not None and not any(p.severity == "error" for p in problems):
             self._cache[kind] = gdf
             gdf = gdf.copy()
         return gdf, problems
+
+    def _stale_columns(self, layer: str, kind: str) -> list[Problem]:
+        """A warning when ``[columns.<kind>]`` changed since `layer` was stored."""
+        with self._reading(layer):
+            metadata = pyogrio.read_info(self.gpkg_path, layer=layer).get("layer_metadata") or {}
+        recorded = metadata.get(COLUMNS_METADATA)
+        if recorded is None:
+            return []
+        try:
+            before = json.loads(recorded)
+        except ValueError:
+            before = None
+        now = self.config.column_map(kind)
+        if before == now:
+            return []
+        return [
+            Problem(
+                "warning",
+                f"[columns.{get_layer_schema(kind).name}] in {CONFIG_FILE} changed since this layer was "
+                f"stored (it was read with {before}, the file now says {now}); the stored "
+                "ids and columns still follow the old mapping",
+                str(self.gpkg_path),
+                layer,
+                fix=f"run `gisrenew reload --project {self.folder}` to read the layer again "
+                "from its source file with the new mapping",
+                category="columns",
+            )
+        ]
 
     def read_table(self, name: str) -> pd.DataFrame | None:
         """Read a non-spatial table (e.g. ``run_history``); ``None`` when absent."""
@@ -554,6 +720,75 @@ class Project:
             return gpd.read_file(self.gpkg_path, layer=name, engine="pyogrio")
 
     # ------------------------------------------------------------------ writing
+
+    def reload(
+        self,
+        kinds: Sequence[str] = (),
+        *,
+        read_options: Mapping[str, Any] | None = None,
+        discard_park_changes: bool = False,
+        timeout_s: float = 0.0,
+    ) -> dict[str, gpd.GeoDataFrame]:
+        """Read layers again from their recorded sources, with today's column mapping.
+
+        After a change of ``[columns.<layer>]`` (e.g. ``"公园编码" = "park_id"``) the
+        stored ids and columns follow the new mapping. Every layer is read first (all
+        problems at once); then all are replaced in one :meth:`transaction`.
+
+        Parameters
+        ----------
+        kinds : sequence of str
+            Layers to reload (default: every layer ``[layers.<kind>]`` records a source for).
+        read_options : mapping, optional
+            ``crs``, ``override_crs``, ``encoding`` replacing the recorded ones.
+        discard_park_changes : bool
+            Reload ``parks`` even though recompute runs changed them (their additions
+            and removals are then gone from the store; the run history stays).
+        timeout_s : float
+            Seconds to wait for another run holding the project lock.
+
+        Raises
+        ------
+        ProjectError
+            For a read-only project, a layer without a recorded source, or parks that
+            recompute runs changed (unless `discard_park_changes`).
+        """
+        self.check_writable("reload layers")
+        recorded = [k for k, v in self.config.layers.items() if k in LAYERS and v.get("source")]
+        kinds = list(kinds) or recorded
+        if not kinds:
+            raise ProjectError(
+                f"{self.folder / CONFIG_FILE} records no source file for any layer "
+                "([layers.<kind>] source), so there is nothing to reload. Fix: make the project "
+                f"again from your files with `gisrenew init {self.folder} --force FILES...` "
+                "(init records where each layer came from)."
+            )
+        missing = [k for k in kinds if k not in recorded]
+        if missing:
+            raise ProjectError(
+                f"{self.folder / CONFIG_FILE} records no source file for {', '.join(missing)} "
+                f"([layers.<kind>] source). Fix: make the project again with `gisrenew init "
+                f"{self.folder} --force --{missing[0]} FILE ...`, or add `source = \"FILE\"` "
+                f"to [layers.{missing[0]}]."
+            )
+        history = self.read_table("run_history")
+        if "parks" in kinds and history is not None and len(history) and not discard_park_changes:
+            raise ProjectError(
+                f"{self.folder}: {len(history)} recompute run(s) changed the parks since they "
+                "were read; reloading them from their source would drop those changes. Fix: "
+                "reload the other layers (`gisrenew reload residential parcels ...`), or "
+                "reload the parks with --discard-park-changes and run the recomputes again."
+            )
+        plan = _source_plan(self.folder, self.config, {}, {}, replace=True)
+        given = {k: v for k, v in (read_options or {}).items() if v is not None}
+        options = {kind: {**plan.options[kind], **given} for kind in kinds}
+        layers, _ = _load_sources(
+            {k: plan.sources[k] for k in kinds}, self.working_crs, options, self.config
+        )
+        with self.transaction(timeout_s=timeout_s, purpose=f"reload {', '.join(kinds)}") as tx:
+            for kind, gdf in layers.items():
+                tx.write_input_layer(kind, gdf)
+        return layers
 
     @contextlib.contextmanager
     def lock(self, timeout_s: float = 0.0, *, purpose: str = "") -> Iterator[None]:
@@ -579,9 +814,8 @@ class Project:
         """
         timeout_s = _wait_seconds(timeout_s)
         path = self.folder / LOCK_FILE
-        fd = _open_lock_file(path)
+        fd = _locked_file(path, self.folder, timeout_s)
         try:
-            _acquire(fd, path, self.folder, timeout_s)
             info = {
                 "pid": os.getpid(),
                 "host": os.uname().nodename,
@@ -594,6 +828,8 @@ class Project:
             self._clean_stale_workfiles()
             yield
         finally:
+            with contextlib.suppress(OSError):  # while still holding it: see _locked_file
+                os.unlink(path)
             with contextlib.suppress(OSError):
                 fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
@@ -614,6 +850,7 @@ class Project:
         ...     tx.write_layer("parks", parks)
         ...     tx.append_table("run_history", row)
         """
+        self.check_writable(purpose or "change the project store")
         with self.lock(timeout_s, purpose=purpose):
             tx: Transaction | None = None
 
@@ -644,8 +881,122 @@ class Project:
                 log.info("removed %s left by an interrupted run", path.name)
 
 
-def _load_sources(sources, working_crs, declared, columns):
-    """Load and validate every source; return the layers and the working CRS."""
+#: Layer metadata key of a stored input layer: the ``[columns.<layer>]`` mapping it was
+#: read with (JSON), so a later change of the mapping is noticed (see :meth:`Project.load`).
+COLUMNS_METADATA = "GISRENEW_COLUMNS"
+
+
+def _write_input_layer(path: Path, kind: str, gdf: gpd.GeoDataFrame, mapping: dict) -> None:
+    """Write an input layer into the GeoPackage at `path`, with the mapping it was read with.
+
+    The store keeps the user's columns; absent ones are filled with defaults on every read.
+    """
+    stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
+    pyogrio.write_dataframe(
+        io.plain_columns(stored), path, layer=kind, driver="GPKG",
+        layer_metadata={COLUMNS_METADATA: json.dumps(mapping, ensure_ascii=False, sort_keys=True)},
+    )  # fmt: skip
+
+
+def _settings_file(folder: Path) -> tuple[str, dict]:
+    """The text and the parsed tables of the folder's ``gisrenew.toml`` ("" and {} when none)."""
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        return "", {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _deep_merge(old: Mapping, new: Mapping) -> dict:
+    merged = {k: dict(v) if isinstance(v, Mapping) else v for k, v in old.items()}
+    for key, value in new.items():
+        merged[key] = {**merged.get(key, {}), **value} if isinstance(value, Mapping) else value
+    return merged
+
+
+@dataclasses.dataclass
+class _SourcePlan:
+    """What ``init`` reads: each layer's source and read options, and what it records."""
+
+    folder: Path
+    sources: dict[str, Any]
+    options: dict[str, dict[str, Any]]
+
+    def records(self, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, dict[str, Any]]:
+        """``[layers.<kind>]`` of every layer read from a file: source, layer, crs, encoding."""
+        records: dict[str, dict[str, Any]] = {}
+        for kind, source in self.sources.items():
+            if isinstance(source, gpd.GeoDataFrame) or kind not in layers:
+                continue
+            ref = io.LayerRef.parse(source)
+            path = ref.path.resolve()
+            inside = self.folder.resolve() in path.parents
+            layer = ref.layer or (
+                None if path.suffix.lower() == ".shp" else layers[kind].attrs.get("layer")
+            )
+            options = self.options.get(kind, {})
+            records[kind] = {
+                "source": os.path.relpath(path, self.folder.resolve()) if inside else str(path),
+                "layer": layer,
+                "crs": _crs_text(options.get("crs")),
+                "encoding": options.get("encoding"),
+            }
+        return records
+
+
+def _crs_text(value) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else CRS.from_user_input(value).to_string()
+
+
+def _source_plan(folder: Path, settings: ProjectConfig, given: Mapping, declared, *, replace):
+    """The layers to read: those given, and those ``[layers.<kind>]`` records a source for.
+
+    A recorded source that differs from the one given is refused unless `replace`
+    (``init --force``), when the given one wins and is recorded instead.
+    """
+    sources: dict[str, Any] = {}
+    options: dict[str, dict[str, Any]] = {}
+    for kind, record in settings.layers.items():
+        if kind in LAYERS and record.get("source"):
+            path = Path(record["source"])
+            path = path if path.is_absolute() else folder / path
+            sources[kind] = io.LayerRef(path, record.get("layer"))
+            options[kind] = {
+                "crs": record.get("crs"), "override_crs": declared.get("override_crs"),
+                "encoding": record.get("encoding"),
+            }  # fmt: skip
+    for kind, source in given.items():
+        recorded = sources.get(kind)
+        if recorded is not None and not replace and not _same_source(recorded, source):
+            raise ProjectError(
+                f"{folder / CONFIG_FILE}: [layers.{kind}] source is {recorded}, but "
+                f"--{kind} gives {source}. Fix: delete the [layers.{kind}] table (or its "
+                f"source line) from {CONFIG_FILE}, or leave out --{kind}."
+            )
+        sources[kind] = source
+        options[kind] = dict(declared)
+    return _SourcePlan(folder, sources, options)
+
+
+def _same_source(recorded: io.LayerRef, given) -> bool:
+    if isinstance(given, gpd.GeoDataFrame):
+        return False
+    ref = io.LayerRef.parse(given)
+    same_file = recorded.path.exists() and ref.path.exists() and recorded.path.samefile(ref.path)
+    return same_file and (ref.layer is None or ref.layer == recorded.layer)
+
+
+def _load_sources(sources, working_crs, options, settings: ProjectConfig):
+    """Load and validate every source; return the layers and the working CRS.
+
+    `options` holds each kind's ``crs``, ``override_crs`` and ``encoding``; the
+    columns are mapped by `settings`.
+    """
     layers: dict[str, gpd.GeoDataFrame] = {}
     problems = []
     target = crs_rules.parse_crs(working_crs, what="working_crs") if working_crs else None
@@ -653,13 +1004,12 @@ def _load_sources(sources, working_crs, declared, columns):
     order = sorted(sources, key=lambda k: list(LAYERS).index(k))
     for kind in order:
         source = sources[kind]
+        columns = settings.column_map(kind) or None
         if isinstance(source, gpd.GeoDataFrame):
-            gdf, found = io.load_frame(
-                source, kind, working_crs=target, columns=columns.get(kind)
-            )
+            gdf, found = io.load_frame(source, kind, working_crs=target, columns=columns)
         else:
             gdf, found = io.load_layer(
-                source, kind, working_crs=target, columns=columns.get(kind), **declared
+                source, kind, working_crs=target, columns=columns, **options.get(kind, {})
             )
         problems.extend(found)
         if gdf is not None:
@@ -678,8 +1028,11 @@ def _check_create_target(folder: Path, sources: Mapping, overwrite: bool) -> Non
         raise ProjectError(f"{folder} is a file, not a folder. Fix: give a folder for the project.")
     store = folder / ProjectConfig().gpkg
     has_config = (folder / CONFIG_FILE).exists()
-    if has_config and not overwrite:
-        raise ProjectError(f"{folder} already holds a project; pass overwrite=True (--force)")
+    if has_config and store.exists() and not overwrite:
+        raise ProjectError(
+            f"{folder} already holds a project; pass overwrite=True (--force) to make its "
+            f"store again (the settings in {CONFIG_FILE} are kept)"
+        )
     if store.exists() and not has_config and not overwrite:
         raise ProjectError(
             f"{store} exists but {folder} has no {CONFIG_FILE}: it is not a gisrenew project "

@@ -1,8 +1,9 @@
 """The layers of a gisrenew project and their columns — defined once, here.
 
 Every loader, validator, writer and the README's layer table read these
-definitions. Column names are English; :data:`DEFAULT_ALIASES` maps common
-Chinese headers (名称, 面积, 户数, ...) to them, and a project's
+definitions. Column names are English; :func:`column_aliases` gives the headers
+planners use for them in each layer (编号, 名称, 户数, 已签约户数, 可步行, 公园编号, ...:
+:data:`SHARED_ALIASES`, :data:`LAYER_ALIASES`, :data:`ID_ALIASES`), and a project's
 ``[columns.<layer>]`` table in ``gisrenew.toml`` adds its own mapping.
 
 Only geometry is ever required for the core analyses: every attribute column
@@ -12,6 +13,7 @@ it (e.g. household counts for a plan table), and then that analysis says so.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,14 +21,21 @@ from typing import Any, Literal
 
 __all__ = [
     "DEFAULT_ALIASES",
+    "ID_ALIASES",
     "LAYERS",
+    "LAYER_ALIASES",
     "LAYER_NAMES",
+    "SHARED_ALIASES",
     "SIGNING_STATUS_TERMS",
     "Column",
     "LayerSchema",
+    "alias_table_markdown",
+    "column_aliases",
     "get_layer_schema",
+    "headers_of",
     "kind_from_name",
     "layer_table_markdown",
+    "lookalike_column",
 ]
 
 GeometryKind = Literal["polygon", "line", "point"]
@@ -246,39 +255,209 @@ LAYERS: dict[str, LayerSchema] = {
 # Park-like layers share the parks schema (e.g. the sample city's new pocket parks).
 LAYER_KIND_ALIASES = {"new_parks": "parks"}
 
-DEFAULT_ALIASES: dict[str, str] = {
-    "名称": "name",
-    "名字": "name",
-    "地块名称": "name",
-    "公园名称": "name",
-    "项目名称": "name",
-    "类别": "park_class",
-    "公园类别": "park_class",
-    "绿地类别": "park_class",
-    "口袋公园": "is_pocket_park",
-    "用地代码": "land_use",
-    "用地性质": "land_use",
-    "地类编码": "land_use",
-    "户数": "households",
-    "人口": "population",
-    "居民户": "households_residential",
-    "居民户数": "households_residential",
-    "非居户": "households_nonresidential",
-    "非居户数": "households_nonresidential",
-    "商铺": "households_shops",
-    "店铺": "households_shops",
-    "已签约": "households_signed",
-    "签约户数": "households_signed",
-    "楼栋数": "buildings",
-    "建筑面积": "floor_area_m2",
-    "规划用途": "target_use",
-    "更新类型": "plan_type",
-    "状态": "status",
-    "进度": "status",
-    "年度": "year",
-    "道路等级": "road_class",
-    "层级": "level",
+#: Headers planners use for gisrenew's columns, in every layer that has the column
+#: (column → headers, most usual first). Headers whose meaning depends on the layer —
+#: 编号 (whose id?), 类别 (park class or plan type?), 层级 — are in :data:`LAYER_ALIASES`.
+SHARED_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("名称", "名字"),
+    "land_use": (
+        "用地代码",
+        "用地性质",
+        "用地性质代码",
+        "地类编码",
+        "地类代码",
+        "用地分类",
+        "用地类型",
+    ),
+    "households": ("户数", "总户数", "住户数"),
+    "population": ("人口", "人口数", "常住人口", "居住人口"),
+    "households_residential": ("居民户", "居民户数", "住宅户数"),
+    "households_nonresidential": ("非居户", "非居户数", "非居民户"),
+    "households_shops": ("商铺", "商铺数", "店铺", "商户"),
+    "households_signed": ("已签约户数", "签约户数", "已签约", "已签约户", "签约户"),
+    "buildings": ("楼栋数", "栋数", "幢数"),
+    "floor_area_m2": ("建筑面积", "建筑面积(m²)", "总建筑面积"),
+    "is_pocket_park": ("口袋公园", "是否口袋公园"),
+    "opened": ("建成时间", "建成年份", "建成日期", "开园时间"),
+    "target_use": ("规划用途", "规划用地性质", "规划用地"),
+    "status": ("进度", "状态", "项目进度", "实施状态"),
+    "year": ("年度", "年份", "实施年度", "计划年度"),
+    "road_class": ("道路等级", "道路类别"),
+    "walkable": ("可步行", "是否可步行", "步行"),
 }
+
+#: Generic id headers, for every layer's id column (after the layer's own, e.g. 公园编号).
+ID_ALIASES: tuple[str, ...] = ("编号", "编码", "ID", "id", "序号")
+
+#: Headers whose column depends on the layer: layer → column → headers, most specific
+#: first. Each layer's id comes first with its own names (公园编号 for parks, 街道编号
+#: for districts); ``公园编号`` in ``entrances`` is the park an entrance serves, and
+#: ``街道编号`` in ``residential`` the district a piece of land lies in.
+LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "parks": {
+        "park_id": ("公园编号", "公园编码", "公园代码", "绿地编号", "公园ID"),
+        "name": ("公园名称", "绿地名称"),
+        "park_class": ("类别", "公园类别", "绿地类别", "公园类型", "绿地分类", "类型"),
+    },
+    "residential": {
+        "residential_id": ("居住用地编号", "用地编号", "地块编号", "小区编号"),
+        "name": ("小区名称", "用地名称", "地块名称"),
+        "district_id": (
+            "街道编号",
+            "区镇街道编号",
+            "所属街道",
+            "所属街道编号",
+            "街道代码",
+            "所属片区",
+            "片区编号",
+        ),
+    },
+    "parcels": {
+        "parcel_id": ("地块编号", "地块编码", "宗地编号", "宗地代码"),
+        "name": ("地块名称",),
+    },
+    "plans": {
+        "plan_id": ("项目编号", "更新项目编号", "更新单元编号", "更新地块编号"),
+        "name": ("项目名称", "更新项目名称"),
+        "plan_type": ("类别", "更新类型", "项目类型", "改造类型", "类型"),
+    },
+    "boundary": {"boundary_id": ("建成区编号",)},
+    "districts": {
+        "district_id": (
+            "街道编号",
+            "区镇街道编号",
+            "街道代码",
+            "行政区编号",
+            "行政区划代码",
+            "区划代码",
+            "片区编号",
+        ),
+        "name": ("街道名称", "行政区名称", "片区名称"),
+        "level": ("层级", "级别", "行政级别"),
+    },
+    "roads": {
+        "road_id": ("道路编号",),
+        "name": ("道路名称", "路名"),
+        "road_class": ("道路等级", "道路类别", "等级", "类别"),
+        "level": ("层级", "竖向层级"),
+    },
+    "entrances": {
+        "entrance_id": ("出入口编号",),
+        "park_id": ("公园编号", "所属公园", "公园编码", "公园ID"),
+    },
+    "water": {"water_id": ("水系编号", "河流编号"), "name": ("水系名称", "河流名称")},
+    "candidates": {
+        "candidate_id": ("备选地块编号", "地块编号"),
+        "name": ("地块名称",),
+        "park_class": ("类别", "公园类别", "绿地类别"),
+    },
+}
+
+#: Every shared alias as ``{header: column}`` (the layer-specific ones are in
+#: :func:`column_aliases`). A weight given as 户数 or 人口 means this column.
+DEFAULT_ALIASES: dict[str, str] = {
+    header: column for column, headers in SHARED_ALIASES.items() for header in headers
+}
+
+
+def column_aliases(kind: str) -> dict[str, str]:
+    """Every header gisrenew renames in layer `kind`: ``{header: column}``, best first.
+
+    The layer's own headers (:data:`LAYER_ALIASES`) come first, then the shared ones
+    (:data:`SHARED_ALIASES`) of the columns the layer has, then the generic id headers
+    (:data:`ID_ALIASES`). When a file has several headers for one column, the first in
+    this order is used and the others are reported as look-alikes.
+
+    Examples
+    --------
+    >>> column_aliases("entrances")["公园编号"], column_aliases("parks")["公园编号"]
+    ('park_id', 'park_id')
+    >>> column_aliases("plans")["类别"], column_aliases("parks")["类别"]
+    ('plan_type', 'park_class')
+    >>> column_aliases("districts")["编号"], column_aliases("residential")["街道编号"]
+    ('district_id', 'district_id')
+    """
+    schema = get_layer_schema(kind)
+    known = set(schema.column_names)
+    aliases: dict[str, str] = {}
+    for column, headers in LAYER_ALIASES.get(schema.name, {}).items():
+        for header in headers:
+            aliases.setdefault(header, column)
+    for column, headers in SHARED_ALIASES.items():
+        if column in known:
+            for header in headers:
+                aliases.setdefault(header, column)
+    for header in ID_ALIASES:
+        aliases.setdefault(header, schema.id_column)
+    return aliases
+
+
+_UNIT_SUFFIX = re.compile(r"\s*[（(\[【][^）)\]】]*[)）\]】]\s*$")
+_SEPARATORS = re.compile(r"[\s_\-.]+")
+
+
+def _normalized(header: str) -> str:
+    """A header compared loosely: NFKC, lower case, no unit suffix ``(户)``, no separators."""
+    text = unicodedata.normalize("NFKC", str(header)).strip().lower()
+    return _SEPARATORS.sub("", _UNIT_SUFFIX.sub("", text))
+
+
+def lookalike_column(kind: str, header: str) -> str | None:
+    """The column of layer `kind` that `header` looks like, or None.
+
+    Used to warn about a column that gisrenew does not read although it probably
+    means one of its fields: an alias or English name apart from case, separators or
+    a unit in brackets (``户数（户）``, ``Park-ID``), a close English spelling
+    (``househods``), or a Chinese header that contains a known one (``公园编码号``,
+    ``街道名称``) or is contained in one of three or more characters (``签约户`` in
+    ``已签约户数``). The longest known header decides.
+
+    Examples
+    --------
+    >>> lookalike_column("parks", "公园编码号"), lookalike_column("parcels", "签约户（户）")
+    ('park_id', 'households_signed')
+    >>> lookalike_column("roads", "是否步行"), lookalike_column("parks", "备注")
+    ('walkable', None)
+    """
+    schema = get_layer_schema(kind)
+    aliases = column_aliases(kind)
+    if header in aliases:
+        return aliases[header]
+    wanted = _normalized(header)
+    if not wanted:
+        return None
+    names = {_normalized(h): c for h, c in reversed(list(aliases.items()))}
+    names.update({_normalized(c): c for c in schema.column_names})
+    if wanted in names:
+        return names[wanted]
+    if wanted.isascii():
+        close = difflib.get_close_matches(wanted, [n for n in names if n.isascii()], 1, 0.85)
+        return names[close[0]] if close else None
+    matches = [
+        known
+        for known in names
+        if not known.isascii()
+        and len(known) >= 2
+        and (known in wanted or (len(wanted) >= 3 and wanted in known))
+    ]
+    return names[max(matches, key=len)] if matches else None
+
+
+def headers_of(kind: str, column: str) -> list[str]:
+    """The headers :func:`column_aliases` maps to `column` in layer `kind`, best first."""
+    return [header for header, target in column_aliases(kind).items() if target == column]
+
+
+def alias_table_markdown() -> str:
+    """Render the README table of the headers each layer's columns are read from."""
+    lines = ["| layer | column | headers read as this column |", "|---|---|---|"]
+    for schema in LAYERS.values():
+        for column in schema.column_names:
+            headers = headers_of(schema.name, column)
+            if headers:
+                shown = ", ".join(headers)
+                lines.append(f"| `{schema.name}` | `{column}` | {shown} |")
+    return "\n".join(lines)
 
 
 #: File and layer names that tell a layer's kind (lower case; Chinese and English). A name

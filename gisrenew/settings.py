@@ -313,6 +313,11 @@ class ProjectSettings:
         "rule set: a preset name or a rule-set TOML file (relative to the project folder)",
         default="tijian-2021",
     )
+    read_only: bool = setting(
+        "bool",
+        "true: commands that write refuse this project (the bundled sample); work on a copy",
+        default=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -1471,6 +1471,9 @@ name = "太仓示例城市 Taicang sample city — SYNTHETIC, illustrative only"
 gpkg = "project.gpkg"
 working_crs = "EPSG:4549"
 rules = "tijian-2021"
+# The bundled sample stays as shipped: commands that write refuse it. Work on a copy
+# (`gisrenew demo` makes one in maps/project) or copy the folder and set this to false.
+read_only = true
 
 [residential]
 codes = ["R", "07"]

@@ -72,3 +72,15 @@ def _no_tracebacks_in_adversarial_runs(request, monkeypatch):
         return result
 
     monkeypatch.setattr(CliRunner, "invoke", checked)
+@pytest.fixture(scope="session")
+def planner_data(tmp_path_factory):
+    """A planner's own files made from the sample city (see ``planner_files``).
+
+    GBK Shapefiles without ``.cpg`` in EPSG:4490 with Chinese headers, and a GeoPackage
+    with Chinese layer names. Returns ``(folder, {kind: file or FILE::LAYER})``; tests
+    must not change the files.
+    """
+    from planner_files import write_planner_data  # a test helper beside this file
+
+    folder = tmp_path_factory.mktemp("planner") / "规划数据"
+    return folder, write_planner_data(folder)

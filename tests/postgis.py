@@ -47,7 +47,14 @@ import pytest
 
 __all__ = ["PostgisCluster", "PostgisUnavailable", "postgis", "start_or_skip"]
 
-PG_BIN = Path(os.environ.get("GISRENEW_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _newest_pg_bin() -> str:
+    """The newest installed PostgreSQL's bin folder (scripts/ci-system-deps.sh installs the
+    release's own major version, not always 15)."""
+    majors = sorted(int(p.name) for p in Path("/usr/lib/postgresql").glob("*") if p.name.isdigit())
+    return f"/usr/lib/postgresql/{majors[-1] if majors else 15}/bin"
+
+
+PG_BIN = Path(os.environ.get("GISRENEW_PG_BIN", _newest_pg_bin()))
 DATABASE = "gisrenew"
 SERVER_USER = "postgres"
 
@@ -108,8 +115,8 @@ class PostgisCluster:
         missing = [name for name in ("initdb", "pg_ctl") if not (PG_BIN / name).exists()]
         if missing:
             raise PostgisUnavailable(
-                f"{', '.join(missing)} not found in {PG_BIN}; install postgresql-15 and "
-                "postgresql-15-postgis-3 (scripts/ci-system-deps.sh)"
+                f"{', '.join(missing)} not found in {PG_BIN}; install PostgreSQL and its "
+                "PostGIS package (bash scripts/ci-system-deps.sh)"
             )
         control = Path("/usr/share/postgresql/15/extension/postgis.control")
         if not control.exists() and "GISRENEW_PG_BIN" not in os.environ:

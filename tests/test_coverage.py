@@ -1023,6 +1023,8 @@ def test_cli_both_methods(files, tmp_path):
             "both",
             "--roads",
             path,
+            "--lang",
+            "en",
         ]
     )
     assert run.exit_code == 0, run.output

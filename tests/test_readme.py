@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from gisrenew.schema import layer_table_markdown
+from gisrenew.schema import alias_table_markdown, layer_table_markdown
 from gisrenew.settings import settings_table_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +36,9 @@ def test_settings_table_matches_the_settings_reader():
     )
     assert block, "settings table markers missing from README"
     assert block.group(1).strip() == settings_table_markdown().strip()
+
+
+def test_alias_table_matches_schema():
+    block = re.search(r"<!-- alias-table:start.*?-->\n(.*?)\n<!-- alias-table:end -->", README, re.S)
+    assert block, "alias table markers missing from README"
+    assert block.group(1).strip() == alias_table_markdown().strip()

@@ -29,7 +29,7 @@ from gisrenew import coverage
 from gisrenew.coverage import IncrementalCoverage
 from gisrenew.errors import LockError, SchemaError
 from gisrenew.present import format_recompute_report
-from gisrenew.project import Project
+from gisrenew.project import Project, copy_project
 from gisrenew.recompute import read_history, recompute
 from gisrenew.rules import get_rules
 
@@ -667,7 +667,7 @@ def test_sample_city_recompute_publish_and_history(tmp_path):
     from gisrenew.cli import main
 
     folder = tmp_path / "taicang"
-    shutil.copytree(SAMPLE, folder)
+    copy_project(SAMPLE, folder)  # the bundled sample is read-only; the copy is not
     maps = tmp_path / "maps"
     runner = CliRunner()
     args = [

@@ -1,19 +1,23 @@
 """The ``gisrenew`` command line: a thin layer over the library.
 
 One module per command in this package; each defines ``command`` (a click command)
-and is registered here, explicitly, in the order ``gisrenew --help`` lists them. Exit codes: 0 success, 1 an error in the data or the
-project (printed as a message, never a traceback), 2 a usage error.
+and is registered here, explicitly, in the order ``gisrenew --help`` lists them. Every
+command follows one convention (:mod:`gisrenew.cli.convention`): ``--lang``,
+``-o/--output`` with ``--overwrite``, ``-v/-q`` before or after the command name, quiet
+by default. Exit codes: 0 success (also when a pipe closes early), 1 an error in the
+data or the project (printed as a message, never a traceback), 2 a usage error.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
+import os
 import sys
 
 import click
 
 from gisrenew import __version__
+from gisrenew.cli.convention import configure_logging
 from gisrenew.errors import GisrenewError
 from gisrenew.inputs import MissingLayerError
 from gisrenew.present.tables import sanitize
@@ -26,6 +30,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, str] = {
     "demo": "demo",
     "init": "init",
+    "reload": "reload",
     "validate": "validate",
     "coverage": "coverage",
     "affected": "affected",
@@ -58,37 +63,37 @@ class _Group(click.Group):
         except MissingLayerError as exc:  # a layer option the user did not give: usage
             raise click.UsageError(str(exc), ctx) from None
         except GisrenewError as exc:
-            click.secho(f"error: {sanitize(exc, keep_newlines=True)}", fg="red", err=True)
+            text = sanitize(exc, keep_newlines=True)
+            text = text[len("error: ") :] if text.lower().startswith("error: ") else text
+            click.secho(f"error: {text}", fg="red", err=True)
             sys.exit(1)
+        except BrokenPipeError:  # `gisrenew affected | head`: the reader has what it wanted
+            _quiet_closed_stdout()
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
 
-class _PlainFormatter(logging.Formatter):
-    """Log lines whose data (names, ids, paths) cannot drive the terminal (see ``sanitize``)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return sanitize(super().format(record), keep_newlines=True)
-
-
-def _configure_logging(verbose: int, quiet: int) -> None:
-    level = logging.INFO + 10 * (quiet - verbose)
-    level = max(logging.DEBUG, min(level, logging.CRITICAL))
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PlainFormatter("%(levelname)s %(message)s"))
-    logger = logging.getLogger("gisrenew")
-    logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
-    logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-    # GDAL/pyogrio chatter ("Created N records") only with -vv
-    logging.getLogger("pyogrio").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+def _quiet_closed_stdout() -> None:
+    """Point stdout at /dev/null so that Python's flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test runner's buffer)
+        pass
+    finally:
+        os.close(devnull)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More messages (-vv for debugging).")
-@click.option("-q", "--quiet", count=True, help="Fewer messages (-qq for errors only).")
+@click.option(
+    "-v", "--verbose", count=True,
+    help="More messages: -v what gisrenew does (INFO), -vv debugging. Also after the command.",
+)  # fmt: skip
+@click.option(
+    "-q", "--quiet", count=True, help="Fewer messages (-qq: none but the results). Also after the command."
+)
 @click.version_option(__version__, prog_name="gisrenew")
 @click.pass_context
 def main(ctx: click.Context, verbose: int, quiet: int) -> None:
@@ -96,6 +101,6 @@ def main(ctx: click.Context, verbose: int, quiet: int) -> None:
 
     公园绿地服务半径覆盖率 · 十分钟服务圈 · 城市更新地块 · 口袋公园 · 网页地图
     """
-    _configure_logging(verbose, quiet)
+    configure_logging(verbose, quiet)
     ctx.ensure_object(dict)
-    ctx.obj["progress"] = quiet == 0 and sys.stderr.isatty()
+    ctx.obj.update(verbose=verbose, quiet=quiet, progress=quiet == 0 and sys.stderr.isatty())

@@ -32,13 +32,15 @@ from gisrenew.inputs import gather_inputs
 from gisrenew.io import list_layers, write_results
 from gisrenew.plans import absent_parcel_columns
 
+from .convention import lang_option, output_option, verbosity_options
 from .options import (
     check_out,
+    check_out_suffix,
     crs_option,
     emit_json,
     encoding_option,
     json_option,
-    out_option,
+    layer_option,
     override_crs_option,
     project_option,
     report_problems,
@@ -70,19 +72,9 @@ def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
 
 @click.command("affected")
 @project_option
-@click.option(
-    "--plans",
-    "plans_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Renewal plans layer 更新项目 (polygons).",
-)
-@click.option(
-    "--parcels",
-    "parcels_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Parcels layer 地块 with household and signing columns.",
+@layer_option("plans", "Renewal plans layer 更新项目 (polygons).", dest="plans_file")
+@layer_option(
+    "parcels", "Parcels layer 地块 with household and signing columns.", dest="parcels_file"
 )
 @click.option(
     "--min-overlap-share",
@@ -114,14 +106,11 @@ def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
 @override_crs_option
 @encoding_option
 @json_option
-@out_option
-@click.option(
-    "--headers",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).",
+@output_option(
+    "file", "results as .gpkg (layers), .csv or .xlsx (tables).", callback=check_out_suffix
 )
+@lang_option(help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).")
+@verbosity_options
 def command(
     project: Path | None,
     plans_file: Path | None,
@@ -134,19 +123,20 @@ def command(
     override_crs: str | None,
     encoding: str | None,
     as_json: bool,
-    out: Path | None,
-    headers: str,
+    output: Path | None,
+    overwrite: bool,
+    lang: str,
 ) -> None:
     """Parcels affected by renewal plans 更新项目涉及地块: area in 亩, households, signing.
 
     \b
     Examples:
       gisrenew affected --project taicang
-      gisrenew affected --plans plans.gpkg --parcels parcels.shp --out plans.xlsx
+      gisrenew affected --plans plans.gpkg --parcels parcels.shp -o plans.xlsx
       gisrenew affected --project taicang --household-rule area_share --json
     """
     files = {"plans": plans_file, "parcels": parcels_file}
-    check_out(out, inputs=files.values(), project=project)
+    check_out(output, inputs=files.values(), project=project, overwrite=overwrite)
     coverage_kinds = ("parks", "residential", "boundary") if with_coverage else ()
     inputs = gather_inputs(
         project,
@@ -178,7 +168,7 @@ def command(
     plans, parcels = inputs.layer("plans"), inputs.layer("parcels")
     summary, pairs, totals, effects = result.summary, result.pairs, result.totals, result.effects
 
-    if out is not None:
+    if output is not None:
         layers: dict[str, pd.DataFrame] = {
             "plan_summary": summary,
             "plan_parcel_pairs": pairs,
@@ -188,11 +178,11 @@ def command(
         if effects is not None:
             layers["plan_coverage_effects"] = effects
         written = write_results(
-            out,
+            output,
             layers,
-            headers=headers,
-            labels=present.column_headers(headers, "plans"),
-            sheet_names=present.sheet_names(layers, headers),
+            headers=lang,
+            labels=present.column_headers(lang, "plans"),
+            sheet_names=present.sheet_names(layers, lang),
         )
     else:
         written = []
@@ -202,9 +192,9 @@ def command(
         data["written"] = [str(p) for p in written]
         emit_json(data)
         return
-    click.echo(present.format_plan_table(summary, lang=headers, totals=totals))
+    click.echo(present.format_plan_table(summary, lang=lang, totals=totals))
     if effects is not None and len(effects):
         click.echo("")
-        click.echo(present.format_coverage_effects(effects, lang=headers))
+        click.echo(present.format_coverage_effects(effects, lang=lang))
     for path in written:
-        click.echo(("已写出 " if headers == "zh" else "wrote ") + str(path))
+        click.echo(("已写出 " if lang == "zh" else "wrote ") + str(path))

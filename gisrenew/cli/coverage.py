@@ -2,7 +2,7 @@
 
 Prints the city figure and one line per district (m², ha and 亩, both names of the
 indicator, the rule set); ``--json`` prints one JSON object instead (documented in the
-README); ``--out`` writes the per-piece results, blind spots and service areas.
+README); ``-o/--output`` writes the per-piece results, blind spots and service areas.
 
 Settings in ``gisrenew.toml`` (command-line options win)::
 
@@ -27,13 +27,15 @@ from gisrenew.io import write_results
 from gisrenew.network import DEFAULT_WALK_MINUTES
 from gisrenew.rules import available_rules, flat_rules
 
+from .convention import lang_option, output_option, verbosity_options
 from .options import (
     check_out,
+    check_out_suffix,
     crs_option,
     emit_json,
     encoding_option,
     json_option,
-    out_option,
+    layer_option,
     override_crs_option,
     project_option,
     report_problems,
@@ -75,14 +77,10 @@ def _method(method: str | None, project: Path | None) -> str:
 
 @click.command("coverage")
 @project_option
-@click.option("--parks", "parks_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Parks layer 公园绿地 (polygons; plazas G3 count under gbt51346-2019).")  # fmt: skip
-@click.option("--residential", "residential_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Residential land 居住用地 (polygons): the denominator.")  # fmt: skip
-@click.option("--boundary", "boundary_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Built-up area 建成区: the ratio is computed inside it.")  # fmt: skip
-@click.option("--districts", "districts_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Districts 区/镇/街道 for the per-district lines.")  # fmt: skip
+@layer_option("parks", "Parks layer 公园绿地 (polygons; plazas G3 count under gbt51346-2019).", dest="parks_file")
+@layer_option("residential", "Residential land 居住用地 (polygons): the denominator.", dest="residential_file")
+@layer_option("boundary", "Built-up area 建成区: the ratio is computed inside it.", dest="boundary_file")
+@layer_option("districts", "Districts 区/镇/街道 for the per-district lines.", dest="districts_file")
 @click.option("--rules", "rules_name", metavar="NAME|FILE", default=None,
               help=f"Rule set: a preset ({', '.join(available_rules())}) or a TOML file "
               "[default: the project's, else tijian-2021].")  # fmt: skip
@@ -98,10 +96,8 @@ def _method(method: str | None, project: Path | None) -> str:
 @click.option("--method", type=click.Choice(METHODS), default=None,
               help="buffer: straight-line radius from the park boundary; network: walking "
               "distance along streets; both: side by side [default buffer].")  # fmt: skip
-@click.option("--roads", "roads_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Street centre lines for --method network/both.")  # fmt: skip
-@click.option("--entrances", "entrances_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Park entrances for --method network/both (optional).")  # fmt: skip
+@layer_option("roads", "Street centre lines for --method network/both.", dest="roads_file")
+@layer_option("entrances", "Park entrances for --method network/both (optional).", dest="entrances_file")
 @click.option("--walk-distance", type=click.FloatRange(min=0, min_open=True), default=None, metavar="M",
               help="Walk limit (m) for every qualifying park [default: each park's tier radius].")  # fmt: skip
 @click.option("--walk-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MIN",
@@ -114,9 +110,10 @@ def _method(method: str | None, project: Path | None) -> str:
 @override_crs_option
 @encoding_option
 @json_option
-@out_option
-@click.option("--headers", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).")  # fmt: skip
+@output_option("file", "results as .gpkg (layers), .csv or .xlsx (tables).",
+               callback=check_out_suffix)  # fmt: skip
+@lang_option(help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).")
+@verbosity_options
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -141,8 +138,9 @@ def command(
     override_crs: str | None,
     encoding: str | None,
     as_json: bool,
-    out: Path | None,
-    headers: str,
+    output: Path | None,
+    overwrite: bool,
+    lang: str,
 ) -> None:
     """Park service-radius coverage 公园绿地服务半径覆盖率 (公园绿化活动场地服务半径覆盖率).
 
@@ -151,7 +149,7 @@ def command(
       gisrenew coverage --project taicang
       gisrenew coverage --parks parks.gpkg --residential residential.shp --boundary bua.gpkg
       gisrenew coverage --project taicang --rules gbt51346-2019 --weight households --json
-      gisrenew coverage --project taicang --radius 500 --min-park-area 1000 --out cov.gpkg
+      gisrenew coverage --project taicang --radius 500 --min-park-area 1000 -o cov.gpkg
       gisrenew coverage --project taicang --method both --walk-minutes 10
       gisrenew coverage --project taicang --contribution
     """
@@ -163,7 +161,7 @@ def command(
         "parks": parks_file, "residential": residential_file, "boundary": boundary_file,
         "districts": districts_file, "roads": roads_file, "entrances": entrances_file,
     }  # fmt: skip
-    check_out(out, inputs=files.values(), project=project)
+    check_out(output, inputs=files.values(), project=project, overwrite=overwrite)
     inputs = gather_inputs(
         project,
         files,
@@ -182,20 +180,20 @@ def command(
         inputs, methods=methods, plans=False, contributions=contribution, progress=progress
     )
     written = []
-    if out is not None:
-        labels = present.column_headers(headers, "coverage")
+    if output is not None:
+        labels = present.column_headers(lang, "coverage")
         layers = _out_layers(result)
-        sheets = present.sheet_names(layers, headers)
-        written = write_results(out, layers, headers=headers, labels=labels, sheet_names=sheets)
+        sheets = present.sheet_names(layers, lang)
+        written = write_results(output, layers, headers=lang, labels=labels, sheet_names=sheets)
     if as_json:
         data = result.to_dict()
         if written:
             data["written"] = [str(p) for p in written]
         emit_json(data)
         return
-    _print(result, headers)
+    _print(result, lang)
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(("已写出 " if lang == "zh" else "wrote ") + str(path))
 
 
 def _methods(method, project, walk: dict, roads_file, entrances_file) -> tuple[str, tuple]:

@@ -9,14 +9,15 @@ from pathlib import Path
 import click
 
 from gisrenew import outfiles, present
-from gisrenew.cli.options import report_problems
+from gisrenew.cli.convention import lang_option, output_option, verbosity_options
+from gisrenew.cli.options import check_site, report_problems
 from gisrenew.cli.recompute import publish_change
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
 from gisrenew.indicators import compute_indicators, rank_sites
 from gisrenew.inputs import gather_inputs
 from gisrenew.present.tables import sanitize
-from gisrenew.project import Project
+from gisrenew.project import Project, copy_project
 from gisrenew.recompute import recompute
 
 SAMPLE = Path("data") / "geo" / "taicang_sample"
@@ -50,10 +51,10 @@ def working_copy(sample: Path, out: Path) -> Path:
     if target.exists():
         if not (target / _MARKER).exists():
             raise ProjectError(
-                f"{target} exists and is not a demo copy; choose another --out folder"
+                f"{target} exists and is not a demo copy; choose another -o/--output folder"
             )
         shutil.rmtree(target)
-    shutil.copytree(sample, target, ignore=shutil.ignore_patterns(".txn-*", ".gisrenew.lock"))
+    copy_project(sample, target)  # writable: the copy is the demo's to change
     outfiles.write_text(target / _MARKER, "copy of the sample city made by `gisrenew demo`\n")
     return target
 
@@ -65,12 +66,10 @@ def _section(title: str) -> None:
 
 
 @click.command("demo")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+@output_option(
+    "folder",
+    "the published maps, tables and the working copy of the project [default: maps].",
     default=Path("maps"),
-    show_default=True,
-    help="Folder for the published maps, tables and the working copy of the project.",
 )
 @click.option(
     "--data",
@@ -78,7 +77,7 @@ def _section(title: str) -> None:
     default=None,
     help="Sample project folder (default: data/geo/taicang_sample).",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@lang_option()
 @click.option(
     "--sites",
     "n_sites",
@@ -87,19 +86,26 @@ def _section(title: str) -> None:
     show_default=True,
     help="How many candidate sites for the next pocket parks to rank.",
 )
+@verbosity_options
 @click.pass_context
-def command(ctx: click.Context, out: Path, data: Path | None, lang: str, n_sites: int) -> None:
+def command(
+    ctx: click.Context, output: Path, overwrite: bool, data: Path | None, lang: str, n_sites: int
+) -> None:
     """Run every analysis on the bundled sample city (示例城市, synthetic data).
 
-    Copies the sample project to OUT/project, then: validates the layers; computes the
+    Copies the sample project to OUTPUT/project (the bundled sample is read-only and
+    stays as shipped; the copy is writable), then: validates the layers; computes the
     park service-radius coverage (公园绿地服务半径覆盖率) by straight-line radius and by
     walking distance; tabulates the renewal plans (更新地块: 亩, households, signing);
     adds the five new pocket parks (口袋公园) in one atomic batch recompute and shows the
-    gain; ranks candidate sites for the next ones; and publishes the web maps to OUT.
+    gain; ranks candidate sites for the next ones; and publishes the web maps to OUTPUT.
+    A demo's own earlier output is replaced; another existing folder needs --overwrite.
     """
     started = time.monotonic()
     progress = bool(ctx.obj and ctx.obj.get("progress"))
     sample = find_sample(data)
+    out = output
+    check_site(out, overwrite=overwrite or (out / "project" / _MARKER).exists())
     out.mkdir(parents=True, exist_ok=True)
     project = Project.open(working_copy(sample, out))
     inputs = gather_inputs(project, kinds=_DEMO_KINDS)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 
 import click
 
+from gisrenew.cli.convention import lang_option, verbosity_options
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.cli.recompute import open_project
 from gisrenew.present.formats import percent
@@ -59,23 +61,45 @@ def _records(history, where: str) -> tuple[list[dict], list[str]]:
     return records, problems
 
 
+def _local_time(value) -> str:
+    """A recorded UTC time in the computer's own time zone, with its offset (e.g. +08:00)."""
+    try:
+        moment = _dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return _text(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return moment.astimezone().isoformat(sep=" ", timespec="minutes")
+
+
+_WORDS = {
+    "zh": {"added": "新增", "removed": "移除", "input": "输入", "features": "个要素",
+           "none": "尚无运行记录（gisrenew recompute 每次变更记录一次）", "runs": "次运行"},
+    "en": {"added": "added", "removed": "removed", "input": "input", "features": "features",
+           "none": "no runs recorded yet (gisrenew recompute records one per change)",
+           "runs": "run(s)"},
+}  # fmt: skip
+
+
 def _ids(value) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "—"
     return "—" if _text(value) == "?" else str(value)
 
 
-def _print_row(row: dict) -> None:
+def _print_row(row: dict, lang: str) -> None:
+    words = _WORDS[lang]
     click.echo(
         sanitize(
-            f"#{_text(row.get('run_id'))}  {_text(row.get('time_utc'))}  "
+            f"#{_text(row.get('run_id'))}  {_local_time(row.get('time_utc'))}  "
             f"{_text(row.get('rules_name'))} v{_text(row.get('rules_version'))}  "
             f"{_pct(row.get('ratio_before'))} → {_pct(row.get('ratio_after'))}"
         )
     )
     click.echo(
         sanitize(
-            f"    added: {_ids(row.get('added_parks'))}; removed: {_ids(row.get('removed_parks'))}"
+            f"    {words['added']}: {_ids(row.get('added_parks'))}; "
+            f"{words['removed']}: {_ids(row.get('removed_parks'))}"
         )
     )
     inputs = row.get("inputs")
@@ -84,7 +108,8 @@ def _print_row(row: dict) -> None:
             digest = str(item.get("sha256", "?"))[:16]
             click.echo(
                 sanitize(
-                    f"    input {item.get('source', '?')} ({item.get('features', '?')} features) "
+                    f"    {words['input']} {item.get('source', '?')} "
+                    f"({item.get('features', '?')} {words['features']}) "
                     f"sha256 {digest}…"
                 )
             )
@@ -93,8 +118,12 @@ def _print_row(row: dict) -> None:
 @click.command("history")
 @project_option
 @json_option
-def command(project, as_json) -> None:
+@lang_option()
+@verbosity_options
+def command(project, as_json, lang) -> None:
     """List the runs recorded in the project (运行记录): time, inputs, rule set, figures.
+
+    Times are shown in this computer's time zone (the project records UTC).
 
     A damaged ``run_history`` table (text where a number belongs, missing columns, bad
     JSON) is listed as far as it can be read, with a warning for each problem.
@@ -108,10 +137,8 @@ def command(project, as_json) -> None:
         emit_json({"project": str(proj.folder), "runs": records, "problems": problems})
         return
     if not records:
-        click.echo(
-            f"{proj.folder}: no runs recorded yet (gisrenew recompute records one per change)"
-        )
+        click.echo(sanitize(f"{proj.folder}: {_WORDS[lang]['none']}"))
         return
-    click.echo(f"{proj.folder}: {len(records)} run(s)")
+    click.echo(sanitize(f"{proj.folder}: {len(records)} {_WORDS[lang]['runs']}"))
     for row in records:
-        _print_row(row)
+        _print_row(row, lang)

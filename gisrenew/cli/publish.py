@@ -26,11 +26,12 @@ import click
 
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
-from gisrenew.outfiles import check_folder
+from gisrenew.project import Project
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
 from gisrenew.webmap.publish import publish_site
 
-from .options import emit_json, json_option, project_option, report_problems
+from .convention import lang_option, output_option, verbosity_options
+from .options import check_site, emit_json, json_option, project_option, report_problems
 
 __all__ = ["command"]
 
@@ -49,12 +50,7 @@ MAP_KINDS = (
 
 @click.command("publish")
 @project_option
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Site folder (default: maps/ in the project folder).",
-)
+@output_option("folder", "the site (default: maps/ in the project folder).")
 @click.option(
     "--basemap",
     type=click.Choice(BASEMAP_NAMES),
@@ -86,7 +82,7 @@ MAP_KINDS = (
     default=None,
     help="Write self-contained pages that open with no network at all (Leaflet inlined).",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Label language.")
+@lang_option(default=None, help="Label language [default: [maps] lang, else from the data].")
 @click.option(
     "--data-datum",
     type=click.Choice(["wgs84", "gcj02"]),
@@ -95,9 +91,11 @@ MAP_KINDS = (
 )
 @click.option("--title", default=None, help="Site title.")
 @json_option
+@verbosity_options
 def command(
     project,
-    out,
+    output,
+    overwrite,
     basemap,
     tiles,
     tiles_datum,
@@ -113,9 +111,13 @@ def command(
     发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
     """
     folder = project if project is not None else Path.cwd()
-    site = out if out is not None else folder / "maps"
-    check_folder(site)  # before any computation
-    inputs = gather_inputs(folder, kinds=MAP_KINDS)
+    proj = Project.open(folder)
+    site = output if output is not None else proj.folder / "maps"
+    if output is None:  # the project's own maps folder: a read-only project stays as it is
+        proj.check_writable("publish into the project folder (use -o/--output FOLDER)")
+    # before any computation; the project's own maps/ folder is the project's to update
+    check_site(site, overwrite=overwrite or output is None)
+    inputs = gather_inputs(proj, kinds=MAP_KINDS)
     report_problems(inputs.problems)
     written = publish_site(
         compute_indicators(inputs),

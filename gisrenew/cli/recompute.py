@@ -7,10 +7,20 @@ from pathlib import Path
 
 import click
 
-from gisrenew.cli.options import emit_json, json_option, project_option, wait_seconds
+from gisrenew.cli.convention import lang_option, output_option, verbosity_options
+from gisrenew.cli.options import (
+    check_site,
+    crs_option,
+    emit_json,
+    encoding_option,
+    json_option,
+    layer_option,
+    override_crs_option,
+    project_option,
+    wait_seconds,
+)
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import GisrenewError
-from gisrenew.outfiles import check_folder
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 from gisrenew.recompute import RecomputeResult, recompute
@@ -57,12 +67,10 @@ def _ids(text: tuple[str, ...]) -> list[str]:
 
 @click.command("recompute")
 @project_option
-@click.option(
-    "--add-parks",
+@layer_option(
     "add_parks",
+    "New parks (repeat for several files; parks already in the project are skipped):",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="File of new parks (repeat for several files). Parks already in the project are skipped.",
 )
 @click.option(
     "--remove-parks",
@@ -77,13 +85,7 @@ def _ids(text: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Re-publish the web maps after the update.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the published maps (default: <project>/maps).",
-)
+@output_option("folder", "the published maps (default: maps/ in the project folder).")
 @click.option("--rules", default=None, help="Rule set (default: the project's).")
 @click.option(
     "--wait",
@@ -94,15 +96,14 @@ def _ids(text: tuple[str, ...]) -> list[str]:
     help="Seconds to wait when another run is changing the project (0: refuse at once; "
     "a finite number ≥ 0).",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the printed report.",
-)
+@lang_option(help="Language of the printed report.")
+@crs_option
+@override_crs_option
+@encoding_option
 @json_option
-def command(project, add_parks, remove_parks, publish, out_dir, rules, wait, lang, as_json) -> None:
+@verbosity_options
+def command(project, add_parks, remove_parks, publish, output, overwrite, rules, wait, lang,
+            crs, override_crs, encoding, as_json) -> None:  # fmt: skip
     """Add new parks / remove closed ones and recompute every indicator (重新计算).
 
     Merges the changes into the project's parks layer, recomputes buffer coverage,
@@ -117,14 +118,17 @@ def command(project, add_parks, remove_parks, publish, out_dir, rules, wait, lan
     if not add_parks and not removals:
         raise click.UsageError("nothing to do: give --add-parks FILE and/or --remove-parks IDS")
     proj = open_project(project)
+    proj.check_writable("recompute")
+    site = output if output is not None else proj.folder / "maps"
     if publish:  # refuse a bad site folder before the project is changed
-        check_folder(out_dir if out_dir is not None else proj.folder / "maps")
+        check_site(site, overwrite=overwrite or output is None)
     result = recompute(
-        proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait
-    )
+        proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait,
+        read_options={"crs": crs, "override_crs": override_crs, "encoding": encoding},
+    )  # fmt: skip
     report = result.report
     if publish and result.changed:
-        publish_change(result, out_dir if out_dir is not None else proj.folder / "maps")
+        publish_change(result, site)
     if as_json:
         emit_json(report)
     else:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from gisrenew import present
+from gisrenew.cli.convention import lang_option, output_option, verbosity_options
 from gisrenew.cli.options import (
     check_out,
     check_out_suffix,
@@ -14,6 +12,7 @@ from gisrenew.cli.options import (
     emit_json,
     encoding_option,
     json_option,
+    layer_option,
     override_crs_option,
     project_option,
     report_problems,
@@ -21,35 +20,15 @@ from gisrenew.cli.options import (
 from gisrenew.indicators import rank_sites
 from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.present import format_ranking
+from gisrenew.present import column_headers, format_ranking, sheet_names
 
 
 @click.command("sites")
 @project_option
-@click.option(
-    "--candidates",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Candidate sites (default: the project's `candidates` layer).",
-)
-@click.option(
-    "--parks",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Existing parks (default: the project's).",
-)
-@click.option(
-    "--residential",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Residential land (default: the project's).",
-)
-@click.option(
-    "--boundary",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Built-up area 建成区 (default: the project's, if any).",
-)
+@layer_option("candidates", "Candidate sites (default: the project's `candidates` layer):")
+@layer_option("parks", "Existing parks (default: the project's):")
+@layer_option("residential", "Residential land (default: the project's):")
+@layer_option("boundary", "Built-up area 建成区 (default: the project's, if any):")
 @click.option(
     "--count",
     type=click.IntRange(min=1),
@@ -85,34 +64,28 @@ from gisrenew.present import format_ranking
 )
 @click.option("--exact", is_flag=True, help="Exact optimum by a MILP (PuLP/CBC; for small cases).")
 @click.option("--rules", default=None, help="Rule set (default: the project's).")
-@click.option(
-    "--lang",
-    type=click.Choice(["zh", "en"]),
-    default="zh",
-    show_default=True,
-    help="Language of the printed table.",
-)
+@lang_option(help="Language of the printed table and of CSV/Excel headers.")
 @crs_option
 @override_crs_option
 @encoding_option
 @json_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
+@output_option(
+    "file",
+    "the ranking as .gpkg (map layers sites, site_service_areas, site_newly_covered), .csv or "
+    ".xlsx (default: printed only).",
     callback=check_out_suffix,
-    help="Write the ranking: .gpkg (map layers sites, site_service_areas, site_newly_covered), "
-    ".csv or .xlsx. Default with a project: <project>/sites.gpkg.",
 )
+@verbosity_options
 def command(project, candidates, parks, residential, boundary, count, min_area, objective, radius_m,
-            park_class, exact, rules, lang, crs, override_crs, encoding, as_json, out) -> None:  # fmt: skip
+            park_class, exact, rules, lang, crs, override_crs, encoding, as_json, output,
+            overwrite) -> None:  # fmt: skip
     """Rank candidate sites by the residential land each newly brings into service.
 
     Greedy maximal covering with the existing parks fixed: each pick's gain excludes
     what existing parks and earlier picks already cover. --exact solves the same
     problem exactly (MILP) for small cases.
 
-    Example: gisrenew sites --project taicang --count 5 --min-area 2000
+    Example: gisrenew sites --project taicang --min-area 2000 -o sites.gpkg
     """
     files = {
         "candidates": candidates, "parks": parks, "residential": residential, "boundary": boundary,
@@ -129,17 +102,16 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
         encoding=encoding,
     )
     report_problems(inputs.problems)
-    if out is None and inputs.project is not None:
-        out = inputs.project.folder / "sites.gpkg"
     check_out(
-        out,
+        output,
         inputs=(candidates, parks, residential, boundary, rules),
         project=inputs.project.folder if inputs.project is not None else project,
+        overwrite=overwrite,
     )
     ranking = rank_sites(inputs, park_class=park_class, radius_m=radius_m, exact=exact)
     written = []
-    if out is not None:
-        if out.suffix.lower() == ".gpkg":
+    if output is not None:
+        if output.suffix.lower() == ".gpkg":
             layers = {
                 "sites": ranking.sites,
                 "site_service_areas": ranking.service_areas,
@@ -147,15 +119,15 @@ def command(project, candidates, parks, residential, boundary, count, min_area, 
             }
         else:
             layers = {"sites": ranking.table()}
-        sheets = present.sheet_names(layers, lang)
-        headers = present.column_headers(lang)
+        labels = column_headers(lang)
+        sheets = sheet_names(layers, lang)
         written = [
             str(p)
-            for p in write_results(out, layers, headers=lang, labels=headers, sheet_names=sheets)
+            for p in write_results(output, layers, headers=lang, labels=labels, sheet_names=sheets)
         ]
     if as_json:
         emit_json({**ranking.to_dict(), "written": written})
         return
     click.echo(format_ranking(ranking, lang=lang))
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(("已写出 " if lang == "zh" else "wrote ") + str(path))

@@ -9,15 +9,22 @@ import click
 import geopandas as gpd
 from pyproj import CRS
 
+from gisrenew.cli.convention import lang_option, verbosity_options
+from gisrenew.cli.options import (
+    crs_option,
+    encoding_option,
+    layer_option,
+    override_crs_option,
+    project_option,
+)
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import Problem
 from gisrenew.inputs import reading_options
-from gisrenew.io import check_extents, list_layers, load_layer
+from gisrenew.io import check_extents, find_layers, load_layer
 from gisrenew.present.tables import sanitize
 from gisrenew.project import Project
 from gisrenew.schema import LAYER_NAMES, LAYERS, kind_from_name
 
-_READABLE = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml", ".sqlite"}
 #: Kinds loaded first: the study area picks the working CRS, as in the other commands.
 _STUDY_FIRST = ("residential", "boundary", "parks")
 
@@ -47,21 +54,18 @@ class _Target:
 
 
 def _targets(paths: tuple[Path, ...], kind: str | None):
+    """The layers in `paths` (:func:`gisrenew.io.find_layers`, as ``init`` reads them).
+
+    A folder with a ``gisrenew.toml`` is a project: its stored layers are checked.
+    """
+    loose: list = []
     for path in paths:
-        if path.is_dir():
-            if (path / CONFIG_FILE).is_file():
-                yield from _project_targets(path)
-                continue
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in _READABLE)
-            yield from _targets(tuple(files), kind)
-            continue
-        try:
-            layers = list_layers(path) if path.exists() else [None]
-        except Exception:
-            layers = [None]
-        for layer in layers:
-            guessed = kind or guess_kind(layer or "") or guess_kind(path.stem)
-            yield _Target(path, layer if len(layers) > 1 else None, guessed)
+        if Path(path).is_dir() and (Path(path) / CONFIG_FILE).is_file():
+            yield from _project_targets(Path(path))
+        else:
+            loose.append(path)
+    for found in find_layers(loose, kind):
+        yield _Target(found.ref.path, found.ref.layer, found.kind)
 
 
 def _project_targets(folder: Path):
@@ -127,10 +131,10 @@ def _report(targets: list[_Target], options: dict) -> tuple[int, int]:
     loaded: list[gpd.GeoDataFrame] = []
     for target, gdf, problems in _check(targets, options):
         failed = any(p.severity == "error" for p in problems)
-        status = click.style("ERROR", fg="red") if failed else click.style("ok", fg="green")
+        status = click.style(f"{'ERROR' if failed else 'ok':>5}", fg="red" if failed else "green")
         what = f"as `{target.kind}`" if target.kind else "kind unknown"
         extra = f", {len(gdf)} features" if gdf is not None else ""
-        click.echo(sanitize(f"{status:>5}  {target.label} {what}{extra}"))
+        click.echo(f"{status}  " + sanitize(f"{target.label} {what}{extra}"))
         errors, warnings = _print_problems(problems)
         n_errors, n_warnings = n_errors + errors, n_warnings + warnings
         if gdf is not None:
@@ -144,24 +148,13 @@ def _report(targets: list[_Target], options: dict) -> tuple[int, int]:
 
 def _layer_options(func):
     for kind in reversed(list(LAYERS)):
-        func = click.option(
-            f"--{kind}",
-            kind,
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help=f"Check FILE as the `{kind}` layer.",
-        )(func)
+        func = layer_option(kind, f"Check as the `{kind}` layer:")(func)
     return func
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--project",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Project folder to check.",
-)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATHS]...")
+@project_option
 @_layer_options
 @click.option(
     "--kind",
@@ -169,18 +162,19 @@ def _layer_options(func):
     default=None,
     help="Layer kind of PATHS (default: from exact file/layer names).",
 )
-@click.option("--crs", default=None, help="CRS of files that have none (a file's own CRS is kept).")
-@click.option(
-    "--override-crs",
-    default=None,
-    help="CRS to use for every file whatever it declares (a wrong .prj); warned each time.",
-)
-@click.option("--encoding", default=None, help="Shapefile text encoding to use.")
-def command(paths, project, kind, crs, override_crs, encoding, **named) -> None:
+@crs_option
+@override_crs_option
+@encoding_option
+@lang_option()
+@verbosity_options
+def command(paths, project, kind, crs, override_crs, encoding, lang, **named) -> None:
     """Check a project, files or a folder of files; list every problem (数据检查).
 
-    Each problem names the file, layer, rows and the fix. Exits 1 when any error is
-    found, 0 when the data can be used (warnings are repairs gisrenew makes itself).
+    PATHS are files, FILE::LAYER, folders of files or project folders — exactly what
+    `gisrenew init` accepts. Each problem names the file, layer, rows and the fix.
+    Exits 1 when any error is found, 0 when the data can be used; warnings are repairs
+    gisrenew makes itself, generated ids, and columns that look like one of gisrenew's
+    but are not read (with the [columns.<layer>] line to add).
     A file's kind is taken from --parks/--residential/... FILE, from --kind, or from
     its exact name (公园/parks, 居住用地/residential, 地块/parcels, 更新地块/plans,
     建成区/boundary, 街道/districts, 道路/roads, ...); a name that is not recognised
@@ -188,7 +182,7 @@ def command(paths, project, kind, crs, override_crs, encoding, **named) -> None:
     """
     options = reading_options(crs, override_crs, encoding)
     targets = list(_targets(((project,) if project else ()) + tuple(paths), kind))
-    targets += [_Target(Path(p), None, k) for k, p in named.items() if p is not None]
+    targets += [_Target(p.path, p.layer, k) for k, p in named.items() if p is not None]
     if not targets:
         if (Path.cwd() / CONFIG_FILE).is_file():
             targets = list(_project_targets(Path.cwd()))
@@ -196,5 +190,7 @@ def command(paths, project, kind, crs, override_crs, encoding, **named) -> None:
             raise click.UsageError("give a project folder, files, or a folder of files")
     n_errors, n_warnings = _report(targets, options)
     click.echo(f"\n{len(targets)} layer(s) checked: {n_errors} error(s), {n_warnings} warning(s)")
+    if lang == "zh":
+        click.echo(f"共检查 {len(targets)} 个图层：{n_errors} 个错误，{n_warnings} 个警告")
     if n_errors:
         raise SystemExit(1)

@@ -76,11 +76,15 @@ def _frame_sha256_or_empty(frame: gpd.GeoDataFrame | None) -> str:
     return "" if frame is None else frame_sha256(frame)
 
 
-def read_incoming(project, sources: Sequence) -> list[IncomingParks]:
+def read_incoming(
+    project, sources: Sequence, *, crs=None, override_crs=None, encoding: str | None = None
+) -> list[IncomingParks]:
     """Read and validate the new parks of a recompute (every problem of every source at once).
 
-    The loaders' warnings are logged, except "ids were generated": a recompute names
-    such parks after their file instead (see :func:`merge_parks`).
+    A source is a file, ``FILE::LAYER`` or a GeoDataFrame; `crs`, `override_crs` and
+    `encoding` are those of :func:`gisrenew.io.load_layer` (``--crs``, ...). The
+    loaders' warnings are logged, except "ids were generated": a recompute names such
+    parks after their file instead (see :func:`merge_parks`).
     """
     working = project.working_crs
     columns = project.config.column_map("parks") or None
@@ -90,9 +94,13 @@ def read_incoming(project, sources: Sequence) -> list[IncomingParks]:
             frame, found = io.load_frame(source, "parks", working_crs=working, columns=columns)
             label, checksum = f"<GeoDataFrame {number}>", frame_sha256(source)
         else:
-            path = Path(source)
-            frame, found = io.load_layer(path, "parks", working_crs=working, columns=columns)
-            label = str(path)
+            ref = io.LayerRef.parse(source)
+            path = ref.path
+            frame, found = io.load_layer(
+                ref, "parks", working_crs=working, columns=columns, crs=crs,
+                override_crs=override_crs, encoding=encoding,
+            )  # fmt: skip
+            label = str(ref)
             checksum = file_sha256(path) if path.is_file() else _frame_sha256_or_empty(frame)
         problems.extend(found)
         generated = any(p.category == io.GENERATED_IDS for p in found)

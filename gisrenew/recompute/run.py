@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,7 @@ def recompute(
     progress: bool = False,
     now: _dt.datetime | None = None,
     on_step: Callable[[str], None] | None = None,
+    read_options: Mapping[str, Any] | None = None,
 ) -> RecomputeResult:
     """Add/remove parks and recompute every indicator of a project, safely.
 
@@ -163,6 +164,9 @@ def recompute(
     on_step : callable, optional
         Called with the name of each step (:data:`STEPS`) as the run reaches it — for
         progress display, or for a test that stops the run at a given moment.
+    read_options : mapping, optional
+        ``crs``, ``override_crs`` and ``encoding`` for reading `add_parks` files
+        (``--crs``, ``--override-crs``, ``--encoding``; see :func:`gisrenew.io.load_layer`).
 
     Returns
     -------
@@ -180,8 +184,9 @@ def recompute(
     """
     step = on_step or (lambda name: None)
     project = project if isinstance(project, Project) else Project.open(project)
+    project.check_writable("recompute")
     now = now or _dt.datetime.now(_dt.UTC)
-    incoming = read_incoming(project, list(add_parks))
+    incoming = read_incoming(project, list(add_parks), **dict(read_options or {}))
     sources = [
         {"source": item.label, "sha256": item.sha256, "features": len(item.frame)}
         for item in incoming

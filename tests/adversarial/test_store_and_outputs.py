@@ -538,7 +538,7 @@ def test_coverage_out_on_a_full_disk_is_a_message(files, tmp_path, monkeypatch, 
     monkeypatch.setattr(pd.DataFrame, "to_csv", no_space)
     monkeypatch.setattr(xlsxwriter.Workbook, "close", no_space)  # the zip is written on close
     base = ["coverage", "--parks", files["parks"], "--residential", files["residential"]]
-    assert "disk is full" in _message(_run([*base, "--out", out]), 1)
+    assert "disk is full" in _message(_run([*base, "--out", out, "--overwrite"]), 1)
     assert out.read_bytes() == b"the previous result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["files", out.name]  # no leftovers
 
