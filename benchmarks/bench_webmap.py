@@ -45,7 +45,10 @@ def city(n_parcels: int, seed: int = 1):
 
     parcels = shapely.make_valid(shapely.transform(rounded, jitter))
     residential = gpd.GeoDataFrame(
-        {"residential_id": [f"r{k}" for k in i], "households": rng.integers(10, 200, n_parcels).astype(float)},
+        {
+            "residential_id": [f"r{k}" for k in i],
+            "households": rng.integers(10, 200, n_parcels).astype(float),
+        },
         geometry=parcels,
         crs=CRS,
     )

@@ -198,9 +198,7 @@ class FoundLayer:
     kind: str | None
 
 
-def find_layers(
-    paths: Sequence[str | os.PathLike], kind: str | None = None
-) -> list[FoundLayer]:
+def find_layers(paths: Sequence[str | os.PathLike], kind: str | None = None) -> list[FoundLayer]:
     """The layers in `paths` — files, ``FILE::LAYER``, folders — each with its kind.
 
     ``gisrenew validate`` and ``gisrenew init`` read their positional paths with this

@@ -529,9 +529,7 @@ class Project:
             "layers": plan.records(layers),
         }
         # a new file starts from every default written out, as a template to edit
-        config_text = update_settings_text(
-            text or ProjectConfig().to_toml(), changes, where=where
-        )
+        config_text = update_settings_text(text or ProjectConfig().to_toml(), changes, where=where)
         config = ProjectConfig.from_dict(tomllib.loads(config_text), path=folder / CONFIG_FILE)
         project = cls(folder, config)
         config_path = folder / CONFIG_FILE
@@ -768,7 +766,7 @@ class Project:
             raise ProjectError(
                 f"{self.folder / CONFIG_FILE} records no source file for {', '.join(missing)} "
                 f"([layers.<kind>] source). Fix: make the project again with `gisrenew init "
-                f"{self.folder} --force --{missing[0]} FILE ...`, or add `source = \"FILE\"` "
+                f'{self.folder} --force --{missing[0]} FILE ...`, or add `source = "FILE"` '
                 f"to [layers.{missing[0]}]."
             )
         history = self.read_table("run_history")

@@ -59,7 +59,9 @@ def _square(x: float, y: float, size: float) -> shapely.Polygon:
     return shapely.box(X0 + x, Y0 + y, X0 + x + size, Y0 + y + size)
 
 
-def hand_coverage(parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame):
+def hand_coverage(
+    parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+):
     """A CoverageResult computed the plain way (union of buffers), as an oracle for map tests."""
     from gisrenew.results import CoverageResult
     from gisrenew.rules import get_rules
@@ -93,7 +95,9 @@ def hand_coverage(parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, distri
     land = residential.geometry.to_numpy()
     land_area = shapely.area(land)
     covered = shapely.area(shapely.intersection(land, reach))
-    res = residential.assign(area_m2=land_area, covered_m2=covered, covered_share=covered / land_area)
+    res = residential.assign(
+        area_m2=land_area, covered_m2=covered, covered_share=covered / land_area
+    )
     gaps = shapely.difference(land, reach)
     gap_area = shapely.area(gaps)
     blind = gpd.GeoDataFrame(
@@ -117,9 +121,9 @@ def hand_coverage(parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, distri
     table_d["residential_area_m2"] = table_d["district_id"].map(by_district["area_m2"]).fillna(0.0)
     table_d["covered_area_m2"] = table_d["district_id"].map(by_district["covered_m2"]).fillna(0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table_d["coverage_ratio"] = table_d["covered_area_m2"] / table_d["residential_area_m2"].where(
-            table_d["residential_area_m2"] > 0
-        )
+        table_d["coverage_ratio"] = table_d["covered_area_m2"] / table_d[
+            "residential_area_m2"
+        ].where(table_d["residential_area_m2"] > 0)
     weight_total = float(res["households"].sum())
     weight_covered = float((res["households"] * res["covered_share"]).sum())
     return CoverageResult(
@@ -172,7 +176,9 @@ def make_city() -> SimpleNamespace:
         geometry=[_square(-500, -500, 2000), _square(1500, -500, 2500)],
         crs=GK,
     )
-    boundary = gpd.GeoDataFrame({"boundary_id": ["b"]}, geometry=[_square(-600, -600, 4400)], crs=GK)
+    boundary = gpd.GeoDataFrame(
+        {"boundary_id": ["b"]}, geometry=[_square(-600, -600, 4400)], crs=GK
+    )
     new_parks = gpd.GeoDataFrame(
         {
             "park_id": ["n1"],
@@ -300,12 +306,17 @@ def blank_png(size: int = 256) -> bytes:
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
     raw = b"".join(b"\x00" + b"\x00" * (4 * size) for _ in range(size))
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
     )
 
 
@@ -398,9 +409,11 @@ class MapBrowser:
         page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
         page.on(
             "console",
-            lambda msg: result.errors.append(f"console.{msg.type}: {msg.text}")
-            if msg.type in ("error", "warning", "assert")
-            else None,
+            lambda msg: (
+                result.errors.append(f"console.{msg.type}: {msg.text}")
+                if msg.type in ("error", "warning", "assert")
+                else None
+            ),
         )
 
         def handle(route):

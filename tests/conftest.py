@@ -72,6 +72,8 @@ def _no_tracebacks_in_adversarial_runs(request, monkeypatch):
         return result
 
     monkeypatch.setattr(CliRunner, "invoke", checked)
+
+
 @pytest.fixture(scope="session")
 def planner_data(tmp_path_factory):
     """A planner's own files made from the sample city (see ``planner_files``).

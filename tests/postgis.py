@@ -47,6 +47,7 @@ import pytest
 
 __all__ = ["PostgisCluster", "PostgisUnavailable", "postgis", "start_or_skip"]
 
+
 def _newest_pg_bin() -> str:
     """The newest installed PostgreSQL's bin folder (scripts/ci-system-deps.sh installs the
     release's own major version, not always 15)."""

@@ -173,7 +173,9 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
     finally:
         page.page.close()
     # an intranet tile server whose attribution carries a payload
-    basemap = get_basemap("custom", url="https://tiles.example.test/{z}/{x}/{y}.png", attribution=XSS_IMG)
+    basemap = get_basemap(
+        "custom", url="https://tiles.example.test/{z}/{x}/{y}.png", attribution=XSS_IMG
+    )
     m = coverage_map(city.coverage, city.parks, basemap=basemap)
     path = save_map(m, tmp_path / "custom.html")
     page = map_browser.open(path, offline=False)
@@ -219,7 +221,9 @@ def test_plans_map_popups(map_browser, webmap_city, tmp_path):
 
 def test_before_after_map_toggles(map_browser, webmap_city, tmp_path):
     city = webmap_city
-    m = before_after_map(city_change(city), parks=city.parks, districts=city.districts, basemap="none")
+    m = before_after_map(
+        city_change(city), parks=city.parks, districts=city.districts, basemap="none"
+    )
     path = save_map(m, tmp_path / "before_after.html", offline=True)
     page = map_browser.open(path, offline=True)
     try:
@@ -252,7 +256,11 @@ def _check_site(map_browser, site: Path, shots: Path, *, offline: bool) -> dict:
                 assert counts[key]["features"] == info["features"], (item["file"], key)
                 assert counts[key]["shown"] == info["show"], (item["file"], key)
                 if info["show"]:
-                    assert counts[key]["drawn"] == info["features"], (item["file"], key, counts[key])
+                    assert counts[key]["drawn"] == info["features"], (
+                        item["file"],
+                        key,
+                        counts[key],
+                    )
             for key in ("parks", "plans", "new_parks"):
                 if key in counts and counts[key]["shown"]:
                     text = page.click_feature(key, 0)
@@ -278,9 +286,16 @@ def test_published_site(map_browser, webmap_city, tmp_path):
     try:
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith("file:") else route.abort()
+            ),
+        )
         page.goto((site / "index.html").as_uri())
-        hrefs = page.locator("h3 a").evaluate_all("(links) => links.map((a) => a.getAttribute('href'))")
+        hrefs = page.locator("h3 a").evaluate_all(
+            "(links) => links.map((a) => a.getAttribute('href'))"
+        )
         assert hrefs == ["coverage.html", "plans.html", "before_after.html"]
         assert errors == []
     finally:

@@ -17,7 +17,13 @@ def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
     result = CliRunner().invoke(main, ["-q", "demo", "--out", str(tmp_path / "maps")])
     assert result.exit_code == 0, result.output
     out = result.output
-    for heading in ("公园绿地服务半径覆盖率", "十分钟步行", "城市更新地块", "新建口袋公园", "口袋公园选址"):
+    for heading in (
+        "公园绿地服务半径覆盖率",
+        "十分钟步行",
+        "城市更新地块",
+        "新建口袋公园",
+        "口袋公园选址",
+    ):
         assert heading in out
     assert "古松弄" in out and "胜利村" in out and "原城厢镇三小" in out
     assert "81.14% → 86.18%" in out  # the sample's before/after ratio under tijian-2021

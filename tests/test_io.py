@@ -306,10 +306,12 @@ def test_write_results_gpkg_csv_xlsx(tmp_path):
 
 
 def test_spreadsheet_formulas_in_text_stay_text(tmp_path):
-    table = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "古松弄"], "n": [-1, 2, 3]})
+    table = pd.DataFrame(
+        {"name": ['=HYPERLINK("http://x")', "@SUM(A1)", "古松弄"], "n": [-1, 2, 3]}
+    )
     io.write_results(tmp_path / "t.xlsx", {"t": table})
     back = pd.read_excel(tmp_path / "t.xlsx", sheet_name="t")
-    assert back["name"].tolist() == ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)", "古松弄"]
+    assert back["name"].tolist() == ['\'=HYPERLINK("http://x")', "'@SUM(A1)", "古松弄"]
     assert back["n"].tolist() == [-1, 2, 3]
     csv = io.write_results(tmp_path / "t.csv", {"t": table})[0].read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in csv

@@ -11,7 +11,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_layer_table_matches_schema():
-    block = re.search(r"<!-- layer-table:start.*?-->\n(.*?)\n<!-- layer-table:end -->", README, re.S)
+    block = re.search(
+        r"<!-- layer-table:start.*?-->\n(.*?)\n<!-- layer-table:end -->", README, re.S
+    )
     assert block, "layer table markers missing from README"
     assert block.group(1).strip() == layer_table_markdown().strip()
 
@@ -27,7 +29,9 @@ def test_readme_commands_exist():
 
     for name in re.findall(r"`gisrenew (\w+)", README):
         command = main.get_command(None, name)
-        assert command is not None, f"README mentions `gisrenew {name}` but the CLI has no such command"
+        assert command is not None, (
+            f"README mentions `gisrenew {name}` but the CLI has no such command"
+        )
 
 
 def test_settings_table_matches_the_settings_reader():
@@ -39,6 +43,8 @@ def test_settings_table_matches_the_settings_reader():
 
 
 def test_alias_table_matches_schema():
-    block = re.search(r"<!-- alias-table:start.*?-->\n(.*?)\n<!-- alias-table:end -->", README, re.S)
+    block = re.search(
+        r"<!-- alias-table:start.*?-->\n(.*?)\n<!-- alias-table:end -->", README, re.S
+    )
     assert block, "alias table markers missing from README"
     assert block.group(1).strip() == alias_table_markdown().strip()

@@ -130,7 +130,9 @@ def test_raw_offset_at_the_origin():
 
 def test_offset_size_in_chinese_cities_and_zero_outside():
     geod = Geod(ellps="WGS84")
-    cities = np.array([[121.13, 31.46], [116.40, 39.90], [113.26, 23.13], [104.07, 30.66], [126.63, 45.75]])
+    cities = np.array(
+        [[121.13, 31.46], [116.40, 39.90], [113.26, 23.13], [104.07, 30.66], [126.63, 45.75]]
+    )
     lon, lat = wgs84_to_gcj02(cities[:, 0], cities[:, 1])
     _, _, dist = geod.inv(cities[:, 0], cities[:, 1], lon, lat)
     assert np.all((dist > 250) & (dist < 700)), dist
@@ -153,7 +155,9 @@ def test_shift_geometries_moves_every_vertex():
     line = shapely.LineString([(121.0, 31.0), (0.0, 0.0)])
     shifted = shift_geometries([poly, line, None])
     coords = shapely.get_coordinates(shifted[0])
-    lon, lat = wgs84_to_gcj02(shapely.get_coordinates(poly)[:, 0], shapely.get_coordinates(poly)[:, 1])
+    lon, lat = wgs84_to_gcj02(
+        shapely.get_coordinates(poly)[:, 0], shapely.get_coordinates(poly)[:, 1]
+    )
     assert np.allclose(coords, np.column_stack([lon, lat]), atol=0, rtol=0)
     assert shapely.get_coordinates(shifted[1])[1].tolist() == [0.0, 0.0]  # outside China
     assert shifted[2] is None
@@ -183,7 +187,9 @@ def test_basemaps(monkeypatch):
         get_basemap("tianditu", key="a&b")
     custom = get_basemap("http://tiles.intra/{z}/{x}/{y}.png")
     assert custom.name == "custom" and custom.datum == "wgs84"
-    mirror = get_basemap("custom", url="http://tiles.intra/{z}/{x}/{y}.png", datum="gcj02", attribution=XSS_IMG)
+    mirror = get_basemap(
+        "custom", url="http://tiles.intra/{z}/{x}/{y}.png", datum="gcj02", attribution=XSS_IMG
+    )
     assert mirror.datum == "gcj02" and "<" not in mirror.tiles[0].attribution
     with pytest.raises(InputError, match=r"\{z\}"):
         get_basemap("custom", url="http://tiles.intra/tile.png")
@@ -207,7 +213,9 @@ def _features(page: str, key: str) -> list[dict]:
     """The GeoJSON features of layer `key` in a rendered page."""
     name = re.search(r'window\.gisrenew\.layers\["' + re.escape(key) + r'"\] = (\w+);', page)
     assert name, key
-    start = page.index(f"var {name.group(1)} = L.geoJSON(") + len(f"var {name.group(1)} = L.geoJSON(")
+    start = page.index(f"var {name.group(1)} = L.geoJSON(") + len(
+        f"var {name.group(1)} = L.geoJSON("
+    )
     data, _ = json.JSONDecoder().raw_decode(page, start)
     return data["features"]
 
@@ -227,7 +235,10 @@ def test_coverage_map_page_is_escaped_and_uses_only_leaflet(webmap_city):
     assert "<img" not in page and "${" not in page and "</script><script>window" not in page
     assert "`" not in page  # no template literal anywhere
     # the escaped payloads are there, for the browser to show as text
-    assert escape_text(XSS_IMG) in page or json.dumps(escape_text(XSS_IMG))[1:-1].replace("<", "\\u003c") in page
+    assert (
+        escape_text(XSS_IMG) in page
+        or json.dumps(escape_text(XSS_IMG))[1:-1].replace("<", "\\u003c") in page
+    )
     assert external_references(page) == [LEAFLET_JS_URL, LEAFLET_CSS_URL]
     for lib in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
         assert lib not in page.lower()
@@ -277,25 +288,36 @@ def test_coordinates_are_rounded_and_simplified():
         geometry=[shapely.box(X0 - 50, Y0 - 50, X0 + 50, Y0 + 50)],
         crs=GK,
     )
-    districts = gpd.GeoDataFrame({"district_id": ["d"], "name": ["区"]}, geometry=[circle.buffer(10)], crs=GK)
+    districts = gpd.GeoDataFrame(
+        {"district_id": ["d"], "name": ["区"]}, geometry=[circle.buffer(10)], crs=GK
+    )
     result = hand_coverage(parks, land, districts)
     detailed = map_html(coverage_map(result, parks, options=MapOptions(simplify_m=0)))
     simple = map_html(coverage_map(result, parks))
     numbers = re.findall(r"\[(1\d\d\.\d+),(\d\d\.\d+)\]", simple)
-    assert numbers and all(len(x.split(".")[1]) <= 6 and len(y.split(".")[1]) <= 6 for x, y in numbers)
+    assert numbers and all(
+        len(x.split(".")[1]) <= 6 and len(y.split(".")[1]) <= 6 for x, y in numbers
+    )
     n_detailed = len(_features(detailed, "residential")[0]["geometry"]["coordinates"][0])
     n_simple = len(_features(simple, "residential")[0]["geometry"]["coordinates"][0])
     assert n_detailed > 2000 and n_simple < n_detailed / 4
     # the simplified circle stays within ~1 m of the original
     ring = np.array(_features(simple, "residential")[0]["geometry"]["coordinates"][0])
-    x, y = gpd.GeoSeries(gpd.points_from_xy(ring[:, 0], ring[:, 1]), crs=4326).to_crs(GK).get_coordinates().T.to_numpy()
+    x, y = (
+        gpd.GeoSeries(gpd.points_from_xy(ring[:, 0], ring[:, 1]), crs=4326)
+        .to_crs(GK)
+        .get_coordinates()
+        .T.to_numpy()
+    )
     radius = np.hypot(x - X0, y - Y0)
     assert np.all(np.abs(radius - 300) < 1.5)
 
 
 def test_large_layers_use_canvas_and_start_hidden(webmap_city):
     city = webmap_city
-    m = coverage_map(city.coverage, city.parks, options=MapOptions(canvas_features=2, hide_vertices=12))
+    m = coverage_map(
+        city.coverage, city.parks, options=MapOptions(canvas_features=2, hide_vertices=12)
+    )
     layers = m.gisrenew_layers
     assert layers["parks"]["canvas"] and layers["residential"]["canvas"]  # 3 features > 2
     assert not layers["parks_pocket"]["canvas"]  # 2 features
@@ -312,7 +334,9 @@ def test_gaode_shift_and_declared_gcj02_data(webmap_city):
     glon, glat = (float(v) for v in wgs84_to_gcj02(wlon, wlat))
 
     def first_vertex(basemap, datum):
-        page = map_html(coverage_map(city.coverage, city.parks, basemap=basemap, source_datum=datum))
+        page = map_html(
+            coverage_map(city.coverage, city.parks, basemap=basemap, source_datum=datum)
+        )
         return _features(page, "parks")[0]["geometry"]["coordinates"][0][0]
 
     assert first_vertex("gaode", "wgs84") == pytest.approx([glon, glat], abs=1e-6)
@@ -383,7 +407,12 @@ def test_signing_status_by_hand():
         }
     )
     status = signing_status(frame)
-    assert status["signing_status"].tolist() == ["signed", "signing", "not_started", "no_households"]
+    assert status["signing_status"].tolist() == [
+        "signed",
+        "signing",
+        "not_started",
+        "no_households",
+    ]
     assert status["households_total"].tolist() == [115, 55, 25, 0]
     assert status["signing_rate"].iloc[1] == pytest.approx(20 / 55)
     assert np.isnan(status["signing_rate"].iloc[3])
@@ -420,7 +449,9 @@ def test_plans_map_draws_the_figures_it_is_handed(webmap_city):
     summary = plans.summary.assign(households_total=[999, 7])
     parcels = plans.affected_parcels.assign(signing_status=["unknown"] * 4)
     totals = {**plans.totals, "households_total": 1234}
-    m = plans_map(dataclasses.replace(plans, summary=summary, affected_parcels=parcels, totals=totals))
+    m = plans_map(
+        dataclasses.replace(plans, summary=summary, affected_parcels=parcels, totals=totals)
+    )
     page = map_html(m)
     assert [p["properties"]["v"][9] for p in _features(page, "plans")] == ["999", "7"]
     assert [p["properties"]["s"] for p in _features(page, "affected_parcels")] == [4, 4, 4, 4]
@@ -454,7 +485,9 @@ def test_before_after_map_draws_the_change_it_is_handed(webmap_city):
     change = city_change(city)
     # the closed blind spots and the new park's own gain are the change's, never recomputed
     gains = change.park_gains.assign(unique_covered_m2=[12_345.0])
-    quiet = dataclasses.replace(change, closed_blind_spots=change.closed_blind_spots.iloc[:0], park_gains=gains)
+    quiet = dataclasses.replace(
+        change, closed_blind_spots=change.closed_blind_spots.iloc[:0], park_gains=gains
+    )
     m = before_after_map(quiet, parks=city.all_parks, lang="en")
     assert "closed_blind_spots" not in m.gisrenew_layers
     page = map_html(m)

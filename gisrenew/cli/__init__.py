@@ -92,7 +92,10 @@ def _quiet_closed_stdout() -> None:
     help="More messages: -v what gisrenew does (INFO), -vv debugging. Also after the command.",
 )  # fmt: skip
 @click.option(
-    "-q", "--quiet", count=True, help="Fewer messages (-qq: none but the results). Also after the command."
+    "-q",
+    "--quiet",
+    count=True,
+    help="Fewer messages (-qq: none but the results). Also after the command.",
 )
 @click.version_option(__version__, prog_name="gisrenew")
 @click.pass_context

@@ -109,7 +109,9 @@ def _mark_absent_columns(parcels, path: Path, mapping: dict[str, str]):
 @output_option(
     "file", "results as .gpkg (layers), .csv or .xlsx (tables).", callback=check_out_suffix
 )
-@lang_option(help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).")
+@lang_option(
+    help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English)."
+)
 @verbosity_options
 def command(
     project: Path | None,

@@ -77,10 +77,20 @@ def _method(method: str | None, project: Path | None) -> str:
 
 @click.command("coverage")
 @project_option
-@layer_option("parks", "Parks layer 公园绿地 (polygons; plazas G3 count under gbt51346-2019).", dest="parks_file")
-@layer_option("residential", "Residential land 居住用地 (polygons): the denominator.", dest="residential_file")
-@layer_option("boundary", "Built-up area 建成区: the ratio is computed inside it.", dest="boundary_file")
-@layer_option("districts", "Districts 区/镇/街道 for the per-district lines.", dest="districts_file")
+@layer_option(
+    "parks",
+    "Parks layer 公园绿地 (polygons; plazas G3 count under gbt51346-2019).",
+    dest="parks_file",
+)
+@layer_option(
+    "residential", "Residential land 居住用地 (polygons): the denominator.", dest="residential_file"
+)
+@layer_option(
+    "boundary", "Built-up area 建成区: the ratio is computed inside it.", dest="boundary_file"
+)
+@layer_option(
+    "districts", "Districts 区/镇/街道 for the per-district lines.", dest="districts_file"
+)
 @click.option("--rules", "rules_name", metavar="NAME|FILE", default=None,
               help=f"Rule set: a preset ({', '.join(available_rules())}) or a TOML file "
               "[default: the project's, else tijian-2021].")  # fmt: skip
@@ -97,7 +107,9 @@ def _method(method: str | None, project: Path | None) -> str:
               help="buffer: straight-line radius from the park boundary; network: walking "
               "distance along streets; both: side by side [default buffer].")  # fmt: skip
 @layer_option("roads", "Street centre lines for --method network/both.", dest="roads_file")
-@layer_option("entrances", "Park entrances for --method network/both (optional).", dest="entrances_file")
+@layer_option(
+    "entrances", "Park entrances for --method network/both (optional).", dest="entrances_file"
+)
 @click.option("--walk-distance", type=click.FloatRange(min=0, min_open=True), default=None, metavar="M",
               help="Walk limit (m) for every qualifying park [default: each park's tier radius].")  # fmt: skip
 @click.option("--walk-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MIN",
@@ -112,7 +124,9 @@ def _method(method: str | None, project: Path | None) -> str:
 @json_option
 @output_option("file", "results as .gpkg (layers), .csv or .xlsx (tables).",
                callback=check_out_suffix)  # fmt: skip
-@lang_option(help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English).")
+@lang_option(
+    help="Language of the printed table and of CSV/Excel headers (GeoPackage keeps English)."
+)
 @verbosity_options
 @click.pass_context
 def command(

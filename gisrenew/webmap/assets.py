@@ -85,10 +85,20 @@ class Asset:
 
 ASSETS: dict[str, Asset] = {
     "leaflet": Asset(
-        "leaflet", "leaflet.js", "xstatic.pkg.leaflet", "leaflet.js", "XStatic-Leaflet", "BSD-2-Clause"
+        "leaflet",
+        "leaflet.js",
+        "xstatic.pkg.leaflet",
+        "leaflet.js",
+        "XStatic-Leaflet",
+        "BSD-2-Clause",
     ),
     "leaflet_css": Asset(
-        "leaflet_css", "leaflet.css", "xstatic.pkg.leaflet", "leaflet.css", "XStatic-Leaflet", "BSD-2-Clause"
+        "leaflet_css",
+        "leaflet.css",
+        "xstatic.pkg.leaflet",
+        "leaflet.css",
+        "XStatic-Leaflet",
+        "BSD-2-Clause",
     ),
 }
 
@@ -116,7 +126,9 @@ def local_copy(url: str) -> tuple[bytes, str] | None:
     if match:
         path = ASSETS["leaflet_css"].file().parent / match.group(1)
         if path.is_file():
-            return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return path.read_bytes(), mimetypes.guess_type(path.name)[
+                0
+            ] or "application/octet-stream"
     return None
 
 
@@ -162,7 +174,9 @@ def external_references(html: str) -> list[str]:
     """URLs the page would fetch by itself: script/link/img sources and CSS ``url()``/``@import``."""
     refs = [m.group(2) for m in _SCRIPT_SRC.finditer(html)]
     refs += [m.group(2) for m in _LINK_CSS.finditer(html)]
-    refs += re.findall(r"<(?:img|iframe|source|embed)\b[^>]*\bsrc\s*=\s*['\"]((?!data:)[^'\"]+)", html, re.I)
+    refs += re.findall(
+        r"<(?:img|iframe|source|embed)\b[^>]*\bsrc\s*=\s*['\"]((?!data:)[^'\"]+)", html, re.I
+    )
     refs += [
         m.group(2)
         for m in _CSS_URL.finditer(html)

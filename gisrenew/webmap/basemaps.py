@@ -157,7 +157,9 @@ def get_basemap(
     if name in ("osm", "openstreetmap"):
         return Basemap("osm", {"zh": "OpenStreetMap", "en": "OpenStreetMap"}, "wgs84", (_OSM,))
     if name in ("gaode", "amap", "autonavi"):
-        return Basemap("gaode", {"zh": "高德地图", "en": "Gaode (AutoNavi)"}, "gcj02", (_gaode(lang),))
+        return Basemap(
+            "gaode", {"zh": "高德地图", "en": "Gaode (AutoNavi)"}, "gcj02", (_gaode(lang),)
+        )
     if name in ("tianditu", "tdt"):
         key = key or os.environ.get(TIANDITU_KEY_ENV, "")
         key = key.strip()
@@ -169,7 +171,9 @@ def get_basemap(
             )
         if not key.isalnum():
             raise InputError(f"the Tianditu key must be letters and digits only, got {key!r}")
-        return Basemap("tianditu", {"zh": "天地图", "en": "Tianditu"}, "wgs84", _tianditu(key, lang))
+        return Basemap(
+            "tianditu", {"zh": "天地图", "en": "Tianditu"}, "wgs84", _tianditu(key, lang)
+        )
     if name in ("none", "blank", ""):
         return Basemap("none", {"zh": "无底图", "en": "no basemap"}, "wgs84", ())
     if name == "custom":
@@ -189,4 +193,6 @@ def get_basemap(
         )
         return Basemap("custom", {"zh": "自定义底图", "en": "custom basemap"}, datum, (source,))
     known = ", ".join(BASEMAP_NAMES)
-    raise InputError(f"unknown basemap {name!r}; choose one of {known}, or give a tile URL with {{z}}/{{x}}/{{y}}")
+    raise InputError(
+        f"unknown basemap {name!r}; choose one of {known}, or give a tile URL with {{z}}/{{x}}/{{y}}"
+    )
