@@ -279,15 +279,21 @@ def postgis_best(conn, repeats: int) -> dict:
                     conn.execute(f"SET max_parallel_workers_per_gather = {workers}")
                     start = time.perf_counter()
                     conn.execute(
-                        f"CREATE TABLE sa AS SELECT ST_Subdivide(ST_Union(ST_Buffer(geom, {POSTGIS_TIER}, "
-                        f"'quad_segs=16')), {max_vertices}) AS geom FROM parks WHERE ({POSTGIS_TIER}) IS NOT NULL"
+                        "CREATE TABLE sa AS SELECT ST_Subdivide(ST_Union("
+                        f"ST_Buffer(geom, {POSTGIS_TIER}, 'quad_segs=16')), {max_vertices}) "
+                        f"AS geom FROM parks WHERE ({POSTGIS_TIER}) IS NOT NULL"
                     )
                     conn.execute("CREATE INDEX ON sa USING gist (geom)")
                     conn.execute("ANALYZE sa")
                     covered = conn.execute(query).fetchone()[0]
                     best = min(best, time.perf_counter() - start)
-                runs.append({"time_s": best, "covered_m2": float(covered),
-                             "variant": f"{name}, subdivide {max_vertices}, {workers} workers"})  # fmt: skip
+                runs.append(
+                    {
+                        "time_s": best,
+                        "covered_m2": float(covered),
+                        "variant": f"{name}, subdivide {max_vertices}, {workers} workers",
+                    }
+                )
     return min(runs, key=lambda r: r["time_s"])
 
 
@@ -356,7 +362,8 @@ def _report(rows: dict) -> None:
     print()
     print("coverage benchmark — synthetic city, tijian-2021 tiers, compute only (best of runs)")
     print(
-        f"python {sys.version.split()[0]}, cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}"
+        f"python {sys.version.split()[0]}, cores {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
     for n, row in rows.items():
         g, gp, pg = row.get("gisrenew", {}), row.get("geopandas", {}), row.get("postgis", {})
@@ -385,12 +392,15 @@ def _report(rows: dict) -> None:
             if "residential_m2" in other:
                 extra += f", residential {other['residential_m2']:,.1f} m²"
             print(
-                f"  {label + ':':11s} {other['time_s']:.3f} s{extra}, covered {other['covered_m2']:,.1f} m² "
-                f"(relative difference {diff:.1e})"
+                f"  {label + ':':11s} {other['time_s']:.3f} s{extra}, "
+                f"covered {other['covered_m2']:,.1f} m² (relative difference {diff:.1e})"
             )
     print("\nsummary (figures and ratios)")
-    header = f"{'parcels':>9} {'gisrenew s':>11} {'1 thread s':>10} {'geopandas s':>12} {'PostGIS s':>10} " \
-             f"{'× geopandas':>12} {'× PostGIS':>10} {'peak MB':>8} {'max rel diff':>13}"  # fmt: skip
+    header = (
+        f"{'parcels':>9} {'gisrenew s':>11} {'1 thread s':>10} {'geopandas s':>12} "
+        f"{'PostGIS s':>10} {'× geopandas':>12} {'× PostGIS':>10} {'peak MB':>8} "
+        f"{'max rel diff':>13}"
+    )
     print(header)
     for n, row in rows.items():
         g, gp, pg = row.get("gisrenew", {}), row.get("geopandas", {}), row.get("postgis", {})
@@ -405,9 +415,10 @@ def _report(rows: dict) -> None:
             if "covered_m2" in o
         ]
         print(
-            f"{n:>9,} {t:>11.3f} {g['time_one_thread_s']:>10.3f} {_fmt(t_gp):>12} {_fmt(t_pg):>10} "
-            f"{_fmt(t_gp / t if t_gp else None, '.1f'):>12} {_fmt(t_pg / t if t_pg else None, '.2f'):>10} "
-            f"{g['peak_rss_mb']:>8.0f} {_fmt(max(diffs) if diffs else None, '.1e'):>13}"
+            f"{n:>9,} {t:>11.3f} {g['time_one_thread_s']:>10.3f} {_fmt(t_gp):>12} "
+            f"{_fmt(t_pg):>10} {_fmt(t_gp / t if t_gp else None, '.1f'):>12} "
+            f"{_fmt(t_pg / t if t_pg else None, '.2f'):>10} {g['peak_rss_mb']:>8.0f} "
+            f"{_fmt(max(diffs) if diffs else None, '.1e'):>13}"
         )
     checks = []
     if 100_000 in rows and "time_s" in rows[100_000].get("geopandas", {}):

@@ -100,7 +100,8 @@ def main() -> None:
     rules = get_rules("tijian-2021")
     residential, parks, districts, extent = city(args.parcels)
     print(
-        f"city: {len(residential):,} parcels, {len(parks):,} parks, rule set {rules.name} v{rules.version}"
+        f"city: {len(residential):,} parcels, {len(parks):,} parks, "
+        f"rule set {rules.name} v{rules.version}"
     )
 
     t0 = time.perf_counter()
@@ -151,7 +152,8 @@ def main() -> None:
         f"{'identical (≤1e-9)' if equal else 'DIFFERENT'}"
     )
     print(
-        f"ratio {before.ratio:.6f} -> {engine.ratio:.6f}; {summary.affected_pieces} parcels recomputed"
+        f"ratio {before.ratio:.6f} -> {engine.ratio:.6f}; "
+        f"{summary.affected_pieces} parcels recomputed"
     )
     engine.remove_parks(["pocket"])
 

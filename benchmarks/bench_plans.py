@@ -94,7 +94,8 @@ def main() -> None:
     affected_parcels(plans_c, parcels_c, min_overlap_m2=0.0, min_overlap_share=0.0)
     t_ready = time.perf_counter() - start
     print(
-        f"affected_parcels (validated input):  {t_ready:8.2f} s  (layers as Project.read gives them)"
+        f"affected_parcels (validated input):  {t_ready:8.2f} s  "
+        "(layers as Project.read gives them)"
     )
 
     start = time.perf_counter()
@@ -112,8 +113,8 @@ def main() -> None:
         f"pairs {len(pairs):,} vs {len(overlay):,}"
     )
     print(
-        f"ratio overlay / affected_parcels: {t_overlay / t_ours:.1f}x (raw input, incl. validation), "
-        f"{t_overlay / t_ready:.1f}x (validated input)"
+        f"ratio overlay / affected_parcels: {t_overlay / t_ours:.1f}x "
+        f"(raw input, incl. validation), {t_overlay / t_ready:.1f}x (validated input)"
     )
 
 

@@ -86,7 +86,8 @@ def main() -> None:
         sizes[label] = len(page.encode("utf-8"))
         print(
             f"{label:15s} vertices {drawn:>10,}  page {sizes[label] / 1e6:6.1f} MB  "
-            f"build+render {elapsed:5.1f} s  residential: canvas={res['canvas']} shown={res['show']}"
+            f"build+render {elapsed:5.1f} s  "
+            f"residential: canvas={res['canvas']} shown={res['show']}"
         )
     print(f"size ratio raw / simplified: {sizes['raw'] / sizes['simplified 1 m']:.1f}x")
 

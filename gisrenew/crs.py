@@ -458,8 +458,9 @@ def ensure_metric(gdf, name: str = "gdf"):
         )
     if not is_metric_projected(gdf.crs):
         raise CRSError(
-            f"`{name}` uses {describe_crs(gdf.crs)}, which is not projected in metres; distances and "
-            "areas need metres. Reproject first, e.g. `gdf.to_crs(gisrenew.crs.gk_zone_crs(lon))`."
+            f"`{name}` uses {describe_crs(gdf.crs)}, which is not projected in metres; "
+            "distances and areas need metres. Reproject first, e.g. "
+            "`gdf.to_crs(gisrenew.crs.gk_zone_crs(lon))`."
         )
     return gdf
 

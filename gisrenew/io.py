@@ -9,8 +9,9 @@ FlatGeobuf, ...) and returns a validated GeoDataFrame in the working CRS;
 * **columns** — user headers are renamed to gisrenew's English names by the
   project's ``[columns.<layer>]`` mapping and the built-in aliases of each layer
   (:func:`gisrenew.schema.column_aliases`: 编号, 名称, 户数, 已签约户数, 可步行, ...);
-  a header that looks like a column but is not read is a warning naming the mapping; absent optional columns get their
-  documented default; values are converted to the column's type, and every value
+  a header that looks like a column but is not read is a warning naming the
+  mapping; absent optional columns get their documented default; values are
+  converted to the column's type, and every value
   that cannot be (text in a household count, a negative, fractional or infinite
   count) is an error naming the rows — every kind of bad value of a column at once;
 * **ids** — the layer's id column (``park_id``, ...) is kept as text; without one,
@@ -362,7 +363,7 @@ def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
 
 
 def _check_readable(path: Path) -> None:
-    """Refuse what is not a file or a folder (a pipe, a socket, a device): GDAL would wait forever."""
+    """Refuse what is not a file or a folder (a pipe, a socket, a device): GDAL would hang."""
     mode = path.stat().st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise ReadError(
@@ -1187,7 +1188,7 @@ def _convert_column(series: pd.Series, col, found: _Found) -> pd.Series:
 
 
 def _convert_numbers(series: pd.Series, col, found: _Found, missing: np.ndarray) -> pd.Series:
-    """Numbers, every kind of bad value reported in one pass (text, non-finite, negative, fractional)."""
+    """Numbers; every kind of bad value reported in one pass (text, non-finite, negative, ...)."""
     values = pd.to_numeric(series.astype(object), errors="coerce").to_numpy(dtype=float)
     finite = np.isfinite(values)
     with np.errstate(invalid="ignore"):

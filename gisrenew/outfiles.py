@@ -8,11 +8,12 @@ the same writer for its work copies.
 Atomic writer
     :func:`write_text` / :func:`write_bytes` write content held in memory;
     :func:`write_csv` writes a table for spreadsheets; :func:`atomic_path` lends a
-    temporary file name to writers that need one (GDAL, pandas, openpyxl). New content goes to a temporary name in the target's folder,
-    made by :mod:`tempfile` (unpredictable, created exclusively, so a planted symbolic
-    link is never followed), is flushed to the disk (``fsync``) and then renamed over
-    the target with ``os.replace`` — which replaces a symbolic link standing at the
-    target instead of writing through it. On any error the temporary file goes and the
+    temporary file name to writers that need one (GDAL, pandas, openpyxl). New content
+    goes to a temporary name in the target's folder, made by :mod:`tempfile`
+    (unpredictable, created exclusively, so a planted symbolic link is never followed),
+    is flushed to the disk (``fsync``) and then renamed over the target with
+    ``os.replace`` — which replaces a symbolic link standing at the target instead of
+    writing through it. On any error the temporary file goes and the
     old target stays as it was. A full disk (``ENOSPC``, ``EDQUOT``) or a refused
     permission becomes an :class:`~gisrenew.errors.OutputError` naming the file and
     the fix.
@@ -299,10 +300,12 @@ def _defused(value):
 
 
 def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells and headers that a spreadsheet would run as a formula (``=...``) with ``'``.
+    """Prefix with ``'`` the text cells and headers a spreadsheet would run as a formula.
 
-    Names, ids and column headers come from user data; a cell or a header such as
-    ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left alone.
+    A formula is text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return. Names, ids and column headers come from user data; a cell or a header such
+    as ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left
+    alone.
     """
     frame = frame.copy()
     for name in frame.columns:

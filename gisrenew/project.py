@@ -203,10 +203,11 @@ class Transaction:
             st = None
         if st is None or stat.S_ISLNK(st.st_mode) or (st.st_dev, st.st_ino) != self._identity:
             raise ProjectError(
-                f"{self.project.folder}: this run's work copy of the project ({self.workfile.name}) "
-                "was removed or replaced by another program while the run was writing it; the "
-                "project was left unchanged. Fix: stop whatever cleans up the project folder "
-                "(another copy of gisrenew older than this one?) and run again."
+                f"{self.project.folder}: this run's work copy of the project "
+                f"({self.workfile.name}) was removed or replaced by another program while the "
+                "run was writing it; the project was left unchanged. Fix: stop whatever cleans "
+                "up the project folder (another copy of gisrenew older than this one?) and run "
+                "again."
             )
 
     def verify(self, path: Path | None = None) -> None:
@@ -489,10 +490,10 @@ class Project:
         ------
         ProjectError
             When `folder` holds a read-only project; when an argument contradicts its
-            ``gisrenew.toml``; when `folder` holds a project and `overwrite` is false; when its GeoPackage
-            exists without a ``gisrenew.toml`` beside it (probably the user's own data)
-            and `overwrite` is false; when the GeoPackage or ``gisrenew.toml`` is one of
-            the `sources` (always).
+            ``gisrenew.toml``; when `folder` holds a project and `overwrite` is false;
+            when its GeoPackage exists without a ``gisrenew.toml`` beside it (probably
+            the user's own data) and `overwrite` is false; when the GeoPackage or
+            ``gisrenew.toml`` is one of the `sources` (always).
         """
         folder = Path(folder)
         _check_create_target(folder, sources, overwrite)
@@ -692,9 +693,9 @@ class Project:
         return [
             Problem(
                 "warning",
-                f"[columns.{get_layer_schema(kind).name}] in {CONFIG_FILE} changed since this layer was "
-                f"stored (it was read with {before}, the file now says {now}); the stored "
-                "ids and columns still follow the old mapping",
+                f"[columns.{get_layer_schema(kind).name}] in {CONFIG_FILE} changed since "
+                f"this layer was stored (it was read with {before}, the file now says {now}); "
+                "the stored ids and columns still follow the old mapping",
                 str(self.gpkg_path),
                 layer,
                 fix=f"run `gisrenew reload --project {self.folder}` to read the layer again "

@@ -338,7 +338,8 @@ def get_rules(rules: str | Path | RuleSet | None = None) -> RuleSet:
             raise RuleSetError(f"{path}: not a valid UTF-8 TOML rule set: {exc}") from None
         return parse_rules(data, source=str(path))
     raise RuleSetError(
-        f"unknown rule set {text!r}; presets: {', '.join(available_rules())}, or a path to a .toml file"
+        f"unknown rule set {text!r}; presets: {', '.join(available_rules())}, "
+        "or a path to a .toml file"
     )
 
 

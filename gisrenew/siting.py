@@ -518,13 +518,15 @@ def exact_selection(
         import pulp
     except ImportError:  # pragma: no cover - pulp is in the `exact` extra
         raise AnalysisError(
-            "the exact siting method needs PuLP: pip install 'gisrenew[exact]' (or pip install pulp)"
+            "the exact siting method needs PuLP: pip install 'gisrenew[exact]' "
+            "(or pip install pulp)"
         ) from None
     ids = areas["candidate_id"].astype(str).tolist()
     if len(ids) > EXACT_MAX_CANDIDATES:
         raise AnalysisError(
-            f"the exact method is for small cases (≤ {EXACT_MAX_CANDIDATES} qualifying candidates); "
-            f"got {len(ids)}. Use the greedy method, or narrow the candidates with --min-area"
+            f"the exact method is for small cases (≤ {EXACT_MAX_CANDIDATES} qualifying "
+            f"candidates); got {len(ids)}. Use the greedy method, or narrow the candidates "
+            "with --min-area"
         )
     values = _atoms(engine, areas, objective)
     if not values:

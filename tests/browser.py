@@ -369,7 +369,8 @@ class MapPage:
                 const layer = window.gisrenew.layers[key];
                 const target = layer.getLayers()[index];
                 const map = window.gisrenew.map;
-                const latlng = target.getLatLng ? target.getLatLng() : target.getBounds().getCenter();
+                const latlng = target.getLatLng
+                    ? target.getLatLng() : target.getBounds().getCenter();
                 const p = map.latLngToContainerPoint(latlng);
                 const box = map.getContainer().getBoundingClientRect();
                 return [box.left + p.x, box.top + p.y];

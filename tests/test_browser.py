@@ -128,7 +128,8 @@ def test_offline_map_with_all_network_blocked(map_browser, webmap_city, tmp_path
         assert page.page.locator("path.leaflet-interactive").count() == 0
         # Leaflet's own CSS is inlined: the layer control is laid out as Leaflet styles it
         position = page.page.evaluate(
-            "() => getComputedStyle(document.querySelector('.leaflet-control-container .leaflet-top')).position"
+            "() => getComputedStyle(document.querySelector("
+            "'.leaflet-control-container .leaflet-top')).position"
         )
         assert position == "absolute"
         # the title payloads show as text

@@ -297,9 +297,16 @@ def test_unique_contribution_of_each_park():
 
 def test_unique_contribution_equals_the_loss_when_a_park_closes():
     rng = np.random.default_rng(7)
-    parks_geoms = [box(x, y, x + w, y + h) for x, y, w, h in zip(
-        rng.uniform(0, 1500, 8), rng.uniform(0, 1500, 8), rng.uniform(40, 120, 8), rng.uniform(40, 120, 8),
-        strict=True)]  # fmt: skip
+    parks_geoms = [
+        box(x, y, x + w, y + h)
+        for x, y, w, h in zip(
+            rng.uniform(0, 1500, 8),
+            rng.uniform(0, 1500, 8),
+            rng.uniform(40, 120, 8),
+            rng.uniform(40, 120, 8),
+            strict=True,
+        )
+    ]
     parks_geoms.append(box(700, 700, 760, 760))  # inside others' reach: likely redundant
     parks = layer(parks_geoms, park_id=[f"p{i}" for i in range(len(parks_geoms))])
     residential = layer(_random_blocks(rng, 120, 2000))
@@ -479,8 +486,10 @@ def test_random_layers_match_the_naive_overlay(seed):
     n_parks = 25
     px, py = rng.uniform(0, 3000, n_parks), rng.uniform(0, 3000, n_parks)
     side = np.sqrt(rng.uniform(800, 12_000, n_parks))
-    parks_geoms = [shapely.affinity.rotate(box(a, b, a + s, b + s * 0.7), r)
-                   for a, b, s, r in zip(px, py, side, rng.uniform(0, 90, n_parks), strict=True)]  # fmt: skip
+    parks_geoms = [
+        shapely.affinity.rotate(box(a, b, a + s, b + s * 0.7), r)
+        for a, b, s, r in zip(px, py, side, rng.uniform(0, 90, n_parks), strict=True)
+    ]
     parks = layer(parks_geoms)
     residential = layer(_random_blocks(rng, 300, 3000))
     result = cov.compute_coverage(parks, residential)
@@ -862,8 +871,8 @@ def _run(args):
 
 
 def test_cli_json(files):
-    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--districts", files["districts"],
-                "--weight", "households", "--json"])  # fmt: skip
+    run = _run(["--parks", files["parks"], "--residential", files["residential"],
+                "--districts", files["districts"], "--weight", "households", "--json"])  # fmt: skip
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
     assert data["coverage_ratio"] == pytest.approx(23 / 36)
@@ -893,8 +902,9 @@ def test_cli_table(files):
 
 
 def test_cli_flat_rule_and_boundary(files):
-    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--boundary", files["boundary"],
-                "--radius", "520", "--min-park-area", "500", "--json"])  # fmt: skip
+    run = _run(["--parks", files["parks"], "--residential", files["residential"],
+                "--boundary", files["boundary"], "--radius", "520", "--min-park-area", "500",
+                "--json"])  # fmt: skip
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
     assert data["rules"]["name"] == "flat"
@@ -957,8 +967,8 @@ def test_cli_out_files(files, tmp_path):
 
 def test_cli_contribution(files, tmp_path):
     out = tmp_path / "c.xlsx"
-    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--contribution", "--json",
-                "--out", out])  # fmt: skip
+    run = _run(["--parks", files["parks"], "--residential", files["residential"],
+                "--contribution", "--json", "--out", out])  # fmt: skip
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
     rows = {r["park_id"]: r for r in data["park_contribution"]}
@@ -1003,8 +1013,9 @@ def test_cli_both_methods(files, tmp_path):
     roads = gpd.GeoDataFrame({"road_id": ["1", "2", "3"]}, geometry=lines, crs=GK)
     path = tmp_path / "roads.gpkg"
     roads.to_file(path, driver="GPKG")
-    run = _run(["--parks", files["parks"], "--residential", files["residential"], "--districts", files["districts"],
-                "--method", "both", "--roads", path, "--json"])  # fmt: skip
+    run = _run(["--parks", files["parks"], "--residential", files["residential"],
+                "--districts", files["districts"], "--method", "both", "--roads", path,
+                "--json"])  # fmt: skip
     assert run.exit_code == 0, run.output
     data = json.loads(run.stdout)
     assert data["method"] == "both"

@@ -125,7 +125,8 @@ def test_city_figures_match_postgis(conn, seed):
     # the same inside the built-up boundary
     covered_b, total_b = conn.execute(
         """
-        WITH land AS (SELECT ST_Intersection(ST_Union(r.geom), (SELECT ST_Union(geom) FROM bua)) AS g FROM res r),
+        WITH land AS (SELECT ST_Intersection(ST_Union(r.geom), (SELECT ST_Union(geom) FROM bua))
+                             AS g FROM res r),
              reach_u AS (SELECT ST_Union(geom) AS g FROM reach)
         SELECT ST_Area(ST_Intersection(land.g, reach_u.g)), ST_Area(land.g) FROM land, reach_u
         """
@@ -148,7 +149,8 @@ def test_districts_match_postgis(conn):
     _load(conn, "dist", districts.rename(columns={"district_id": "did"}), extra="did text")
     rows = conn.execute(
         f"""
-        WITH land AS (SELECT ST_Intersection(ST_Union(r.geom), (SELECT ST_Union(geom) FROM bua)) AS g FROM res r),
+        WITH land AS (SELECT ST_Intersection(ST_Union(r.geom), (SELECT ST_Union(geom) FROM bua))
+                             AS g FROM res r),
              reach_u AS (SELECT ST_Union(ST_Buffer(geom, {TIER_SQL}, 'quad_segs=16')) AS g
                          FROM parks WHERE ({TIER_SQL}) IS NOT NULL),
              piece AS (SELECT d.did, ST_Intersection(land.g, d.geom) AS g FROM dist d, land)
@@ -175,7 +177,8 @@ def test_unique_contribution_matches_postgis(conn):
         SELECT a.id,
                ST_Area(ST_Intersection(land.g, a.g)),
                ST_Area(ST_Intersection(land.g, ST_Difference(a.g,
-                   COALESCE((SELECT ST_Union(b.g) FROM reach b WHERE b.id <> a.id), 'POLYGON EMPTY'::geometry))))
+                   COALESCE((SELECT ST_Union(b.g) FROM reach b WHERE b.id <> a.id),
+                            'POLYGON EMPTY'::geometry))))
         FROM reach a, land
         """
     ).fetchall()

@@ -728,11 +728,13 @@ OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <node id="6" lat="31.4505" lon="121.1015"/>
   <node id="7" lat="31.4495" lon="121.1005"/>
   <node id="8" lat="31.4515" lon="121.1005"/>
-  <way id="10"><nd ref="1"/><nd ref="2"/><tag k="highway" v="residential"/><tag k="name" v="人民路"/></way>
+  <way id="10"><nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="name" v="人民路"/></way>
   <way id="11"><nd ref="2"/><nd ref="3"/><tag k="highway" v="motorway"/></way>
   <way id="12"><nd ref="3"/><nd ref="4"/><tag k="highway" v="footway"/></way>
   <way id="13"><nd ref="4"/><nd ref="1"/><tag k="highway" v="service"/><tag k="foot" v="no"/></way>
-  <way id="14"><nd ref="5"/><nd ref="6"/><tag k="highway" v="footway"/><tag k="bridge" v="yes"/></way>
+  <way id="14"><nd ref="5"/><nd ref="6"/>
+    <tag k="highway" v="footway"/><tag k="bridge" v="yes"/></way>
   <way id="15"><nd ref="1"/><nd ref="3"/><tag k="building" v="yes"/></way>
   <way id="16"><nd ref="1"/><nd ref="4"/><tag k="highway" v="cycleway"/></way>
   <way id="17"><nd ref="7"/><nd ref="8"/><tag k="highway" v="path"/></way>

@@ -176,7 +176,7 @@ def test_layer_form_on_the_command_line(planner_data):
 
 
 def test_gisrenew_reads_its_own_chinese_headers_back():
-    """A table gisrenew wrote with --lang zh (已签约户数, 区镇街道编号, ...) reads back as it was."""
+    """A table written with --lang zh (已签约户数, 区镇街道编号, ...) reads back as it was."""
     headers = column_headers("zh")
     for kind, schema in LAYERS.items():
         aliases = column_aliases(kind)

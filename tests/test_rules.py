@@ -108,7 +108,8 @@ def test_user_toml_file(tmp_path):
         ('name = "x"\nversion = "1"\n[[tiers]]\nradius_m = -5\n', "positive"),
         ('name = "x"\nversion = "1"\n[[tiers]]\nmin_area_m2 = 10\n', "radius_m"),
         (
-            'name = "x"\nversion = "1"\n[[tiers]]\nradius_m = 5\nmin_area_m2 = 10\nmax_area_m2 = 5\n',
+            'name = "x"\nversion = "1"\n[[tiers]]\nradius_m = 5\n'
+            "min_area_m2 = 10\nmax_area_m2 = 5\n",
             "exceed",
         ),
         ("name = \n", "TOML"),

@@ -276,8 +276,8 @@ def test_cli_sites_writes_ranking_and_map_layers(trap, tmp_path):
     assert {"sites", "site_service_areas", "site_newly_covered"} <= layers
     result = runner.invoke(
         main,
-        ["sites", "--project", str(folder), "--count", "2", "--radius", "100", "--exact", "--out", str(out), "--overwrite",
-         "--lang", "en"],
+        ["sites", "--project", str(folder), "--count", "2", "--radius", "100", "--exact",
+         "--out", str(out), "--overwrite", "--lang", "en"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "exact optimum objective: 2,000.0" in result.stdout

@@ -244,8 +244,14 @@ def test_coverage_map_page_is_escaped_and_uses_only_leaflet(webmap_city):
         assert lib not in page.lower()
     assert not re.search(r"\bd3\.(?:v\d|min|js|select|scale)", page)  # no d3 (branca's legends)
     assert set(m.gisrenew_layers) == {
-        "districts", "boundary", "service_areas", "residential", "blind_spots", "parks", "parks_pocket",
-    }  # fmt: skip
+        "districts",
+        "boundary",
+        "service_areas",
+        "residential",
+        "blind_spots",
+        "parks",
+        "parks_pocket",
+    }
     parks = _features(page, "parks")
     assert [f["properties"]["v"][0] for f in parks] == [escape_text(n) for n in city.parks["name"]]
     # 东园: G12 community park, 10 000 m² → 500 m, counts

@@ -7,7 +7,8 @@
   refused without ``--overwrite``;
 * ``-v/--verbose`` and ``-q/--quiet`` work before or after the command name;
 * quiet by default: results, warnings and errors; INFO with ``-v``, DEBUG with
-  ``-vv``; every message once, with one prefix (``WARNING:``; ``error:`` for the error that stops a run);
+  ``-vv``; every message once, with one prefix (``WARNING:``; ``error:`` for the
+  error that stops a run);
 * a closed pipe (``gisrenew affected | head``) ends the run with exit status 0.
 """
 

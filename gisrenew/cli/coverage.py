@@ -95,11 +95,13 @@ def _method(method: str | None, project: Path | None) -> str:
               help=f"Rule set: a preset ({', '.join(available_rules())}) or a TOML file "
               "[default: the project's, else tijian-2021].")  # fmt: skip
 @click.option("--radius", type=click.FloatRange(min=0, min_open=True), default=None, metavar="M",
-              help="Flat rule: one service radius (m) for every park of at least --min-park-area.")  # fmt: skip
+              help="Flat rule: one service radius (m) for every park of at least "
+              "--min-park-area.")  # fmt: skip
 @click.option("--min-park-area", type=click.FloatRange(min=0), default=None, metavar="M2",
               help="Flat rule: smallest park that counts (m²) [default 0].")  # fmt: skip
 @click.option("--weight", default=None, metavar="COLUMN",
-              help="Residential column with households or population: also report the covered share of it.")  # fmt: skip
+              help="Residential column with households or population: also report the "
+              "covered share of it.")  # fmt: skip
 @click.option("--residential-codes", default=None, metavar="CODES",
               help="Comma-separated land-use code prefixes that count as residential (e.g. R,07), "
               "or 'all' [default: the rule set's, else the project's R,07].")  # fmt: skip
@@ -110,14 +112,19 @@ def _method(method: str | None, project: Path | None) -> str:
 @layer_option(
     "entrances", "Park entrances for --method network/both (optional).", dest="entrances_file"
 )
-@click.option("--walk-distance", type=click.FloatRange(min=0, min_open=True), default=None, metavar="M",
-              help="Walk limit (m) for every qualifying park [default: each park's tier radius].")  # fmt: skip
-@click.option("--walk-minutes", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MIN",
+@click.option("--walk-distance", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="M",
+              help="Walk limit (m) for every qualifying park "
+              "[default: each park's tier radius].")  # fmt: skip
+@click.option("--walk-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="MIN",
               help="Walk limit in minutes (with --walk-speed-kmh, default 4.8 km/h).")  # fmt: skip
-@click.option("--walk-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=None, metavar="V",
+@click.option("--walk-speed-kmh", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="V",
               help="Walking speed for --walk-minutes [default 4.8].")  # fmt: skip
 @click.option("--contribution", is_flag=True,
-              help="Also report each park's unique coverage: the land lost if it closed (buffer method).")  # fmt: skip
+              help="Also report each park's unique coverage: the land lost if it closed "
+              "(buffer method).")  # fmt: skip
 @crs_option
 @override_crs_option
 @encoding_option

@@ -129,7 +129,7 @@ def check_out(
     project: str | os.PathLike | None = None,
     overwrite: bool = True,
 ) -> None:
-    """Refuse ``-o/--output`` before any computation when it would replace an input or a project file.
+    """Refuse ``-o/--output`` before computing when it would replace an input or a project file.
 
     Protects the command's `inputs` (with a Shapefile's sidecars) and the files
     gisrenew owns in the `project` folder, in the current folder and in the output's

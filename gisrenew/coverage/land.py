@@ -99,7 +99,8 @@ def select_residential(
         found = sorted(set(cleaned))[:20]
         raise AnalysisError(
             f"no residential land: none of the {len(residential)} residential polygons has a "
-            f"land-use code starting with {', '.join(prefixes)} (codes found: {', '.join(found) or '-'}). "
+            f"land-use code starting with {', '.join(prefixes)} "
+            f"(codes found: {', '.join(found) or '-'}). "
             "Fix the `land_use` column, or set the codes that count as residential "
             "(`[residential] codes` in gisrenew.toml, `residential_codes =` in a rule set, or "
             "`--residential-codes`)."

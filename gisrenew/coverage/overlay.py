@@ -324,7 +324,8 @@ def covered_area(land_geoms, reach_geoms) -> np.ndarray:
     Examples
     --------
     >>> import shapely
-    >>> covered_area([shapely.box(0, 0, 10, 10)], [shapely.box(5, 0, 20, 10), shapely.box(0, 0, 6, 5)])
+    >>> land = [shapely.box(0, 0, 10, 10)]
+    >>> covered_area(land, [shapely.box(5, 0, 20, 10), shapely.box(0, 0, 6, 5)])
     array([75.])
     """
     return _overlay(geometry_array(land_geoms), geometry_array(reach_geoms)).covered

@@ -121,9 +121,10 @@ def park_table(parks: gpd.GeoDataFrame, rules: RuleSet | str | None = None) -> p
     Examples
     --------
     >>> import geopandas as gpd, shapely
-    >>> parks = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 100, 50), shapely.box(500, 0, 540, 40)],
-    ...                          crs="EPSG:4549")
-    >>> park_table(parks, "tijian-2021")[["park_area_m2", "radius_m", "qualifies"]].to_numpy().tolist()
+    >>> boxes = [shapely.box(0, 0, 100, 50), shapely.box(500, 0, 540, 40)]
+    >>> parks = gpd.GeoDataFrame(geometry=boxes, crs="EPSG:4549")
+    >>> table = park_table(parks, "tijian-2021")
+    >>> table[["park_area_m2", "radius_m", "qualifies"]].to_numpy().tolist()
     [[5000.0, 500.0, True], [1600.0, nan, False]]
     """
     rules = get_rules(rules)

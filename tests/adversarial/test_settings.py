@@ -142,7 +142,8 @@ def test_a_typo_in_network_settings_stops_every_command(tmp_path, command):
 
 def _rule_file(path: Path, radius: float) -> None:
     path.write_text(
-        f'name = "local"\nversion = "{radius:g}"\n[[tiers]]\nmin_area_m2 = 0\nradius_m = {radius}\n',
+        f'name = "local"\nversion = "{radius:g}"\n'
+        f"[[tiers]]\nmin_area_m2 = 0\nradius_m = {radius}\n",
         encoding="utf-8",
     )
 

@@ -507,7 +507,8 @@ def test_unknown_out_suffix_is_refused_before_computing(files, monkeypatch):
     base = ["coverage", "--parks", files["parks"], "--residential", files["residential"]]
     assert ".gpkg" in _message(_run([*base, "--out", "result.txt"]), 2)
     sites = ["sites", "--candidates", files["candidates"], "--parks", files["parks"],
-             "--residential", files["residential"], "--count", "1", "--out", "sites.shp"]  # fmt: skip
+             "--residential", files["residential"], "--count", "1",
+             "--out", "sites.shp"]  # fmt: skip
     assert ".gpkg" in _message(_run(sites), 2)
 
 
