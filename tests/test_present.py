@@ -277,8 +277,9 @@ def test_recompute_report_shows_closed_households_as_whole_numbers():
     }  # fmt: skip
     text = present.format_recompute_report(report, lang="zh")
     assert "12.6" not in text
-    assert "  r1 (d1): 1,000 m², 13 户" in text
-    assert "1,000 m²（0.10 公顷，1.5 亩）, 13 户" in text
+    # every number with its unit, blind spots in 亩 too (issue #14)
+    assert "  r1（d1）：1,000 m²（1.5 亩），13 户" in text
+    assert "1,000 m²（0.10 公顷，1.5 亩），13 户" in text
     assert "13 households" in present.format_recompute_report(report, lang="en")
 
 

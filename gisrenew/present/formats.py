@@ -37,7 +37,7 @@ column of values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -63,7 +63,9 @@ __all__ = [
     "percent_short",
     "points",
     "radius",
+    "rules",
     "unit",
+    "walk",
 ]
 
 AreaUnit = Literal["m2", "ha", "mu"]
@@ -212,6 +214,46 @@ def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: st
     """A service radius or walk limit as the rule gives it: ``300`` → ``300 m``, ``250.5`` → ``250.5 m``."""
     v = _value(metres)
     return missing if v is None else _with_unit(f"{v:,.10g}", "m", lang, with_unit)
+
+
+def walk(description: Mapping[str, Any] | None, lang: str = "zh", *, missing: str = MISSING) -> str:
+    """The walking distance a figure used (``CoverageResult.walk()``), named.
+
+    ``沿路网步行 500/300 m（按服务半径）`` (each park walks its tier radius),
+    ``步行 10 分钟（800 m，4.8 km/h）`` (a walk of so many minutes), ``沿路网步行 600 m``
+    (one distance); ``直线服务半径`` for a straight-line result (None).
+
+    Examples
+    --------
+    >>> walk({"basis": "minutes", "distance_m": 800, "minutes": 10, "speed_kmh": 4.8})
+    '步行 10 分钟（800 m，4.8 km/h）'
+    >>> walk({"basis": "tier_radius", "tier_radii_m": [500, 300]}, "en")
+    "walking 500/300 m along streets (each park's service radius)"
+    """
+    if description is None:
+        return label("walk.straight", lang)
+    basis = description.get("basis")
+    if basis == "tier_radius":
+        radii = "/".join(radius(r, lang, with_unit=False) for r in description["tier_radii_m"])
+        return label("walk.tier_radius", lang).format(radii=f"{radii} {unit('m', lang)}")
+    distance = radius(description.get("distance_m"), lang, missing=missing)
+    if basis == "minutes":
+        return label("walk.minutes", lang).format(
+            minutes=f"{float(description['minutes']):g}",
+            distance=distance,
+            speed=f"{float(description['speed_kmh']):g} {unit('kmh', lang)}",
+        )
+    return label("walk.distance", lang).format(distance=distance)
+
+
+def rules(rule_set: Any, lang: str = "zh") -> str:
+    """A rule set in one line: ``tijian-2021 v2021.1: ≥5000 m² → 500 m; 2000–5000 m² → 300 m``.
+
+    Like :meth:`gisrenew.rules.RuleSet.describe`, in `lang` (广场用地计入 / plazas count).
+    """
+    tiers = "; ".join(tier.describe() for tier in rule_set.tiers)
+    plazas = label("coverage.plazas_count", lang) if rule_set.count_plazas else ""
+    return f"{rule_set.name} v{rule_set.version}: {tiers}{plazas}"
 
 
 def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:
