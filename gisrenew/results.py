@@ -235,6 +235,12 @@ class CoverageChange:
         (:func:`gisrenew.coverage.closed_blind_spots` / ``opened_blind_spots``).
     run_id : int or None
         The run-history row of the change.
+    parks_before : GeoDataFrame or None
+        The parks layer before the change (polygons), drawn for context on the
+        before/after map of a run read back from the project (None: the caller gives
+        the parks layer).
+    time_utc : str or None
+        When the run was recorded (ISO 8601, UTC), for a run read back from the project.
     """
 
     before: CoverageResult
@@ -245,3 +251,5 @@ class CoverageChange:
     closed_blind_spots: gpd.GeoDataFrame
     opened_blind_spots: gpd.GeoDataFrame
     run_id: int | None = None
+    parks_before: gpd.GeoDataFrame | None = None
+    time_utc: str | None = None

@@ -70,7 +70,7 @@ def test_coverage_map_online(map_browser, webmap_city, tmp_path):
     m = coverage_map(
         city.coverage, city.parks, districts=city.districts, boundary=city.boundary, basemap="osm"
     )
-    path = save_map(m, tmp_path / "coverage.html")
+    path = save_map(m, tmp_path / "coverage.html", offline=False)  # Leaflet from the CDN
     page = map_browser.open(path, offline=False)
     try:
         counts = _check_drawn(page, m)
@@ -151,7 +151,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
 
     city = webmap_city
     m = coverage_map(city.coverage, city.parks, basemap="gaode", lang="en")
-    path = save_map(m, tmp_path / "gaode.html")
+    path = save_map(m, tmp_path / "gaode.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         _check_drawn(page, m)
@@ -177,7 +177,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
         "custom", url="https://tiles.example.test/{z}/{x}/{y}.png", attribution=XSS_IMG
     )
     m = coverage_map(city.coverage, city.parks, basemap=basemap)
-    path = save_map(m, tmp_path / "custom.html")
+    path = save_map(m, tmp_path / "custom.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         assert page.tiles and all("tiles.example.test" in url for url in page.tiles)
@@ -190,7 +190,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
 def test_plans_map_popups(map_browser, webmap_city, tmp_path):
     city = webmap_city
     m = plans_map(plan_indicators(city.plans, city.parcels), boundary=city.boundary, basemap="osm")
-    path = save_map(m, tmp_path / "plans.html")
+    path = save_map(m, tmp_path / "plans.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         counts = _check_drawn(page, m)

@@ -36,9 +36,11 @@ column of values.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -57,6 +59,7 @@ __all__ = [
     "distance",
     "each",
     "households",
+    "local_time",
     "milliseconds",
     "number",
     "percent",
@@ -64,11 +67,15 @@ __all__ = [
     "points",
     "radius",
     "rules",
+    "time_zone",
     "unit",
     "walk",
 ]
 
 AreaUnit = Literal["m2", "ha", "mu"]
+
+#: The time zone of Chinese output when no ``[project] time_zone`` is set.
+ZH_TIME_ZONE = "Asia/Shanghai"
 
 #: How a missing value is written.
 MISSING = "-"
@@ -254,6 +261,35 @@ def rules(rule_set: Any, lang: str = "zh") -> str:
     tiers = "; ".join(tier.describe() for tier in rule_set.tiers)
     plazas = label("coverage.plazas_count", lang) if rule_set.count_plazas else ""
     return f"{rule_set.name} v{rule_set.version}: {tiers}{plazas}"
+
+
+def time_zone(lang: str = "zh", zone: str | None = None) -> _dt.tzinfo | None:
+    """The zone times are shown in: `zone` (``[project] time_zone``), else Asia/Shanghai for
+    Chinese output, else None (this computer's own zone)."""
+    if zone:
+        return ZoneInfo(zone)
+    return ZoneInfo(ZH_TIME_ZONE) if check_lang(lang) == "zh" else None
+
+
+def local_time(
+    utc: Any, lang: str = "zh", *, zone: str | None = None, missing: str = MISSING
+) -> str:
+    """A recorded time (ISO 8601, UTC when it names no zone) in the user's zone, to the minute.
+
+    Examples
+    --------
+    >>> local_time("2024-05-01T08:00:00+00:00")
+    '2024-05-01 16:00+08:00'
+    >>> local_time("2024-05-01T08:00:00+00:00", "en", zone="Europe/London")
+    '2024-05-01 09:00+01:00'
+    """
+    try:
+        moment = _dt.datetime.fromisoformat(str(utc))
+    except ValueError:
+        return missing if utc is None else str(utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return moment.astimezone(time_zone(lang, zone)).isoformat(sep=" ", timespec="minutes")
 
 
 def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:

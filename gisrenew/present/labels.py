@@ -497,6 +497,8 @@ _MAP = {
         "{n} slivers under {threshold} ({area} in all) are not drawn",
     ),
     "context": ("现状", "context"),
+    "districts_context": ("区镇街道", "districts"),
+    "residential_context": ("居住用地", "residential land"),
     "run": ("第 {run} 次重新计算", "run {run}"),
     "walk_readings": ("步行距离", "walk"),
 }
@@ -788,6 +790,10 @@ SHEET_NAMES_ZH: dict[str, str] = {
     "sites": "口袋公园选址",
     "site_service_areas": "选址服务范围",
     "site_newly_covered": "选址新增覆盖",
+    "residential": "居住用地覆盖",
+    "parcels": "项目涉及地块",
+    "figures": "新建前后指标",
+    "closed_blind_spots": "消除的服务盲区",
 }
 _SHEET_PREFIXES_ZH = {"buffer_": "直线·", "network_": "步行·"}
 
