@@ -261,9 +261,17 @@ def unchanged_report(inputs: ProjectInputs, merge: ParkMerge, sources, now, vers
 
 
 def coverage_change(
-    before: Indicators, after: Indicators, merge: ParkMerge, run_id: int | None
+    before: Indicators,
+    after: Indicators,
+    merge: ParkMerge,
+    run_id: int | None,
+    now: _dt.datetime | None = None,
 ) -> CoverageChange:
-    """What the change did to straight-line coverage, for the maps and the report."""
+    """What the change did to straight-line coverage, for the maps and the report.
+
+    The change carries the parks before it (``parks_before``) and the time of the run
+    (``time_utc``, from `now`), so its map can be drawn again from the project later.
+    """
     engine = IncrementalCoverage.from_result(after.buffer)
     ids = merge.added["park_id"].astype(str).tolist()
     gains = [engine.unique_gain(pid) for pid in ids]
@@ -283,6 +291,8 @@ def coverage_change(
         closed_blind_spots=coverage.closed_blind_spots(before.buffer, after.buffer),
         opened_blind_spots=coverage.opened_blind_spots(before.buffer, after.buffer),
         run_id=run_id,
+        parks_before=before.inputs.layer("parks"),
+        time_utc=None if now is None else now.astimezone(_dt.UTC).isoformat(timespec="seconds"),
     )
 
 
