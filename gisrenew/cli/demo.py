@@ -140,7 +140,7 @@ def command(
 
     _section(t("recompute"))
     change = recompute(project, add_parks=[sample / NEW_PARKS], progress=progress)
-    publish_change(change, out, project)
+    publish_change(change, out, project, lang=lang)
     click.echo(present.format_recompute_report(change.report, lang=lang))
 
     if (sample / CANDIDATES).is_file():

@@ -41,16 +41,19 @@ def open_project(folder: Path | None) -> Project:
     return Project.open(folder)
 
 
-def publish_change(result: RecomputeResult, out_dir: Path, project: Project) -> None:
+def publish_change(
+    result: RecomputeResult, out_dir: Path, project: Project, *, lang: str | None = None
+) -> None:
     """Re-publish the maps after a recompute: the change's before/after map and every
     earlier run's one the project keeps (newest first).
 
     The project is already updated: a failure here is a warning in the report (the maps
-    can be published again with ``gisrenew publish``), never a failed run.
+    can be published again with ``gisrenew publish``), never a failed run. `lang`: the
+    maps' language (default ``[maps] lang``, else from the data).
     """
     try:
         written = publish_site(
-            result.after, out_dir, change=result.change, changes=read_changes(project)
+            result.after, out_dir, change=result.change, changes=read_changes(project), lang=lang
         )
     except GisrenewError as exc:
         log.warning("maps not published: %s", exc)
