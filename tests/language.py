@@ -25,7 +25,7 @@ import pyogrio
 ALLOWED_IN_ZH = frozenset(
     {
         "m", "km", "ms", "EPSG", "GB", "CJJ", "CSV", "GCJ", "WGS", "Leaflet", "OpenStreetMap",
-        "AutoNavi", "gisrenew", "v",
+        "AutoNavi", "gisrenew", "v", "Excel",
     }
 )  # fmt: skip
 
@@ -59,7 +59,10 @@ def data_strings(*sources: Path) -> set[str]:
 
 
 def _strip(text: str, names: Iterable[str], paths: Iterable[str]) -> str:
-    for name in sorted(set(names) | set(paths), key=len, reverse=True):
+    for path in sorted(set(paths), key=len, reverse=True):  # a folder and what follows it
+        if path:
+            text = re.sub(re.escape(path) + r"\S*", " ", text)
+    for name in sorted(set(names), key=len, reverse=True):
         if name:
             text = text.replace(name, " ")
     text = _FILE.sub(" ", text)

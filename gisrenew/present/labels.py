@@ -349,7 +349,7 @@ _NOTEBOOK = {
     "features": ("要素数", "features"),
     "rule_set": ("规则 / 方法", "rule set / method"),
     "ratio_pct": ("覆盖率(%)", "coverage ratio (%)"),
-    "households_pct": ("覆盖户数比例(%)", "households covered (%)"),
+    "households_pct": ("覆盖户数比例", "households covered"),
     "walk_pct": ("步行覆盖率(%)", "walk ratio (%)"),
     "ratio_before": ("新建前覆盖率", "ratio before"),
     "ratio_after": ("新建后覆盖率", "ratio after"),
@@ -369,10 +369,15 @@ _NOTEBOOK = {
         "新建口袋公园前后各片区覆盖率",
         "Coverage by district before and after the new pocket parks",
     ),
-    "old_town": (
-        "{names}：共 {area}，{households} 户",
-        "{names}: {area}, {households} households in all",
+    "largest_plans": (
+        "户数最多的 {n} 个项目（{names}）：共 {area}，{households} 户",
+        "The {n} plans with the most households ({names}): {area}, {households} households",
     ),
+    "run": ("运行", "run"),
+    "time": ("时间", "time"),
+    "gain_area": ("新增覆盖面积", "newly covered"),
+    "sheet": ("工作表", "sheet"),
+    "headers": ("表头", "headers"),
     "plans_line": (
         "{plans} 个更新项目，{pairs} 个项目–地块对，{rule}",
         "{plans} plans, {pairs} plan–parcel pairs, {rule}",
