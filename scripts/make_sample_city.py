@@ -1479,9 +1479,10 @@ read_only = true
 codes = ["R", "07"]
 
 [network]
-# Each park's walk limit is its tier radius (500 m / 300 m): the straight-line distances,
-# walked along the streets. For a ten-minute walk instead, set walk_minutes = 10
-# (with walk_speed_kmh = 4.8 that is 800 m).
+# The walk: each park's tier radius, walked along the streets — 沿路网步行 500/300 m
+# （按服务半径）; GB 50180-2018's ten-minute life circle is about 500 m of walking.
+# Ten minutes at 4.8 km/h is 800 m instead — 步行 10 分钟（800 m，4.8 km/h）: set
+# walk_minutes = 10 here or give --walk-minutes 10. `gisrenew demo` shows both readings.
 snap_distance_m = 30
 connector_limit_m = 200
 
@@ -1661,7 +1662,10 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "",
         "| file | content |",
         "|---|---|",
-        "| `gisrenew.toml` | project settings (rule set tijian-2021, residential codes `R`/`07`, 10-min walk at 4.8 km/h, plan household rule `whole`) |",
+        "| `gisrenew.toml` | project settings (rule set tijian-2021, residential codes `R`/`07`, "
+        "the walk: each park's tier radius along the streets — 沿路网步行 500/300 m（按服务半径）, "
+        "see [Walking](#walking-which-distance) —, plan household rule `whole`, self-contained "
+        "maps without a basemap) |",
         "| `project.gpkg` | the project layers below |",
         f"| `new_pocket_parks.gpkg` | layer `new_parks`: {counts['new_parks']} new pocket parks for the batch-recompute demo |",
         f"| `candidate_sites.gpkg` | layer `candidates`: {counts['candidates']} candidate sites for the next pocket parks (same as in `project.gpkg`) |",
@@ -1711,6 +1715,20 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         f"- 致和塘公园 ({river_park.park_id}, {area[river_park.name]:.0f} m²) lies on the north bank",
         "  with housing on the south bank inside its 500 m buffer, but the nearest bridges are",
         "  about 1 km away: walking coverage is visibly lower than buffer coverage there.",
+        "",
+        "## Walking: which distance",
+        "",
+        "Both readings of the ten-minute walk exist, so every walking figure of gisrenew names",
+        "the distance it walked:",
+        "",
+        "- **沿路网步行 500/300 m（按服务半径）** — each qualifying park walks its own tier radius",
+        "  along the streets (GB 50180-2018's ten-minute life circle is about 500 m of walking).",
+        "  This is what `gisrenew.toml` sets (no `walk_minutes`): the straight-line radii, walked.",
+        "- **步行 10 分钟（800 m，4.8 km/h）** — every park the same ten-minute walk:",
+        "  `gisrenew coverage --method network --walk-minutes 10`, or `walk_minutes = 10` in",
+        "  `[network]`.",
+        "",
+        "`gisrenew demo` prints both side by side with the straight-line figure.",
         "",
         "## Coverage (reference figures, plain shapely)",
         "",
