@@ -56,7 +56,8 @@ def _area_rows(result: CoverageResult, lang: str) -> Iterator[_AreaRow]:
         yield _AreaRow(
             _district_label(rec.name, rec.district_id), rec.residential_area_m2,
             rec.covered_area_m2, rec.coverage_ratio,
-            rec.weight_total if weighted else math.nan, rec.weight_covered if weighted else math.nan,
+            rec.weight_total if weighted else math.nan,
+            rec.weight_covered if weighted else math.nan,
         )  # fmt: skip
 
 
@@ -212,7 +213,7 @@ def _comparison_cells(
 
 
 def format_contribution_table(table: pd.DataFrame, lang: str = "zh", *, top: int = 10) -> str:
-    """Text report of :func:`gisrenew.coverage.park_contribution`: the parks whose closing would lose most.
+    """Text report of :func:`gisrenew.coverage.park_contribution`: the parks most missed if closed.
 
     Lists the `top` parks by unique covered land (m², 公顷, 亩, share of their service
     land) and the qualifying parks that add nothing of their own (redundant).

@@ -107,7 +107,10 @@ def _fixed(value: float, digits: int) -> str:
 
 
 def unit(key: str, lang: str = "zh") -> str:
-    """The symbol of a unit in `lang`: ``m2`` → m², ``ha`` → 公顷/ha, ``mu`` → 亩/mu, ``households``."""
+    """The symbol of a unit in `lang`: ``m2`` → m², ``ha`` → 公顷/ha, ``mu`` → 亩/mu, ...
+
+    Keys: ``m2``, ``ha``, ``mu``, ``m``, ``ms``, ``households``, ``pp``, ``minutes``, ``kmh``.
+    """
     return label(f"unit.{key}", lang)
 
 
@@ -148,7 +151,10 @@ def area(
 
 
 def area_summary(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
-    """An area in all three units: ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``."""
+    """An area in all three units.
+
+    ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``.
+    """
     if _value(m2) is None:
         return missing
     parts = [area(m2, "m2", lang=lang), area(m2, "ha", lang=lang), area(m2, "mu", lang=lang)]
@@ -184,7 +190,10 @@ def percent_short(ratio: Any, *, missing: str = MISSING) -> str:
 def points(
     difference: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
 ) -> str:
-    """A difference of two ratios in percentage points, signed: ``-18.03 个百分点`` / ``-18.03 pp``."""
+    """A difference of two ratios in percentage points, signed.
+
+    ``-18.03 个百分点`` / ``-18.03 pp``.
+    """
     v = _value(difference)
     if v is None:
         return missing
@@ -218,7 +227,10 @@ def distance(
 
 
 def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING) -> str:
-    """A service radius or walk limit as the rule gives it: ``300`` → ``300 m``, ``250.5`` → ``250.5 m``."""
+    """A service radius or walk limit as the rule gives it.
+
+    ``300`` → ``300 m``, ``250.5`` → ``250.5 m``.
+    """
     v = _value(metres)
     return missing if v is None else _with_unit(f"{v:,.10g}", "m", lang, with_unit)
 

@@ -149,7 +149,8 @@ _COVERAGE = {
     "method": ("方法", "method"),
     "method_buffer": (
         "直线服务半径（公园边界缓冲区，每四分之一圆 16 段）",
-        "straight-line service radius (buffer of the park boundary, 16 segments per quarter circle)",
+        "straight-line service radius (buffer of the park boundary, "
+        "16 segments per quarter circle)",
     ),
     "method_network": ("沿路网步行距离", "walking distance along streets"),
     "parks": ("公园", "parks"),
@@ -309,7 +310,8 @@ _DEMO = {
         "The ten-minute walk: two walking distances against the straight line",
     ),
     "walking_note": (
-        "GB 50180-2018 的十分钟生活圈约为步行 500 m；按 4.8 km/h 步行 10 分钟为 800 m，两种读法并列如下。",
+        "GB 50180-2018 的十分钟生活圈约为步行 500 m；按 4.8 km/h 步行 10 分钟为 800 m，"
+        "两种读法并列如下。",
         "GB 50180-2018 puts the ten-minute life circle at about 500 m of walking; ten minutes "
         "at 4.8 km/h is 800 m. Both readings side by side:",
     ),
@@ -564,7 +566,10 @@ def keys(group: str | None = None) -> list[str]:
 
 
 def status_label(code: str, lang: str) -> str:
-    """The wording of a signing status code (``"signing"`` → ``"签约中"`` / ``"signing under way"``)."""
+    """The wording of a signing status code.
+
+    ``"signing"`` → ``"签约中"`` / ``"signing under way"``.
+    """
     return label(f"status.{code}", lang)
 
 
@@ -891,7 +896,7 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def resolve_lang(lang: str | None) -> str | None:
-    """Validate a language code (``zh``, ``zh-CN``, ``cn``, ``en``...); ``None`` is returned as is."""
+    """Validate a language code (``zh``, ``zh-CN``, ``cn``, ``en``...); ``None`` stays None."""
     if lang is None:
         return lang
     lang = lang.lower()

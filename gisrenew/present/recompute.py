@@ -74,7 +74,8 @@ def _indicator_lines(report: dict, lang: str) -> list[str]:
             f"({_t('change', lang)} {fmt.points(c['coverage_ratio'], lang)})",
             f"  {_t('covered', lang)}{_colon(lang)}{fmt.area_summary(b['covered_area_m2'], lang)}"
             f" → {fmt.area_summary(a['covered_area_m2'], lang)}",
-            f"  {_t('total', lang)}{_colon(lang)}{fmt.area_summary(a['residential_area_m2'], lang)}",
+            f"  {_t('total', lang)}{_colon(lang)}"
+            f"{fmt.area_summary(a['residential_area_m2'], lang)}",
         ]
         if "weight_covered" in a:
             households = [
@@ -204,7 +205,7 @@ def _closing_lines(report: dict, lang: str) -> list[str]:
 
 
 def format_recompute_report(report: dict[str, Any], lang: str = "zh") -> str:
-    """The before/after report of :func:`gisrenew.recompute.recompute` (its ``report``) as text for a terminal.
+    """The before/after report of :func:`gisrenew.recompute.recompute` (its ``report``) as text.
 
     Ratios before → after with the change in percentage points, areas in m², 公顷 and
     亩, households as whole numbers, per district, each new park's own gain, the parks

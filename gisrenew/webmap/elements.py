@@ -160,14 +160,16 @@ class GeoJsonLayer(Layer):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }}_styles = {{ this.styles_json }};
             var {{ this.get_name() }}_def = {{ this.def_json }};
-            var {{ this.get_name() }}_renderer = {{ "window.gisrenew.canvas" if this.canvas else "undefined" }};
+            var {{ this.get_name() }}_renderer =
+                {{ "window.gisrenew.canvas" if this.canvas else "undefined" }};
             var {{ this.get_name() }} = L.geoJSON({{ this.features_json }}, {
                 renderer: {{ this.get_name() }}_renderer,
                 interactive: {{ this.interactive|tojson }},
                 style: function (f) { return {{ this.get_name() }}_styles[f.properties.s]; },
                 pointToLayer: function (f, latlng) {
                     return L.circleMarker(latlng, L.extend(
-                        {renderer: {{ this.get_name() }}_renderer, interactive: {{ this.interactive|tojson }}},
+                        {renderer: {{ this.get_name() }}_renderer,
+                         interactive: {{ this.interactive|tojson }}},
                         {{ this.get_name() }}_styles[f.properties.s]));
                 },
                 onEachFeature: function (f, layer) {
