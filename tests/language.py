@@ -25,7 +25,7 @@ import pyogrio
 ALLOWED_IN_ZH = frozenset(
     {
         "m", "km", "ms", "EPSG", "GB", "CJJ", "CSV", "GCJ", "WGS", "Leaflet", "OpenStreetMap",
-        "AutoNavi", "gisrenew", "v", "Excel",
+        "AutoNavi", "gisrenew", "v", "Excel", "SHA",
     }
 )  # fmt: skip
 
@@ -37,16 +37,20 @@ _FILE = re.compile(r"\S+\.(?:gpkg|csv|xlsx|html|json|shp|toml|png)\b", re.I)
 _CODE_COLUMNS = {"plan_type", "park_class", "land_use", "walkable", "level", "road_class"}
 
 
-def data_strings(*sources: Path) -> set[str]:
+def data_strings(*sources: Path, layers: Iterable[str] | None = None) -> set[str]:
     """Every text value in the layers of `sources` (GeoPackages, Shapefiles): names, ids.
 
     gisrenew shows names, ids and statuses from the data as written, in whatever
     language the planner wrote them; codes gisrenew names itself (plan types, park
-    classes) are not exempt.
+    classes) are not exempt. `layers`: only these layers (a project store also holds
+    gisrenew's own result layers, whose words are not names).
     """
     found: set[str] = set()
+    wanted = None if layers is None else set(layers)
     for source in sources:
         for layer in pyogrio.list_layers(source)[:, 0]:
+            if wanted is not None and layer not in wanted:
+                continue
             frame = pyogrio.read_dataframe(source, layer=layer, read_geometry=False)
             for name in frame.columns:
                 column = frame[name]
@@ -67,6 +71,7 @@ def _strip(text: str, names: Iterable[str], paths: Iterable[str]) -> str:
             text = text.replace(name, " ")
     text = _FILE.sub(" ", text)
     text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"\b[0-9a-f]{12,}\b", " ", text)  # checksums
     return text.replace("km/h", " ")
 
 

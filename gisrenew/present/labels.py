@@ -663,6 +663,7 @@ COLUMN_HEADERS_ZH: dict[str, str] = {
     "parcel_id": "地块编号",
     "plan_id": "更新项目编号",
     "district_id": "区镇街道编号",
+    "district_name": "区镇街道名称",
     "candidate_id": "备选地块编号",
     "name": "名称",
     "park_class": "绿地类别",
