@@ -62,13 +62,37 @@ def data_strings(*sources: Path, layers: Iterable[str] | None = None) -> set[str
     return found
 
 
+def _without_names(text: str, names: Iterable[str]) -> str:
+    """`text` with every occurrence of a name blanked out (the longest one at each place),
+    in one pass over a trie of the names."""
+    trie: dict = {}
+    for name in names:
+        if name:
+            node = trie
+            for char in name:
+                node = node.setdefault(char, {})
+            node[""] = len(name)
+    out, i, n = [], 0, len(text)
+    while i < n:
+        node, j, found = trie, i, 0
+        while j < n and text[j] in node:
+            node = node[text[j]]
+            j += 1
+            found = node.get("", found)
+        if found:
+            out.append(" ")
+            i += found
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
 def _strip(text: str, names: Iterable[str], paths: Iterable[str]) -> str:
     for path in sorted(set(paths), key=len, reverse=True):  # a folder and what follows it
         if path:
             text = re.sub(re.escape(path) + r"\S*", " ", text)
-    for name in sorted(set(names), key=len, reverse=True):
-        if name:
-            text = text.replace(name, " ")
+    text = _without_names(text, names)
     text = _FILE.sub(" ", text)
     text = re.sub(r"https?://\S+", " ", text)
     text = re.sub(r"\b[0-9a-f]{12,}\b", " ", text)  # checksums
@@ -91,6 +115,7 @@ def foreign_words(
     paths : iterable of str
         Folders and files the output names (a working copy, an output folder).
     """
+    text = "\n".join(dict.fromkeys(text.splitlines()))  # each line once
     text = _strip(text, names, paths)
     if lang == "en":
         return sorted({m.group(0) for m in re.finditer(f"{_CJK.pattern}+", text)})

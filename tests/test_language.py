@@ -38,18 +38,6 @@ def _ok(*args) -> str:
     return result.output
 
 
-def _exports(project: Path, folder: Path, lang: str, candidates: Path | None) -> list[Path]:
-    """The result files a planner hands in: coverage (Excel), plans (CSV) and sites (Excel)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _ok("coverage", "--project", project, "--method", "both", "--contribution",
-        "-o", folder / "coverage.xlsx", "--lang", lang)  # fmt: skip
-    _ok("affected", "--project", project, "-o", folder / "plans.csv", "--lang", lang)
-    if candidates is not None:
-        _ok("sites", "--project", project, "--candidates", candidates, "-o", folder / "sites.xlsx",
-            "--lang", lang)  # fmt: skip
-    return sorted(folder.glob("*.xlsx")) + sorted(folder.glob("*.csv"))
-
-
 def _table_words(path: Path) -> str:
     """What a spreadsheet shows before any data: sheet names and header rows."""
     if path.suffix == ".csv":
@@ -95,9 +83,10 @@ def test_the_sample_run_speaks_one_language(lang, map_browser, tmp_path):
     paths = [str(tmp_path), str(SAMPLE), str(SAMPLE.resolve())]
     names = _names(project) | data_strings(SAMPLE / "candidate_sites.gpkg")
     _check(printed, lang, names, paths, "gisrenew demo")
-    candidates = SAMPLE / "candidate_sites.gpkg"
-    for path in _exports(project, tmp_path / "tables", lang, candidates):
-        _check(_table_words(path), lang, names, paths, path.name)
+    sites = tmp_path / "sites.xlsx"  # (coverage and plans files: the planner's project below)
+    _ok("sites", "--project", project, "--candidates", SAMPLE / "candidate_sites.gpkg",
+        "-o", sites, "--lang", lang)  # fmt: skip
+    _check(_table_words(sites), lang, names, paths, sites.name)
     _check_site(map_browser, site, lang, names, paths)
 
 
@@ -117,9 +106,11 @@ def test_a_planners_project_speaks_one_language(lang, planner_project, map_brows
     project = tmp_path / "项目"
     copy_project(original, project)
     paths = [str(tmp_path), str(original), str(Path(files["new_parks"]).parent)]
+    files_out = [tmp_path / "coverage.xlsx", tmp_path / "plans.csv"]
     printed = [
-        _ok("coverage", "--project", project, "--method", "both", "--lang", lang),
-        _ok("affected", "--project", project, "--lang", lang),
+        _ok("coverage", "--project", project, "--method", "both", "--contribution",
+            "-o", files_out[0], "--lang", lang),
+        _ok("affected", "--project", project, "-o", files_out[1], "--lang", lang),
         _ok("recompute", "--project", project, "--add-parks", files["new_parks"], "--no-publish",
             "--lang", lang),
         _ok("publish", "--project", project, "--lang", lang),
@@ -128,7 +119,7 @@ def test_a_planners_project_speaks_one_language(lang, planner_project, map_brows
     names = _names(project)
     for text in printed:
         _check(text, lang, names, paths, "the command line")
-    for path in _exports(project, tmp_path / "tables", lang, None):
+    for path in [files_out[0], *tmp_path.glob("plans_*.csv")]:
         _check(_table_words(path), lang, names, paths, path.name)
     _check_site(map_browser, project / "maps", lang, names, paths)
     shutil.rmtree(project / "maps")

@@ -228,6 +228,8 @@ def _coverage_figures(result: CoverageResult, lang: str) -> list[tuple[str, str]
     ]
     if result.weight_column is not None and math.isfinite(result.weighted_ratio):
         rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
+    if result.method == "network":  # every walking figure names its distance
+        rows.append((label("walk_readings", lang), fmt.walk(result.walk(), lang)))
     return rows
 
 
