@@ -84,6 +84,7 @@ class ProjectConfig:
     working_crs: str | None = None
     rules: str = "tijian-2021"
     read_only: bool = False
+    time_zone: str | None = None
     residential_codes: tuple[str, ...] = DEFAULT_RESIDENTIAL_CODES
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -192,6 +193,7 @@ class ProjectConfig:
             working_crs=project.working_crs,
             rules=project.rules,
             read_only=project.read_only,
+            time_zone=project.time_zone,
             residential_codes=residential.codes,
             columns=data.get("columns", {}),
             layers=data.get("layers", {}),
@@ -223,6 +225,8 @@ class ProjectConfig:
             project["working_crs"] = self.working_crs
         if self.read_only:
             project["read_only"] = True
+        if self.time_zone:
+            project["time_zone"] = self.time_zone
         data: dict[str, Any] = {
             "project": project,
             "residential": {"codes": list(self.residential_codes)},

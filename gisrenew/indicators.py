@@ -23,6 +23,7 @@ Adding an indicator
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from gisrenew import coverage, network, siting
 from gisrenew import plans as plan_engine
 from gisrenew.inputs import MissingLayerError, ProjectInputs
 from gisrenew.results import CoverageResult
+from gisrenew.settings import DEFAULT_WALK_SPEED_KMH
 
 __all__ = [
     "METHODS",
@@ -262,7 +264,21 @@ def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> Cover
         **_network_options(inputs),
         **_coverage_options(inputs),
     )
-    return _with_slivers(inputs, result)
+    return _with_slivers(inputs, _with_walk_minutes(inputs, result))
+
+
+def _with_walk_minutes(inputs: ProjectInputs, result: CoverageResult) -> CoverageResult:
+    """Record ``[network] walk_minutes`` and the speed with the result (``result.walk()``)."""
+    settings = inputs.config.network
+    if settings.walk_minutes is None or settings.walk_distance_m is not None:
+        return result
+    speed = settings.walk_speed_kmh
+    parameters = {
+        **result.parameters,
+        "walk_minutes": float(settings.walk_minutes),
+        "walk_speed_kmh": float(DEFAULT_WALK_SPEED_KMH if speed is None else speed),
+    }
+    return dataclasses.replace(result, parameters=parameters)
 
 
 def _plan_options(inputs: ProjectInputs) -> dict[str, Any]:

@@ -112,6 +112,43 @@ class CoverageResult:
         flagged = spots["sliver"].to_numpy(dtype=bool)
         return int(flagged.sum()), float(spots["area_m2"].to_numpy(dtype=float)[flagged].sum())
 
+    def walk(self) -> dict[str, Any] | None:
+        """Which walking distance a network result used; None for the straight-line method.
+
+        Every walking figure names its distance: GB 50180-2018's ten-minute life circle
+        is about 500 m of walking (each park's tier radius, walked), while ten minutes
+        at 4.8 km/h is 800 m. Both readings exist, so the result says which one it is.
+
+        Returns
+        -------
+        dict or None
+            ``basis`` — ``"tier_radius"`` (each qualifying park walks its own service
+            radius), ``"minutes"`` (a walk of ``minutes`` at ``speed_kmh``) or
+            ``"distance"`` (one distance for every park); ``distance_m`` — the one walk
+            limit (None for ``tier_radius``); ``tier_radii_m`` — the rule set's radii,
+            largest first; ``minutes`` and ``speed_kmh`` (None unless ``minutes``).
+        """
+        if self.method != "network":
+            return None
+        parameters = self.parameters or {}
+        distance = parameters.get("walk_distance_m")
+        minutes = parameters.get("walk_minutes")
+        speed = parameters.get("walk_speed_kmh")
+        if distance is None:
+            basis = "tier_radius"
+        elif minutes is not None and speed is not None:
+            basis = "minutes"
+        else:
+            basis, minutes, speed = "distance", None, None
+        radii = sorted({float(t.radius_m) for t in self.rules.tiers}, reverse=True)
+        return {
+            "basis": basis,
+            "distance_m": None if distance is None else float(distance),
+            "tier_radii_m": radii,
+            "minutes": None if minutes is None else float(minutes),
+            "speed_kmh": None if speed is None else float(speed),
+        }
+
     def tier_counts(self) -> pd.DataFrame:
         """Parks qualifying / not qualifying per tier (tier -1 = not qualifying)."""
         parks = self.parks
@@ -157,6 +194,7 @@ class CoverageResult:
                 "ratio": self.weighted_ratio,
             },
             "blind_spots": self._blind_spot_figures(),
+            "walk": self.walk(),
             "parameters": self.parameters,
             "districts": jsonable.records(self.districts),
         }
@@ -197,6 +235,12 @@ class CoverageChange:
         (:func:`gisrenew.coverage.closed_blind_spots` / ``opened_blind_spots``).
     run_id : int or None
         The run-history row of the change.
+    parks_before : GeoDataFrame or None
+        The parks layer before the change (polygons), drawn for context on the
+        before/after map of a run read back from the project (None: the caller gives
+        the parks layer).
+    time_utc : str or None
+        When the run was recorded (ISO 8601, UTC), for a run read back from the project.
     """
 
     before: CoverageResult
@@ -207,3 +251,5 @@ class CoverageChange:
     closed_blind_spots: gpd.GeoDataFrame
     opened_blind_spots: gpd.GeoDataFrame
     run_id: int | None = None
+    parks_before: gpd.GeoDataFrame | None = None
+    time_utc: str | None = None

@@ -25,6 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
@@ -318,6 +319,24 @@ class ProjectSettings:
         "true: commands that write refuse this project (the bundled sample); work on a copy",
         default=False,
     )
+    time_zone: str | None = setting(
+        "text",
+        "time zone of the times shown (IANA name); default Asia/Shanghai for Chinese output, "
+        "else this computer's",
+        example='"Asia/Shanghai"',
+    )
+
+    @staticmethod
+    def combination_problems(table: Mapping[str, Any]) -> list[str]:
+        """A time zone must be one the time-zone database knows."""
+        zone = table.get("time_zone")
+        if zone is None:
+            return []
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return [f'time_zone {zone!r} is not a known time zone (e.g. "Asia/Shanghai")']
+        return []
 
 
 @dataclass(frozen=True)
@@ -449,7 +468,12 @@ class MapSettings:
     )
     lang: str | None = setting("choice", "language of the maps", choices=("zh", "en"))
     language: str | None = setting("choice", "same as lang", choices=("zh", "en"))
-    offline: bool | None = setting("bool", "true: self-contained pages that load nothing")
+    offline: bool = setting(
+        "bool",
+        "true: self-contained pages that open with no network; false: pages load Leaflet "
+        "from a CDN (smaller, need the internet)",
+        default=True,
+    )
     title: str | None = setting("text", "site title")
     simplify_m: float | None = setting(
         "number", "simplification tolerance of drawn shapes in metres (default 1)", minimum=0

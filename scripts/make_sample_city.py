@@ -1479,9 +1479,10 @@ read_only = true
 codes = ["R", "07"]
 
 [network]
-# Each park's walk limit is its tier radius (500 m / 300 m): the straight-line distances,
-# walked along the streets. For a ten-minute walk instead, set walk_minutes = 10
-# (with walk_speed_kmh = 4.8 that is 800 m).
+# The walk: each park's tier radius, walked along the streets — 沿路网步行 500/300 m
+# （按服务半径）; GB 50180-2018's ten-minute life circle is about 500 m of walking.
+# Ten minutes at 4.8 km/h is 800 m instead — 步行 10 分钟（800 m，4.8 km/h）: set
+# walk_minutes = 10 here or give --walk-minutes 10. `gisrenew demo` shows both readings.
 snap_distance_m = 30
 connector_limit_m = 200
 
@@ -1617,6 +1618,11 @@ def _plan_rows(layers: dict[str, gpd.GeoDataFrame], names: Sequence[str]) -> lis
     return rows
 
 
+def _households_all(counts: dict) -> int:
+    """All households of a plot under the whole-parcel rule (signed ones are a subset)."""
+    return sum(v for k, v in counts.items() if k != "households_signed")
+
+
 def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
     """The folder README: what is synthetic, what each layer exercises, the key figures."""
     parks, roads, res = layers["parks"], layers["roads"], layers["residential"]
@@ -1643,7 +1649,8 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "> **合成示例数据，仅供演示。** Every feature in this folder is made up by",
         "> `scripts/make_sample_city.py`: streets, parks, residential land, households and",
         "> plans do not describe the real Taicang (太仓). Only the report figures quoted in",
-        "> the Taicang renewal report (see `docs/SOURCES.md`) (235 亩, the households of 古松弄 / 原城厢镇三小 / 胜利村, the 14",
+        "> the Taicang renewal report (see `docs/SOURCES.md`) (235 亩, the households of 古松弄 / "
+        "原城厢镇三小 / 胜利村, the 14",
         "> old communities, 5 pocket parks of 5.9万 m²) are reproduced, by construction.",
         "",
         "Regenerate (deterministic, a few seconds):",
@@ -1661,10 +1668,15 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "",
         "| file | content |",
         "|---|---|",
-        "| `gisrenew.toml` | project settings (rule set tijian-2021, residential codes `R`/`07`, 10-min walk at 4.8 km/h, plan household rule `whole`) |",
+        "| `gisrenew.toml` | project settings (rule set tijian-2021, residential codes `R`/`07`, "
+        "the walk: each park's tier radius along the streets — 沿路网步行 500/300 m（按服务半径）, "
+        "see [Walking](#walking-which-distance) —, plan household rule `whole`, self-contained "
+        "maps without a basemap) |",
         "| `project.gpkg` | the project layers below |",
-        f"| `new_pocket_parks.gpkg` | layer `new_parks`: {counts['new_parks']} new pocket parks for the batch-recompute demo |",
-        f"| `candidate_sites.gpkg` | layer `candidates`: {counts['candidates']} candidate sites for the next pocket parks (same as in `project.gpkg`) |",
+        f"| `new_pocket_parks.gpkg` | layer `new_parks`: {counts['new_parks']} new pocket parks "
+        "for the batch-recompute demo |",
+        f"| `candidate_sites.gpkg` | layer `candidates`: {counts['candidates']} candidate sites "
+        "for the next pocket parks (same as in `project.gpkg`) |",
         "",
         "Coordinates: EPSG:4549 (CGCS2000 3-degree Gauss-Krüger, CM 120°E, metres). The town",
         "centre is 121.1°E 31.45°N, projected with pyproj to "
@@ -1672,7 +1684,8 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "",
         "| layer | features | what it exercises |",
         "|---|---|---|",
-        f"| `boundary` | {counts['boundary']} | 建成区, about 8 × 7 km ({boundary.area / 1e6:.1f} km²); an irregular simple polygon |",
+        f"| `boundary` | {counts['boundary']} | 建成区, about 8 × 7 km ({boundary.area / 1e6:.1f} "
+        "km²); an irregular simple polygon |",
         f"| `districts` | {counts['districts']} | 区/镇/街道 tiling the boundary exactly: "
         + ", ".join(f"{r.district_id} {r.name}" for r in layers["districts"].itertuples())
         + f"; {UNDERSERVED_DISTRICT} 港区 has few parks |",
@@ -1683,34 +1696,57 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "others, so the denominator must count overlaps once |",
         f"| `parks` | {counts['parks']} | "
         + ", ".join(f"{k} × {v}" for k, v in parks.park_class.value_counts().sort_index().items())
-        + f"; {len(pocket)} pocket parks ({(pocket.geometry.area < 2000).sum()} under 2000 m², which add"
+        + f"; {len(pocket)} pocket parks ({(pocket.geometry.area < 2000).sum()} under 2000 m², "
+        "which add"
         " nothing under the tiered rule); multipart park "
         + ", ".join(multipart)
         + "; G3 plazas count only under gbt51346-2019 |",
         f"| `roads` | {counts['roads']} | walkable street segments noded at shared vertices; "
         f"bridges (level 1) {', '.join(bridges)}; expressway (walkable=false, level 1) "
         f"{expressway[0]}–{expressway[-1]}; see below for crossings without a shared vertex |",
-        f"| `entrances` | {counts['entrances']} | entrances of the big parks {', '.join(with_entrances)} only; "
+        f"| `entrances` | {counts['entrances']} | entrances of the big parks "
+        f"{', '.join(with_entrances)} only; "
         "other parks need auto-generated access points |",
-        f"| `parcels` | {counts['parcels']} | 地块 of the renewal plans (households, signing, buildings, floor area) |",
-        f"| `plans` | {counts['plans']} | 3 old-town renewal plots, 14 老旧小区改造, 沙溪古镇 (historic), "
+        f"| `parcels` | {counts['parcels']} | 地块 of the renewal plans (households, signing, "
+        "buildings, floor area) |",
+        f"| `plans` | {counts['plans']} | 3 old-town renewal plots, 14 老旧小区改造, 沙溪古镇 "
+        "(historic), "
         "one plot to become a park |",
-        f"| `candidates` | {counts['candidates']} | vacant lots (500–8000 m²), mostly where coverage is lacking |",
-        f"| `water` | {counts['water']} | the river (an extra layer, not part of the gisrenew schema) |",
+        f"| `candidates` | {counts['candidates']} | vacant lots (500–8000 m²), mostly where "
+        "coverage is lacking |",
+        f"| `water` | {counts['water']} | the river (an extra layer, not part of the gisrenew "
+        "schema) |",
         "",
         "## The street network",
         "",
         "- The river (layer `water`) is crossed only on bridges: no ground-level street touches",
-        f"  it. Bridges: {', '.join(bridges)} (`level` = 1, sharing their end vertices with the streets).",
-        f"- The expressway {expressway[0]}–{expressway[-1]} (太仓绕城高速) is elevated (`level` 1) and",
+        f"  it. Bridges: {', '.join(bridges)} (`level` = 1, sharing their end vertices with the "
+        "streets).",
+        f"- The expressway {expressway[0]}–{expressway[-1]} (太仓绕城高速) is elevated (`level` "
+        "1) and",
         "  `walkable` = false; streets pass under it without junctions.",
         "- Lines that cross **without a shared vertex at ground level** (both `level` 0), which",
         "  a network builder must still treat as junctions (node them): "
         + "; ".join(f"{a} × {b}" for a, b in crossings)
         + ".",
-        f"- 致和塘公园 ({river_park.park_id}, {area[river_park.name]:.0f} m²) lies on the north bank",
+        f"- 致和塘公园 ({river_park.park_id}, {area[river_park.name]:.0f} m²) lies on the north "
+        "bank",
         "  with housing on the south bank inside its 500 m buffer, but the nearest bridges are",
         "  about 1 km away: walking coverage is visibly lower than buffer coverage there.",
+        "",
+        "## Walking: which distance",
+        "",
+        "Both readings of the ten-minute walk exist, so every walking figure of gisrenew names",
+        "the distance it walked:",
+        "",
+        "- **沿路网步行 500/300 m（按服务半径）** — each qualifying park walks its own tier radius",
+        "  along the streets (GB 50180-2018's ten-minute life circle is about 500 m of walking).",
+        "  This is what `gisrenew.toml` sets (no `walk_minutes`): the straight-line radii, walked.",
+        "- **步行 10 分钟（800 m，4.8 km/h）** — every park the same ten-minute walk:",
+        "  `gisrenew coverage --method network --walk-minutes 10`, or `walk_minutes = 10` in",
+        "  `[network]`.",
+        "",
+        "`gisrenew demo` prints both side by side with the straight-line figure.",
         "",
         "## Coverage (reference figures, plain shapely)",
         "",
@@ -1760,11 +1796,13 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "",
         "Three old-town plots, 235 亩 together (polygon areas, exact to 1e-6 m²):",
         "",
-        "| plan | 亩 | parcels inside | 居民户 | 非居户 | 商铺 | 已签约 | whole-parcel rule: all households |",
+        "| plan | 亩 | parcels inside | 居民户 | 非居户 | 商铺 | 已签约 | whole-parcel rule: all "
+        "households |",
         "|---|---|---|---|---|---|---|---|",
         *[
             f"| {r['plan_id']} {r['name']} | {r['mu']:.4f} | {r['n_inside']} | "
-            f"{r['inside']['households_residential']} | {r['inside']['households_nonresidential']} | "
+            f"{r['inside']['households_residential']} | "
+            f"{r['inside']['households_nonresidential']} | "
             f"{r['inside']['households_shops']} | {r['inside']['households_signed']} | "
             f"{sum(v for k, v in r['whole'].items() if k != 'households_signed')} |"
             for r in plot_rows
@@ -1774,12 +1812,14 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         f"{sum(r['inside']['households_nonresidential'] for r in plot_rows)} | "
         f"{sum(r['inside']['households_shops'] for r in plot_rows)} | "
         f"{sum(r['inside']['households_signed'] for r in plot_rows)} | "
-        f"{sum(sum(v for k, v in r['whole'].items() if k != 'households_signed') for r in plot_rows)} |",
+        f"{sum(_households_all(r['whole']) for r in plot_rows)} |",
         "",
         "**947 vs 939 — how the sample reconciles the report.** The report says 947 households",
         "and shops in all, but its itemized figures add up to 538 + 44 + 72 + 126 + 82 + 77 = 939.",
-        "The sample keeps every itemized figure exact in the parcels lying *fully inside* each plot",
-        f"and puts the missing {STRADDLER_EXTRA_NONRES} as non-residential households (非居户, unsigned) in one parcel",
+        "The sample keeps every itemized figure exact in the parcels lying *fully inside* each "
+        "plot",
+        f"and puts the missing {STRADDLER_EXTRA_NONRES} as non-residential households (非居户, "
+        "unsigned) in one parcel",
         "that straddles the 胜利村 boundary (胜利村东侧沿街商铺, about 43% inside). So the",
         "project's household rule `whole` (a partly affected parcel counts with all its",
         "households) gives 947, and counting only fully contained parcels, or by area share, gives",
@@ -1787,7 +1827,8 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "lists no non-residential households for 胜利村).",
         "",
         "Signing: 原城厢镇三小 all 208 signed; 胜利村 74 of 77 residential households signed (as",
-        f"reported); 古松弄 {PLOTS['古松弄'][4]} of 654 signed — the report gives no figure, this one is",
+        f"reported); 古松弄 {PLOTS['古松弄'][4]} of 654 signed — the report gives no figure, this "
+        "one is",
         "assumed.",
         "",
         "Each plot also has parcels that test the plan–parcel rules: partly affected (straddling) "
@@ -1797,8 +1838,10 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         + ". Apart from the 胜利村 one, the straddling parcels have no households.",
         "",
         "- 14 old communities 老旧小区改造 (`plan_type` old_community): their parcels hold "
-        f"{OLD_COMMUNITY_TOTALS['buildings']} buildings, {OLD_COMMUNITY_TOTALS['households']} households and "
-        f"{OLD_COMMUNITY_TOTALS['floor_area_m2']:,} m² floor area in all (27.8万 m², as reported; the",
+        f"{OLD_COMMUNITY_TOTALS['buildings']} buildings, {OLD_COMMUNITY_TOTALS['households']} "
+        "households and "
+        f"{OLD_COMMUNITY_TOTALS['floor_area_m2']:,} m² floor area in all (27.8万 m², as reported; "
+        "the",
         "  report's 7560万 yuan is not modelled).",
         "- 沙溪古镇 (`plan_type` historic): a historic quarter with residents and shops.",
         "- 原太仓化肥厂地块: `target_use` park — a renewal plot to become green space where",

@@ -383,6 +383,23 @@ class MapPage:
         popup.wait_for(state="visible", timeout=3000)
         return popup.inner_text()
 
+    def click_at(self, lat: float, lng: float) -> str:
+        """Click the map at (`lat`, `lng`) like a user; return the text of the popup that opens."""
+        point = self.page.evaluate(
+            """([lat, lng]) => {
+                const map = window.gisrenew.map;
+                const p = map.latLngToContainerPoint([lat, lng]);
+                const box = map.getContainer().getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }""",
+            [lat, lng],
+        )
+        self.close_popup()
+        self.page.mouse.click(point[0], point[1])
+        popup = self.page.locator(".leaflet-popup-content")
+        popup.wait_for(state="visible", timeout=3000)
+        return popup.inner_text()
+
     def screenshot(self, path) -> None:
         """Screenshot once popups and fades have settled."""
         self.page.wait_for_timeout(300)

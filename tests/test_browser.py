@@ -13,12 +13,17 @@ import os
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+import shapely
 from browser import (
     BACKSLASH,
     BACKTICK,
+    GK,
+    X0,
     XSS_IMG,
     XSS_TEMPLATE,
+    Y0,
     city_change,
     city_indicators,
     city_layers,
@@ -70,7 +75,7 @@ def test_coverage_map_online(map_browser, webmap_city, tmp_path):
     m = coverage_map(
         city.coverage, city.parks, districts=city.districts, boundary=city.boundary, basemap="osm"
     )
-    path = save_map(m, tmp_path / "coverage.html")
+    path = save_map(m, tmp_path / "coverage.html", offline=False)  # Leaflet from the CDN
     page = map_browser.open(path, offline=False)
     try:
         counts = _check_drawn(page, m)
@@ -152,7 +157,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
 
     city = webmap_city
     m = coverage_map(city.coverage, city.parks, basemap="gaode", lang="en")
-    path = save_map(m, tmp_path / "gaode.html")
+    path = save_map(m, tmp_path / "gaode.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         _check_drawn(page, m)
@@ -178,7 +183,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
         "custom", url="https://tiles.example.test/{z}/{x}/{y}.png", attribution=XSS_IMG
     )
     m = coverage_map(city.coverage, city.parks, basemap=basemap)
-    path = save_map(m, tmp_path / "custom.html")
+    path = save_map(m, tmp_path / "custom.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         assert page.tiles and all("tiles.example.test" in url for url in page.tiles)
@@ -191,7 +196,7 @@ def test_gaode_map_is_shifted_and_custom_tiles_escaped(map_browser, webmap_city,
 def test_plans_map_popups(map_browser, webmap_city, tmp_path):
     city = webmap_city
     m = plans_map(plan_indicators(city.plans, city.parcels), boundary=city.boundary, basemap="osm")
-    path = save_map(m, tmp_path / "plans.html")
+    path = save_map(m, tmp_path / "plans.html", offline=False)
     page = map_browser.open(path, offline=False)
     try:
         counts = _check_drawn(page, m)
@@ -316,3 +321,114 @@ def test_published_sample_city_offline(map_browser, tmp_path):
     keys = [m["key"] for m in summary["maps"]]
     assert keys[0] == "coverage" and "plans" in keys
     assert summary["lang"] == "zh"
+
+
+def _lat_lng(x: float, y: float) -> tuple[float, float]:
+    """The WGS84 latitude and longitude of a point of the tiny city (metres from X0, Y0)."""
+    point = gpd.GeoSeries([shapely.Point(X0 + x, Y0 + y)], crs=GK).to_crs(4326).iloc[0]
+    return point.y, point.x
+
+
+def test_residential_land_answers_the_click_inside_a_service_area(
+    map_browser, webmap_city, tmp_path
+):
+    """Issue #14: a click on residential land inside a service area opened the service
+    area's popup (its SVG lay above the residential canvas); one renderer per page now."""
+    city = webmap_city
+    m = coverage_map(
+        city.coverage, city.parks, districts=city.districts,
+        options=MapOptions(canvas_features=2),  # residential (3 features) needs the canvas
+    )  # fmt: skip
+    path = save_map(m, tmp_path / "click.html")
+    page = map_browser.open(path, offline=True)
+    try:
+        _check_drawn(page, m)
+        # r1 (200–400 m east of 东园) lies inside 东园's 500 m service area
+        text = page.click_at(*_lat_lng(300, 100))
+        assert BACKSLASH in text and "所属片区" in text and "城厢镇（d1）" in text
+        assert "服务范围" not in text
+        # west of 东园 there is no residential land: the service area answers, naming its park
+        text = page.click_at(*_lat_lng(-300, 50))
+        assert "东园（p1）" in text and "500 m" in text
+        _check_clean(page, offline=True)
+    finally:
+        page.page.close()
+
+
+def test_an_internet_basemap_is_said_and_the_data_draw_without_it(
+    map_browser, webmap_city, tmp_path
+):
+    city = webmap_city
+    m = coverage_map(city.coverage, city.parks, districts=city.districts, basemap="osm")
+    path = save_map(m, tmp_path / "osm.html")  # self-contained: only the tiles need the internet
+    page = map_browser.open(path, offline=True)  # no network at all
+    try:
+        _check_drawn(page, m)
+        assert page.blocked and all("tile.openstreetmap.org" in url for url in page.blocked)
+        note = page.page.locator(".gr-title .gr-note").inner_text()
+        assert "OpenStreetMap" in note and "无网络" in note
+        assert page.page.evaluate("() => window.__xss") is None
+        assert not [e for e in page.errors if "Failed to load resource" not in e]
+    finally:
+        page.page.close()
+
+
+def test_a_notebook_map_draws_with_no_network(map_browser, webmap_city, tmp_path):
+    """A map shown in Jupyter is its self-contained page in an iframe: it needs no CDN."""
+    city = webmap_city
+    m = coverage_map(city.coverage, city.parks, districts=city.districts)
+    cell = tmp_path / "cell.html"
+    cell.write_text(f"<!DOCTYPE html><html><body>{m._repr_html_()}</body></html>", "utf-8")
+    page = map_browser.context.new_page()
+    errors, requests = [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            request_route.continue_()
+        else:
+            requests.append(url)
+            request_route.abort()
+
+    try:
+        page.route("**/*", route)
+        page.goto(cell.as_uri(), wait_until="load")
+        frame = page.frames[1]
+        frame.wait_for_function("() => window.gisrenew && window.gisrenew.map", timeout=5000)
+        drawn = frame.evaluate(
+            "() => Object.fromEntries(Object.entries(window.gisrenew.layers)"
+            ".map(([k, l]) => [k, l.getLayers().filter((f) => f._map).length]))"
+        )
+        assert drawn == {k: info["features"] for k, info in m.gisrenew_layers.items()}
+        assert errors == [] and requests == []
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+def test_a_planners_own_project_publishes_maps_that_draw_offline(
+    map_browser, planner_data, tmp_path
+):
+    """Issue #14: a project with no offline setting anywhere publishes pages that draw their
+    layers in a browser with every network request blocked, with no console error."""
+    from click.testing import CliRunner
+
+    from gisrenew.cli import main
+
+    folder, files = planner_data
+    project = tmp_path / "我的项目"
+
+    def run(*args):
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+
+    run("init", project, folder)
+    assert "offline" not in (project / "gisrenew.toml").read_text(encoding="utf-8")
+    run("recompute", "--project", project, "--add-parks", files["new_parks"], "--no-publish")
+    run("publish", "--project", project)
+    summary = _check_site(map_browser, project / "maps", tmp_path, offline=True)
+    keys = [m["key"] for m in summary["maps"]]
+    assert {"coverage", "coverage_network", "plans", "before_after"} <= set(keys)
+    assert summary["offline"] is True and summary["basemap"] == "none"

@@ -6,6 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from gisrenew.cli import main
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
@@ -27,15 +29,38 @@ def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
         assert heading in out
     assert "古松弄" in out and "胜利村" in out and "原城厢镇三小" in out
     assert "81.14% → 86.18%" in out  # the sample's before/after ratio under tijian-2021
-    assert "area below 2000 m²" in out  # the small pocket park that adds nothing
+    assert "面积小于 2000 m²" in out  # the small pocket park that adds nothing (in Chinese)
+    _check_both_walks(out)
     assert (tmp_path / "maps" / "index.html").is_file()
     # the working copy holds the new parks and one history row; the bundled data do not
     copy = Project.open(tmp_path / "maps" / "project")
     assert len(copy.read_table("run_history")) == 1
     assert (SAMPLE / "project.gpkg").read_bytes() == before
-    # a second run replaces its own working copy
-    again = CliRunner().invoke(main, ["-q", "demo", "--out", str(tmp_path / "maps")])
+    # a second run replaces its own working copy; in English, the reason is English
+    again = CliRunner().invoke(
+        main, ["-q", "demo", "--out", str(tmp_path / "maps"), "--lang", "en"]
+    )
     assert again.exit_code == 0, again.output
+    assert "area below 2000 m²" in again.output and "面积小于" not in again.output
+
+
+def _check_both_walks(out: str) -> None:
+    """Each walking figure names its distance: the tier radius walked, and 10 min at 4.8 km/h."""
+    walking = out.split("十分钟步行", 1)[1].split("城市更新地块", 1)[0]
+    tier = compute_indicators(gather_inputs(SAMPLE), methods=("network",), plans=False)
+    minutes = compute_indicators(
+        gather_inputs(SAMPLE, settings={"network": {"walk_minutes": 10}}),
+        methods=("network",),
+        plans=False,
+    )
+    city = next(line for line in walking.splitlines() if line.startswith("全市"))
+    for name, network in (
+        ("沿路网步行 500/300 m（按服务半径）", tier.network),
+        ("步行 10 分钟（800 m，4.8 km/h）", minutes.network),
+    ):
+        assert name in walking
+        assert f"{100 * network.ratio:.2f}%" in city
+    assert tier.network.ratio != pytest.approx(minutes.network.ratio)
 
 
 def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):

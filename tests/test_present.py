@@ -277,8 +277,9 @@ def test_recompute_report_shows_closed_households_as_whole_numbers():
     }  # fmt: skip
     text = present.format_recompute_report(report, lang="zh")
     assert "12.6" not in text
-    assert "  r1 (d1): 1,000 m², 13 户" in text
-    assert "1,000 m²（0.10 公顷，1.5 亩）, 13 户" in text
+    # every number with its unit, blind spots in 亩 too (issue #14)
+    assert "  r1（d1）：1,000 m²（1.5 亩），13 户" in text
+    assert "1,000 m²（0.10 公顷，1.5 亩），13 户" in text
     assert "13 households" in present.format_recompute_report(report, lang="en")
 
 
@@ -287,3 +288,110 @@ def test_reports_refuse_an_unknown_language():
         present.format_coverage_effects(_effects(1.0), lang="fr")
     with pytest.raises(ValueError, match="lang"):
         present.format_recompute_report({}, lang="de")
+
+
+# ------------------------------------------------------------------ issue #14: one language
+
+
+@pytest.mark.parametrize(
+    ("walk", "zh", "en"),
+    [
+        (
+            {"basis": "tier_radius", "distance_m": None, "tier_radii_m": [500.0, 300.0],
+             "minutes": None, "speed_kmh": None},
+            "沿路网步行 500/300 m（按服务半径）",
+            "walking 500/300 m along streets (each park's service radius)",
+        ),
+        (
+            {"basis": "minutes", "distance_m": 800.0, "tier_radii_m": [500.0, 300.0],
+             "minutes": 10.0, "speed_kmh": 4.8},
+            "步行 10 分钟（800 m，4.8 km/h）",
+            "a 10-minute walk (800 m at 4.8 km/h)",
+        ),
+        (
+            {"basis": "distance", "distance_m": 600.0, "tier_radii_m": [500.0],
+             "minutes": None, "speed_kmh": None},
+            "沿路网步行 600 m",
+            "walking 600 m along streets",
+        ),
+        (None, "直线服务半径", "straight-line service radius"),
+    ],
+)  # fmt: skip
+def test_every_walk_names_its_distance(walk, zh, en):
+    assert fmt.walk(walk, "zh") == zh and fmt.walk(walk, "en") == en
+
+
+@pytest.mark.parametrize(
+    ("reason", "zh"),
+    [
+        ("area below 2000 m²", "面积小于 2000 m²"),
+        (
+            "no tier matches (area below 1000 m² or class not in a tier)",
+            "无匹配档位（面积小于 1000 m² 或类别不在任一档位）",
+        ),
+        ("class G3 does not count under tijian-2021", "类别 G3 在 tijian-2021 规则下不计入"),
+        ("narrower than 8 m (width 3.2 m)", "宽度 3.2 m，窄于 8 m"),
+        ("adds no residential land to the existing coverage", "不能新增覆盖的居住用地"),
+        ("area below --min-area 500 m²", "面积小于设定的最小面积 500 m²"),
+        ("no park with this id in the project", "项目中没有此编号的公园"),
+        (
+            "already in the project as park P001 (same geometry)",
+            "已在项目中，即公园 P001（形状相同）",
+        ),
+        ("a reason written by hand", "a reason written by hand"),  # not gisrenew's: as written
+    ],
+)
+def test_the_engines_reasons_in_chinese(reason, zh):
+    assert labels.reason_text(reason, "zh") == zh
+    assert labels.reason_text(reason, "en") == reason
+
+
+def test_the_reasons_the_engines_give_are_all_worded():
+    """Every reason the rule sets give (too small, no tier, class not counted) has its words."""
+    from gisrenew.rules import flat_rules, get_rules
+
+    for rules in (get_rules("tijian-2021"), get_rules("gbt51346-2019"), flat_rules(300, 1000)):
+        _, _, reasons = rules.assign(
+            np.array([500.0, 1500.0, 9000.0]), np.array(["G14", "G9", "G12"], dtype=object)
+        )
+        for reason in filter(None, reasons):
+            assert labels.reason_text(reason, "zh") != reason, reason
+
+
+def test_weights_plan_types_and_walk_statuses_are_words():
+    assert labels.weight_name("households", "zh") == "户数"
+    assert labels.weight_name("人口数", "zh") == "人口数"  # a column of the data: as named
+    assert labels.plan_type_name("old_community", "zh") == "老旧小区改造"
+    assert labels.plan_type_name("旧改", "en") == "旧改"
+    assert labels.walk_status_name("too_far", "zh") == "超出步行距离"
+
+
+@pytest.mark.parametrize(
+    ("lang", "zone", "shown"),
+    [
+        ("zh", None, "2024-05-01 16:00+08:00"),  # Asia/Shanghai for Chinese output
+        ("en", "Europe/London", "2024-05-01 09:00+01:00"),
+        ("zh", "UTC", "2024-05-01 08:00+00:00"),
+    ],
+)
+def test_times_in_the_users_zone(lang, zone, shown):
+    assert fmt.local_time("2024-05-01T08:00:00+00:00", lang, zone=zone) == shown
+    assert fmt.local_time("2024-05-01T08:00:00", lang, zone=zone) == shown  # naive: UTC
+
+
+def test_a_time_zone_setting_is_checked():
+    from gisrenew.config import ProjectConfig
+    from gisrenew.errors import ProjectError
+
+    config = ProjectConfig.from_dict({"project": {"time_zone": "Asia/Urumqi"}})
+    assert config.time_zone == "Asia/Urumqi" and 'time_zone = "Asia/Urumqi"' in config.to_toml()
+    with pytest.raises(ProjectError, match="not a known time zone"):
+        ProjectConfig.from_dict({"project": {"time_zone": "Mars/Olympus"}})
+
+
+def test_chart_fonts_cover_windows_macos_and_linux():
+    fonts = present.chart_style()["font.sans-serif"]
+    for font in ("Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "Noto Sans CJK SC"):
+        assert font in fonts
+    assert any(font.startswith("WenQuanYi") for font in fonts)
+    assert present.chart_style()["axes.unicode_minus"] is False

@@ -25,6 +25,7 @@ from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
 from gisrenew.network import DEFAULT_WALK_MINUTES
+from gisrenew.present.labels import label
 from gisrenew.rules import available_rules, flat_rules
 
 from .convention import lang_option, output_option, verbosity_options
@@ -265,4 +266,4 @@ def _print(result, lang: str) -> None:
         click.echo(present.format_contribution_table(result.contributions, lang=lang))
     headline = result.coverage
     if headline.weight_column is not None and math.isnan(headline.weighted_ratio):
-        click.echo(f"(weight column `{headline.weight_column}` sums to 0)")
+        click.echo(label("coverage.weight_zero", lang).format(w=headline.weight_column))

@@ -16,7 +16,9 @@ from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import ProjectError
 from gisrenew.indicators import compute_indicators, rank_sites
 from gisrenew.inputs import gather_inputs
-from gisrenew.present.tables import sanitize
+from gisrenew.present import formats as fmt
+from gisrenew.present.labels import label
+from gisrenew.present.tables import display_width, render_table, sanitize
 from gisrenew.project import Project, copy_project
 from gisrenew.recompute import recompute
 
@@ -30,6 +32,9 @@ _DEMO_KINDS = (
     "parks", "residential", "parcels", "plans", "boundary", "districts", "roads", "entrances",
 )  # fmt: skip
 _SITE_KINDS = ("parks", "residential", "boundary", "districts")
+_WALK_KINDS = ("parks", "residential", "boundary", "districts", "roads", "entrances")
+#: The second reading of the ten-minute walk: ten minutes at 4.8 km/h (800 m).
+_TEN_MINUTES = 10
 
 
 def find_sample(data: Path | None) -> Path:
@@ -62,7 +67,7 @@ def working_copy(sample: Path, out: Path) -> Path:
 def _section(title: str) -> None:
     click.echo()
     click.secho(sanitize(title), bold=True)
-    click.secho("─" * min(78, max(20, len(title) * 2)), dim=True)
+    click.secho("─" * min(78, max(20, display_width(title))), dim=True)
 
 
 @click.command("demo")
@@ -110,40 +115,66 @@ def command(
     project = Project.open(working_copy(sample, out))
     inputs = gather_inputs(project, kinds=_DEMO_KINDS)
     report_problems(inputs.problems)
+    t = lambda key: label(f"demo.{key}", lang)  # noqa: E731
 
     _section(f"{inputs.name}")
-    click.echo(f"working copy: {project.folder}   CRS: {project.working_crs.to_string()}")
-    for kind, layer in inputs.layers.items():
-        click.echo(f"  {kind:12s} {len(layer):>6d} features")
+    click.echo(
+        f"{t('working_copy')}: {project.folder}   {t('crs')}: {project.working_crs.to_string()}"
+    )
+    rows = [[label(f"layer.{kind}", lang), fmt.count(len(layer))]
+            for kind, layer in inputs.layers.items()]  # fmt: skip
+    click.echo(render_table([t("layers"), t("features")], rows, align="lr", header_rule=False))
     result = compute_indicators(inputs, progress=progress)
 
-    _section("公园绿地服务半径覆盖率 · park service-radius coverage")
+    _section(t("coverage"))
     click.echo(present.format_coverage_table(result.buffer, lang=lang))
     if result.network is not None:
-        _section("十分钟步行 · walking distance along streets vs straight line")
-        click.echo(present.format_coverage_comparison(result.buffer, result.network, lang=lang))
-    if result.plans is not None and result.plans.summary is not None:
-        _section("城市更新地块 · renewal plans and the parcels they affect")
+        _section(t("walking"))
+        click.echo(t("walking_note"))
+        click.echo()
+        minutes = _ten_minute_walk(project, progress)
         click.echo(
-            present.format_plan_table(result.plans.summary, lang=lang, totals=result.plans.totals)
+            present.format_coverage_comparison(result.buffer, result.network, minutes, lang=lang)
         )
-        if result.plans.effects is not None and len(result.plans.effects):
-            click.echo()
-            click.echo(present.format_coverage_effects(result.plans.effects, lang=lang))
+    _plans_section(result, lang)
 
-    _section("新建口袋公园 · batch recompute with the 5 new pocket parks")
+    _section(t("recompute"))
     change = recompute(project, add_parks=[sample / NEW_PARKS], progress=progress)
-    publish_change(change, out)
+    publish_change(change, out, project, lang=lang)
     click.echo(present.format_recompute_report(change.report, lang=lang))
 
     if (sample / CANDIDATES).is_file():
-        _section(f"下一批口袋公园选址 · next {n_sites} pocket-park sites")
+        _section(t("sites").format(n=n_sites))
         after = gather_inputs(project, {"candidates": sample / CANDIDATES}, kinds=_SITE_KINDS)
         ranking = rank_sites(after, count=n_sites)
         click.echo(present.format_ranking(ranking, lang=lang))
 
-    _section("发布 · published")
+    _section(t("published"))
     index = out / "index.html"
-    click.echo(f"web maps: {index.resolve()}" if index.exists() else "web maps: not published")
-    click.echo(f"project after the recompute: {project.folder.resolve()}")
-    click.echo(f"done in {time.monotonic() - started:.1f} s")
+    click.echo(f"{t('web_maps')}: {index.resolve() if index.exists() else t('not_published')}")
+    click.echo(f"{t('project_after')}: {project.folder.resolve()}")
+    click.echo(t("done").format(seconds=f"{time.monotonic() - started:.1f}"))
+
+
+def _ten_minute_walk(project: Project, progress: bool):
+    """The walk of ten minutes at 4.8 km/h (800 m) from every park: the second reading."""
+    inputs = gather_inputs(
+        project, kinds=_WALK_KINDS, settings={"network": {"walk_minutes": _TEN_MINUTES}}
+    )
+    indicators = compute_indicators(
+        inputs, methods=("network",), plans=False, network_service_areas="none", progress=progress
+    )
+    return indicators.network
+
+
+def _plans_section(result, lang: str) -> None:
+    """The renewal plans table and the coverage effects of plans that become parks."""
+    if result.plans is None or result.plans.summary is None:
+        return
+    _section(label("demo.plans", lang))
+    click.echo(
+        present.format_plan_table(result.plans.summary, lang=lang, totals=result.plans.totals)
+    )
+    if result.plans.effects is not None and len(result.plans.effects):
+        click.echo()
+        click.echo(present.format_coverage_effects(result.plans.effects, lang=lang))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 
@@ -11,9 +10,9 @@ import click
 from gisrenew.cli.convention import lang_option, verbosity_options
 from gisrenew.cli.options import emit_json, json_option, project_option
 from gisrenew.cli.recompute import open_project
-from gisrenew.present.formats import percent
+from gisrenew.present.formats import local_time, percent
 from gisrenew.present.tables import sanitize
-from gisrenew.recompute import HISTORY_TABLE, read_history
+from gisrenew.recompute import HISTORY_TABLE, forget_change, read_history, stored_runs
 
 _JSON_COLUMNS = ("inputs", "added_parks", "removed_parks", "figures")
 _SHOWN_COLUMNS = (
@@ -61,23 +60,16 @@ def _records(history, where: str) -> tuple[list[dict], list[str]]:
     return records, problems
 
 
-def _local_time(value) -> str:
-    """A recorded UTC time in the computer's own time zone, with its offset (e.g. +08:00)."""
-    try:
-        moment = _dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return _text(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_dt.UTC)
-    return moment.astimezone().isoformat(sep=" ", timespec="minutes")
-
-
 _WORDS = {
     "zh": {"added": "新增", "removed": "移除", "input": "输入", "features": "个要素",
-           "none": "尚无运行记录（gisrenew recompute 每次变更记录一次）", "runs": "次运行"},
+           "none": "尚无运行记录（gisrenew recompute 每次变更记录一次）", "runs": "次运行", "checksum": "校验值 SHA-256",
+           "map": "前后对比地图已保存", "unpublished": "已移除第 {run} 次运行的前后对比地图，"
+           "下次发布时不再包含"},
     "en": {"added": "added", "removed": "removed", "input": "input", "features": "features",
            "none": "no runs recorded yet (gisrenew recompute records one per change)",
-           "runs": "run(s)"},
+           "runs": "run(s)", "checksum": "sha256", "map": "before/after map kept",
+           "unpublished": "removed the before/after map of run {run}; the next publish "
+           "leaves it out"},
 }  # fmt: skip
 
 
@@ -87,13 +79,15 @@ def _ids(value) -> str:
     return "—" if _text(value) == "?" else str(value)
 
 
-def _print_row(row: dict, lang: str) -> None:
+def _print_row(row: dict, lang: str, zone: str | None, kept: set[int]) -> None:
     words = _WORDS[lang]
+    when = local_time(row.get("time_utc"), lang, zone=zone, missing="?")
+    mark = f"  [{words['map']}]" if _run_number(row.get("run_id")) in kept else ""
     click.echo(
         sanitize(
-            f"#{_text(row.get('run_id'))}  {_local_time(row.get('time_utc'))}  "
+            f"#{_text(row.get('run_id'))}  {when}  "
             f"{_text(row.get('rules_name'))} v{_text(row.get('rules_version'))}  "
-            f"{_pct(row.get('ratio_before'))} → {_pct(row.get('ratio_after'))}"
+            f"{_pct(row.get('ratio_before'))} → {_pct(row.get('ratio_after'))}{mark}"
         )
     )
     click.echo(
@@ -110,7 +104,7 @@ def _print_row(row: dict, lang: str) -> None:
                 sanitize(
                     f"    {words['input']} {item.get('source', '?')} "
                     f"({item.get('features', '?')} {words['features']}) "
-                    f"sha256 {digest}…"
+                    f"{words['checksum']} {digest}…"
                 )
             )
 
@@ -119,16 +113,31 @@ def _print_row(row: dict, lang: str) -> None:
 @project_option
 @json_option
 @lang_option()
+@click.option(
+    "--unpublish",
+    "unpublish",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="RUN",
+    help="Remove the before/after map of run RUN from the project (the run stays listed); "
+    "the next publish leaves its page out.",
+)
 @verbosity_options
-def command(project, as_json, lang) -> None:
+def command(project, as_json, lang, unpublish) -> None:
     """List the runs recorded in the project (运行记录): time, inputs, rule set, figures.
 
-    Times are shown in this computer's time zone (the project records UTC).
+    Times are shown in [project] time_zone, else Asia/Shanghai for --lang zh and this
+    computer's time zone for --lang en (the project records UTC). Runs whose
+    before/after map is kept (published by `gisrenew publish`) are marked.
 
     A damaged ``run_history`` table (text where a number belongs, missing columns, bad
     JSON) is listed as far as it can be read, with a warning for each problem.
     """
     proj = open_project(project)
+    if unpublish is not None:
+        forget_change(proj, unpublish)
+        click.echo(sanitize(_WORDS[lang]["unpublished"].format(run=unpublish)))
+        return
     history = read_history(proj)
     records, problems = _records(history, f"{proj.gpkg_path} table {HISTORY_TABLE}")
     for problem in problems:
@@ -140,5 +149,13 @@ def command(project, as_json, lang) -> None:
         click.echo(sanitize(f"{proj.folder}: {_WORDS[lang]['none']}"))
         return
     click.echo(sanitize(f"{proj.folder}: {len(records)} {_WORDS[lang]['runs']}"))
+    kept = set(stored_runs(proj))
     for row in records:
-        _print_row(row, lang)
+        _print_row(row, lang, proj.config.time_zone, kept)
+
+
+def _run_number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -13,7 +13,7 @@ Settings in ``gisrenew.toml`` (command-line options win)::
     basemap = "gaode"          # osm | gaode | tianditu | none | a tile URL
     lang = "zh"                # zh | en (default: Chinese for Chinese data)
     data_datum = "wgs84"       # gcj02 when the data was digitised on Gaode maps
-    offline = false            # self-contained pages that load nothing
+    offline = true             # self-contained pages (false: Leaflet from a CDN)
     tiles_datum = "wgs84"      # datum of a custom (intranet) tile URL
 """
 
@@ -27,6 +27,7 @@ import click
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
+from gisrenew.recompute import read_changes
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
 from gisrenew.webmap.publish import publish_site
 
@@ -34,6 +35,12 @@ from .convention import lang_option, output_option, verbosity_options
 from .options import check_site, emit_json, json_option, project_option, report_problems
 
 __all__ = ["command"]
+
+#: What the command prints, in the site's language.
+_WORDS = {
+    "zh": {"published": "已发布", "map": "地图", "tables": "  {n} 个数据表，位于 {folder}"},
+    "en": {"published": "published", "map": "map", "tables": "  {n} table(s) in {folder}"},
+}
 
 #: The layers the maps draw or need for their figures.
 MAP_KINDS = (
@@ -56,7 +63,7 @@ MAP_KINDS = (
     type=click.Choice(BASEMAP_NAMES),
     default=None,
     help="Basemap: osm, gaode (高德, GCJ-02: vectors are shifted), tianditu (天地图, needs a key), "
-    "none. Default: [maps] basemap, else none with --offline and osm otherwise.",
+    "none. Default: [maps] basemap, else none (osm with --online).",
 )
 @click.option(
     "--tiles",
@@ -77,10 +84,10 @@ MAP_KINDS = (
     help=f"Tianditu key (default: the {TIANDITU_KEY_ENV} environment variable).",
 )
 @click.option(
-    "--offline",
-    is_flag=True,
+    "--offline/--online",
     default=None,
-    help="Write self-contained pages that open with no network at all (Leaflet inlined).",
+    help="Self-contained pages that open with no network at all (Leaflet inlined), or pages "
+    "that load Leaflet from a CDN [default: [maps] offline, else self-contained].",
 )
 @lang_option(default=None, help="Label language [default: [maps] lang, else from the data].")
 @click.option(
@@ -106,9 +113,10 @@ def command(
     title,
     as_json,
 ):
-    """Publish the project's maps (coverage, plans) as a static site with CSV tables.
+    """Publish the project's maps (coverage, plans, before/after of each run) as a static site.
 
-    发布网页地图：覆盖率地图、城市更新地块地图、数据表（CSV）和索引页。
+    发布网页地图：覆盖率地图、城市更新地块地图、历次新建公园前后对比地图、数据表（CSV）和索引页。
+    Pages are self-contained (open with no network) unless --online or [maps] offline = false.
     """
     folder = project if project is not None else Path.cwd()
     proj = Project.open(folder)
@@ -122,6 +130,7 @@ def command(
     written = publish_site(
         compute_indicators(inputs),
         site,
+        changes=read_changes(proj),  # every run's before/after the project keeps
         basemap=tiles or basemap,
         tianditu_key=tianditu_key,
         tiles_datum=tiles_datum,
@@ -136,10 +145,11 @@ def command(
         summary["files"] = [str(p) for p in written]
         emit_json(summary)
         return
-    click.echo(f"published {site / 'index.html'}")
+    words = _WORDS[json.loads((site / "index.json").read_text(encoding="utf-8"))["lang"]]
+    click.echo(f"{words['published']} {site / 'index.html'}")
     for path in written[2:]:
         if path.suffix == ".html":
-            click.echo(f"  map   {path}")
+            click.echo(f"  {words['map']}  {path}")
     tables = [p for p in written if p.suffix == ".csv"]
     if tables:
-        click.echo(f"  {len(tables)} table(s) in {tables[0].parent}")
+        click.echo(words["tables"].format(n=len(tables), folder=tables[0].parent))

@@ -23,7 +23,7 @@ from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import GisrenewError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
-from gisrenew.recompute import RecomputeResult, recompute
+from gisrenew.recompute import RecomputeResult, read_changes, recompute
 from gisrenew.webmap.publish import publish_site
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,20 @@ def open_project(folder: Path | None) -> Project:
     return Project.open(folder)
 
 
-def publish_change(result: RecomputeResult, out_dir: Path) -> None:
-    """Re-publish the maps after a recompute, with the before/after map of the change.
+def publish_change(
+    result: RecomputeResult, out_dir: Path, project: Project, *, lang: str | None = None
+) -> None:
+    """Re-publish the maps after a recompute: the change's before/after map and every
+    earlier run's one the project keeps (newest first).
 
     The project is already updated: a failure here is a warning in the report (the maps
-    can be published again with ``gisrenew publish``), never a failed run.
+    can be published again with ``gisrenew publish``), never a failed run. `lang`: the
+    maps' language (default ``[maps] lang``, else from the data).
     """
     try:
-        written = publish_site(result.after, out_dir, change=result.change)
+        written = publish_site(
+            result.after, out_dir, change=result.change, changes=read_changes(project), lang=lang
+        )
     except GisrenewError as exc:
         log.warning("maps not published: %s", exc)
         result.report["warnings"].append(
@@ -128,7 +134,7 @@ def command(project, add_parks, remove_parks, publish, output, overwrite, rules,
     )  # fmt: skip
     report = result.report
     if publish and result.changed:
-        publish_change(result, site)
+        publish_change(result, site, proj)
     if as_json:
         emit_json(report)
     else:

@@ -10,11 +10,13 @@ report dicts) and never read files, open projects or compute indicators.
   visible so a name can never drive the terminal);
 * :mod:`~gisrenew.present.labels` — the Chinese/English vocabulary of reports, maps,
   CSV/Excel headers and statuses;
+* :mod:`~gisrenew.present.charts` — chart fonts that show Chinese on every system;
 * the text reports, one module per subject: :mod:`~gisrenew.present.coverage`,
   :mod:`~gisrenew.present.plans`, :mod:`~gisrenew.present.siting`,
   :mod:`~gisrenew.present.recompute`.
 """
 
+from gisrenew.present.charts import CHART_FONTS, chart_style
 from gisrenew.present.coverage import (
     format_contribution_table,
     format_coverage_comparison,
@@ -27,6 +29,8 @@ from gisrenew.present.siting import format_ranking
 from gisrenew.present.tables import display_width, render_table, sanitize
 
 __all__ = [
+    "CHART_FONTS",
+    "chart_style",
     "column_headers",
     "display_width",
     "format_contribution_table",

@@ -15,11 +15,16 @@ import numpy as np
 import pandas as pd
 
 from gisrenew.present import formats as fmt
-from gisrenew.present.labels import check_lang, label
+from gisrenew.present.labels import check_lang, label, weight_name
 from gisrenew.present.tables import join_lines, table_lines
 from gisrenew.results import INDICATOR_NAMES, CoverageResult
 
-__all__ = ["format_contribution_table", "format_coverage_comparison", "format_coverage_table"]
+__all__ = [
+    "format_contribution_table",
+    "format_coverage_comparison",
+    "format_coverage_table",
+    "indicator_name",
+]
 
 #: Redundant parks listed by id under the contribution table, at most.
 MAX_REDUNDANT_LISTED = 20
@@ -51,18 +56,30 @@ def _area_rows(result: CoverageResult, lang: str) -> Iterator[_AreaRow]:
         yield _AreaRow(
             _district_label(rec.name, rec.district_id), rec.residential_area_m2,
             rec.covered_area_m2, rec.coverage_ratio,
-            rec.weight_total if weighted else math.nan, rec.weight_covered if weighted else math.nan,
+            rec.weight_total if weighted else math.nan,
+            rec.weight_covered if weighted else math.nan,
         )  # fmt: skip
+
+
+def indicator_name(lang: str) -> str:
+    """The indicator's names in `lang`: both Chinese names, or the English one."""
+    if check_lang(lang) == "zh":
+        return f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']}"
+    return INDICATOR_NAMES["en"]
+
+
+def _method_text(result: CoverageResult, lang: str) -> str:
+    """How the result was measured: the straight-line radius, or the walk with its distance."""
+    if result.method == "buffer":
+        return label("coverage.method_buffer", lang)
+    return f"{label('coverage.method_network', lang)}: {fmt.walk(result.walk(), lang)}"
 
 
 def _heading(result: CoverageResult, lang: str) -> list[str]:
     t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
-    lines = [f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']}", f"({INDICATOR_NAMES['en']})"]
-    lines.append(f"{t('rules')}: {result.rules.describe()}  [{result.rules.title}]")
-    method = (
-        t(f"method_{result.method}") if result.method in ("buffer", "network") else result.method
-    )
-    lines.append(f"{t('method')}: {method}")
+    lines = [indicator_name(lang)]
+    lines.append(f"{t('rules')}: {fmt.rules(result.rules, lang)}  [{result.rules.title}]")
+    lines.append(f"{t('method')}: {_method_text(result, lang)}")
     parks = result.parks
     qualifying = parks["qualifies"].to_numpy(dtype=bool)
     tiers = parks["tier"].to_numpy()
@@ -96,10 +113,8 @@ def format_coverage_table(result: CoverageResult, lang: str = "zh") -> str:
         headers += [f"{t(what)} {fmt.unit('m2', lang)}", fmt.unit("ha", lang), fmt.unit("mu", lang)]
     headers.append(t("ratio"))
     if weighted:
-        headers += [
-            f"{t('weight')}({result.weight_column})",
-            t("weighted_ratio").format(w=result.weight_column),
-        ]
+        named = weight_name(result.weight_column, lang)
+        headers += [t("weight_of").format(w=named), t("weighted_ratio").format(w=named)]
     rows = []
     for row in _area_rows(result, lang):
         cells = [row.label]
@@ -108,7 +123,7 @@ def format_coverage_table(result: CoverageResult, lang: str = "zh") -> str:
         cells.append(fmt.percent(row.ratio))
         if weighted:
             share = row.weight_covered / row.weight_total if row.weight_total > 0 else math.nan
-            cells += [fmt.number(row.weight_total), fmt.percent(share)]
+            cells += [fmt.households(row.weight_total), fmt.percent(share)]
         rows.append(cells)
     lines += ["", *table_lines(headers, rows, align="l" + "r" * (len(headers) - 1)), ""]
     lines.append(_blind_spot_line(result, lang))
@@ -132,57 +147,73 @@ def _blind_spot_line(result: CoverageResult, lang: str) -> str:
     return line
 
 
+def _walk_names(networks: tuple[CoverageResult, ...], lang: str) -> list[str]:
+    """Short column names of the walks: 步行, or 步行① 步行② ... for several."""
+    short = label("coverage.short_network", lang)
+    if len(networks) == 1:
+        return [short]
+    return [f"{short}{chr(0x2460 + i)}" for i in range(len(networks))]
+
+
 def format_coverage_comparison(
-    buffer: CoverageResult, network: CoverageResult, lang: str = "zh"
+    buffer: CoverageResult, *networks: CoverageResult, lang: str = "zh"
 ) -> str:
-    """Side-by-side text report of the buffer and walking-network results, with differences.
+    """Side-by-side text report of the straight-line result and one or more walks.
 
     One line for the city and one per district: residential land, covered land and ratio
-    by straight-line radius and by walking distance, and the difference (network −
-    buffer) in percentage points — negative where the straight line overstates access.
+    by straight-line radius and by each walk, and the difference (walk − straight line)
+    in percentage points — negative where the straight line overstates access. Each walk
+    is named with the distance it walked (沿路网步行 500/300 m（按服务半径）, 步行 10 分钟
+    （800 m，4.8 km/h）): two walks side by side show both readings of the ten-minute walk.
     """
     check_lang(lang)
+    if not networks:
+        raise ValueError("format_coverage_comparison needs at least one walking result")
     t = lambda key: label(f"coverage.{key}", lang)  # noqa: E731
-    short = (t("short_buffer"), t("short_network"))
+    names = _walk_names(networks, lang)
+    straight = t("short_buffer")
     m2 = fmt.unit("m2", lang)
     lines = [
-        f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']} — {t('both')}",
-        f"{t('rules')}: {buffer.rules.describe()}",
-        f"{short[0]}: {t('method_buffer')}",
-        f"{short[1]}: {t('method_network')}",
+        f"{indicator_name(lang)} — {t('both')}",
+        f"{t('rules')}: {fmt.rules(buffer.rules, lang)}",
+        f"{straight}: {t('method_buffer')}",
+        *(f"{name}: {fmt.walk(n.walk(), lang)}" for name, n in zip(names, networks, strict=True)),
     ]
-    headers = [
-        t("area"),
-        f"{t('residential')} {m2}",
-        f"{short[0]} {t('covered')} {m2}",
-        f"{short[0]} {t('ratio')}",
-        f"{short[1]} {t('covered')} {m2}",
-        f"{short[1]} {t('ratio')}",
-        t("difference"),
+    one = len(networks) == 1
+    headers = [t("area"), f"{t('residential')} {m2}", f"{straight} {t('covered')} {m2}"]
+    headers.append(f"{straight} {t('ratio')}")
+    for name in names:
+        headers += [f"{name} {t('covered')} {m2}"] if one else []
+        headers += [f"{name} {t('ratio')}", f"{t('difference_short')}({name}−{straight})"]
+    walked = [{row.label: row for row in _area_rows(n, lang)} for n in networks]
+    rows = [
+        _comparison_cells(row, [w.get(row.label) for w in walked], lang, with_area=one)
+        for row in _area_rows(buffer, lang)
     ]
-    walked = {row.label: row for row in _area_rows(network, lang)}
-    rows = []
-    for row in _area_rows(buffer, lang):
-        other = walked.get(row.label)
-        net_covered = other.covered_m2 if other else math.nan
-        net_ratio = other.ratio if other else math.nan
-        rows.append(
-            [
-                row.label,
-                fmt.area(row.residential_m2, "m2", with_unit=False),
-                fmt.area(row.covered_m2, "m2", with_unit=False),
-                fmt.percent(row.ratio),
-                fmt.area(net_covered, "m2", with_unit=False),
-                fmt.percent(net_ratio),
-                fmt.points(net_ratio - row.ratio, lang),
-            ]
-        )
-    lines += ["", *table_lines(headers, rows, align="lrrrrrr")]
+    lines += ["", *table_lines(headers, rows, align="l" + "r" * (len(headers) - 1))]
     return join_lines(lines)
 
 
+def _comparison_cells(
+    row: _AreaRow, others: list[_AreaRow | None], lang: str, *, with_area: bool
+) -> list[str]:
+    cells = [
+        row.label,
+        fmt.area(row.residential_m2, "m2", with_unit=False),
+        fmt.area(row.covered_m2, "m2", with_unit=False),
+        fmt.percent(row.ratio),
+    ]
+    for other in others:
+        covered = other.covered_m2 if other else math.nan
+        ratio = other.ratio if other else math.nan
+        if with_area:
+            cells.append(fmt.area(covered, "m2", with_unit=False))
+        cells += [fmt.percent(ratio), fmt.points(ratio - row.ratio, lang)]
+    return cells
+
+
 def format_contribution_table(table: pd.DataFrame, lang: str = "zh", *, top: int = 10) -> str:
-    """Text report of :func:`gisrenew.coverage.park_contribution`: the parks whose closing would lose most.
+    """Text report of :func:`gisrenew.coverage.park_contribution`: the parks most missed if closed.
 
     Lists the `top` parks by unique covered land (m², 公顷, 亩, share of their service
     land) and the qualifying parks that add nothing of their own (redundant).

@@ -36,9 +36,11 @@ column of values.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -57,16 +59,23 @@ __all__ = [
     "distance",
     "each",
     "households",
+    "local_time",
     "milliseconds",
     "number",
     "percent",
     "percent_short",
     "points",
     "radius",
+    "rules",
+    "time_zone",
     "unit",
+    "walk",
 ]
 
 AreaUnit = Literal["m2", "ha", "mu"]
+
+#: The time zone of Chinese output when no ``[project] time_zone`` is set.
+ZH_TIME_ZONE = "Asia/Shanghai"
 
 #: How a missing value is written.
 MISSING = "-"
@@ -98,7 +107,10 @@ def _fixed(value: float, digits: int) -> str:
 
 
 def unit(key: str, lang: str = "zh") -> str:
-    """The symbol of a unit in `lang`: ``m2`` → m², ``ha`` → 公顷/ha, ``mu`` → 亩/mu, ``households``."""
+    """The symbol of a unit in `lang`: ``m2`` → m², ``ha`` → 公顷/ha, ``mu`` → 亩/mu, ...
+
+    Keys: ``m2``, ``ha``, ``mu``, ``m``, ``ms``, ``households``, ``pp``, ``minutes``, ``kmh``.
+    """
     return label(f"unit.{key}", lang)
 
 
@@ -139,7 +151,10 @@ def area(
 
 
 def area_summary(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
-    """An area in all three units: ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``."""
+    """An area in all three units.
+
+    ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``.
+    """
     if _value(m2) is None:
         return missing
     parts = [area(m2, "m2", lang=lang), area(m2, "ha", lang=lang), area(m2, "mu", lang=lang)]
@@ -175,7 +190,10 @@ def percent_short(ratio: Any, *, missing: str = MISSING) -> str:
 def points(
     difference: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
 ) -> str:
-    """A difference of two ratios in percentage points, signed: ``-18.03 个百分点`` / ``-18.03 pp``."""
+    """A difference of two ratios in percentage points, signed.
+
+    ``-18.03 个百分点`` / ``-18.03 pp``.
+    """
     v = _value(difference)
     if v is None:
         return missing
@@ -209,9 +227,81 @@ def distance(
 
 
 def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING) -> str:
-    """A service radius or walk limit as the rule gives it: ``300`` → ``300 m``, ``250.5`` → ``250.5 m``."""
+    """A service radius or walk limit as the rule gives it.
+
+    ``300`` → ``300 m``, ``250.5`` → ``250.5 m``.
+    """
     v = _value(metres)
     return missing if v is None else _with_unit(f"{v:,.10g}", "m", lang, with_unit)
+
+
+def walk(description: Mapping[str, Any] | None, lang: str = "zh", *, missing: str = MISSING) -> str:
+    """The walking distance a figure used (``CoverageResult.walk()``), named.
+
+    ``沿路网步行 500/300 m（按服务半径）`` (each park walks its tier radius),
+    ``步行 10 分钟（800 m，4.8 km/h）`` (a walk of so many minutes), ``沿路网步行 600 m``
+    (one distance); ``直线服务半径`` for a straight-line result (None).
+
+    Examples
+    --------
+    >>> walk({"basis": "minutes", "distance_m": 800, "minutes": 10, "speed_kmh": 4.8})
+    '步行 10 分钟（800 m，4.8 km/h）'
+    >>> walk({"basis": "tier_radius", "tier_radii_m": [500, 300]}, "en")
+    "walking 500/300 m along streets (each park's service radius)"
+    """
+    if description is None:
+        return label("walk.straight", lang)
+    basis = description.get("basis")
+    if basis == "tier_radius":
+        radii = "/".join(radius(r, lang, with_unit=False) for r in description["tier_radii_m"])
+        return label("walk.tier_radius", lang).format(radii=f"{radii} {unit('m', lang)}")
+    distance = radius(description.get("distance_m"), lang, missing=missing)
+    if basis == "minutes":
+        return label("walk.minutes", lang).format(
+            minutes=f"{float(description['minutes']):g}",
+            distance=distance,
+            speed=f"{float(description['speed_kmh']):g} {unit('kmh', lang)}",
+        )
+    return label("walk.distance", lang).format(distance=distance)
+
+
+def rules(rule_set: Any, lang: str = "zh") -> str:
+    """A rule set in one line: ``tijian-2021 v2021.1: ≥5000 m² → 500 m; 2000–5000 m² → 300 m``.
+
+    Like :meth:`gisrenew.rules.RuleSet.describe`, in `lang` (广场用地计入 / plazas count).
+    """
+    tiers = "; ".join(tier.describe() for tier in rule_set.tiers)
+    plazas = label("coverage.plazas_count", lang) if rule_set.count_plazas else ""
+    return f"{rule_set.name} v{rule_set.version}: {tiers}{plazas}"
+
+
+def time_zone(lang: str = "zh", zone: str | None = None) -> _dt.tzinfo | None:
+    """The zone times are shown in: `zone` (``[project] time_zone``), else Asia/Shanghai for
+    Chinese output, else None (this computer's own zone)."""
+    if zone:
+        return ZoneInfo(zone)
+    return ZoneInfo(ZH_TIME_ZONE) if check_lang(lang) == "zh" else None
+
+
+def local_time(
+    utc: Any, lang: str = "zh", *, zone: str | None = None, missing: str = MISSING
+) -> str:
+    """A recorded time (ISO 8601, UTC when it names no zone) in the user's zone, to the minute.
+
+    Examples
+    --------
+    >>> local_time("2024-05-01T08:00:00+00:00")
+    '2024-05-01 16:00+08:00'
+    >>> local_time("2024-05-01T08:00:00+00:00", "en", zone="Europe/London")
+    '2024-05-01 09:00+01:00'
+    """
+    try:
+        moment = _dt.datetime.fromisoformat(str(utc))
+    except ValueError:
+        return missing if utc is None else str(utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return moment.astimezone(time_zone(lang, zone)).isoformat(sep=" ", timespec="minutes")
 
 
 def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:

@@ -38,9 +38,13 @@ __all__ = [
     "detect_lang",
     "keys",
     "label",
+    "plan_type_name",
+    "reason_text",
     "resolve_lang",
     "sheet_names",
     "status_label",
+    "walk_status_name",
+    "weight_name",
 ]
 
 LANGS = ("zh", "en")
@@ -55,6 +59,89 @@ _UNITS = {
     "ms": ("ms", "ms"),
     "households": ("户", "households"),
     "pp": ("个百分点", "pp"),
+    "minutes": ("分钟", "min"),
+    "kmh": ("km/h", "km/h"),
+    "seconds": ("秒", "s"),
+    "files": ("个文件", "files"),
+}
+
+#: How far a walking figure walked (``CoverageResult.walk()``): every walking figure
+#: names its distance (GB 50180-2018's 10-minute life circle ≈ 500 m of walking; ten
+#: minutes at 4.8 km/h = 800 m).
+_WALK = {
+    "tier_radius": (
+        "沿路网步行 {radii}（按服务半径）",
+        "walking {radii} along streets (each park's service radius)",
+    ),
+    "minutes": (
+        "步行 {minutes} 分钟（{distance}，{speed}）",
+        "a {minutes}-minute walk ({distance} at {speed})",
+    ),
+    "distance": ("沿路网步行 {distance}", "walking {distance} along streets"),
+    "straight": ("直线服务半径", "straight-line service radius"),
+}
+
+#: Why a park or a candidate site does not count or adds nothing: the engines' reasons
+#: (English, in the data) as the presenters show them (see :func:`reason_text`).
+_REASON = {
+    "area_below": ("面积小于 {area} m²", "area below {area} m²"),
+    "no_tier": (
+        "无匹配档位（面积小于 {area} m² 或类别不在任一档位）",
+        "no tier matches (area below {area} m² or class not in a tier)",
+    ),
+    "class_not_counted": (
+        "类别 {cls} 在 {rules} 规则下不计入",
+        "class {cls} does not count under {rules}",
+    ),
+    "narrow": ("宽度 {width} m，窄于 {limit} m", "narrower than {limit} m (width {width} m)"),
+    "no_new_land": (
+        "其服务范围内的居住用地均已被其他公园覆盖",
+        "its service area reaches no residential land that other parks do not already cover",
+    ),
+    "adds_no_land": ("不能新增覆盖的居住用地", "adds no residential land to the existing coverage"),
+    "below_min_area": ("面积小于设定的最小面积 {area} m²", "area below --min-area {area} m²"),
+    "no_such_park": ("项目中没有此编号的公园", "no park with this id in the project"),
+    "already_in": (
+        "已在{where}中，即公园 {park}（形状相同）",
+        "already {where} as park {park} (same geometry)",
+    ),
+    "where_project": ("项目", "in the project"),
+    "where_run": ("本次新增文件", "in this run's files"),
+}
+
+#: Layer kinds as a planner names them.
+_LAYER = {
+    "parks": ("公园绿地", "parks"),
+    "residential": ("居住用地", "residential land"),
+    "parcels": ("地块", "parcels"),
+    "plans": ("更新地块", "renewal plans"),
+    "boundary": ("建成区", "built-up area"),
+    "districts": ("区镇街道", "districts"),
+    "roads": ("道路", "streets"),
+    "entrances": ("公园出入口", "park entrances"),
+    "water": ("水系", "water"),
+    "candidates": ("备选地块", "candidate sites"),
+}
+
+#: Residential columns used as weights (权重).
+_WEIGHT = {
+    "households": ("户数", "households"),
+    "population": ("人口", "population"),
+}
+
+#: Kinds of renewal plan (``plan_type``) gisrenew names; other values are shown as written.
+_PLAN_TYPE = {
+    "renewal": ("更新地块", "renewal plot"),
+    "old_community": ("老旧小区改造", "old-community renovation"),
+    "historic": ("历史街区/古镇", "historic quarter"),
+}
+
+#: How a residential piece fares on the walk (the network engine's ``walk_status``).
+_WALK_STATUS = {
+    "covered": ("步行可达", "within walking distance"),
+    "too_far": ("超出步行距离", "too far"),
+    "no_park_path": ("无路径到达公园", "no path to a park"),
+    "no_street": ("附近无道路", "no street nearby"),
 }
 
 _COVERAGE = {
@@ -62,9 +149,10 @@ _COVERAGE = {
     "method": ("方法", "method"),
     "method_buffer": (
         "直线服务半径（公园边界缓冲区，每四分之一圆 16 段）",
-        "straight-line service radius (buffer of the park boundary, 16 segments per quarter circle)",
+        "straight-line service radius (buffer of the park boundary, "
+        "16 segments per quarter circle)",
     ),
-    "method_network": ("步行网络距离", "walking-network distance"),
+    "method_network": ("沿路网步行距离", "walking distance along streets"),
     "parks": ("公园", "parks"),
     "qualifying": ("符合", "qualifying"),
     "not_qualifying": ("不符合", "not qualifying"),
@@ -75,16 +163,22 @@ _COVERAGE = {
     "ratio": ("覆盖率", "ratio"),
     "weight": ("权重", "weight"),
     "weighted_ratio": ("覆盖率(按{w})", "ratio by {w}"),
+    "weight_of": ("权重({w})", "weight ({w})"),
+    "weight_zero": ("（权重字段 {w} 合计为 0）", "(weight column `{w}` sums to 0)"),
+    "plazas_count": ("（广场用地计入）", " (plazas count)"),
+    "walk": ("步行距离", "walk"),
+    "readings": ("两种步行距离", "two walking distances"),
     "blind": ("服务盲区", "blind spots"),
     "pieces": ("块", "pieces"),
     "slivers": (
         "（另有 {n} 处小于 {threshold} 的碎片，共 {area}，不列出）",
         " (and {n} slivers under {threshold}, {area} in all, not listed)",
     ),
-    "difference": ("差值(网络−直线)", "difference (network − buffer)"),
-    "both": ("直线 vs 步行网络", "buffer vs walking network"),
-    "short_buffer": ("直线", "buffer"),
-    "short_network": ("步行网络", "network"),
+    "difference": ("差值(步行−直线)", "difference (walk − straight line)"),
+    "difference_short": ("差值", "difference "),
+    "both": ("直线服务半径与沿路网步行对比", "straight-line radius against the walk along streets"),
+    "short_buffer": ("直线", "straight"),
+    "short_network": ("步行", "walk"),
     "contribution_title": (
         "公园独有覆盖（该公园关闭将失去的覆盖面积）",
         "unique coverage (lost if the park closed)",
@@ -169,7 +263,7 @@ _RECOMPUTE = {
     "nothing": ("无变化", "No change"),
     "rules": ("规则", "rule set"),
     "indicator": ("公园绿地服务半径覆盖率", "park service-radius coverage ratio"),
-    "network": ("步行网络覆盖率", "walking-network coverage ratio"),
+    "network": ("步行覆盖率", "coverage by walking"),
     "change": ("变化", "change"),
     "covered": ("覆盖居住用地", "residential land covered"),
     "total": ("居住用地总面积", "residential land"),
@@ -189,7 +283,109 @@ _RECOMPUTE = {
     "check": ("增量计算核对", "incremental check"),
     "pieces": ("{n} 块居住用地", "{n} residential pieces"),
     "agrees": ("与全量计算一致", "equals the full recompute"),
+    "run": (
+        "第 {run} 次运行：新增 {added} 处公园，关闭 {removed} 处",
+        "run {run}: {added} park(s) added, {removed} removed",
+    ),
+    "run_skipped": ("，跳过 {n} 处", ", {n} skipped"),
+    "unchanged": ("项目保持原样", "the project was left exactly as it was"),
+    "gain": ("新增覆盖 {area}", "newly covered {area}"),
+    "own_gain": ("独有新增覆盖 {area}", "own gain {area}"),
+    "radius": ("服务半径 {radius}", "radius {radius}"),
+    "no_radius": ("不计入", "does not count"),
+    "area": ("面积 {area}", "area {area}"),
+    "lost": ("失去覆盖 {area}", "coverage lost {area}"),
+    "published_files": ("{index}（共 {n} 个文件）", "{index} ({n} files)"),
     "differs": ("与全量计算不一致", "DIFFERS from the full recompute"),
+}
+
+_DEMO = {
+    "layers": ("图层", "layers"),
+    "features": ("个要素", "features"),
+    "working_copy": ("工作副本", "working copy"),
+    "crs": ("坐标系", "CRS"),
+    "coverage": ("公园绿地服务半径覆盖率", "Park service-radius coverage"),
+    "walking": (
+        "十分钟步行：两种步行距离与直线服务半径对比",
+        "The ten-minute walk: two walking distances against the straight line",
+    ),
+    "walking_note": (
+        "GB 50180-2018 的十分钟生活圈约为步行 500 m；按 4.8 km/h 步行 10 分钟为 800 m，"
+        "两种读法并列如下。",
+        "GB 50180-2018 puts the ten-minute life circle at about 500 m of walking; ten minutes "
+        "at 4.8 km/h is 800 m. Both readings side by side:",
+    ),
+    "plans": ("城市更新地块及涉及地块", "Renewal plans and the parcels they affect"),
+    "recompute": ("新建口袋公园：批量重新计算", "The new pocket parks: batch recompute"),
+    "sites": ("下一批口袋公园选址（{n} 处）", "Sites for the next {n} pocket parks"),
+    "published": ("发布", "Published"),
+    "web_maps": ("网页地图", "web maps"),
+    "not_published": ("未发布", "not published"),
+    "project_after": ("重新计算后的项目", "project after the recompute"),
+    "done": ("用时 {seconds} 秒", "done in {seconds} s"),
+    "wrote": ("已写出", "wrote"),
+}
+
+#: The published site: index page and before/after pages of the run history.
+_SITE = {
+    "online_basemap": (
+        "底图来自互联网（{name}）：无网络时只显示数据，不显示底图",
+        "The basemap ({name}) comes from the internet: without a network the page shows the "
+        "data without it",
+    ),
+    "cdn": (
+        "页面从互联网加载 Leaflet 脚本（设置 [maps] offline = false），无网络时无法打开",
+        "The page loads Leaflet from the internet ([maps] offline = false): it needs a network",
+    ),
+    "self_contained": (
+        "页面自带全部脚本，无网络也可打开",
+        "self-contained: the page opens with no network",
+    ),
+    "run_title": ("第 {run} 次重新计算", "run {run}"),
+    "run_time": ("{time}", "{time}"),
+    "history": ("历次新建公园前后对比", "Before/after maps of earlier runs"),
+}
+
+_NOTEBOOK = {
+    "layer": ("图层", "layer"),
+    "features": ("要素数", "features"),
+    "rule_set": ("规则 / 方法", "rule set / method"),
+    "ratio_pct": ("覆盖率(%)", "coverage ratio (%)"),
+    "households_pct": ("覆盖户数比例", "households covered"),
+    "walk_pct": ("步行覆盖率(%)", "walk ratio (%)"),
+    "ratio_before": ("新建前覆盖率", "ratio before"),
+    "ratio_after": ("新建后覆盖率", "ratio after"),
+    "gain_points": ("提高(个百分点)", "gain (points)"),
+    "district_chart": (
+        "各片区覆盖率：直线服务半径与步行",
+        "Coverage by district: straight line and walk",
+    ),
+    "blind_spot_map": (
+        "{rules}：{ratio} 的居住用地在服务半径内；红色为服务盲区",
+        "{rules}: {ratio} of residential land covered; red = blind spots",
+    ),
+    "signing_chart": ("各更新项目签约进度", "Signing progress by plan"),
+    "households_axis": ("户数", "households"),
+    "percent_axis": ("%", "%"),
+    "before_after_chart": (
+        "新建口袋公园前后各片区覆盖率",
+        "Coverage by district before and after the new pocket parks",
+    ),
+    "largest_plans": (
+        "户数最多的 {n} 个项目（{names}）：共 {area}，{households} 户",
+        "The {n} plans with the most households ({names}): {area}, {households} households",
+    ),
+    "run": ("运行", "run"),
+    "time": ("时间", "time"),
+    "gain_area": ("新增覆盖面积", "newly covered"),
+    "sheet": ("工作表", "sheet"),
+    "headers": ("表头", "headers"),
+    "plans_line": (
+        "{plans} 个更新项目，{pairs} 个项目–地块对，{rule}",
+        "{plans} plans, {pairs} plan–parcel pairs, {rule}",
+    ),
+    "city_line": ("全市：{before} → {after}", "city: {before} → {after}"),
+    "flat": ("统一半径 {radius}", "flat {radius}"),
 }
 
 _MAP = {
@@ -275,11 +471,11 @@ _MAP = {
         "{plans} plans, {area}, {households} households, {signed} signed",
     ),
     "before_after_title": (
-        "新建公园前后的服务半径覆盖率",
-        "Coverage before and after the new parks",
+        "公园变化前后的服务半径覆盖率",
+        "Coverage before and after the park changes",
     ),
-    "before": ("新建前", "before"),
-    "after": ("新建后", "after"),
+    "before": ("变化前", "before"),
+    "after": ("变化后", "after"),
     "change": ("变化", "change"),
     "new_parks": ("新建公园", "new parks"),
     "closed_blind_spots": ("新增覆盖（消除的盲区）", "newly covered (blind spots closed)"),
@@ -295,12 +491,23 @@ _MAP = {
     "map_coverage": ("覆盖率地图（直线服务半径）", "coverage map (straight-line service radius)"),
     "map_coverage_network": ("覆盖率地图（步行路网）", "coverage map (walking network)"),
     "map_plans": ("城市更新地块地图", "renewal plans map"),
-    "map_before_after": ("新建公园前后对比地图", "before/after map of the new parks"),
+    "map_before_after": ("公园变化前后对比地图", "before/after map of the park changes"),
     "basemap": ("底图", "basemap"),
     "offline_note": (
         "离线版：页面不加载任何网络资源",
         "offline edition: the page loads nothing from the network",
     ),
+    "park": ("公园", "park"),
+    "service_area_of": ("{park}的服务范围", "service area of {park}"),
+    "slivers": (
+        "另有 {n} 处小于 {threshold} 的碎片（共 {area}）未绘出",
+        "{n} slivers under {threshold} ({area} in all) are not drawn",
+    ),
+    "context": ("现状", "context"),
+    "districts_context": ("区镇街道", "districts"),
+    "residential_context": ("居住用地", "residential land"),
+    "run": ("第 {run} 次重新计算", "run {run}"),
+    "walk_readings": ("步行距离", "walk"),
 }
 
 _VOCABULARY: dict[str, tuple[str, str]] = {
@@ -313,6 +520,15 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("sites", _SITES),
         ("recompute", _RECOMPUTE),
         ("map", _MAP),
+        ("walk", _WALK),
+        ("reason", _REASON),
+        ("weight", _WEIGHT),
+        ("layer", _LAYER),
+        ("plan_type", _PLAN_TYPE),
+        ("walk_status", _WALK_STATUS),
+        ("demo", _DEMO),
+        ("site", _SITE),
+        ("notebook", _NOTEBOOK),
     )
     for key, words in table.items()
 }
@@ -350,8 +566,91 @@ def keys(group: str | None = None) -> list[str]:
 
 
 def status_label(code: str, lang: str) -> str:
-    """The wording of a signing status code (``"signing"`` → ``"签约中"`` / ``"signing under way"``)."""
+    """The wording of a signing status code.
+
+    ``"signing"`` → ``"签约中"`` / ``"signing under way"``.
+    """
     return label(f"status.{code}", lang)
+
+
+# --------------------------------------------------------------------------- data values
+
+#: The engines' reasons (English, kept in the data) and the label that words them.
+_REASON_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
+    (re.compile(pattern), key)
+    for pattern, key in (
+        (r"^area below --min-area (?P<area>\S+) m²$", "below_min_area"),
+        (r"^area below (?P<area>\S+) m²$", "area_below"),
+        (r"^no tier matches \(area below (?P<area>\S+) m² or class not in a tier\)$", "no_tier"),
+        (r"^class (?P<cls>.+) does not count under (?P<rules>.+)$", "class_not_counted"),
+        (r"^narrower than (?P<limit>\S+) m \(width (?P<width>\S+) m\)$", "narrow"),
+        (
+            r"^its service area reaches no residential land that other parks do not already "
+            r"cover$",
+            "no_new_land",
+        ),
+        (r"^adds no residential land to the existing coverage$", "adds_no_land"),
+        (r"^no park with this id in the project$", "no_such_park"),
+        (
+            r"^already (?P<where>in the project|in this run's files) as park (?P<park>.+) "
+            r"\(same geometry\)$",
+            "already_in",
+        ),
+    )
+)
+_WHERE = {"in the project": "reason.where_project", "in this run's files": "reason.where_run"}
+
+
+def reason_text(reason, lang: str) -> str:
+    """An engine's reason (why a park does not count, why a site adds nothing) in `lang`.
+
+    The engines keep their reasons in English in the data (``reason`` columns); the
+    presenters show them through this function. A reason gisrenew does not know (e.g.
+    written by a user) is shown as it is.
+
+    Examples
+    --------
+    >>> reason_text("area below 2000 m²", "zh")
+    '面积小于 2000 m²'
+    >>> reason_text("area below 2000 m²", "en")
+    'area below 2000 m²'
+    """
+    check_lang(lang)
+    text = "" if reason is None or (isinstance(reason, float) and reason != reason) else str(reason)
+    if lang == "en" or not text:
+        return text
+    for pattern, key in _REASON_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            fields = match.groupdict()
+            if "where" in fields:
+                fields["where"] = label(_WHERE[fields["where"]], lang)
+            return label(f"reason.{key}", lang).format(**fields)
+    return text
+
+
+def weight_name(column, lang: str) -> str:
+    """A weight column as a planner says it: ``households`` → 户数; other columns as named."""
+    key = f"weight.{column}"
+    return label(key, lang) if key in _VOCABULARY else str(column)
+
+
+def plan_type_name(value, lang: str) -> str:
+    """A plan type code in `lang` (``old_community`` → 老旧小区改造); other values as written."""
+    key = f"plan_type.{value}"
+    return label(key, lang) if isinstance(value, str) and key in _VOCABULARY else _plain(value)
+
+
+def walk_status_name(value, lang: str) -> str:
+    """The walk of a residential piece in words (``too_far`` → 超出步行距离)."""
+    key = f"walk_status.{value}"
+    return label(key, lang) if isinstance(value, str) and key in _VOCABULARY else _plain(value)
+
+
+def _plain(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 # --------------------------------------------------------------------------- headers
@@ -364,6 +663,7 @@ COLUMN_HEADERS_ZH: dict[str, str] = {
     "parcel_id": "地块编号",
     "plan_id": "更新项目编号",
     "district_id": "区镇街道编号",
+    "district_name": "区镇街道名称",
     "candidate_id": "备选地块编号",
     "name": "名称",
     "park_class": "绿地类别",
@@ -446,6 +746,48 @@ COLUMN_HEADERS_ZH: dict[str, str] = {
     "new_households": "新增覆盖户数",
     "converted_residential_m2": "转为绿地的居住用地(m²)",
     "converted_households": "转为绿地的居住用地户数",
+    "affected_share": "地块在更新范围内比例",
+    "households_unsigned": "未签约户数",
+    # blind spots and the before/after of a change
+    "sliver": "碎片(不列出)",
+    "blind_before_m2": "变化前盲区面积(m²)",
+    "blind_after_m2": "变化后盲区面积(m²)",
+    "fully_closed": "完全消除",
+    "newly_blind": "新出现的盲区",
+    "figure": "指标",
+    "before": "变化前",
+    "after": "变化后",
+    # the walk along streets
+    "walk_distance_m": "步行距离(m)",
+    "nearest_park_id": "最近公园编号",
+    "serving_park_id": "服务公园编号",
+    "serving_walk_m": "到服务公园步行距离(m)",
+    "connector_m": "到最近道路距离(m)",
+    "walk_status": "步行可达情况",
+    "covered": "覆盖",
+    "walk_limit_m": "步行限值(m)",
+    "access": "出入口来源",
+    "access_points": "出入口数",
+    # each park's unique coverage
+    "covered_ha": "覆盖面积(公顷)",
+    "covered_mu": "覆盖面积(亩)",
+    "unique_covered_m2": "独有覆盖面积(m²)",
+    "unique_covered_ha": "独有覆盖面积(公顷)",
+    "unique_covered_mu": "独有覆盖面积(亩)",
+    "unique_share": "独有比例",
+    "unique_weight": "独有覆盖户数",
+    "redundant": "无独有覆盖",
+    # pocket-park siting
+    "rank": "序号",
+    "gain_m2": "新增覆盖(m²)",
+    "gain_ha": "新增覆盖(公顷)",
+    "gain_mu": "新增覆盖(亩)",
+    "gain_weight": "新增覆盖户数",
+    "standalone_gain_m2": "单独新增覆盖(m²)",
+    "standalone_gain_weight": "单独新增覆盖户数",
+    "cumulative_gain_m2": "累计新增覆盖(m²)",
+    "cumulative_gain_weight": "累计新增覆盖户数",
+    "coverage_ratio_after": "选后覆盖率",
 }
 
 #: Where a plan table's column means something narrower than the general header.
@@ -501,6 +843,10 @@ SHEET_NAMES_ZH: dict[str, str] = {
     "sites": "口袋公园选址",
     "site_service_areas": "选址服务范围",
     "site_newly_covered": "选址新增覆盖",
+    "residential": "居住用地覆盖",
+    "parcels": "项目涉及地块",
+    "figures": "新建前后指标",
+    "closed_blind_spots": "消除的服务盲区",
 }
 _SHEET_PREFIXES_ZH = {"buffer_": "直线·", "network_": "步行·"}
 
@@ -551,7 +897,7 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def resolve_lang(lang: str | None) -> str | None:
-    """Validate a language code (``zh``, ``zh-CN``, ``cn``, ``en``...); ``None`` is returned as is."""
+    """Validate a language code (``zh``, ``zh-CN``, ``cn``, ``en``...); ``None`` stays None."""
     if lang is None:
         return lang
     lang = lang.lower()

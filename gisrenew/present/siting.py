@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING
 
 from gisrenew.present import formats as fmt
-from gisrenew.present.labels import check_lang, label
+from gisrenew.present.labels import check_lang, label, reason_text
 from gisrenew.present.tables import join_lines, table_lines
 
 if TYPE_CHECKING:  # a type only: the presenter never runs the siting engine
@@ -31,6 +31,12 @@ def _ranking_rows(ranking: SiteRanking, lang: str, weighted: bool) -> list[list[
         cells.append(fmt.percent(row["coverage_ratio_after"]))
         rows.append(cells)
     return rows
+
+
+def _candidate(candidate_id, name, lang: str) -> str:
+    """A candidate by id, with its name when it has one: ``C03 城厢空地``."""
+    name = "" if name is None or str(name) in ("", "nan", "None") else str(name)
+    return f"{candidate_id} {name}" if name else str(candidate_id)
 
 
 def format_ranking(ranking: SiteRanking, lang: str = "zh", *, max_left_out: int = 20) -> str:
@@ -71,8 +77,12 @@ def format_ranking(ranking: SiteRanking, lang: str = "zh", *, max_left_out: int 
     )
     sites = ranking.sites
     left_out = sites[(sites["rank"] == 0) & (sites["reason"] != "")]
-    pairs = list(zip(left_out["candidate_id"], left_out["reason"], strict=True))
-    lines += [f"  {t('left')}: {cid}: {reason}" for cid, reason in pairs[:max_left_out]]
+    pairs = list(zip(left_out["candidate_id"], left_out["name"], left_out["reason"], strict=True))
+    colon = "：" if lang == "zh" else ": "
+    lines += [
+        f"  {t('left')}{colon}{_candidate(cid, name, lang)}{colon}{reason_text(reason, lang)}"
+        for cid, name, reason in pairs[:max_left_out]
+    ]
     if len(pairs) > max_left_out:
         lines.append(f"  … (+{len(pairs) - max_left_out})")
     if not math.isnan(ranking.exact_objective):

@@ -65,6 +65,7 @@ def _indicator_figures(before: Indicators, after: Indicators) -> dict:
     out = {"buffer": _method_figures("buffer", before.buffer, after.buffer)}
     if before.network is not None and after.network is not None:
         out["network"] = _method_figures("network", before.network, after.network)
+        out["network"]["walk"] = after.network.walk()  # the distance the walk used
     return out
 
 
@@ -88,14 +89,27 @@ def _blind_area(result: CoverageResult) -> float:
     return float(spots["area_m2"].sum()) if spots is not None and len(spots) else 0.0
 
 
+def _names(ids, table: pd.DataFrame | None, id_column: str) -> list:
+    """The ``name`` of each id in `table` (``""`` where the table has none)."""
+    ids = pd.Series(ids, dtype=object).astype(str)
+    if table is None or "name" not in table.columns or id_column not in table.columns:
+        return [""] * len(ids)
+    names = pd.Series(table["name"].to_numpy(dtype=object), index=table[id_column].astype(str))
+    names = names[~names.index.duplicated()]
+    return ids.map(names).astype(object).where(lambda v: v.notna(), "").tolist()
+
+
 def _blind_spot_change(change: CoverageChange) -> dict:
     """Blind spots the change closed (fully or in part) and opened, from the engine."""
     closed = change.closed_blind_spots.sort_values("area_m2", ascending=False, kind="stable")
     opened = change.opened_blind_spots
+    after = change.after
     rows = pd.DataFrame(
         {
             "residential_id": closed["residential_id"].to_numpy(dtype=object),
+            "name": _names(closed["residential_id"], after.residential, "residential_id"),
             "district_id": closed["district_id"].to_numpy(dtype=object),
+            "district_name": _names(closed["district_id"], after.districts, "district_id"),
             "area_m2_before": closed["blind_before_m2"].to_numpy(dtype=float),
             "area_m2_after": closed["blind_after_m2"].to_numpy(dtype=float),
             "closed_m2": closed["area_m2"].to_numpy(dtype=float),
@@ -247,9 +261,17 @@ def unchanged_report(inputs: ProjectInputs, merge: ParkMerge, sources, now, vers
 
 
 def coverage_change(
-    before: Indicators, after: Indicators, merge: ParkMerge, run_id: int | None
+    before: Indicators,
+    after: Indicators,
+    merge: ParkMerge,
+    run_id: int | None,
+    now: _dt.datetime | None = None,
 ) -> CoverageChange:
-    """What the change did to straight-line coverage, for the maps and the report."""
+    """What the change did to straight-line coverage, for the maps and the report.
+
+    The change carries the parks before it (``parks_before``) and the time of the run
+    (``time_utc``, from `now`), so its map can be drawn again from the project later.
+    """
     engine = IncrementalCoverage.from_result(after.buffer)
     ids = merge.added["park_id"].astype(str).tolist()
     gains = [engine.unique_gain(pid) for pid in ids]
@@ -269,6 +291,8 @@ def coverage_change(
         closed_blind_spots=coverage.closed_blind_spots(before.buffer, after.buffer),
         opened_blind_spots=coverage.opened_blind_spots(before.buffer, after.buffer),
         run_id=run_id,
+        parks_before=before.inputs.layer("parks"),
+        time_utc=None if now is None else now.astimezone(_dt.UTC).isoformat(timespec="seconds"),
     )
 
 

@@ -15,6 +15,7 @@ from gisrenew import __version__, coverage
 from gisrenew.indicators import Indicators, compute_indicators
 from gisrenew.inputs import ProjectInputs, gather_inputs
 from gisrenew.project import Project, Transaction
+from gisrenew.recompute.changes import store_change
 from gisrenew.recompute.history import HISTORY_TABLE, history_row, next_run_id
 from gisrenew.recompute.merge import IncomingParks, ParkMerge, merge_parks, read_incoming
 from gisrenew.recompute.report import build_report, coverage_change, unchanged_report
@@ -99,8 +100,10 @@ def _result_layers(ind: Indicators) -> dict[str, pd.DataFrame]:
     return layers
 
 
-def _store(tx: Transaction, merge: ParkMerge, after: Indicators, report: dict, step) -> None:
-    """Write the parks, the result layers and the history row into the transaction."""
+def _store(
+    tx: Transaction, merge: ParkMerge, after: Indicators, change: CoverageChange, report: dict, step
+) -> None:
+    """Write the parks, the result layers, the run's before/after and the history row."""
     step("tx-begin")
     tx.write_layer("parks", merge.parks)
     step("tx-parks")
@@ -110,7 +113,8 @@ def _store(tx: Transaction, merge: ParkMerge, after: Indicators, report: dict, s
             tx.write_layer(name, frame)
         else:
             tx.write_table(name, pd.DataFrame(frame))
-    report["layers_written"] = ["parks", *layers]
+    kept = store_change(tx, change, report["run_id"])  # the run's before/after map, kept
+    report["layers_written"] = ["parks", *layers, *kept]
     step("tx-results")
     tx.append_table(HISTORY_TABLE, history_row(report, report["run_id"]))
     step("tx-history")
@@ -222,10 +226,11 @@ def _run(project, tx, incoming, remove_parks, sources, options, step) -> Recompu
     before = _indicators(inputs, inputs.layer("parks"), stored=False, progress=progress)
     after = _indicators(inputs, merge.parks, stored=True, progress=progress)
     step("computed")
-    change = coverage_change(before, after, merge, next_run_id(tx.read_table(HISTORY_TABLE)))
+    run_id = next_run_id(tx.read_table(HISTORY_TABLE))
+    change = coverage_change(before, after, merge, run_id, options["now"])
     report = build_report(
         inputs, merge, before, after, change, sources=sources, now=options["now"],
         version=__version__,
     )  # fmt: skip
-    _store(tx, merge, after, report, step)
+    _store(tx, merge, after, change, report, step)
     return RecomputeResult(report, after, change)

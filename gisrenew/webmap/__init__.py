@@ -1,10 +1,13 @@
 """Web maps planners publish: coverage, blind spots, renewal plans, before/after.
 
 Builders draw results computed by the engines (a coverage result, the plan indicators,
-the change of a recompute) and return :class:`folium.Map` objects; :func:`save_map`
-writes them (``offline=True`` for one self-contained HTML file) and :func:`publish_site`
-writes a static site of maps, an index page and the CSV tables behind them. Nothing
-here computes an indicator.
+the change of a recompute) and return :class:`folium.Map` objects that show themselves
+self-contained in Jupyter; :func:`save_map` writes them (one self-contained HTML file
+unless ``offline=False``) and :func:`publish_site` writes a static site of maps — with a
+before/after map per recompute run — an index page and the CSV tables behind them.
+Nothing here computes an indicator. Modules: :mod:`~gisrenew.webmap.page` (what every
+page is made of), :mod:`~gisrenew.webmap.layers` (the layers and their popups),
+:mod:`~gisrenew.webmap.maps` (the builders), :mod:`~gisrenew.webmap.publish`.
 
 Every text reaching a page is escaped by :func:`escape_text`; vectors are shifted
 to GCJ-02 for Gaode tiles (:mod:`gisrenew.webmap.gcj02`).

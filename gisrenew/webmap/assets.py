@@ -171,7 +171,7 @@ _LINK_CSS = re.compile(r"<link\b[^>]*\bhref\s*=\s*(['\"])([^'\"]+)\1[^>]*/?>", r
 
 
 def external_references(html: str) -> list[str]:
-    """URLs the page would fetch by itself: script/link/img sources and CSS ``url()``/``@import``."""
+    """URLs the page would fetch by itself: script/link/img sources, CSS ``url()``/``@import``."""
     refs = [m.group(2) for m in _SCRIPT_SRC.finditer(html)]
     refs += [m.group(2) for m in _LINK_CSS.finditer(html)]
     refs += re.findall(
@@ -203,7 +203,8 @@ def inline_assets(html: str) -> str:
         if asset is None or not asset.filename.endswith(".js"):
             missing.append(url)
             return match.group(0)
-        return f"<script>/* {asset.filename} from {asset.package} */\n{_inline_js(asset.file())}</script>"
+        code = _inline_js(asset.file())
+        return f"<script>/* {asset.filename} from {asset.package} */\n{code}</script>"
 
     def stylesheet(match: re.Match) -> str:
         url = match.group(2)
@@ -211,7 +212,8 @@ def inline_assets(html: str) -> str:
         if asset is None or not asset.filename.endswith(".css"):
             missing.append(url)
             return match.group(0)
-        return f"<style>/* {asset.filename} from {asset.package} */\n{_inline_css(asset.file())}</style>"
+        css = _inline_css(asset.file())
+        return f"<style>/* {asset.filename} from {asset.package} */\n{css}</style>"
 
     html = _SCRIPT_SRC.sub(script, html)
     html = _LINK_CSS.sub(stylesheet, html)

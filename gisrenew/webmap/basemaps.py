@@ -73,7 +73,9 @@ class Basemap:
 
 _OSM = TileSource(
     url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-    attribution='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    attribution=(
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    ),
     subdomains="abc",
     max_zoom=19,
 )
@@ -194,5 +196,6 @@ def get_basemap(
         return Basemap("custom", {"zh": "自定义底图", "en": "custom basemap"}, datum, (source,))
     known = ", ".join(BASEMAP_NAMES)
     raise InputError(
-        f"unknown basemap {name!r}; choose one of {known}, or give a tile URL with {{z}}/{{x}}/{{y}}"
+        f"unknown basemap {name!r}; choose one of {known}, "
+        "or give a tile URL with {z}/{x}/{y}"
     )

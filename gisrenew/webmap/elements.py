@@ -20,7 +20,7 @@ from jinja2 import Template
 
 from gisrenew.webmap.escape import escape_text, script_json
 
-__all__ = ["GeoJsonLayer", "HtmlControl", "PageStyle", "Runtime", "ScaleBar"]
+__all__ = ["FitView", "GeoJsonLayer", "HtmlControl", "PageStyle", "Runtime", "ScaleBar"]
 
 _RUNTIME_JS = """
 window.gisrenew = {
@@ -86,6 +86,8 @@ _PAGE_CSS = """
 .gr-legend .gr-swatch { width: 18px; height: 12px; margin-right: 6px; flex: none;
     border: 2px solid transparent; box-sizing: border-box; }
 .gr-popup-title { font-weight: bold; font-size: 14px; margin-bottom: 4px; }
+.gr-title .gr-note { margin-top: 4px; padding: 3px 6px; border-radius: 3px; font-size: 12px;
+    background: #fff3cd; color: #6b4e00; }
 .gr-popup { font-size: 13px; }
 </style>
 """
@@ -158,14 +160,16 @@ class GeoJsonLayer(Layer):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }}_styles = {{ this.styles_json }};
             var {{ this.get_name() }}_def = {{ this.def_json }};
-            var {{ this.get_name() }}_renderer = {{ "window.gisrenew.canvas" if this.canvas else "undefined" }};
+            var {{ this.get_name() }}_renderer =
+                {{ "window.gisrenew.canvas" if this.canvas else "undefined" }};
             var {{ this.get_name() }} = L.geoJSON({{ this.features_json }}, {
                 renderer: {{ this.get_name() }}_renderer,
                 interactive: {{ this.interactive|tojson }},
                 style: function (f) { return {{ this.get_name() }}_styles[f.properties.s]; },
                 pointToLayer: function (f, latlng) {
                     return L.circleMarker(latlng, L.extend(
-                        {renderer: {{ this.get_name() }}_renderer, interactive: {{ this.interactive|tojson }}},
+                        {renderer: {{ this.get_name() }}_renderer,
+                         interactive: {{ this.interactive|tojson }}},
                         {{ this.get_name() }}_styles[f.properties.s]));
                 },
                 onEachFeature: function (f, layer) {
@@ -273,3 +277,85 @@ class ScaleBar(MacroElement):
     def __init__(self):
         super().__init__()
         self._name = "GisrenewScale"
+
+
+_FIT_JS = """
+(function () {
+    var map = %(map)s;
+    var bounds = L.latLngBounds(%(bounds)s);
+    var box = map.getContainer();
+    var frame = box.getBoundingClientRect();
+    var W = box.clientWidth, H = box.clientHeight, gap = 8;
+    // the boxes on the map (title, legend, layer control, zoom, scale), in map pixels
+    var boxes = [];
+    box.querySelectorAll('.leaflet-control').forEach(function (el) {
+        var r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) {
+            boxes.push([r.left - frame.left - gap, r.top - frame.top - gap,
+                        r.right - frame.left + gap, r.bottom - frame.top + gap]);
+        }
+    });
+    var xs = [gap, W - gap], ys = [gap, H - gap];
+    boxes.forEach(function (b) { xs.push(b[0], b[2]); ys.push(b[1], b[3]); });
+    function clamp(v, top) { return Math.min(Math.max(v, gap), top - gap); }
+    xs = xs.map(function (v) { return clamp(v, W); }).sort(function (a, b) { return a - b; });
+    ys = ys.map(function (v) { return clamp(v, H); }).sort(function (a, b) { return a - b; });
+    function free(x0, y0, x1, y1) {
+        return boxes.every(function (b) {
+            return b[2] <= x0 || b[0] >= x1 || b[3] <= y0 || b[1] >= y1;
+        });
+    }
+    // the free rectangle in which the frame is drawn largest (then the widest)
+    var best = null;
+    for (var a = 0; a < xs.length; a++) for (var b = a + 1; b < xs.length; b++)
+    for (var c = 0; c < ys.length; c++) for (var d = c + 1; d < ys.length; d++) {
+        var x0 = xs[a], x1 = xs[b], y0 = ys[c], y1 = ys[d];
+        if (x1 - x0 < 40 || y1 - y0 < 40 || !free(x0, y0, x1, y1)) { continue; }
+        var zoom = map.getBoundsZoom(bounds, false, L.point(W - (x1 - x0), H - (y1 - y0)));
+        var area = (x1 - x0) * (y1 - y0);
+        if (!best || zoom > best.zoom || (zoom === best.zoom && area > best.area)) {
+            best = {zoom: zoom, area: area, x0: x0, y0: y0, x1: x1, y1: y1};
+        }
+    }
+    var whole = map.getBoundsZoom(bounds, false, L.point(2 * gap, 2 * gap));
+    if (best && best.zoom >= whole - 1) {
+        map.fitBounds(bounds, {paddingTopLeft: [best.x0, best.y0],
+                               paddingBottomRight: [W - best.x1, H - best.y1]});
+    } else {  // a small screen: the boxes cover too much; frame the data under them
+        map.fitBounds(bounds, {padding: [gap, gap]});
+    }
+})();
+"""
+
+
+class FitView(MacroElement):
+    """Frame `bounds` in the part of the map the boxes leave free.
+
+    Runs after the title box, the legend and the layer control are on the map: of the
+    rectangles of the map that no box covers, the one in which the frame is drawn at
+    the largest zoom is chosen, and the view fitted into it — no feature of the frame
+    hides under a box. On a screen so small that this would cost more than one zoom
+    level, the frame is fitted to the whole map instead.
+
+    Parameters
+    ----------
+    bounds : list
+        ``[[south, west], [north, east]]`` in degrees.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.js }}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list):
+        super().__init__()
+        self._name = "GisrenewFitView"
+        self.bounds_json = script_json([[float(v) for v in corner] for corner in bounds])
+
+    def render(self, **kwargs):
+        self.js = _FIT_JS % {"map": self._parent.get_name(), "bounds": self.bounds_json}
+        super().render(**kwargs)

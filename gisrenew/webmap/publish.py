@@ -45,7 +45,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -58,7 +58,8 @@ from gisrenew import outfiles
 from gisrenew.errors import InputError
 from gisrenew.indicators import Indicators, PlanIndicators
 from gisrenew.present import formats as fmt
-from gisrenew.present.labels import column_headers
+from gisrenew.present import labels as words
+from gisrenew.present.labels import column_headers, sheet_names
 from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.escape import escape_text
@@ -112,6 +113,7 @@ class _Site:
     basemap: Basemap
     data_datum: str
     options: MapOptions | None
+    zone: str | None = None
 
     def t(self, key: str) -> str:
         return label(key, self.lang)
@@ -170,16 +172,17 @@ def _site(indicators: Indicators, folder: Path, choices: Mapping[str, Any]) -> _
         datum=choices["tiles_datum"] or settings.tiles_datum or "wgs84",
         attribution=settings.tiles_attribution,
     )
-    if offline and basemap.needs_internet:
-        log.warning(
-            "offline site with the %s basemap: the pages are self-contained, but the tiles still "
-            "need the internet (use --basemap none or an intranet tile URL)",
+    if offline and basemap.needs_internet:  # every page says so too
+        log.info(
+            "self-contained site with the %s basemap: the tiles still need the internet "
+            "(without it the pages draw the data alone; --basemap none or an intranet tile URL)",
             basemap.name,
         )
     options = choices["options"]
     if options is None and settings.simplify_m is not None:
         options = MapOptions(simplify_m=float(settings.simplify_m))
-    return _Site(folder, layers, lang, offline, basemap, data_datum, options)
+    zone = indicators.inputs.config.time_zone
+    return _Site(folder, layers, lang, offline, basemap, data_datum, options, zone)
 
 
 def _site_title(indicators: Indicators, title: str | None, lang: str) -> str:
@@ -225,6 +228,8 @@ def _coverage_figures(result: CoverageResult, lang: str) -> list[tuple[str, str]
     ]
     if result.weight_column is not None and math.isfinite(result.weighted_ratio):
         rows.append((label("weighted", lang), fmt.percent_short(result.weighted_ratio, missing="")))
+    if result.method == "network":  # every walking figure names its distance
+        rows.append((label("walk_readings", lang), fmt.walk(result.walk(), lang)))
     return rows
 
 
@@ -268,7 +273,8 @@ def _plan_figures(site: _Site, totals: Mapping[str, Any], n_plans: int) -> list[
 def _plans_page(site: _Site, plans: PlanIndicators) -> PublishedMap:
     """``plans.html``: renewal plans and the parcels they affect, with the plan tables."""
     plan_layer = site.layer("plans")
-    m = plans_map(plans, plan_layer, boundary=site.layer("boundary"), **site.drawing())
+    context = {kind: site.layer(kind) for kind in ("parks", "districts", "residential")}
+    m = plans_map(plans, plan_layer, boundary=site.layer("boundary"), **context, **site.drawing())
     path = site.save(m, "plans.html")
     tables = {"summary": plans.summary, "parcels": plans.pairs} if plans.summary is not None else {}
     written = site.write_tables("plans", tables, subject="plans")
@@ -295,19 +301,34 @@ def _change_table(change: CoverageChange) -> pd.DataFrame:
     )
 
 
-def _before_after_page(site: _Site, change: CoverageChange) -> PublishedMap:
-    """``before_after.html``: what the change of parks did, with its tables."""
+def _change_title(site: _Site, change: CoverageChange) -> str:
+    """``新建公园前后对比地图（第 2 次重新计算，2026-12-03 10:15+08:00）``."""
+    title = site.t("map_before_after")
+    parts = []
+    if change.run_id is not None:
+        parts.append(site.t("run").format(run=change.run_id))
+    if change.time_utc:
+        parts.append(fmt.local_time(change.time_utc, site.lang, zone=site.zone))
+    if not parts:
+        return title
+    if site.lang == "zh":
+        return f"{title}（{'，'.join(parts)}）"
+    return f"{title} ({', '.join(parts)})"
+
+
+def _before_after_page(site: _Site, change: CoverageChange, stem: str) -> PublishedMap:
+    """``<stem>.html``: what one change of parks did, with its tables."""
     m = before_after_map(
         change,
-        parks=site.layer("parks"),
+        parks=change.parks_before if change.parks_before is not None else site.layer("parks"),
         districts=site.layer("districts"),
         boundary=site.layer("boundary"),
         **site.drawing(),
     )
-    path = site.save(m, "before_after.html")
+    path = site.save(m, f"{stem}.html")
     closed = change.closed_blind_spots
     tables = {"figures": _change_table(change), "closed_blind_spots": closed}
-    written = site.write_tables("before_after", tables)
+    written = site.write_tables(stem, tables)
     n_added = 0 if change.added_parks is None else len(change.added_parks)
     ratios = f"{fmt.percent_short(change.before.ratio)} → {fmt.percent_short(change.after.ratio)}"
     figures = [
@@ -316,74 +337,121 @@ def _before_after_page(site: _Site, change: CoverageChange) -> PublishedMap:
             site.t("closed_blind_spots"),
             fmt.area_compact(closed["area_m2"].sum(), site.lang, missing=""),
         ),
-        (site.t("new_parks"), str(n_added)),
+        (site.t("new_parks"), fmt.count(n_added)),
     ]
-    title = site.t("map_before_after")
-    return PublishedMap("before_after", title, path, figures, written, m.gisrenew_layers)
+    title = _change_title(site, change)
+    return PublishedMap(stem, title, path, figures, written, m.gisrenew_layers)
+
+
+def _newest_first(
+    change: CoverageChange | None, changes: Sequence[CoverageChange] | None
+) -> list[CoverageChange]:
+    """The changes to draw, newest run first (`change`, of the indicators, wins its run)."""
+    items = list(changes or [])
+    if change is not None:
+        items = [c for c in items if change.run_id is None or c.run_id != change.run_id]
+        items.append(change)
+    return sorted(items, key=lambda c: (c.run_id is None, c.run_id or 0), reverse=True)
+
+
+def _change_pages(site: _Site, changes: list[CoverageChange]) -> list[PublishedMap]:
+    """``before_after.html`` for the newest change, ``before_after_<run>.html`` for the others."""
+    pages = []
+    for number, change in enumerate(changes):
+        stem = "before_after" if number == 0 else f"before_after_{change.run_id}"
+        pages.append(_before_after_page(site, change, stem))
+    return pages
 
 
 def _pages(
     site: _Site,
     indicators: Indicators,
-    change: CoverageChange | None,
+    changes: list[CoverageChange] | None,
     previous: _PreviousSite,
 ) -> list[PublishedMap]:
-    """Draw every page the indicators (and the change) hold, in the site's order."""
+    """Draw every page the indicators (and the changes) hold, in the site's order.
+
+    `changes` None: a plain publish keeps the before/after maps an earlier publish wrote.
+    """
     pages = [_coverage_page(site, result) for result in indicators.results().values()]
     if indicators.plans is not None:
         pages.append(_plans_page(site, indicators.plans))
-    if change is not None:
-        pages.append(_before_after_page(site, change))
-    elif previous.before_after is not None:  # a plain publish keeps the last recompute's map
-        pages.append(previous.before_after)
+    if changes is not None:
+        pages += _change_pages(site, changes)
+    else:
+        pages += previous.before_after
     return pages
 
 
 # --------------------------------------------------------------------------- index
 
 
-def _index_html(site: _Site, site_title: str, date: str, maps: list[PublishedMap]) -> str:
-    lang, folder = site.lang, site.folder
-    t = site.t
+_INDEX_STYLE = """<style>
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", Arial, sans-serif;
+  margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
+.map { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em 1.2em; margin: 1em 0; }
+table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 12px 2px 0; }
+th { color: #555; font-weight: normal; } .meta { color: #666; font-size: 0.9em; }
+.note { background: #fff3cd; color: #6b4e00; padding: 4px 8px; border-radius: 4px; }
+</style>"""
+
+
+def _index_notes(site: _Site) -> list[str]:
+    """What the reader should know about the pages: self-contained or not, internet tiles."""
+    e, lang = escape_text, site.lang
+    pages = words.label("site.self_contained" if site.offline else "site.cdn", lang)
+    notes = [f'<p class="{"meta" if site.offline else "note"}">{e(pages)}</p>']
+    if site.basemap.needs_internet:
+        text = words.label("site.online_basemap", lang).format(name=site.basemap.label[lang])
+        notes.append(f'<p class="note">{e(text)}</p>')
+    return notes
+
+
+def _table_links(site: _Site, item: PublishedMap) -> str:
+    """Links to a map's tables, named in the site's language (``各片区覆盖率.csv``)."""
     e = escape_text
+    keys = [p.stem[len(item.key) + 1 :] for p in item.tables]
+    names = sheet_names(keys, site.lang)
+    return " · ".join(
+        f'<a href="{e(p.relative_to(site.folder).as_posix())}">{e(names[k])}.csv</a>'
+        for p, k in zip(item.tables, keys, strict=True)
+    )
+
+
+def _index_entry(site: _Site, item: PublishedMap) -> list[str]:
+    e = escape_text
+    href = e(item.file.relative_to(site.folder).as_posix())
+    parts = [f'<div class="map" id="{e(item.key)}"><h3><a href="{href}">{e(item.title)}</a></h3>']
+    if item.figures:
+        parts.append("<table>")
+        parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in item.figures]
+        parts.append("</table>")
+    if item.tables:
+        parts.append(f'<p class="meta">{e(site.t("index_tables"))}: {_table_links(site, item)}</p>')
+    parts.append("</div>")
+    return parts
+
+
+def _index_html(site: _Site, site_title: str, date: str, maps: list[PublishedMap]) -> str:
+    lang, t, e = site.lang, site.t, escape_text
+    names = f"{INDICATOR_NAMES['zh']} / {INDICATOR_NAMES['zh_new']}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(site_title)}</title>",
-        "<style>",
-        'body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", Arial, sans-serif;',
-        "  margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }",
-        "h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }",
-        ".map { border: 1px solid #ddd; border-radius: 6px; padding: 0.8em 1.2em; margin: 1em 0; }",
-        "table { border-collapse: collapse; } th, td { text-align: left; padding: 2px 12px 2px 0; }",
-        "th { color: #555; font-weight: normal; } .meta { color: #666; font-size: 0.9em; }",
-        "</style></head><body>",
+        _INDEX_STYLE,
+        "</head><body>",
         f"<h1>{e(site_title)}</h1>",
         f'<p class="meta">{e(t("index_generated"))}: {e(date)} · {e(t("basemap"))}: '
-        f"{e(site.basemap.label[lang])}"
-        + (f" · {e(t('offline_note'))}" if site.offline else "")
-        + "</p>",
-        f'<p class="meta">{e(INDICATOR_NAMES["zh"])} / {e(INDICATOR_NAMES["zh_new"])} · '
-        f"{e(INDICATOR_NAMES['en'])}</p>",
+        f"{e(site.basemap.label[lang])}</p>",
+        *_index_notes(site),
+        f'<p class="meta">{e(names if lang == "zh" else INDICATOR_NAMES["en"])}</p>',
         f"<h2>{e(t('index_maps'))}</h2>",
     ]
     for item in maps:
-        href = e(item.file.relative_to(folder).as_posix())
-        parts.append(
-            f'<div class="map" id="{e(item.key)}"><h3><a href="{href}">{e(item.title)}</a></h3>'
-        )
-        if item.figures:
-            parts.append("<table>")
-            parts += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in item.figures]
-            parts.append("</table>")
-        if item.tables:
-            links = " · ".join(
-                f'<a href="{e(p.relative_to(folder).as_posix())}">{e(p.name)}</a>'
-                for p in item.tables
-            )
-            parts.append(f'<p class="meta">{e(t("index_tables"))}: {links}</p>')
-        parts.append("</div>")
+        parts += _index_entry(site, item)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -460,7 +528,7 @@ class _PreviousSite:
     """What an earlier publish wrote into the folder (from its manifest)."""
 
     files: dict[str, str] = field(default_factory=dict)
-    before_after: PublishedMap | None = None
+    before_after: list[PublishedMap] = field(default_factory=list)
 
 
 def _previous_site(folder: Path) -> _PreviousSite:
@@ -477,21 +545,36 @@ def _previous_site(folder: Path) -> _PreviousSite:
     return _PreviousSite(files, _kept_before_after(folder, files))
 
 
-def _kept_before_after(folder: Path, files: dict[str, str]) -> PublishedMap | None:
-    """The before/after entry of gisrenew's own index.json, when its files are intact."""
+def _kept_before_after(folder: Path, files: dict[str, str]) -> list[PublishedMap]:
+    """The before/after entries of gisrenew's own index.json whose files are intact."""
     index = _intact(folder, "index.json", files.get("index.json"))
     if index is None:
-        return None
+        return []
     try:
         maps = json.loads(index.read_text(encoding="utf-8"))["maps"]
-        entry = next(m for m in maps if m.get("key") == "before_after")
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+    kept = []
+    for entry in maps if isinstance(maps, list) else []:
+        item = _kept_entry(folder, files, entry)
+        if item is not None:
+            kept.append(item)
+    return kept
+
+
+def _kept_entry(folder: Path, files: dict[str, str], entry: Any) -> PublishedMap | None:
+    """One before/after entry of an earlier index, when every file of it is intact."""
+    try:
+        key = str(entry.get("key", ""))
+        if key != "before_after" and not key.startswith("before_after_"):
+            return None
         names = [str(entry["file"]), *(str(t) for t in entry.get("tables", []))]
         figures = [(str(k), str(v)) for k, v in dict(entry.get("figures", {})).items()]
         item = PublishedMap(
-            "before_after", str(entry["title"]), folder / names[0], figures,
+            key, str(entry["title"]), folder / names[0], figures,
             [folder / name for name in names[1:]], dict(entry.get("layers", {})),
         )  # fmt: skip
-    except (OSError, StopIteration, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
     if any(_intact(folder, name, files.get(name)) is None for name in names):
         return None
@@ -529,6 +612,7 @@ def publish_site(
     out_dir: str | os.PathLike,
     *,
     change: CoverageChange | None = None,
+    changes: Sequence[CoverageChange] | None = None,
     basemap: str | Basemap | None = None,
     tianditu_key: str | None = None,
     tiles_datum: str | None = None,
@@ -551,16 +635,23 @@ def publish_site(
         Site folder (``gisrenew publish`` uses ``maps/`` in the project folder).
     change : CoverageChange, optional
         A change of parks (from the recompute) whose result after is
-        ``indicators.buffer``: adds the before/after map. Without it, the before/after
-        map of an earlier publish in `out_dir` is kept.
+        ``indicators.buffer``: its before/after map is ``before_after.html``.
+    changes : sequence of CoverageChange, optional
+        Every change to show, e.g. the project's run history
+        (:func:`gisrenew.recompute.read_changes`, as ``gisrenew publish`` and
+        ``gisrenew recompute`` pass it): the newest as ``before_after.html``, the others
+        as ``before_after_<run>.html``, listed newest first. Without `change` and
+        `changes`, the before/after maps of an earlier publish in `out_dir` are kept.
     basemap : {"osm", "gaode", "tianditu", "none"} or tile URL or Basemap, optional
-        Default: ``[maps] basemap``, else ``none`` for offline sites and ``osm`` otherwise.
+        Default: ``[maps] basemap``, else ``none`` for self-contained sites and ``osm``
+        otherwise. An internet basemap is said on every page.
     tianditu_key : str, optional
         Tianditu key; default the ``TIANDITU_KEY`` environment variable.
     tiles_datum : {"wgs84", "gcj02"}, optional
         Datum of a custom tile URL (default ``[maps] tiles_datum`` or wgs84).
     offline : bool, optional
-        Self-contained pages (default ``[maps] offline`` or False).
+        Self-contained pages that open with no network (default ``[maps] offline``,
+        true unless set to false); False links Leaflet from a CDN.
     lang : {"zh", "en"}, optional
         Labels; default ``[maps] lang``, else Chinese for Chinese data.
     data_datum : {"wgs84", "gcj02"}, optional
@@ -569,7 +660,7 @@ def publish_site(
         Site title (default ``[maps] title``, else the project name +
         "公园绿地服务半径覆盖率与城市更新地图").
     date : str or date, optional
-        Date printed on the index (default today).
+        Date printed on the index (default today, in ``[project] time_zone``).
     options : MapOptions, optional
         Drawing/size options of every map (default: ``[maps] simplify_m``).
 
@@ -597,15 +688,17 @@ def publish_site(
     }  # fmt: skip
     site = _site(indicators, folder, choices)
     site_title = _site_title(indicators, title, site.lang)
-    date_text = date if isinstance(date, str) else (date or _dt.date.today()).isoformat()
-    drawn = (indicators.plans, change, previous.before_after)
+    today = _dt.datetime.now(fmt.time_zone(site.lang, site.zone)).date()
+    date_text = date if isinstance(date, str) else (date or today).isoformat()
+    shown = None if change is None and changes is None else _newest_first(change, changes)
+    drawn = (indicators.plans, shown or None, previous.before_after or None)
     if not indicators.results() and all(item is None for item in drawn):
         raise InputError(
             "nothing to publish: the maps need coverage (parks and residential land) or plans. "
             f"Layers given: {', '.join(indicators.inputs.layers) or 'none'}"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    pages = _pages(site, indicators, change, previous)
+    pages = _pages(site, indicators, shown, previous)
     files = _write_index(site, site_title, date_text, pages)
     _record_site(folder, files, previous)
     log.info("published %d map(s) to %s", len(pages), folder)

@@ -1,0 +1,515 @@
+"""What every gisrenew map page is made of: options, layers, boxes, the frame, saving.
+
+The map builders (:mod:`gisrenew.webmap.maps`) and the layers they draw
+(:mod:`gisrenew.webmap.layers`) use these pieces:
+
+* :class:`MapOptions` — size and drawing options;
+* :class:`MapContext` — the state of one map while it is built (language, basemap,
+  legend, the layers drawn and their extent);
+* :func:`add_layer` — a GeoJSON layer with escaped popup values
+  (:class:`~gisrenew.webmap.elements.GeoJsonLayer`);
+* :func:`finish` — the title box, the legend, the scale, the layer control and the
+  frame; **one renderer for every layer of a page** (SVG, or one shared canvas when
+  a layer is large), so a click always reaches the feature drawn on top: residential
+  land over the service areas, parks over everything;
+* :class:`GisrenewMap` — a :class:`folium.Map` that shows itself self-contained in
+  Jupyter (no CDN, about a quarter smaller than folium's own notebook output);
+* :func:`map_html`, :func:`save_map` — the page, self-contained by default.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gisrenew import outfiles
+from gisrenew.crs import is_metric_projected
+from gisrenew.errors import CRSError
+from gisrenew.present import labels as words
+from gisrenew.webmap.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_assets
+from gisrenew.webmap.basemaps import Basemap, get_basemap
+from gisrenew.webmap.elements import (
+    FitView,
+    GeoJsonLayer,
+    HtmlControl,
+    PageStyle,
+    Runtime,
+    ScaleBar,
+)
+from gisrenew.webmap.escape import escape_text, script_json
+from gisrenew.webmap.gcj02 import in_gcj02_area, shift_geometries
+from gisrenew.webmap.labels import detect_lang, label, resolve_lang
+
+__all__ = [
+    "GisrenewMap",
+    "MapContext",
+    "MapOptions",
+    "add_layer",
+    "column",
+    "feature_collection",
+    "finish",
+    "frames_in_china",
+    "lookup",
+    "make_context",
+    "map_html",
+    "named",
+    "new_map",
+    "notebook_html",
+    "numbers",
+    "save_map",
+    "text_values",
+    "title_html",
+]
+
+log = logging.getLogger(__name__)
+
+# Metres per degree of latitude, to turn a tolerance in metres into degrees.
+_M_PER_DEG = 111_320.0
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """Size and drawing options shared by all maps.
+
+    Attributes
+    ----------
+    simplify_m : float
+        Simplification tolerance in metres (topology preserving); 0 disables it.
+        ~1 m keeps every shape on screen at street zoom and shrinks city pages ~6×.
+    precision : int
+        Decimal places of longitude/latitude (6 → ~0.1 m).
+    canvas_features : int
+        A page with a layer of more features is drawn on one canvas instead of SVG.
+    hide_vertices : int
+        Layers with more vertices start hidden (turn them on in the layer control).
+    width, height : str
+        Size of the map element (CSS).
+    """
+
+    simplify_m: float = 1.0
+    precision: int = 6
+    canvas_features: int = 2000
+    hide_vertices: int = 300_000
+    width: str = "100%"
+    height: str = "100%"
+
+
+# ---------------------------------------------------------------- values
+
+
+def text_values(series) -> list:
+    """Values of a column as Python objects (NA stays NA; escaped later)."""
+    return list(pd.Series(series).astype(object))
+
+
+def column(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    """Column `name` of `frame`, or `default` for every row."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([default] * len(frame), index=frame.index, dtype=object)
+
+
+def numbers(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
+    """Column `name` as floats (text that is not a number: NaN)."""
+    if name not in frame.columns:
+        return np.full(len(frame), default, dtype=float)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def lookup(ids, table: pd.DataFrame | None, id_column: str, value_column: str) -> list:
+    """Values of `value_column` in `table` for `ids` (missing: empty)."""
+    ids = pd.Series(ids, dtype=object).astype(str)
+    if table is None or value_column not in table.columns or id_column not in table.columns:
+        return [""] * len(ids)
+    mapping = pd.Series(
+        table[value_column].to_numpy(dtype=object), index=table[id_column].astype(str).to_numpy()
+    )
+    mapping = mapping[~mapping.index.duplicated()]
+    return list(ids.map(mapping).astype(object).where(lambda s: s.notna(), ""))
+
+
+def named(names: Sequence, ids: Sequence, lang: str) -> list[str]:
+    """``name（id）`` for each pair (the id alone without a name, empty without either)."""
+    out = []
+    for name, identifier in zip(names, ids, strict=True):
+        name = "" if name is None or _missing(name) else str(name)
+        identifier = "" if identifier is None or _missing(identifier) else str(identifier)
+        if name and identifier and name != identifier:
+            out.append(f"{name}（{identifier}）" if lang == "zh" else f"{name} ({identifier})")
+        else:
+            out.append(name or identifier)
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclass
+class MapContext:
+    """What one map needs while it is being built."""
+
+    basemap: Basemap
+    lang: str
+    source_datum: str
+    options: MapOptions
+    bounds: list[np.ndarray] = field(default_factory=list)
+    legend: list[tuple[str, list[tuple[dict, str]]]] = field(default_factory=list)
+    layers: dict[str, dict] = field(default_factory=dict)
+    drawn: list[GeoJsonLayer] = field(default_factory=list)
+
+    def t(self, key: str) -> str:
+        """The map label `key` in the map's language."""
+        return label(key, self.lang)
+
+    def kind(self, name: str) -> str:
+        """A popup heading prefix: ``公园绿地：`` / ``parks: ``."""
+        return f"{name}：" if self.lang == "zh" else f"{name}: "
+
+
+def make_context(
+    basemap,
+    lang,
+    source_datum,
+    options,
+    frames: Sequence[pd.DataFrame | None],
+) -> MapContext:
+    """The context of a new map: the language (given, else from the data) and the basemap."""
+    if source_datum not in ("wgs84", "gcj02"):
+        raise ValueError(f"`source_datum` must be 'wgs84' or 'gcj02', got {source_datum!r}")
+    lang = resolve_lang(lang)
+    if lang is None:
+        lang = detect_lang(frames, in_china=frames_in_china(frames))
+    basemap = get_basemap(basemap, lang=lang) if not isinstance(basemap, Basemap) else basemap
+    return MapContext(basemap, lang, source_datum, options or MapOptions())
+
+
+def frames_in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
+    """Whether the first located layer among `frames` lies in China (the GCJ-02 area)."""
+    for frame in frames:
+        if isinstance(frame, gpd.GeoDataFrame) and len(frame) and frame.crs is not None:
+            centre = shapely.box(*frame.total_bounds).centroid
+            point = gpd.GeoSeries([centre], crs=frame.crs).to_crs(4326).iloc[0]
+            return bool(in_gcj02_area(point.x, point.y))
+    return False
+
+
+def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
+    """Geometries ready for the page and the mask of rows kept (non-empty)."""
+    if gdf.crs is None:
+        raise CRSError(
+            "a layer for the web map has no CRS; maps need to know where the data is. "
+            "Pass layers read with gisrenew.read_layer or set their CRS."
+        )
+    series = gdf.geometry
+    tolerance = ctx.options.simplify_m
+    if is_metric_projected(series.crs):
+        if tolerance > 0:
+            series = series.simplify(tolerance, preserve_topology=True)
+        series = series.to_crs(4326)
+    else:
+        series = series.to_crs(4326)
+        if tolerance > 0:
+            series = series.simplify(tolerance / _M_PER_DEG, preserve_topology=True)
+    geoms = np.asarray(series.array, dtype=object)
+    target = ctx.basemap.datum
+    if ctx.source_datum != target:
+        geoms = shift_geometries(geoms, f"{ctx.source_datum}_to_{target}")
+    digits = ctx.options.precision
+    geoms = shapely.transform(geoms, lambda coords: np.round(coords, digits))
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return geoms, keep
+
+
+def feature_collection(
+    geojson: Sequence[str], style_index: Sequence[int], values: Sequence[Sequence[str]]
+) -> str:
+    """A GeoJSON FeatureCollection as script-safe JSON text.
+
+    Parameters
+    ----------
+    geojson : sequence of str
+        Geometry of each feature as GeoJSON text (numbers only).
+    style_index : sequence of int
+        Index of each feature's style.
+    values : sequence of sequence of str
+        Each feature's values, already escaped with :func:`escape_text`.
+    """
+    parts = [
+        '{"type":"Feature","properties":'
+        + script_json({"s": int(s), "v": list(v)})
+        + ',"geometry":'
+        + g
+        + "}"
+        for g, s, v in zip(geojson, style_index, values, strict=True)
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+def _shown(ctx: MapContext, key: str, show: bool | None, vertices: int, n: int) -> bool:
+    """Whether a layer starts shown: not when it has too many vertices to draw quickly."""
+    if show is None or show:
+        show = vertices <= ctx.options.hide_vertices
+    if not show:
+        log.info("map layer %s (%d features, %d vertices) starts hidden", key, n, vertices)
+    return show
+
+
+def add_layer(
+    m: folium.Map,
+    ctx: MapContext,
+    key: str,
+    name: str,
+    gdf: gpd.GeoDataFrame,
+    *,
+    styles: list[dict],
+    style_index: np.ndarray | None = None,
+    fields: Sequence[tuple[str, Sequence]] = (),
+    tooltip: Sequence[int] = (),
+    heading: int | None = None,
+    kind: str = "",
+    show: bool | None = None,
+    interactive: bool = True,
+    fit: bool = True,
+) -> int:
+    """Add `gdf` as a GeoJSON layer (drawn above the layers added before); return its size."""
+    if gdf is None or len(gdf) == 0:
+        return 0
+    geoms, keep = _display_geometries(gdf, ctx)
+    style_index = np.zeros(len(gdf), dtype=int) if style_index is None else style_index
+    style_index = np.asarray(style_index, dtype=int)[keep]
+    columns = [[escape_text(v) for v in values] for _, values in fields]
+    rows = list(zip(*columns, strict=True)) if columns else [()] * len(gdf)
+    rows = [row for row, k in zip(rows, keep, strict=True) if k]
+    geoms = geoms[keep]
+    n = len(geoms)
+    if n == 0:
+        return 0
+    vertices = int(shapely.get_num_coordinates(geoms).sum())
+    canvas = n > ctx.options.canvas_features
+    show = _shown(ctx, key, show, vertices, n)
+    layer = GeoJsonLayer(
+        key, name, feature_collection(shapely.to_geojson(geoms), style_index, rows),
+        styles=styles, labels=[lbl for lbl, _ in fields], tooltip=list(tooltip),
+        heading=heading, kind=kind, canvas=canvas, show=show, interactive=interactive,
+        feature_count=n,
+    )  # fmt: skip
+    m.add_child(layer)
+    ctx.drawn.append(layer)
+    if fit:
+        ctx.bounds.append(shapely.total_bounds(geoms))
+    ctx.layers[key] = {
+        "name": name, "features": n, "vertices": vertices, "show": show, "canvas": canvas,
+    }  # fmt: skip
+    return n
+
+
+class GisrenewMap(folium.Map):
+    """A :class:`folium.Map` that shows itself self-contained in Jupyter.
+
+    folium's notebook output links Leaflet from a CDN (a blank map without the
+    internet) and escapes every quote of the page; a gisrenew map inlines Leaflet and
+    escapes only what its ``srcdoc`` attribute needs (:func:`notebook_html`).
+    """
+
+    def _repr_html_(self, **kwargs) -> str:
+        return notebook_html(self)
+
+
+def new_map(ctx: MapContext, title: str) -> GisrenewMap:
+    """An empty map with the basemap's tiles, gisrenew's style and runtime, titled `title`."""
+    m = GisrenewMap(
+        location=None,
+        tiles=None,
+        width=ctx.options.width,
+        height=ctx.options.height,
+        control_scale=False,
+        prefer_canvas=False,
+        zoom_start=12,
+        zoom_snap=0.25,  # frames fit the free part of the map closely
+    )
+    # Only Leaflet: folium's defaults (jQuery, Bootstrap, Font Awesome, awesome-markers)
+    # are not needed by gisrenew's maps. Instance lists, so folium's globals stay as they are.
+    m.default_js = [("leaflet", LEAFLET_JS_URL)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
+    root = m.get_root()
+    root.title = escape_text(title)
+    root.header.add_child(PageStyle(), name="gisrenew_style")
+    m.add_child(Runtime(), name="gisrenew_runtime")
+    basemap = ctx.basemap
+    for index, tile in enumerate(basemap.tiles):
+        folium.TileLayer(
+            tiles=tile.url,
+            attr=tile.attribution,
+            name=escape_text(basemap.label[ctx.lang]),
+            overlay=index > 0,
+            control=index == 0,
+            subdomains=tile.subdomains,
+            max_zoom=tile.max_zoom,
+            max_native_zoom=tile.max_zoom,
+            min_zoom=tile.min_zoom,
+        ).add_to(m)
+    m.gisrenew_layers = ctx.layers
+    m.gisrenew_basemap = basemap.name
+    return m
+
+
+# ---------------------------------------------------------------- boxes
+
+
+def _swatch_html(style: dict) -> str:
+    fill = style.get("fillColor", style.get("color", "#999"))
+    opacity = style.get("fillOpacity", 0.6) if style.get("fill", True) else 0.0
+    border = style.get("color", fill)
+    dash = "dashed" if style.get("dashArray") else "solid"
+    radius = "50%" if "radius" in style else "2px"
+    background = _rgba(fill, max(opacity, 0.15) if opacity else 0)
+    return (
+        f'<span class="gr-swatch" style="background:{background};'
+        f'border-color:{border};border-style:{dash};border-radius:{radius}"></span>'
+    )
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    colour = colour.lstrip("#")
+    if len(colour) != 6 or any(c not in "0123456789abcdefABCDEF" for c in colour):
+        raise ValueError(f"colours must be #rrggbb, got {colour!r}")
+    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
+def _legend_html(ctx: MapContext) -> str:
+    parts = []
+    for title, items in ctx.legend:
+        parts.append(f"<h2>{escape_text(title)}</h2>")
+        for style, text in items:
+            parts.append(
+                f'<div class="gr-item">{_swatch_html(style)}<span>{escape_text(text)}</span></div>'
+            )
+    return "".join(parts)
+
+
+def title_html(
+    heading: str, big: str, rows: Sequence[tuple[str, str]], notes: Sequence[str]
+) -> str:
+    """The title box: heading, a big figure, a table of figures, small notes (all escaped here)."""
+    html = f"<h1>{escape_text(heading)}</h1>"
+    if big:
+        html += f'<div class="gr-ratio">{escape_text(big)}</div>'
+    if rows:
+        cells = "".join(
+            f"<tr><th>{escape_text(k)}</th><td>{escape_text(v)}</td></tr>" for k, v in rows
+        )
+        html += f"<table>{cells}</table>"
+    for note in notes:
+        html += f'<div class="gr-sub">{escape_text(note)}</div>'
+    return html
+
+
+def _basemap_note(ctx: MapContext) -> str:
+    """A visible note when the basemap comes from the internet (the data still draws offline)."""
+    if not ctx.basemap.needs_internet:
+        return ""
+    text = words.label("site.online_basemap", ctx.lang).format(name=ctx.basemap.label[ctx.lang])
+    return f'<div class="gr-note">{escape_text(text)}</div>'
+
+
+def _one_renderer(ctx: MapContext) -> None:
+    """Draw every layer with one renderer: a click then reaches the feature drawn on top.
+
+    With SVG and canvas layers on one page, the element added last (an ``<svg>`` or
+    the ``<canvas>``) takes the clicks above the other, whatever is drawn there — a
+    service area stole the clicks of the residential land above it. One shared canvas
+    (when any layer is large) or SVG everywhere keeps the drawing order for clicks.
+    """
+    canvas = any(layer.canvas for layer in ctx.drawn)
+    for layer in ctx.drawn:
+        layer.canvas = canvas
+        ctx.layers[layer.key]["canvas"] = canvas
+
+
+def _frame(ctx: MapContext) -> list | None:
+    """``[[south, west], [north, east]]`` of the layers that set the view, or None."""
+    if not ctx.bounds:
+        return None
+    b = np.vstack(ctx.bounds)
+    b = b[np.all(np.isfinite(b), axis=1)]
+    if not len(b):
+        return None
+    return [
+        [float(b[:, 1].min()), float(b[:, 0].min())],
+        [float(b[:, 3].max()), float(b[:, 2].max())],
+    ]
+
+
+def finish(m: folium.Map, ctx: MapContext, html: str) -> folium.Map:
+    """Add the title box (`html`), the legend, the scale, the layer control and the frame."""
+    _one_renderer(ctx)
+    m.add_child(
+        HtmlControl("title", html + _basemap_note(ctx), position="topleft", css_class="gr-title")
+    )
+    if ctx.legend:
+        m.add_child(
+            HtmlControl("legend", _legend_html(ctx), position="bottomright", css_class="gr-legend")
+        )
+    m.add_child(ScaleBar())
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    frame = _frame(ctx)
+    if frame is not None:
+        m.add_child(FitView(frame))
+    return m
+
+
+# ---------------------------------------------------------------- pages
+
+
+def map_html(m: folium.Map, *, offline: bool = False) -> str:
+    """The complete HTML page of `m`; `offline` inlines Leaflet so nothing is fetched."""
+    html = m.get_root().render()
+    if offline:
+        html = inline_assets(html)
+    return html
+
+
+def notebook_html(m: folium.Map, *, height: str = "600px") -> str:
+    """`m` for a Jupyter notebook: the self-contained page in an ``<iframe srcdoc>``.
+
+    The page goes into a single-quoted attribute, so only ``&`` and ``'`` are escaped
+    (folium's own output escapes every ``"`` of the GeoJSON as ``&quot;``).
+    """
+    page = map_html(m, offline=True).replace("&", "&amp;").replace("'", "&#39;")
+    return (
+        f'<div style="width:100%;height:{escape_text(height)}">'
+        f"<iframe srcdoc='{page}' style=\"width:100%;height:100%;border:none\" "
+        'title="gisrenew map (Leaflet)" allowfullscreen></iframe></div>'
+    )
+
+
+def save_map(m: folium.Map, path: str | os.PathLike, *, offline: bool = True) -> Path:
+    """Write `m` to `path` (UTF-8), atomically; self-contained unless ``offline=False``.
+
+    The page is written by :func:`gisrenew.outfiles.write_text` (a temporary file that
+    replaces `path` when complete; a full disk is an :class:`~gisrenew.errors.OutputError`).
+
+    A self-contained page opens with no network at all: Leaflet's JS and CSS (from the
+    XStatic-Leaflet package) and their images are inlined. ``offline=False`` links
+    Leaflet from a CDN instead (a smaller page that needs the internet). Tiles of an
+    internet basemap always need the network: the page says so, and still draws the
+    data without them.
+    """
+    html = map_html(m, offline=offline)
+    return outfiles.write_text(path, html)
