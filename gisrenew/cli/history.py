@@ -62,7 +62,8 @@ def _records(history, where: str) -> tuple[list[dict], list[str]]:
 
 _WORDS = {
     "zh": {"added": "新增", "removed": "移除", "input": "输入", "features": "个要素",
-           "none": "尚无运行记录（gisrenew recompute 每次变更记录一次）", "runs": "次运行", "checksum": "校验值 SHA-256",
+           "none": "尚无运行记录（gisrenew recompute 每次变更记录一次）", "runs": "次运行",
+           "checksum": "校验值 SHA-256",
            "map": "前后对比地图已保存", "unpublished": "已移除第 {run} 次运行的前后对比地图，"
            "下次发布时不再包含"},
     "en": {"added": "added", "removed": "removed", "input": "input", "features": "features",
