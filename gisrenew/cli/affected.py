@@ -167,14 +167,13 @@ def command(
             inputs, layers={k: v for k, v in inputs.layers.items() if k in files}
         )
     result = compute_indicators(inputs, methods=(), plans=True).plans
-    plans, parcels = inputs.layer("plans"), inputs.layer("parcels")
     summary, pairs, totals, effects = result.summary, result.pairs, result.totals, result.effects
 
     if output is not None:
         layers: dict[str, pd.DataFrame] = {
             "plan_summary": summary,
             "plan_parcel_pairs": pairs,
-            "affected_parcels": plan_lib.affected_parcel_layer(plans, parcels, pairs=pairs),
+            "affected_parcels": result.affected_parcels,
             "plan_totals": pd.DataFrame([totals]),
         }
         if effects is not None:
