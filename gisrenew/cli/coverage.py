@@ -24,8 +24,8 @@ from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.network import DEFAULT_WALK_MINUTES
 from gisrenew.rules import available_rules, flat_rules
+from gisrenew.settings import DEFAULT_WALK_MINUTES
 
 from .convention import lang_option, output_option, verbosity_options
 from .options import (

@@ -44,6 +44,7 @@ from gisrenew.network.walk import (
 )
 from gisrenew.results import CoverageResult
 from gisrenew.rules import get_rules
+from gisrenew.settings import DEFAULT_WALK_MINUTES, DEFAULT_WALK_SPEED_KMH
 
 __all__ = [
     "DEFAULT_WALK_MINUTES",
@@ -55,10 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Default ten-minute walk (十分钟): 10 min at 4.8 km/h = 800 m.
-DEFAULT_WALK_MINUTES = 10.0
-DEFAULT_WALK_SPEED_KMH = 4.8
 
 
 SERVICE_AREA_MODES = ("park", "nearest", "merged", "none")
