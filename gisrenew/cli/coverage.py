@@ -191,7 +191,13 @@ def command(
     report_problems(inputs.problems)
     progress = bool((ctx.obj or {}).get("progress", False))
     result = compute_indicators(
-        inputs, methods=methods, plans=False, contributions=contribution, progress=progress
+        inputs,
+        methods=methods,
+        plans=False,
+        contributions=contribution,
+        # walking service-area polygons only for the -o file: the printout draws no map
+        network_service_areas="park" if output is not None else "none",
+        progress=progress,
     )
     written = []
     if output is not None:
