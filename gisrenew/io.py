@@ -71,6 +71,7 @@ from gisrenew.errors import (
     SchemaError,
     raise_for_problems,
 )
+from gisrenew.geometry import in_two_threads
 from gisrenew.schema import (
     LayerSchema,
     column_aliases,
@@ -1141,7 +1142,7 @@ def _kept_collection_parts(geoms, schema: LayerSchema, found: _Found, rows) -> n
 
 def _repaired_polygons(geoms, ids, found: _Found, rows) -> np.ndarray:
     """Invalid polygons repaired with make_valid (in place); False: nothing left of them."""
-    invalid = rows & ~shapely.is_valid(geoms)
+    invalid = rows & ~in_two_threads(shapely.is_valid, geoms)
     if not invalid.any():
         return np.ones(len(geoms), dtype=bool)
     geoms[invalid] = _extract_kind(shapely.make_valid(geoms[invalid]), _POLYGONAL)
@@ -1174,7 +1175,7 @@ def _converted_columns(frame, schema: LayerSchema, found: _Found):
                 fix=f"add it, or map your column in [columns.{schema.name}] of gisrenew.toml",
             )
         else:
-            frame[col.name] = pd.Series([col.default] * len(frame), index=frame.index)
+            frame[col.name] = pd.Series(col.default, index=frame.index)  # one value, broadcast
     return frame, defaulted
 
 
