@@ -26,10 +26,11 @@ the largest limit next to pgRouting's ``pgr_drivingDistance`` (``equicost => fal
 a per-node minimum; when a PostgreSQL with pgRouting can be started, tests/postgis.py)
 and pandana's contraction hierarchies (``Network`` + ``set_pois`` + ``nearest_pois``,
 when pandana is installed: ``pip install pandana``; not a gisrenew dependency). The
-peers must agree with scipy (1e-6 m). pandana's preprocessing (building the contraction
-hierarchy) is timed and printed separately from its query; it runs in a child process
-stopped after ``--pandana-timeout`` seconds, and when it does not finish on this graph
-the comparison is made on a smaller grid (``--pandana-side``), which the output says.
+peers must agree with scipy: 1e-6 m, pandana 1 cm (it sums lengths in single
+precision). pandana's preprocessing (building the contraction hierarchy) is timed and
+printed apart from its query; it runs in a child process stopped after
+``--pandana-timeout`` seconds, and when it does not finish on this graph the comparison
+is made on a smaller grid (``--pandana-side``), which the output says.
 Ratios are printed last.
 
 Run: .venv/bin/python benchmarks/bench_network.py [--side 317] [--no-pgrouting] [--no-pandana]
