@@ -259,8 +259,8 @@ LAYERS: dict[str, LayerSchema] = {
                 Column(
                     "facility_type",
                     "str",
-                    description="facility type 设施类型 (幼儿园, 小学, 社区卫生服务站, ...): a name "
-                    "the life-circle rule set knows",
+                    description="facility type 设施类型 (幼儿园, 小学, 社区卫生服务站, ...): "
+                    "a name the life-circle rule set knows",
                     required=True,
                 ),
                 _name,

@@ -307,8 +307,11 @@ def _cross_problems(circles: list, facilities: list) -> list[str]:
                 f"{where} circle = {entry['circle']} is not a listed circle "
                 f"({', '.join(str(m) for m in minutes)})"
             )
-        names = (key, entry.get("label_zh", ""), entry.get("label_en", ""), *entry.get("names", ()))
-        for name in dict.fromkeys(_norm(n) for n in names if str(n).strip()):
+        names = [key, entry.get("label_zh", ""), entry.get("label_en", "")]
+        if isinstance(entry.get("names"), list):
+            names += entry["names"]
+        texts = (_norm(n) for n in names if isinstance(n, str) and n.strip())
+        for name in dict.fromkeys(texts):
             if name in owner and owner[name] != key:
                 problems.append(f"{where} name {name!r} is also a name of {owner[name]}")
             elif name in owner:
@@ -330,17 +333,23 @@ def _file_problems(data: dict) -> list[str]:
     problems += [f"a rule set needs `{key}`" for key in ("name", "version") if key not in data]
     for kind in _TABLES:
         problems += _entry_problems(kind, data.get(kind))
-    circles = [c for c in _well_typed("circles", data) if "minutes" in c]
-    facilities = [f for f in _well_typed("facilities", data) if {"type", "circle"} <= set(f)]
+    circles = [c for c in _listed(data, "circles") if _is_int(c.get("minutes"))]
+    facilities = [
+        f
+        for f in _listed(data, "facilities")
+        if isinstance(f.get("type"), str) and _is_int(f.get("circle"))
+    ]
     return problems + _cross_problems(circles, facilities)
 
 
-def _well_typed(kind: str, data: dict) -> list[dict]:
-    """The ``[[kind]]`` tables without problems of their own (checked across entries)."""
+def _listed(data: dict, kind: str) -> list[dict]:
+    """The ``[[kind]]`` tables of a file (whatever else is wrong with them)."""
     entries = data.get(kind)
-    if not isinstance(entries, list):
-        return []
-    return [e for e in entries if not section_problems(_TABLES[kind], e, section=kind)]
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def parse_life_circle_rules(data: dict, *, origin: str = "<dict>") -> LifeCircleRules:
