@@ -61,7 +61,7 @@ CONFIG_FILE = "gisrenew.toml"
 DEFAULT_RESIDENTIAL_CODES = st.ResidentialSettings().codes
 
 #: Tables of analysis settings (each a dataclass in :mod:`gisrenew.settings`).
-ANALYSIS_SECTIONS = ("coverage", "network", "plans", "maps", "sites")
+ANALYSIS_SECTIONS = ("coverage", "network", "plans", "maps", "sites", "life_circles")
 
 #: Tables that no longer exist, and where their keys went.
 _MOVED = {"batch": "[batch] weight moved to [coverage] weight; delete the [batch] table"}
@@ -134,6 +134,11 @@ class ProjectConfig:
         return self._views["sites"]
 
     @property
+    def life_circles(self) -> st.LifeCircleSettings:
+        """``[life_circles]`` with defaults."""
+        return self._views["life_circles"]
+
+    @property
     def folder(self) -> Path | None:
         """The folder of ``gisrenew.toml`` (None for a config not read from a file)."""
         return None if self.path is None else self.path.parent
@@ -156,7 +161,13 @@ class ProjectConfig:
         A relative path in ``rules`` is relative to the project folder, so every
         command finds the same file from any current folder.
         """
-        text = self.rules
+        return self._rule_set_source(self.rules)
+
+    def life_circle_rules_source(self) -> str:
+        """The life-circle rule set to load (``[life_circles] rules``), as :meth:`rules_source`."""
+        return self._rule_set_source(self.life_circles.rules)
+
+    def _rule_set_source(self, text: str) -> str:
         looks_like_path = text.lower().endswith(".toml") or "/" in text or os.sep in text
         if looks_like_path and self.folder is not None and not Path(text).is_absolute():
             return str((self.folder / text).resolve())

@@ -32,7 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gisrenew import coverage, siting
+from gisrenew import coverage, lifecircles, siting
 from gisrenew import plans as plan_engine
 from gisrenew.inputs import MissingLayerError, ProjectInputs
 from gisrenew.results import CoverageResult
@@ -113,6 +113,9 @@ class Indicators:
         Renewal plans, when the run has plans and parcels.
     contributions : DataFrame or None
         Each park's unique coverage (asked for with ``contributions=True``).
+    life_circles : dict of str to LifeCircleResult, or None
+        The community life circles 社区生活圈 by method (``buffer``, ``network``), when
+        the run has facilities and residential land (or asked for them).
     """
 
     inputs: ProjectInputs
@@ -120,6 +123,7 @@ class Indicators:
     network: CoverageResult | None = None
     plans: PlanIndicators | None = None
     contributions: pd.DataFrame | None = None
+    life_circles: dict[str, lifecircles.LifeCircleResult] | None = None
 
     @property
     def coverage(self) -> CoverageResult | None:
@@ -144,6 +148,8 @@ class Indicators:
             data["park_contribution"] = self.contributions.to_dict(orient="records")
         if self.plans is not None:
             data["plans"] = self.plans.to_dict()
+        if self.life_circles:
+            data["life_circles"] = {m: r.to_dict() for m, r in self.life_circles.items()}
         return data
 
 
@@ -162,6 +168,7 @@ def compute_indicators(
     contributions: bool = False,
     network_service_areas: str = "park",
     progress: bool = False,
+    life_circles: bool | None = None,
 ) -> Indicators:
     """Compute the indicators of a run (the one place that assembles them).
 
@@ -181,6 +188,11 @@ def compute_indicators(
         Walking service-area polygons (maps need them; ``none`` is fastest).
     progress : bool
         Progress bars on long steps.
+    life_circles : bool, optional
+        Community life circles 社区生活圈: True requires facilities and residential land;
+        False skips them; None (default) computes them when the run has both. Methods:
+        ``[life_circles] method``, else the coverage methods of this run, else every
+        method the layers allow.
 
     Raises
     ------
@@ -195,7 +207,10 @@ def compute_indicators(
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
     contribution = _contributions(inputs) if contributions else None
-    return Indicators(inputs, buffer, walk, plan_tables, contribution)
+    circles = None
+    if life_circles or (life_circles is None and inputs.has("facilities", "residential")):
+        circles = _life_circles(inputs, wanted, progress)
+    return Indicators(inputs, buffer, walk, plan_tables, contribution, circles)
 
 
 def _require(inputs: ProjectInputs, methods: tuple[str, ...], plans: bool | None) -> None:
@@ -282,6 +297,56 @@ def _with_walk_minutes(inputs: ProjectInputs, result: CoverageResult) -> Coverag
         "walk_speed_kmh": float(DEFAULT_WALK_SPEED_KMH if speed is None else speed),
     }
     return dataclasses.replace(result, parameters=parameters)
+
+
+def _life_circle_methods(inputs: ProjectInputs, coverage_methods: tuple[str, ...]):
+    """``[life_circles] method``, else this run's coverage methods, else what the layers allow."""
+    chosen = inputs.config.life_circles.method
+    if chosen is not None:
+        return METHODS if chosen == "both" else (chosen,)
+    if coverage_methods:
+        return coverage_methods
+    return METHODS if inputs.has("roads") else ("buffer",)
+
+
+def _life_circles(
+    inputs: ProjectInputs, coverage_methods: tuple[str, ...], progress: bool
+) -> dict[str, lifecircles.LifeCircleResult]:
+    methods = _life_circle_methods(inputs, coverage_methods)
+    needed = ["facilities", "residential"] + (["roads"] if "network" in methods else [])
+    missing = [k for k in needed if not inputs.has(k)]
+    if missing:
+        raise MissingLayerError(missing)
+    options = {
+        "rules": inputs.life_circle_rules,
+        "boundary": inputs.layer("boundary"),
+        "districts": inputs.layer("districts"),
+        "weight": inputs.weight,
+        "residential_codes": inputs.residential_codes,
+        "progress": progress,
+    }
+    results = {}
+    for method in methods:  # at most two
+        walk_options = {}
+        if method == "network":
+            # the walk engine imports scipy's sparse graph code: only walking runs pay it
+            from gisrenew import network
+
+            walk_options["roads"] = inputs.cached(
+                "walk_graph", lambda: network.walk_graph_from_roads(inputs.layer("roads"))
+            )
+            settings = inputs.config.network
+            for key in ("snap_distance_m", "connector_limit_m"):
+                if getattr(settings, key) is not None:
+                    walk_options[key] = getattr(settings, key)
+        results[method] = lifecircles.life_circles(
+            inputs.layer("residential"),
+            inputs.layer("facilities"),
+            method=method,
+            **walk_options,
+            **options,
+        )
+    return results
 
 
 def _plan_options(inputs: ProjectInputs) -> dict[str, Any]:

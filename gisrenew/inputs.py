@@ -45,6 +45,7 @@ from gisrenew.errors import (
     SchemaError,
     raise_for_problems,
 )
+from gisrenew.lifecircles.rules import LifeCircleRules, get_life_circle_rules
 from gisrenew.project import Project
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.schema import LAYERS, column_aliases
@@ -92,6 +93,9 @@ class ProjectInputs:
         Where each layer came from (file path, or ``project.gpkg:kind``).
     project : Project or None
         The project the layers came from, if any.
+    life_circle_rules : LifeCircleRules or None
+        The life-circle rule set (``[life_circles] rules`` or the command's choice), when
+        the run has a facilities layer or asked for one.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -102,6 +106,7 @@ class ProjectInputs:
     problems: tuple[Problem, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
     project: Project | None = None
+    life_circle_rules: LifeCircleRules | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def layer(self, kind: str) -> gpd.GeoDataFrame | None:
@@ -147,6 +152,7 @@ def gather_inputs(
     crs=None,
     override_crs=None,
     encoding: str | None = None,
+    life_circle_rules: str | os.PathLike | LifeCircleRules | None = None,
 ) -> ProjectInputs:
     """Read and validate a run's layers and settings (see module docs).
 
@@ -173,6 +179,9 @@ def gather_inputs(
     override_crs : optional
         CRS that replaces what the files declare (a wrong ``.prj``); reported as a
         warning for every file it relabels.
+    life_circle_rules : str, path or LifeCircleRules, optional
+        Life-circle rule set overriding ``[life_circles] rules``; loaded when given or
+        when the run has a facilities layer.
 
     Raises
     ------
@@ -199,7 +208,14 @@ def gather_inputs(
     codes = _residential_codes(residential_codes, rule_set, config)
     weight = resolve_weight(config.coverage.weight, layers.get("residential"))
     warnings = tuple(p for p in problems if p.severity != "error")
-    return ProjectInputs(layers, config, rule_set, weight, codes, warnings, sources, proj)
+    circles = None
+    if life_circle_rules is not None or "facilities" in layers:
+        circles = get_life_circle_rules(
+            life_circle_rules
+            if life_circle_rules is not None
+            else config.life_circle_rules_source()
+        )
+    return ProjectInputs(layers, config, rule_set, weight, codes, warnings, sources, proj, circles)
 
 
 def reading_options(crs=None, override_crs=None, encoding: str | None = None) -> dict[str, Any]:

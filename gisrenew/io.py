@@ -112,7 +112,12 @@ GENERATED_IDS = "generated_ids"
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _LINEAR = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
 _PUNCTUAL = (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT)
-_KIND_TYPES = {"polygon": _POLYGONAL, "line": _LINEAR, "point": _PUNCTUAL}
+_KIND_TYPES = {
+    "polygon": _POLYGONAL,
+    "line": _LINEAR,
+    "point": _PUNCTUAL,
+    "point_or_polygon": _PUNCTUAL + _POLYGONAL,  # e.g. facilities: sites or buildings
+}
 
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "√"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "", "none", "nan"}
@@ -1113,12 +1118,12 @@ def _checked_geometry(frame, schema: LayerSchema, found: _Found, unusable: np.nd
         found.add(
             "error",
             f"{int(wrong.sum())} row(s) have {'/'.join(kinds)} geometry, but a `{schema.name}` "
-            f"layer holds {schema.geometry}s",
+            f"layer holds {schema.geometry.replace('_or_', 's or ')}s",
             _rows(wrong),
             fix=f"check that this is the right file for `{schema.name}`",
             category="geometry",
         )
-    if schema.geometry == "polygon":
+    if schema.geometry in ("polygon", "point_or_polygon"):  # points are always valid
         keep &= _repaired_polygons(geoms, ids, found, keep & ~wrong)
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     return frame, keep
@@ -1129,7 +1134,12 @@ def _kept_collection_parts(geoms, schema: LayerSchema, found: _Found, rows) -> n
     collection = rows & (shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
     if not collection.any():
         return np.ones(len(geoms), dtype=bool)
-    geoms[collection] = _extract_kind(geoms[collection], _KIND_TYPES[schema.geometry])
+    if schema.geometry == "point_or_polygon":  # the polygonal parts, else the points
+        polygons = _extract_kind(geoms[collection], _POLYGONAL)
+        points = _extract_kind(geoms[collection], _PUNCTUAL)
+        geoms[collection] = np.where(shapely.is_empty(polygons), points, polygons)
+    else:
+        geoms[collection] = _extract_kind(geoms[collection], _KIND_TYPES[schema.geometry])
     lost = collection & shapely.is_empty(geoms)
     found.add(
         "warning",

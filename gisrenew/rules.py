@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RULES = "tijian-2021"
 
+#: Files of ``rulesets/`` starting with this are life-circle rule sets
+#: (:mod:`gisrenew.lifecircles.rules`), not park rule sets.
+LIFE_CIRCLE_PREFIX = "lifecircle-"
+
 PARK_CLASSES = ("G1", "G11", "G12", "G13", "G14")
 PLAZA_CLASSES = ("G3",)
 
@@ -301,7 +305,9 @@ def available_rules() -> list[str]:
     """Names of the preset rule sets shipped with gisrenew."""
     folder = resources.files("gisrenew") / "rulesets"
     return sorted(
-        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+        p.name.removesuffix(".toml")
+        for p in folder.iterdir()
+        if p.name.endswith(".toml") and not p.name.startswith(LIFE_CIRCLE_PREFIX)
     )
 
 

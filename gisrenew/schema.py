@@ -38,7 +38,7 @@ __all__ = [
     "lookalike_column",
 ]
 
-GeometryKind = Literal["polygon", "line", "point"]
+GeometryKind = Literal["polygon", "line", "point", "point_or_polygon"]
 DType = Literal["str", "int", "float", "bool"]
 
 
@@ -249,6 +249,24 @@ LAYERS: dict[str, LayerSchema] = {
             (_name, Column("park_class", "str", "G14", "class the site would have as a park")),
             optional_layer=True,
         ),
+        LayerSchema(
+            "facilities",
+            "point_or_polygon",
+            "facility_id",
+            "community facilities 公共服务设施/配套设施 (points or polygons) for the life circles "
+            "社区生活圈",
+            (
+                Column(
+                    "facility_type",
+                    "str",
+                    description="facility type 设施类型 (幼儿园, 小学, 社区卫生服务站, ...): "
+                    "a name the life-circle rule set knows",
+                    required=True,
+                ),
+                _name,
+            ),
+            optional_layer=True,
+        ),
     ]
 }
 
@@ -350,6 +368,11 @@ LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "candidate_id": ("备选地块编号", "地块编号"),
         "name": ("地块名称",),
         "park_class": ("类别", "公园类别", "绿地类别"),
+    },
+    "facilities": {
+        "facility_id": ("设施编号", "设施编码", "设施ID"),
+        "facility_type": ("设施类型", "类型", "类别", "设施类别", "设施种类"),
+        "name": ("设施名称",),
     },
 }
 
@@ -475,6 +498,7 @@ LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "entrances": ("entrances", "entrance", "出入口", "公园出入口"),
     "water": ("water", "水系"),
     "candidates": ("candidates", "candidate", "备选地块", "口袋公园备选地块"),
+    "facilities": ("facilities", "facility", "公共服务设施", "配套设施", "设施"),
 }
 
 _KIND_OF_NAME = {name: kind for kind, names in LAYER_NAMES.items() for name in names}

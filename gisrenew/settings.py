@@ -36,6 +36,7 @@ __all__ = [
     "SECTIONS",
     "CoverageSettings",
     "LayerSource",
+    "LifeCircleSettings",
     "MapSettings",
     "NetworkSettings",
     "PlanSettings",
@@ -511,6 +512,25 @@ class SiteSettings:
 
 
 @dataclass(frozen=True)
+class LifeCircleSettings:
+    """``[life_circles]``: the community life circles 社区生活圈 (facilities layer)."""
+
+    rules: str = setting(
+        "text",
+        "life-circle rule set: a preset name or a rule-set TOML file (relative to the project "
+        "folder)",
+        default="gb50180-2018",
+        example='"gb50180-2018"',
+    )
+    method: str | None = setting(
+        "choice",
+        "buffer: straight-line radius; network: walk along streets; both (default: as "
+        "[coverage] method)",
+        choices=("buffer", "network", "both"),
+    )
+
+
+@dataclass(frozen=True)
 class LayerSource:
     """``[layers.<kind>]``: where a stored layer came from and how to read it."""
 
@@ -529,6 +549,7 @@ SECTIONS: dict[str, type] = {
     "plans": PlanSettings,
     "maps": MapSettings,
     "sites": SiteSettings,
+    "life_circles": LifeCircleSettings,
 }
 
 
