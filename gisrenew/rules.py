@@ -302,7 +302,11 @@ def parse_rules(data: dict, *, source: str = "<dict>") -> RuleSet:
 
 
 def available_rules() -> list[str]:
-    """Names of the preset rule sets shipped with gisrenew."""
+    """Names of the preset park rule sets shipped with gisrenew.
+
+    The life-circle rule sets (``lifecircle-*.toml``, 社区生活圈) in the same folder are
+    not park rule sets and are left out.
+    """
     folder = resources.files("gisrenew") / "rulesets"
     return sorted(
         p.name.removesuffix(".toml")

@@ -1267,6 +1267,107 @@ def build_roads(city: City) -> pd.DataFrame:
     )
 
 
+# ---------------------------------------------------------------------------- facilities
+
+FACILITY_SEED = 20230917  # a generator of its own: every other layer stays as it was
+# 社区生活圈 facilities. Each kind: the type values a planner's layer would carry (the first
+# most often, then spelling variants of the same type), and a short name suffix.
+# (kind, type values with weights, name suffix, probability per neighbourhood centre)
+CENTRE_FACILITIES = (  # 5-minute facilities at neighbourhood centres (often together)
+    ("kindergarten", (("幼儿园", 0.9), ("幼稚园", 0.1)), "幼儿园", 0.85),
+    ("fitness_ground", (("室外综合健身场地", 0.7), ("健身场地", 0.3)), "健身场地", 0.9),
+    ("community_service_station", (("社区服务站", 1.0),), "社区服务站", 0.9),
+    ("culture_station", (("文化活动站", 0.8), ("文化室", 0.2)), "文化活动站", 0.7),
+    ("small_sports_court", (("小型多功能运动场地", 1.0),), "小型运动场", 0.75),
+    ("health_station", (("社区卫生服务站", 0.8), ("卫生服务站", 0.2)), "卫生服务站", 0.5),
+    ("elderly_day_care", (("老年人日间照料中心", 0.8), ("托老所", 0.2)), "日间照料中心", 0.45),
+    ("nursery", (("托儿所", 1.0),), "托儿所", 0.25),
+    ("market", (("菜市场", 0.6), ("农贸市场", 0.25), ("生鲜超市", 0.15)), "菜市场", 0.5),
+)
+# campuses and fields on free non-residential blocks: (kind, values, suffix, count, spacing m)
+BLOCK_FACILITIES = (
+    ("primary_school", (("小学", 0.9), ("完全小学", 0.1)), "小学", 40, 650.0),
+    ("middle_school", (("初中", 0.85), ("初级中学", 0.15)), "中学", 16, 1100.0),
+    ("sports_field", (("多功能运动场地", 0.75), ("运动场", 0.25)), "运动场", 40, 500.0),
+    ("large_sports_field", (("大型多功能运动场地", 1.0),), "体育运动场", 10, 1300.0),
+)
+# 15-minute facilities as points near centres: (kind, values, suffix, count, spacing m)
+DISTRICT_FACILITIES = (
+    ("health_centre", (("社区卫生服务中心", 1.0),), "社区卫生服务中心", 12, 1300.0),
+    ("nursing_home", (("养老院", 1.0),), "养老院", 12, 1300.0),
+    ("culture_centre", (("文化活动中心", 1.0),), "文化活动中心", 10, 1400.0),
+)
+CENTRE_SPACING_M = 340.0
+
+
+def spread_pick(rng, points: np.ndarray, weight: np.ndarray, n: int, spacing: float) -> list[int]:
+    """Up to `n` indices of `points`, drawn by `weight`, at least `spacing` m apart."""
+    nonzero = np.flatnonzero(weight > 0)
+    order = nonzero[
+        rng.choice(len(nonzero), size=len(nonzero), replace=False, p=weight[nonzero] / weight.sum())
+    ]
+    picked: list[int] = []
+    for k in order:
+        if len(picked) == n:
+            break
+        if not picked or np.hypot(*(points[picked] - points[k]).T).min() >= spacing:
+            picked.append(int(k))
+    return picked
+
+
+def _type_value(rng, values) -> str:
+    names = [v for v, _ in values]
+    return str(rng.choice(names, p=[w for _, w in values]))
+
+
+def build_facilities(city: City, residential: pd.DataFrame) -> pd.DataFrame:
+    """SYNTHETIC 社区生活圈 facilities: points at neighbourhood centres, campuses on blocks.
+
+    Uses its own generator (FACILITY_SEED) and reads the finished city only, so every
+    other layer is unchanged. Some types are deliberately sparse (老年人日间照料中心,
+    托儿所, 文化活动中心) and 港区 (D07) has fewer facilities, so the life-circle table shows gaps.
+    """
+    g, rng = city.grid, np.random.default_rng(FACILITY_SEED)
+    rows: list[tuple] = []
+    words = list(rng.permutation(NAME_WORDS))
+    d07 = [d[0] for d in DISTRICTS].index(UNDERSERVED_DISTRICT)
+    homes = residential[~residential["name"].str.endswith("（重复图斑）")]
+    anchor = shapely.get_coordinates(shapely.point_on_surface(homes["geometry"].to_numpy()))
+    weight = np.where(homes["district"].to_numpy() == d07, 0.25, 1.0)
+    picked = spread_pick(rng, anchor, weight, 400, CENTRE_SPACING_M)
+    centres, in_d07 = anchor[picked], homes["district"].to_numpy()[picked] == d07
+    for n, (centre, poor) in enumerate(zip(centres, in_d07, strict=True)):
+        word = words[n % len(words)]
+        for _kind, values, suffix, p in CENTRE_FACILITIES:
+            if rng.random() < p * (0.35 if poor else 1.0):
+                at = centre + rng.uniform(-35.0, 35.0, 2)
+                rows.append((_type_value(rng, values), f"{word}{suffix}", shapely.Point(at)))
+    idx, blocks = nonres_sites(city)
+    free = np.ones(len(idx), dtype=bool)
+    block_xy = np.array([g.centers[c] for c in idx])
+    block_w = np.where(np.array([g.district[c] for c in idx]) == d07, 0.2, 1.0)
+    for kind, values, suffix, count, spacing in BLOCK_FACILITIES:
+        for k in spread_pick(rng, block_xy, block_w * free, count, spacing):
+            free[k] = False
+            i, j = idx[k]
+            if kind in ("primary_school", "middle_school"):
+                geom = blocks[k]  # the whole block is the campus
+            else:
+                area = float(rng.uniform(1500.0, 2400.0) if kind == "sports_field" else 5000.0)
+                geom = corner_parallelogram(
+                    g, i, j, int(rng.integers(0, 4)), area, float(rng.uniform(0.7, 1.4)), blocks[k]
+                )
+            word = words[int(rng.integers(len(words)))]
+            rows.append((_type_value(rng, values), f"{word}{suffix}", geom))
+    big = centres[~in_d07]
+    for _kind, values, suffix, count, spacing in DISTRICT_FACILITIES:
+        for k in spread_pick(rng, big, np.ones(len(big)), count, spacing):
+            at = big[k] + rng.uniform(-60.0, 60.0, 2)
+            word = words[int(rng.integers(len(words)))]
+            rows.append((_type_value(rng, values), f"{word}{suffix}", shapely.Point(at)))
+    return pd.DataFrame(rows, columns=["facility_type", "name", "geometry"])
+
+
 # ---------------------------------------------------------------------------- assembly
 
 
@@ -1413,6 +1514,18 @@ def build_layers(seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
         "new_parks",
         pad_ids("NP", len(new_parks), width=2),
     )
+    fac = build_facilities(city, residential)
+    layers["facilities"] = gpd.GeoDataFrame(
+        {
+            "facility_id": pad_ids("F", len(fac), width=4).astype(str),
+            "facility_type": fac["facility_type"].astype("str").to_numpy(),
+            "name": fac["name"].astype("str").to_numpy(),
+        },
+        geometry=list(
+            shapely.transform(np.asarray(fac["geometry"], dtype=object), lambda c: c + origin)
+        ),
+        crs=CRS,
+    )
     water = shapely.intersection(city.water, shapely.buffer(city.boundary, 800.0))
     wf = gpd.GeoDataFrame(
         {"water_id": ["W1"], "name": ["致和塘（示例河道）"]},
@@ -1442,6 +1555,7 @@ LAYER_DESCRIPTIONS = {
     "candidates": "口袋公园备选地块 candidate sites for new pocket parks",
     "water": "河道 river (extra layer, not used by the analyses)",
     "new_parks": "2022年新建口袋公园 5 new pocket parks (5.9万 m²)",
+    "facilities": "社区生活圈配套设施 life-circle facilities (schools, health, elderly care, ...)",
 }
 
 
@@ -1511,6 +1625,7 @@ def write_city(out: Path, layers: dict[str, gpd.GeoDataFrame]) -> list[Path]:
             "entrances",
             "candidates",
             "water",
+            "facilities",
         ],
         out / "new_pocket_parks.gpkg": ["new_parks"],
         out / "candidate_sites.gpkg": ["candidates"],
@@ -1623,6 +1738,32 @@ def _households_all(counts: dict) -> int:
     return sum(v for k, v in counts.items() if k != "households_signed")
 
 
+def _facility_lines(fac: gpd.GeoDataFrame) -> list[str]:
+    """README section on the SYNTHETIC life-circle facilities: how many of each type value."""
+    kinds = fac.groupby("facility_type", sort=False).agg(
+        n=("facility_id", "size"),
+        polygons=("geometry", lambda g: int((g.geom_type != "Point").sum())),
+    )
+    kinds = kinds.sort_values("n", ascending=False, kind="stable")
+    return [
+        "## Life-circle facilities (`facilities`) — SYNTHETIC",
+        "",
+        "合成示例数据: made up by the script with a generator of its own (seed "
+        f"{FACILITY_SEED}), so the other layers are",
+        "unchanged by it. Columns `facility_id`, `facility_type` (the Chinese type names of a",
+        "planner's layer, with spelling variants such as 幼稚园, 托老所, 农贸市场, 文化室, 运动场,",
+        "完全小学, 初级中学) and `name`. Small facilities sit at neighbourhood centres, often",
+        "several together; primary and middle schools take whole non-residential blocks, sports",
+        "fields a corner of one. Some types are deliberately sparse (老年人日间照料中心, 托儿所,",
+        "文化活动中心) and D07 港区 has fewer facilities, so the life-circle tables show gaps.",
+        "",
+        "| facility_type | features | of them polygons |",
+        "|---|---|---|",
+        *[f"| {name} | {r.n} | {r.polygons} |" for name, r in kinds.iterrows()],
+        "",
+    ]
+
+
 def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
     """The folder README: what is synthetic, what each layer exercises, the key figures."""
     parks, roads, res = layers["parks"], layers["roads"], layers["residential"]
@@ -1716,7 +1857,10 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "coverage is lacking |",
         f"| `water` | {counts['water']} | the river (an extra layer, not part of the gisrenew "
         "schema) |",
+        f"| `facilities` | {counts['facilities']} | 社区生活圈 facilities (SYNTHETIC): "
+        "points, and polygons for schools and sports fields; see below |",
         "",
+        *_facility_lines(layers["facilities"]),
         "## The street network",
         "",
         "- The river (layer `water`) is crossed only on bridges: no ground-level street touches",

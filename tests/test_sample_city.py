@@ -38,6 +38,7 @@ PROJECT_LAYERS = (
     "roads",
     "entrances",
     "candidates",
+    "facilities",
 )
 PLOTS = {  # the report: residential, non-residential, shops, signed
     "古松弄": (538, 44, 72),
@@ -150,7 +151,13 @@ def test_layers_follow_the_schema(city, kind):
             assert pd.api.types.is_float_dtype(values), col.name
         if col.nonnegative:
             assert (values >= 0).all(), col.name
-    types = {"polygon": {"Polygon", "MultiPolygon"}, "line": {"LineString"}, "point": {"Point"}}
+    polygons = {"Polygon", "MultiPolygon"}
+    types = {
+        "polygon": polygons,
+        "line": {"LineString"},
+        "point": {"Point"},
+        "point_or_polygon": {"Point", *polygons},
+    }
     assert set(gdf.geom_type) <= types[schema.geometry]
     assert gdf.is_valid.all() and not gdf.is_empty.any()
 
