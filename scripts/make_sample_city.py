@@ -1274,30 +1274,31 @@ FACILITY_SEED = 20230917  # a generator of its own: every other layer stays as i
 # most often, then spelling variants of the same type), and a short name suffix.
 # (kind, type values with weights, name suffix, probability per neighbourhood centre)
 CENTRE_FACILITIES = (  # 5-minute facilities at neighbourhood centres (often together)
-    ("kindergarten", (("幼儿园", 0.9), ("幼稚园", 0.1)), "幼儿园", 0.85),
-    ("fitness_ground", (("室外综合健身场地", 0.7), ("健身场地", 0.3)), "健身场地", 0.9),
-    ("community_service_station", (("社区服务站", 1.0),), "社区服务站", 0.9),
-    ("culture_station", (("文化活动站", 0.8), ("文化室", 0.2)), "文化活动站", 0.7),
-    ("small_sports_court", (("小型多功能运动场地", 1.0),), "小型运动场", 0.75),
-    ("health_station", (("社区卫生服务站", 0.8), ("卫生服务站", 0.2)), "卫生服务站", 0.5),
-    ("elderly_day_care", (("老年人日间照料中心", 0.8), ("托老所", 0.2)), "日间照料中心", 0.45),
+    ("kindergarten", (("幼儿园", 0.9), ("幼稚园", 0.1)), "幼儿园", 0.97),
+    ("fitness_ground", (("室外综合健身场地", 0.7), ("健身场地", 0.3)), "健身场地", 0.97),
+    ("community_service_station", (("社区服务站", 1.0),), "社区服务站", 0.97),
+    ("culture_station", (("文化活动站", 0.8), ("文化室", 0.2)), "文化活动站", 0.95),
+    ("small_sports_court", (("小型多功能运动场地", 1.0),), "小型运动场", 0.95),
+    ("health_station", (("社区卫生服务站", 0.8), ("卫生服务站", 0.2)), "卫生服务站", 0.7),
+    ("elderly_day_care", (("老年人日间照料中心", 0.8), ("托老所", 0.2)), "日间照料中心", 0.85),
     ("nursery", (("托儿所", 1.0),), "托儿所", 0.25),
-    ("market", (("菜市场", 0.6), ("农贸市场", 0.25), ("生鲜超市", 0.15)), "菜市场", 0.5),
+    ("market", (("菜市场", 0.6), ("农贸市场", 0.25), ("生鲜超市", 0.15)), "菜市场", 0.8),
 )
 # campuses and fields on free non-residential blocks: (kind, values, suffix, count, spacing m)
 BLOCK_FACILITIES = (
-    ("primary_school", (("小学", 0.9), ("完全小学", 0.1)), "小学", 40, 650.0),
-    ("middle_school", (("初中", 0.85), ("初级中学", 0.15)), "中学", 16, 1100.0),
-    ("sports_field", (("多功能运动场地", 0.75), ("运动场", 0.25)), "运动场", 40, 500.0),
-    ("large_sports_field", (("大型多功能运动场地", 1.0),), "体育运动场", 10, 1300.0),
+    ("primary_school", (("小学", 0.9), ("完全小学", 0.1)), "小学", 70, 480.0),
+    ("middle_school", (("初中", 0.85), ("初级中学", 0.15)), "中学", 32, 700.0),
+    ("sports_field", (("多功能运动场地", 0.75), ("运动场", 0.25)), "运动场", 90, 330.0),
+    ("large_sports_field", (("大型多功能运动场地", 1.0),), "体育运动场", 28, 700.0),
 )
 # 15-minute facilities as points near centres: (kind, values, suffix, count, spacing m)
 DISTRICT_FACILITIES = (
-    ("health_centre", (("社区卫生服务中心", 1.0),), "社区卫生服务中心", 12, 1300.0),
-    ("nursing_home", (("养老院", 1.0),), "养老院", 12, 1300.0),
-    ("culture_centre", (("文化活动中心", 1.0),), "文化活动中心", 10, 1400.0),
+    ("health_centre", (("社区卫生服务中心", 1.0),), "社区卫生服务中心", 32, 700.0),
+    ("nursing_home", (("养老院", 1.0),), "养老院", 30, 700.0),
+    ("culture_centre", (("文化活动中心", 1.0),), "文化活动中心", 28, 750.0),
 )
-CENTRE_SPACING_M = 340.0
+CENTRE_SPACING_M = 230.0
+CENTRE_COUNT = 900  # neighbourhood centres at most
 
 
 def spread_pick(rng, points: np.ndarray, weight: np.ndarray, n: int, spacing: float) -> list[int]:
@@ -1324,8 +1325,8 @@ def build_facilities(city: City, residential: pd.DataFrame) -> pd.DataFrame:
     """SYNTHETIC 社区生活圈 facilities: points at neighbourhood centres, campuses on blocks.
 
     Uses its own generator (FACILITY_SEED) and reads the finished city only, so every
-    other layer is unchanged. Some types are deliberately sparse (老年人日间照料中心,
-    托儿所, 文化活动中心) and 港区 (D07) has fewer facilities, so the life-circle table shows gaps.
+    other layer is unchanged. Some types are sparser (托儿所, 社区卫生服务站,
+    老年人日间照料中心) and 港区 (D07) has fewer facilities, so the life-circle table shows gaps.
     """
     g, rng = city.grid, np.random.default_rng(FACILITY_SEED)
     rows: list[tuple] = []
@@ -1334,7 +1335,7 @@ def build_facilities(city: City, residential: pd.DataFrame) -> pd.DataFrame:
     homes = residential[~residential["name"].str.endswith("（重复图斑）")]
     anchor = shapely.get_coordinates(shapely.point_on_surface(homes["geometry"].to_numpy()))
     weight = np.where(homes["district"].to_numpy() == d07, 0.25, 1.0)
-    picked = spread_pick(rng, anchor, weight, 400, CENTRE_SPACING_M)
+    picked = spread_pick(rng, anchor, weight, CENTRE_COUNT, CENTRE_SPACING_M)
     centres, in_d07 = anchor[picked], homes["district"].to_numpy()[picked] == d07
     for n, (centre, poor) in enumerate(zip(centres, in_d07, strict=True)):
         word = words[n % len(words)]
@@ -1754,8 +1755,8 @@ def _facility_lines(fac: gpd.GeoDataFrame) -> list[str]:
         "planner's layer, with spelling variants such as 幼稚园, 托老所, 农贸市场, 文化室, 运动场,",
         "完全小学, 初级中学) and `name`. Small facilities sit at neighbourhood centres, often",
         "several together; primary and middle schools take whole non-residential blocks, sports",
-        "fields a corner of one. Some types are deliberately sparse (老年人日间照料中心, 托儿所,",
-        "文化活动中心) and D07 港区 has fewer facilities, so the life-circle tables show gaps.",
+        "fields a corner of one. Some types are sparser (托儿所, 社区卫生服务站,",
+        "老年人日间照料中心) and D07 港区 has fewer facilities: the life-circle tables show gaps.",
         "",
         "| facility_type | features | of them polygons |",
         "|---|---|---|",
