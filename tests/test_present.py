@@ -436,3 +436,10 @@ def test_the_run_history_reads_in_one_language_with_damage_shown():
     ]
     english = format_history([], "en", where="/p")
     assert english == "/p: no runs recorded yet (gisrenew recompute records one per change)"
+
+
+def test_every_layer_kind_has_a_name_in_both_languages():
+    from gisrenew.schema import LAYERS
+
+    for kind in LAYERS:
+        assert labels.label(f"layer.{kind}", "zh") and labels.label(f"layer.{kind}", "en")

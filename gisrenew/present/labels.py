@@ -122,6 +122,7 @@ _LAYER = {
     "entrances": ("公园出入口", "park entrances"),
     "water": ("水系", "water"),
     "candidates": ("备选地块", "candidate sites"),
+    "facilities": ("公共服务设施", "facilities"),
 }
 
 #: Residential columns used as weights (权重).
