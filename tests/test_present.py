@@ -395,3 +395,44 @@ def test_chart_fonts_cover_windows_macos_and_linux():
         assert font in fonts
     assert any(font.startswith("WenQuanYi") for font in fonts)
     assert present.chart_style()["axes.unicode_minus"] is False
+
+
+# ------------------------------------------------------------------ run history
+
+
+def test_the_run_history_reads_in_one_language_with_damage_shown():
+    from gisrenew.present.recompute import format_history
+    from gisrenew.recompute import history_records
+
+    history = pd.DataFrame(
+        {
+            "run_id": [1, 2],
+            "time_utc": ["2026-05-01T00:00:00+00:00", None],
+            "rules_name": ["tijian-2021", "tijian-2021"],
+            "rules_version": ["2021.1", "2021.1"],
+            "ratio_before": [0.5, "bad"],
+            "ratio_after": [0.625, 0.7],
+            "added_parks": ['["P9"]', "{not json"],
+            "removed_parks": ["[]", "[]"],
+            "inputs": [
+                '[{"source": "new.gpkg", "features": 1, "sha256": "ab' + "c" * 30 + '"}]',
+                None,
+            ],
+        }
+    )
+    records, problems = history_records(history, "p.gpkg table run_history")
+    assert problems == [
+        "p.gpkg table run_history row 2 (run 2): column `added_parks` is not valid JSON; "
+        "shown as text"
+    ]
+    text = format_history(records, "zh", where="/p", zone="Asia/Shanghai", kept_runs={1})
+    assert text.splitlines() == [
+        "/p: 2 次运行",
+        "#1  2026-05-01 08:00+08:00  tijian-2021 v2021.1  50.00% → 62.50%  [前后对比地图已保存]",
+        "    新增: P9; 移除: —",
+        "    输入 new.gpkg (1 个要素) 校验值 SHA-256 abcccccccccccccc…",
+        "#2  ?  tijian-2021 v2021.1  - → 70.00%",
+        "    新增: {not json; 移除: —",
+    ]
+    english = format_history([], "en", where="/p")
+    assert english == "/p: no runs recorded yet (gisrenew recompute records one per change)"

@@ -296,10 +296,12 @@ def local_time(
     >>> local_time("2024-05-01T08:00:00+00:00", "en", zone="Europe/London")
     '2024-05-01 09:00+01:00'
     """
+    if utc is None or (isinstance(utc, float) and math.isnan(utc)):
+        return missing
     try:
         moment = _dt.datetime.fromisoformat(str(utc))
     except ValueError:
-        return missing if utc is None else str(utc)
+        return str(utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_dt.UTC)
     return moment.astimezone(time_zone(lang, zone)).isoformat(sep=" ", timespec="minutes")

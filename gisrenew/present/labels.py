@@ -5,8 +5,9 @@ One vocabulary, in Chinese (``zh``) and English (``en``):
 * :func:`label` — ``label("coverage.city", "zh")`` → ``"全市"``. Keys are grouped by
   subject: ``unit.*`` (units of measure), ``coverage.*``, ``plans.*``, ``status.*``
   (signing status of renewal plans, 签约进度), ``sites.*`` (口袋公园选址),
-  ``recompute.*`` (batch recompute report) and ``map.*`` (web maps and the published
-  site). An unknown key or language raises at once, so a typo never prints a blank.
+  ``recompute.*`` (batch recompute report), ``history.*`` (run history) and ``map.*``
+  (web maps and the published site). An unknown key or language raises at once, so a
+  typo never prints a blank.
 * :func:`column_headers` — the Chinese headers of result columns in CSV/Excel files
   (``area_mu`` → ``面积(亩)``); English headers are gisrenew's column names.
 * :data:`PARK_CLASS_NAMES` — park classes of CJJ/T 85-2017 (城市绿地分类标准).
@@ -299,6 +300,24 @@ _RECOMPUTE = {
     "differs": ("与全量计算不一致", "DIFFERS from the full recompute"),
 }
 
+_HISTORY = {
+    "added": ("新增", "added"),
+    "removed": ("移除", "removed"),
+    "input": ("输入", "input"),
+    "features": ("个要素", "features"),
+    "none": (
+        "尚无运行记录（gisrenew recompute 每次变更记录一次）",
+        "no runs recorded yet (gisrenew recompute records one per change)",
+    ),
+    "runs": ("次运行", "run(s)"),
+    "checksum": ("校验值 SHA-256", "sha256"),
+    "map": ("前后对比地图已保存", "before/after map kept"),
+    "unpublished": (
+        "已移除第 {run} 次运行的前后对比地图，下次发布时不再包含",
+        "removed the before/after map of run {run}; the next publish leaves it out",
+    ),
+}
+
 _DEMO = {
     "layers": ("图层", "layers"),
     "features": ("个要素", "features"),
@@ -519,6 +538,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("status", _STATUS),
         ("sites", _SITES),
         ("recompute", _RECOMPUTE),
+        ("history", _HISTORY),
         ("map", _MAP),
         ("walk", _WALK),
         ("reason", _REASON),

@@ -9,13 +9,14 @@ report's own ``message`` is English, for JSON), reasons go through
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gisrenew.present import formats as fmt
 from gisrenew.present.labels import check_lang, label, reason_text
 from gisrenew.present.tables import join_lines
 
-__all__ = ["format_recompute_report", "run_summary"]
+__all__ = ["format_history", "format_recompute_report", "run_summary"]
 
 #: Closed blind spots listed one per line, at most.
 MAX_BLIND_SPOTS_LISTED = 10
@@ -230,4 +231,89 @@ def format_recompute_report(report: dict[str, Any], lang: str = "zh") -> str:
         return join_lines(lines)
     for step in (_indicator_lines, _district_lines, _park_lines, _blind_spot_lines, _closing_lines):
         lines += step(report, lang)
+    return join_lines(lines)
+
+
+def _known(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    return str(value)
+
+
+def _ratio(value) -> str:
+    try:
+        return fmt.percent(float(value))
+    except (TypeError, ValueError):
+        return fmt.percent(None)
+
+
+def _ids(value) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    return "—" if _known(value) == "?" else str(value)
+
+
+def _history_run(row: dict, lang: str, zone: str | None, kept: bool) -> list[str]:
+    def h(key: str) -> str:
+        return label(f"history.{key}", lang)
+
+    when = fmt.local_time(row.get("time_utc"), lang, zone=zone, missing="?")
+    mark = f"  [{h('map')}]" if kept else ""
+    lines = [
+        f"#{_known(row.get('run_id'))}  {when}  "
+        f"{_known(row.get('rules_name'))} v{_known(row.get('rules_version'))}  "
+        f"{_ratio(row.get('ratio_before'))} → {_ratio(row.get('ratio_after'))}{mark}",
+        f"    {h('added')}: {_ids(row.get('added_parks'))}; "
+        f"{h('removed')}: {_ids(row.get('removed_parks'))}",
+    ]
+    inputs = row.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        if isinstance(item, dict):
+            digest = str(item.get("sha256", "?"))[:16]
+            lines.append(
+                f"    {h('input')} {item.get('source', '?')} "
+                f"({item.get('features', '?')} {h('features')}) {h('checksum')} {digest}…"
+            )
+    return lines
+
+
+def _run_number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def format_history(
+    records: list[dict],
+    lang: str = "zh",
+    *,
+    where: str = "",
+    zone: str | None = None,
+    kept_runs: frozenset[int] | set[int] = frozenset(),
+) -> str:
+    """Text of a project's run history (运行记录), one block per run, oldest first.
+
+    Parameters
+    ----------
+    records : list of dict
+        The runs as :func:`gisrenew.recompute.history_records` gives them (JSON columns
+        parsed; unreadable values shown as ``?``).
+    lang : {"zh", "en"}
+    where : str
+        What the history belongs to (the project folder), shown first.
+    zone : str, optional
+        Time zone of the times shown (``[project] time_zone``); see
+        :func:`gisrenew.present.formats.local_time`.
+    kept_runs : set of int
+        Runs whose before/after map the project keeps (marked).
+    """
+    check_lang(lang)
+    head = f"{where}: " if where else ""
+    if not records:
+        return join_lines([head + label("history.none", lang)])
+    lines = [f"{head}{len(records)} {label('history.runs', lang)}"]
+    for row in records:
+        kept = _run_number(row.get("run_id")) in kept_runs
+        lines += _history_run(row, lang, zone, kept)
     return join_lines(lines)

@@ -21,7 +21,13 @@ project is safely updated), never part of the transaction.
 """
 
 from gisrenew.recompute.changes import forget_change, read_changes, stored_runs
-from gisrenew.recompute.history import HISTORY_TABLE, history_row, next_run_id, read_history
+from gisrenew.recompute.history import (
+    HISTORY_TABLE,
+    history_records,
+    history_row,
+    next_run_id,
+    read_history,
+)
 from gisrenew.recompute.merge import IncomingParks, ParkMerge, merge_parks, read_incoming
 from gisrenew.recompute.run import STEPS, RecomputeResult, recompute
 
@@ -32,6 +38,7 @@ __all__ = [
     "ParkMerge",
     "RecomputeResult",
     "forget_change",
+    "history_records",
     "history_row",
     "merge_parks",
     "next_run_id",

@@ -8,6 +8,7 @@ in a report can be traced to the run and the inputs that produced it.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -17,7 +18,7 @@ import pandas as pd
 from gisrenew import jsonable
 from gisrenew.project import Project
 
-__all__ = ["HISTORY_TABLE", "history_row", "next_run_id", "read_history"]
+__all__ = ["HISTORY_TABLE", "history_records", "history_row", "next_run_id", "read_history"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,41 @@ def read_history(project) -> pd.DataFrame:
         return table
     order = pd.to_numeric(table["run_id"], errors="coerce").to_numpy(dtype=float)
     return table.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+
+
+#: Columns of ``run_history`` holding JSON text, parsed by :func:`history_records`.
+JSON_COLUMNS = ("inputs", "added_parks", "removed_parks", "figures")
+#: Columns every listing of the history shows.
+SHOWN_COLUMNS = ("run_id", "time_utc", "rules_name", "rules_version", "ratio_before", "ratio_after")
+
+
+def history_records(history: pd.DataFrame, where: str) -> tuple[list[dict], list[str]]:
+    """The rows of `history` as dicts with their JSON columns parsed, and the problems.
+
+    A damaged table is read as far as it can be: a missing column or a JSON column that
+    does not parse is a problem (naming `where`, the row and the column); the value
+    stays as stored.
+    """
+    problems = []
+    missing = [c for c in SHOWN_COLUMNS if c not in history.columns]
+    if missing:
+        problems.append(f"{where} lacks the column(s) {', '.join(missing)}; shown as ?")
+    records = []
+    for number, row in enumerate(history.to_dict(orient="records"), start=1):
+        for key in JSON_COLUMNS:
+            if not isinstance(row.get(key), str):
+                continue
+            try:
+                row[key] = json.loads(row[key])
+            except ValueError:
+                run = row.get("run_id")
+                run = "?" if run is None or (isinstance(run, float) and math.isnan(run)) else run
+                problems.append(
+                    f"{where} row {number} (run {run}): column `{key}` is "
+                    "not valid JSON; shown as text"
+                )
+        records.append(row)
+    return records, problems
 
 
 def next_run_id(history: pd.DataFrame | None) -> int:
