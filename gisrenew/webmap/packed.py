@@ -22,10 +22,11 @@ renderer, in the layer's place in the drawing order. A click or hover finds the 
 under the pointer in the arrays (bounding boxes, then the even–odd rule) and opens its
 popup or tooltip, assembled from the escaped values like every other layer's. So the
 city draws at once at city zoom, and each parcel still answers with its own popup when
-zoomed in. Measured choices (``benchmarks/bench_maps.py``): GeoJSON text 15.0 MB,
-FlatGeobuf 18.7 MB (14.4 MB without its index, 4.4 MB deflated), Mapbox vector tiles
-at one zoom (GDAL's MVT writer, as PMTiles) 1.2 MB but 3 s to write and clipped at
-tile edges, the packed arrays 1.0 MB in 0.2 s.
+zoomed in. Measured choices for the geometry of 100 000 parcels
+(``benchmarks/bench_maps.py``, 2026-12-03): GeoJSON text 15.0 MB; FlatGeobuf 17.1 MB
+(12.8 MB without its index, 2.6 MB deflated, and a reader to inline); Mapbox vector
+tiles at one zoom (GDAL's MVT writer, as PMTiles) 0.7 MB but 2.9 s to write, clipped at
+tile edges and needing a tile reader; the packed arrays 1.2 MB in 0.2 s.
 """
 
 from __future__ import annotations
