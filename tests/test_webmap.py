@@ -10,6 +10,7 @@ import random
 import re
 import zlib
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -54,6 +55,7 @@ from gisrenew.webmap.assets import (
     local_copy,
 )
 from gisrenew.webmap.gcj02 import gcj02_offset
+from gisrenew.webmap.page import SIMPLIFY_MIN_VERTICES, add_layer, make_context
 
 PAYLOADS = [XSS_IMG, XSS_TEMPLATE, BACKSLASH, BACKTICK, "a'b\"c", "line\nbreak\u2028x", "{{ 7*7 }}"]
 
@@ -399,6 +401,24 @@ def test_a_large_layer_is_packed_with_the_same_shapes_and_popups(webmap_city):
         assert len(styles) == len(_styles_of(plain, key))
     definition, _, binary, text = _packed(page, "residential")
     assert escape_text(f"新村 {BACKSLASH}") in _unpack(definition, binary, text)[2][0]
+
+
+def test_a_layer_of_many_vertices_is_packed_and_small_shapes_are_not_simplified(webmap_city):
+    """A few features of many vertices are packed too (packed_vertices); a shape of at most
+    SIMPLIFY_MIN_VERTICES vertices keeps every vertex, a larger one is simplified."""
+    city = webmap_city
+    counts = shapely.get_num_coordinates(city.coverage.residential.geometry.values)
+    options = MapOptions(packed_features=10**6, packed_vertices=int(counts.sum()) - 1)
+    m = coverage_map(city.coverage, city.parks, options=options)
+    assert m.gisrenew_layers["residential"]["packed"]
+    assert not MapOptions().packed_vertices < int(counts.sum())  # the default: not packed
+    square = shapely.box(X0, Y0, X0 + 40, Y0 + 40).segmentize(40 / 3)  # 13 vertices, a line
+    assert shapely.get_num_coordinates(square) <= SIMPLIFY_MIN_VERTICES
+    dense = shapely.box(X0, Y0, X0 + 40, Y0 + 40).segmentize(1)  # 161 vertices
+    frame = gpd.GeoDataFrame({"name": ["a", "b"]}, geometry=[square, dense], crs=GK)
+    ctx = make_context(get_basemap("none"), "zh", "wgs84", MapOptions(simplify_m=1.0), [frame])
+    add_layer(folium.Map(), ctx, "shapes", "shapes", frame, styles=[{}])
+    assert ctx.layers["shapes"]["vertices"] == 13 + 5
 
 
 def _styles_of(page: str, key: str) -> list:
