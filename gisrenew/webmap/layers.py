@@ -37,6 +37,7 @@ from gisrenew.webmap.page import (
     lookup,
     named,
     numbers,
+    per_distinct,
     text_values,
 )
 
@@ -383,7 +384,7 @@ def _walk_fields(ctx: MapContext, residential: gpd.GeoDataFrame, parks) -> list[
         names = lookup(ids, parks, "park_id", "name")
         fields.append((t("nearest_park"), named(names, ids, lang)))
     if "walk_status" in residential.columns:
-        status = [walk_status_name(v, lang) for v in residential["walk_status"]]
+        status = per_distinct(residential["walk_status"], lambda v: walk_status_name(v, lang))
         fields.append((t("walk_status"), status))
     return fields
 
