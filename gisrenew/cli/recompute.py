@@ -91,6 +91,12 @@ def _ids(text: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Re-publish the web maps after the update.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also compute the coverage after the change from scratch and check that the "
+    "incremental update equals it (slower; a difference leaves the project unchanged).",
+)
 @output_option("folder", "the published maps (default: maps/ in the project folder).")
 @click.option("--rules", default=None, help="Rule set (default: the project's).")
 @click.option(
@@ -108,8 +114,8 @@ def _ids(text: tuple[str, ...]) -> list[str]:
 @encoding_option
 @json_option
 @verbosity_options
-def command(project, add_parks, remove_parks, publish, output, overwrite, rules, wait, lang,
-            crs, override_crs, encoding, as_json) -> None:  # fmt: skip
+def command(project, add_parks, remove_parks, publish, verify, output, overwrite, rules, wait,
+            lang, crs, override_crs, encoding, as_json) -> None:  # fmt: skip
     """Add new parks / remove closed ones and recompute every indicator (重新计算).
 
     Merges the changes into the project's parks layer, recomputes buffer coverage,
@@ -131,6 +137,7 @@ def command(project, add_parks, remove_parks, publish, output, overwrite, rules,
     result = recompute(
         proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait,
         read_options={"crs": crs, "override_crs": override_crs, "encoding": encoding},
+        verify=verify,
     )  # fmt: skip
     report = result.report
     if publish and result.changed:
