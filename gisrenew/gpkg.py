@@ -123,20 +123,22 @@ def _name(table: str) -> str:
 
 
 def _comparable(values: pd.Series) -> np.ndarray:
-    """Values as one numpy array that compares like the stored values do."""
-    kind = values.dtype.kind
-    if kind in "fiub":
+    """Values as one array: floats for numbers (missing: nan), else objects (missing: None)."""
+    if values.dtype.kind in "fiub":
         return values.to_numpy(dtype=float, na_value=np.nan)
-    missing = pd.isna(values).to_numpy()
-    text = values.astype(object).to_numpy(dtype=object)
-    return np.where(missing, None, text.astype(str)).astype(object)
+    objects = values.to_numpy(dtype=object)
+    missing = pd.isna(values).to_numpy(dtype=bool)
+    if missing.any():
+        objects = objects.copy()
+        objects[missing] = None
+    return objects
 
 
 def changed_rows(new: pd.DataFrame, old: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Positions of the rows where `new` and `old` differ in any of `columns`.
 
-    Numbers compare as floats (``nan`` equals ``nan``), anything else as text (missing
-    values equal each other). Both frames have the same length and row order.
+    Numbers compare as floats (``nan`` equals ``nan``), anything else as Python objects
+    (missing values equal each other). Both frames have the same length and row order.
     """
     if len(new) != len(old):
         raise ValueError("`new` and `old` must have the same rows")
@@ -144,21 +146,17 @@ def changed_rows(new: pd.DataFrame, old: pd.DataFrame, columns: list[str]) -> np
     for column in columns:
         a, b = _comparable(new[column]), _comparable(old[column])
         if a.dtype.kind == "f" and b.dtype.kind == "f":
-            same = (a == b) | (np.isnan(a) & np.isnan(b))
+            differs |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
         else:
-            same = np.asarray(pd.Series(a, dtype=object).eq(pd.Series(b, dtype=object)))
-            same |= np.asarray(pd.isna(pd.Series(a, dtype=object))) & np.asarray(
-                pd.isna(pd.Series(b, dtype=object))
-            )
-        differs |= ~same
+            differs |= ~np.asarray(a.astype(object) == b.astype(object), dtype=bool)
     return np.flatnonzero(differs)
 
 
-def _sql_values(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> list[list[Any]]:
-    """The values of `rows` × `columns` as Python objects SQLite binds (missing: NULL)."""
+def _sql_values(frame: pd.DataFrame, columns: list[str]) -> list[list[Any]]:
+    """The values of `frame` × `columns` as Python objects SQLite binds (missing: NULL)."""
     out = []
     for column in columns:
-        values = frame[column].iloc[rows]
+        values = frame[column]
         kind = values.dtype.kind
         if kind == "b":
             plain = values.astype(int).tolist()
@@ -173,7 +171,7 @@ def _sql_values(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> li
     return [list(row) for row in zip(*out, strict=True)]
 
 
-def _check_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame, columns: list[str]):
+def _check_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame, n_features: int):
     """Refuse an update the table's shape does not allow (fids, column names and types)."""
     declared = {
         str(r[1]): str(r[2]).upper().split("(")[0]
@@ -181,43 +179,45 @@ def _check_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame, colum
     }
     if not declared:
         raise UpdateRefused(f"no table {table}")
-    for column in columns:
+    for column in frame.columns:
         kinds = _TYPE_KINDS.get(declared.get(column, ""))
         if kinds is None or frame[column].dtype.kind not in kinds:
             raise UpdateRefused(f"column {column} is not stored as {frame[column].dtype}")
     count, low, high = con.execute(
         f'SELECT count(*), min(fid), max(fid) FROM "{_name(table)}"'
     ).fetchone()
-    if count != len(frame) or (count and (low, high) != (1, count)):
-        raise UpdateRefused(f"{table} does not hold features 1..{len(frame)}")
+    if count != n_features or (count and (low, high) != (1, count)):
+        raise UpdateRefused(f"{table} does not hold features 1..{n_features}")
 
 
 def update_rows(
-    path: str | os.PathLike, table: str, frame: pd.DataFrame, rows, columns: list[str]
+    path: str | os.PathLike, table: str, values: pd.DataFrame, rows, *, n_features: int
 ) -> None:
-    """Write `columns` of `rows` (positions; feature id = position + 1) of `frame` in place.
+    """Write the attribute `values` of the features at positions `rows` in place.
 
-    One transaction on the GeoPackage at `path`, which must be a private work copy
-    (no journal is kept on disk); ``gpkg_contents.last_change`` of the table is set as
-    GDAL sets it.
+    `values` has one row per position in `rows` (feature id = position + 1) and the
+    table's columns to change. One transaction on the GeoPackage at `path`, which must
+    be a private work copy (no journal is kept on disk); ``gpkg_contents.last_change``
+    of the table is set as GDAL sets it.
 
     Raises
     ------
     UpdateRefused
-        When the table does not hold exactly the features 1..len(frame), or a column is
-        missing or declared with another type: the caller writes the layer whole.
+        When the table does not hold exactly the features 1..`n_features`, or a column
+        is missing or declared with another type: the caller writes the layer whole.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    columns = list(values.columns)
     quoted = ", ".join(f'"{_name(c)}" = ?' for c in columns)
     statement = f'UPDATE "{_name(table)}" SET {quoted} WHERE fid = ?'
     with _connection(Path(path)) as con:
         con.execute("BEGIN IMMEDIATE")
         try:
-            _check_table(con, table, frame, columns)
-            values = _sql_values(frame, columns, rows)
+            _check_table(con, table, values, n_features)
+            plain = _sql_values(values, columns)
             con.executemany(
                 statement,
-                ([*row, int(fid)] for row, fid in zip(values, rows + 1, strict=True)),
+                ([*row, int(fid)] for row, fid in zip(plain, rows + 1, strict=True)),
             )
             con.execute(
                 "UPDATE gpkg_contents SET last_change = ? WHERE lower(table_name) = lower(?)",

@@ -273,16 +273,16 @@ class Transaction:
             The number of rows written.
         """
         columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
-        plain = io.plain_columns(frame)
         if stored is None or name.lower() not in self._layers or not _same_geometry(frame, stored):
             return self._write_whole(name, frame)
         if set(columns) - set(stored.columns):
             return self._write_whole(name, frame)
-        rows = gpkg.changed_rows(plain, io.plain_columns(stored), columns)
+        rows = gpkg.changed_rows(frame, stored, columns)
         self._check_own()
         try:
             if len(rows):
-                gpkg.update_rows(self.workfile, name, plain, rows, columns)
+                changed = io.plain_columns(pd.DataFrame(frame[columns].iloc[rows]))
+                gpkg.update_rows(self.workfile, name, changed, rows, n_features=len(frame))
         except gpkg.UpdateRefused as why:
             log.debug("layer %s written whole: %s", name, why)
             return self._write_whole(name, frame)
@@ -349,14 +349,14 @@ class Transaction:
     def read_table(self, name: str) -> pd.DataFrame | None:
         """Read a table as it stands inside this transaction."""
         self._check_own()
-        if name not in _layer_names(self.workfile):
+        if name.lower() not in self._layers:
             return None
         return pyogrio.read_dataframe(self.workfile, layer=name, read_geometry=False)
 
     def read_columns(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
         """Columns `columns` of layer `name` as it stands inside this transaction (no geometry)."""
         self._check_own()
-        if name not in _layer_names(self.workfile):
+        if name.lower() not in self._layers:
             return None
         return pyogrio.read_dataframe(
             self.workfile, layer=name, read_geometry=False, columns=list(columns)
@@ -515,6 +515,7 @@ class Project:
         self.folder = Path(folder)
         self.config = config
         self._cache: dict[str, gpd.GeoDataFrame] = {}
+        self._names: tuple[tuple, list[str]] | None = None  # file identity, layer names
 
     # ------------------------------------------------------------------ opening
 
@@ -717,8 +718,15 @@ class Project:
         return owned_files(self.folder)
 
     def layer_kinds(self) -> list[str]:
-        """Names of every layer and table in the store."""
-        return _layer_names(self.gpkg_path)
+        """Names of every layer and table in the store (listed again when the file changed)."""
+        try:
+            st = os.stat(self.gpkg_path)
+        except OSError:
+            return _layer_names(self.gpkg_path)
+        identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._names is None or self._names[0] != identity:
+            self._names = (identity, _layer_names(self.gpkg_path))
+        return list(self._names[1])
 
     def has(self, kind: str) -> bool:
         """True when the store holds layer or table `kind`."""

@@ -32,7 +32,7 @@ from gisrenew.recompute.report import (
     unchanged_report,
     verify_incremental,
 )
-from gisrenew.recompute.state import results_state, stored_figures
+from gisrenew.recompute.state import results_state, state_check, stored_figures
 from gisrenew.results import CoverageChange
 from gisrenew.rules import RuleSet
 
@@ -114,7 +114,13 @@ def _stored_piece_layer(tx: Transaction, name: str, frame: pd.DataFrame, land: p
     The columns of the residential land itself are those of `frame` (the inputs have not
     changed since the layer was written); the result columns are read back.
     """
-    results = [c for c in frame.columns if c not in land.columns or c in PIECE_RESULT_COLUMNS]
+    derived = {"area_ha", "area_mu"}  # of the land's area (coverage_layers)
+    results = [
+        c
+        for c in frame.columns
+        if (c not in land.columns and c not in derived and c != frame.geometry.name)
+        or c in PIECE_RESULT_COLUMNS
+    ]
     stored = tx.read_columns(name, results)
     if stored is None or len(stored) != len(frame):
         return None
@@ -148,7 +154,7 @@ def _store(tx: Transaction, run: _Run, report: dict, step) -> None:
     step("tx-begin")
     tx.write_layer("parks", run.merge.parks)
     step("tx-parks")
-    written = _write_results(tx, run.after, run.stored["used"])
+    written = _write_results(tx, run.after, run.stored["current"])
     kept = store_change(tx, run.change, report["run_id"])  # the run's before/after map, kept
     report["layers_written"] = ["parks", *written, *kept]
     report["rows_written"] = {"parks": len(run.merge.parks), **written}
@@ -282,23 +288,24 @@ def _before(inputs: ProjectInputs, tx: Transaction, progress: bool):
     Straight-line coverage is computed (its per-piece state seeds the incremental engine;
     at 100 000 parcels computing it costs less than reading it back). The walk's city
     figures come from the stored results when they are current
-    (:func:`~gisrenew.recompute.state.stored_figures`), else the walk is computed
-    without its service-area polygons.
+    (:mod:`gisrenew.recompute.state`), else the walk is computed without its
+    service-area polygons.
     """
+    state = tx.results_state()
+    stored = state_check(state, inputs)
     methods = available_methods(inputs)
-    stored, provenance = None, {"used": False, "reason": "method", "run_id": None}
-    if "network" in methods:
-        stored, provenance = stored_figures(tx.results_state(), inputs, "network")
+    walk = stored_figures(state, inputs, "network") if "network" in methods else None
     before = compute_indicators(
         inputs,
-        methods=[m for m in methods if m != "network" or stored is None],
+        methods=[m for m in methods if m != "network" or walk is None],
         plans=False,
         network_service_areas="none",
         progress=progress,
     )
-    if stored is not None:
-        before = dataclasses.replace(before, network=stored)
-    return before, provenance
+    stored["used_for"] = [] if walk is None else ["network"]
+    if walk is not None:
+        before = dataclasses.replace(before, network=walk)
+    return before, stored
 
 
 def _changed(engine: IncrementalCoverage, merge: ParkMerge) -> tuple[dict, dict]:

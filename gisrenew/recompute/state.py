@@ -35,7 +35,7 @@ from gisrenew.indicators import Indicators
 from gisrenew.inputs import ProjectInputs
 from gisrenew.results import CoverageResult
 
-__all__ = ["STATE_FORMAT", "results_state", "settings_digest", "stored_figures"]
+__all__ = ["STATE_FORMAT", "results_state", "settings_digest", "state_check", "stored_figures"]
 
 #: Version of the state document (a state of another format is never current).
 STATE_FORMAT = 1
@@ -105,40 +105,44 @@ def _figures_only(method: str, figures: dict[str, Any], inputs: ProjectInputs) -
     )  # fmt: skip
 
 
-def stored_figures(
-    state: dict[str, Any] | None, inputs: ProjectInputs, method: str
-) -> tuple[CoverageResult | None, dict[str, Any]]:
-    """The figures of `method` the stored results give for this run, and why (not).
+def state_check(state: dict[str, Any] | None, inputs: ProjectInputs) -> dict[str, Any]:
+    """Whether the stored results are those of this run's inputs, and why (not).
 
     Parameters
     ----------
     state : dict or None
-        :meth:`gisrenew.project.Transaction.results_state` (None: not current).
+        :meth:`gisrenew.project.Transaction.results_state` (None: none recorded, or the
+        project was written since).
     inputs : ProjectInputs
         The run's inputs before the change.
-    method : {"buffer", "network"}
 
     Returns
     -------
-    result : CoverageResult or None
-        The city figures of `method` (tables empty), None when the stored ones cannot
-        be used.
-    provenance : dict
-        ``used`` (bool), ``reason`` (``current``, ``none_current`` — none recorded, or
-        the project was written since —, ``settings``, ``layers``, ``method``) and the
-        ``run_id`` the state came from.
+    dict
+        ``current`` (bool); ``reason``: ``current``, ``none_current`` (no state, or the
+        store was written since it was recorded), ``settings`` or ``layers``; the
+        ``run_id`` that recorded the state.
     """
     if state is None or state.get("format") != STATE_FORMAT:
-        return None, {"used": False, "reason": "none_current", "run_id": None}
+        return {"current": False, "reason": "none_current", "run_id": None}
     run_id = state.get("run_id")
-    why = None
+    reason = "current"
     if state.get("settings") != settings_digest(inputs):
-        why = "settings"
+        reason = "settings"
     elif state.get("layers") != sorted(inputs.layers):
-        why = "layers"
-    elif not (state.get("figures") or {}).get(method):
-        why = "method"
-    if why is not None:
-        return None, {"used": False, "reason": why, "run_id": run_id}
-    result = _figures_only(method, state["figures"][method], inputs)
-    return result, {"used": True, "reason": "current", "run_id": run_id}
+        reason = "layers"
+    return {"current": reason == "current", "reason": reason, "run_id": run_id}
+
+
+def stored_figures(
+    state: dict[str, Any] | None, inputs: ProjectInputs, method: str
+) -> CoverageResult | None:
+    """The city figures of `method` the stored results give (None when they cannot be used).
+
+    The result holds the figures and parameters only (its tables are empty); None when
+    the state is not current (:func:`state_check`) or has no figures of `method`.
+    """
+    if not state_check(state, inputs)["current"]:
+        return None
+    figures = (state.get("figures") or {}).get(method)
+    return None if not figures else _figures_only(method, figures, inputs)
