@@ -17,19 +17,31 @@ Stages timed (the layers are validated first, as a project load does):
 * polygons           each park's own walking service area (:func:`park_service_areas`)
 * total              :func:`gisrenew.network.network_coverage` end to end
 
-Then the tier pass alone next to networkx's ``multi_source_dijkstra`` on the same graph
-and sources (a virtual source carries the handicaps), and — when a PostgreSQL with
-pgRouting can be started (tests/postgis.py) — the zero-handicap pass within the largest
-limit next to ``pgr_drivingDistance`` (``equicost => false`` plus a per-node minimum).
-All three must agree (1e-6 m). Ratios are printed last.
+* total, no polygons  ``network_coverage(service_areas="none")``: what
+                     ``gisrenew coverage --method network`` runs (it draws no map)
 
-Run: .venv/bin/python benchmarks/bench_network.py [--side 317] [--no-pgrouting]
+Then the tier pass alone next to networkx's ``multi_source_dijkstra`` on the same graph
+and sources (a virtual source carries the handicaps), and the zero-handicap pass within
+the largest limit next to pgRouting's ``pgr_drivingDistance`` (``equicost => false`` plus
+a per-node minimum; when a PostgreSQL with pgRouting can be started, tests/postgis.py)
+and pandana's contraction hierarchies (``Network`` + ``set_pois`` + ``nearest_pois``,
+when pandana is installed: ``pip install pandana``; not a gisrenew dependency). The
+peers must agree with scipy: 1e-6 m, pandana 1 cm (it sums lengths in single
+precision). pandana's preprocessing (building the contraction hierarchy) is timed and
+printed apart from its query; it runs in a child process stopped after
+``--pandana-timeout`` seconds, and when it does not finish on this graph the comparison
+is made on a smaller grid (``--pandana-side``), which the output says.
+Ratios are printed last.
+
+Run: .venv/bin/python benchmarks/bench_network.py [--side 317] [--no-pgrouting] [--no-pandana]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
+import multiprocessing as mp
 import sys
 import time
 from pathlib import Path
@@ -55,6 +67,9 @@ from gisrenew.rules import get_rules
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
 STEP = 100.0
+#: pandana's contraction hierarchy sums edge lengths in single precision (float32): its
+#: walks of a few hundred metres are off by up to about a millimetre.
+PANDANA_TOLERANCE_M = 1e-2
 
 
 def city(side: int, seed: int = 0):
@@ -208,12 +223,71 @@ def pgrouting_pass(access, limit, times):
     return dist
 
 
-def check_equal(label, ours, theirs):
+def _pandana_child(conn, node_xy, edge_u, edge_v, edge_length, starts, limit) -> None:
+    """In a child process: pandana's CH build, POIs and query; send times and distances."""
+    import pandana  # optional peer, only in the child (its CH build may have to be stopped)
+    import pandas as pd
+
+    start = time.perf_counter()
+    net = pandana.Network(
+        pd.Series(node_xy[:, 0]), pd.Series(node_xy[:, 1]), pd.Series(edge_u),
+        pd.Series(edge_v), pd.DataFrame({"length": edge_length}), twoway=True,
+    )  # fmt: skip
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    net.set_pois("parks", limit, 1, pd.Series(node_xy[starts, 0]), pd.Series(node_xy[starts, 1]))
+    pois = time.perf_counter() - start
+    start = time.perf_counter()
+    found = net.nearest_pois(limit, "parks", num_pois=1)
+    query = time.perf_counter() - start
+    dist = np.full(len(node_xy), np.inf)
+    values = found[1].to_numpy(dtype=float)
+    dist[found.index.to_numpy(dtype=np.int64)] = np.where(values < limit, values, np.inf)
+    conn.send({"build": build, "pois": pois, "query": query, "dist": dist})
+
+
+def pandana_pass(access, limit, times, timeout_s):
+    """pandana ``nearest_pois`` from the zero-offset starts within `limit` (child process).
+
+    Returns the distances per node, or None when pandana is missing or its contraction
+    hierarchy was not built within `timeout_s` seconds.
+    """
+    if importlib.util.find_spec("pandana") is None:
+        print("  pandana: not installed (pip install pandana), skipped")
+        return None
+    g = access.graph
+    starts = np.unique(access.source_node[access.source_offset <= 0])  # as for pgRouting
+    here, there = mp.get_context("fork").Pipe(duplex=False)
+    child = mp.get_context("fork").Process(
+        target=_pandana_child,
+        args=(there, g.node_xy, g.edge_u, g.edge_v, g.edge_length, starts, float(limit)),
+    )
+    start = time.perf_counter()
+    child.start()
+    ready = here.poll(timeout_s)
+    result = here.recv() if ready else None
+    child.join(5) if ready else child.terminate()
+    if result is None:
+        print(
+            f"  pandana: the contraction hierarchy of {g.n_edges:,} edges was not built within "
+            f"{timeout_s:g} s ({time.perf_counter() - start:.0f} s waited; stopped)"
+        )
+        return None
+    times["pandana preprocessing (CH build)"] = result["build"]
+    times["pandana set_pois"] = result["pois"]
+    times["pandana nearest_pois"] = result["query"]
+    return result["dist"]
+
+
+def check_equal(label, ours, theirs, tolerance_m=1e-6):
     both = np.isfinite(ours) | np.isfinite(theirs)
     same_reach = np.array_equal(np.isfinite(ours), np.isfinite(theirs))
     diff = np.max(np.abs(ours[both] - theirs[both])) if same_reach and both.any() else np.inf
-    status = "OK" if same_reach and diff <= 1e-6 else "MISMATCH"
-    print(f"  {label}: {int(both.sum())} reached nodes, max |Δ| = {diff:.2e} m  {status}")
+    status = "OK" if same_reach and diff <= tolerance_m else "MISMATCH"
+    print(
+        f"  {label}: {int(both.sum())} reached nodes, max |Δ| = {diff:.2e} m "
+        f"(tolerance {tolerance_m:g} m)  {status}"
+    )
     return status == "OK"
 
 
@@ -223,6 +297,15 @@ def main(argv=None) -> int:
         "--side", type=int, default=317, help="grid nodes per side (317: ~200k segments)"
     )
     parser.add_argument("--no-pgrouting", action="store_true", help="skip the pgRouting comparison")
+    parser.add_argument("--no-pandana", action="store_true", help="skip the pandana comparison")
+    parser.add_argument(
+        "--pandana-timeout", type=float, default=300.0, metavar="S",
+        help="stop pandana's contraction-hierarchy build after S seconds",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pandana-side", type=int, default=41,
+        help="grid for pandana when its build does not finish on the main one",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     print(f"building the synthetic city ({args.side} × {args.side} junctions) ...", flush=True)
@@ -286,6 +369,11 @@ def main(argv=None) -> int:
         weight="households",
         barriers=river,
     )
+    bare = timed(
+        "total, no polygons", network_coverage, times, parks, residential, roads, rules=rules,
+        districts=districts, weight="households", barriers=river, service_areas="none",
+    )  # fmt: skip
+    assert bare.ratio == result.ratio
     print(
         f"    coverage {result.ratio:.4f} (network) — parcels covered "
         f"{int(result.residential['covered'].sum())}/{len(result.residential)}, "
@@ -311,39 +399,91 @@ def main(argv=None) -> int:
     )
     ok &= check_equal("scipy vs networkx", tiers_again.node_dist, nx_dist)
 
-    pg_dist = None
+    plain_pass = {"park_offset": np.where(serving, 0.0, np.inf), "limit": max_limit}
+    print("zero-handicap pass within the largest limit, scipy vs pgRouting and pandana:")
+    plain = timed("scipy dijkstra (plain pass)", walk_reach, scipy_times, access, **plain_pass)
+    ok &= zero_handicap_peers(args, access, plain, max_limit, times)
+    print_ratios(times, scipy_times)
+    return 0 if ok else 1
+
+
+def zero_handicap_peers(args, access, plain, max_limit, times) -> bool:
+    """pgRouting and pandana on the zero-handicap pass; False when one disagrees with scipy."""
+    ok = True
     if not args.no_pgrouting:
-        print("zero-handicap pass within the largest limit, scipy vs pgRouting:", flush=True)
-        plain = timed(
-            "scipy dijkstra (plain pass)",
-            walk_reach,
-            scipy_times,
-            access,
-            park_offset=np.where(serving, 0.0, np.inf),
-            limit=max_limit,
-        )
         pg_dist = pgrouting_pass(access, max_limit, times)
         if pg_dist is not None:
             label = "pgRouting pgr_drivingDistance"
             print(f"  {label:<34} {times[label]:8.3f} s")
             # pgRouting only starts from nodes: compare the entrance-free starts
             ok &= check_equal("scipy vs pgRouting", plain.node_dist, pg_dist)
+    if args.no_pandana:
+        return ok
+    pd_dist = pandana_pass(access, max_limit, times, args.pandana_timeout)
+    if pd_dist is None and "pandana preprocessing (CH build)" not in times:
+        if importlib.util.find_spec("pandana") is not None and args.pandana_side < args.side:
+            return ok & pandana_on_smaller_city(args, times)
+        return ok
+    print_pandana(times)
+    return ok & check_equal("scipy vs pandana", plain.node_dist, pd_dist, PANDANA_TOLERANCE_M)
 
+
+def pandana_on_smaller_city(args, times) -> bool:
+    """The scipy-vs-pandana comparison on a `--pandana-side` grid (same layout, smaller)."""
+    side = args.pandana_side
+    print(f"  pandana on a smaller grid instead ({side} × {side} junctions):", flush=True)
+    roads, river, _, parks, _ = city(side)
+    graph = walk_graph_from_roads(conform(roads, "roads"), barriers=river)
+    table = coverage.park_table(conform(parks, "parks"), get_rules("tijian-2021"))
+    qualifies = table["qualifies"].to_numpy(dtype=bool)
+    access = park_access(graph, conform(parks, "parks"), qualifies=qualifies)
+    limit = float(table["radius_m"].to_numpy(dtype=float)[qualifies].max())
+    offset = np.where(qualifies, 0.0, np.inf)
+    print(f"    {graph}")
+    key = "scipy dijkstra (plain pass, pandana's grid)"
+    plain = timed(key, walk_reach, times, access, park_offset=offset, limit=limit)
+    pd_dist = pandana_pass(access, limit, times, args.pandana_timeout)
+    if pd_dist is None:
+        return True
+    times["pandana grid"] = side
+    print_pandana(times)
+    return check_equal(
+        "scipy vs pandana (smaller grid)", plain.node_dist, pd_dist, PANDANA_TOLERANCE_M
+    )
+
+
+def print_pandana(times) -> None:
+    for key in ("pandana preprocessing (CH build)", "pandana set_pois", "pandana nearest_pois"):
+        print(f"  {key:<34} {times[key]:8.3f} s")
+
+
+def print_ratios(times, scipy_times) -> None:
     total = times["total network_coverage()"]
     print("ratios:")
-    print(f"  whole network coverage: {total:.2f} s (target < 30 s)")
+    print(f"  whole network coverage, with each park's polygons: {total:.2f} s (target ≤ 3 s)")
+    bare = times["total, no polygons"]
+    print(
+        f"  whole network coverage, no polygons (gisrenew coverage --method network): {bare:.2f} s"
+    )
     ratio = times["networkx multi-source Dijkstra"] / scipy_times["scipy dijkstra (tier pass)"]
     print(f"  distances: networkx / scipy = {ratio:.1f}× (target ≥ 10×)")
     with_build = (
         times["networkx multi-source Dijkstra"] + times["networkx graph build"]
     ) / scipy_times["scipy dijkstra (tier pass)"]
     print(f"  distances incl. building the networkx graph: {with_build:.1f}×")
-    if pg_dist is not None:
-        pg_ratio = (
-            times["pgRouting pgr_drivingDistance"] / scipy_times["scipy dijkstra (plain pass)"]
+    plain = scipy_times["scipy dijkstra (plain pass)"]
+    if "pgRouting pgr_drivingDistance" in times:
+        pg_s = times["pgRouting pgr_drivingDistance"]
+        print(f"  distances: pgRouting / scipy = {pg_s / plain:.1f}×")
+    if "pandana nearest_pois" in times:
+        if "pandana grid" in times:
+            plain = times["scipy dijkstra (plain pass, pandana's grid)"]
+            print(f"  (pandana on the {times['pandana grid']} × {times['pandana grid']} grid)")
+        query = times["pandana nearest_pois"]
+        print(
+            f"  distances: pandana nearest_pois / scipy = {query / plain:.1f}× (query only; "
+            f"its preprocessing took {times['pandana preprocessing (CH build)']:.1f} s more)"
         )
-        print(f"  distances: pgRouting / scipy = {pg_ratio:.1f}×")
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ pocket parks (口袋公园), and folium web maps for Chinese basemaps.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from gisrenew.errors import (
@@ -19,11 +20,21 @@ from gisrenew.errors import (
     SchemaError,
     ValidationError,
 )
-from gisrenew.io import conform, read_layer, write_results
-from gisrenew.project import Project
-from gisrenew.rules import RuleSet, available_rules, flat_rules, get_rules
 
 __version__ = "0.1.0"
+
+#: Names of the package root that live in modules importing geopandas (~0.4 s): loaded
+#: on first use (PEP 562), so ``gisrenew --help`` and the command line start quickly.
+_LAZY = {
+    "conform": "gisrenew.io",
+    "read_layer": "gisrenew.io",
+    "write_results": "gisrenew.io",
+    "Project": "gisrenew.project",
+    "RuleSet": "gisrenew.rules",
+    "available_rules": "gisrenew.rules",
+    "flat_rules": "gisrenew.rules",
+    "get_rules": "gisrenew.rules",
+}
 
 __all__ = [
     "AnalysisError",
@@ -45,3 +56,16 @@ __all__ = [
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str):
+    """``gisrenew.read_layer`` and the other names of :data:`_LAZY`, imported on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gisrenew' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -343,15 +343,25 @@ def implausible_rows(bounds: np.ndarray, crs) -> np.ndarray:
 
 
 def geographic_bounds(bounds, crs) -> tuple[float, float, float, float]:
-    """``(min_lon, min_lat, max_lon, max_lat)`` of `bounds` given in `crs` (edges densified)."""
+    """``(min_lon, min_lat, max_lon, max_lat)`` of `bounds` given in `crs` (edges densified).
+
+    Degrees of the CRS's own datum (CGCS2000 for EPSG:4490 and its Gauss-Krüger zones):
+    within a metre of WGS84 for CGCS2000, about 100 m for Xian 1980 or Beijing 1954 —
+    far below the half-degree tolerance of the area-of-use check and of zone picking.
+    """
     to_lonlat = _to_lonlat(CRS.from_user_input(crs))
     return to_lonlat.transform_bounds(*(float(v) for v in bounds), densify_pts=21)
 
 
 @functools.lru_cache(maxsize=16)
 def _to_lonlat(crs: CRS) -> Transformer:
-    """A transformer to WGS84 lon/lat (building one costs ~30 ms: kept per CRS)."""
-    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    """A transformer to lon/lat of the CRS's own datum, kept per CRS.
+
+    Within one datum this is a map projection undone (about 1 ms to build); a transformer
+    to WGS84 searches PROJ's database for datum shifts first (40–50 ms).
+    """
+    geodetic = crs.geodetic_crs
+    return Transformer.from_crs(crs, geodetic or "EPSG:4326", always_xy=True)
 
 
 def _outside_area(lonlat_bounds, crs: CRS, tolerance: float = 0.0) -> bool:

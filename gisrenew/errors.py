@@ -26,6 +26,7 @@ Hierarchy::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +40,7 @@ __all__ = [
     "InputError",
     "LockError",
     "MapAssetError",
+    "MissingLayerError",
     "OutputError",
     "Problem",
     "ProjectError",
@@ -56,6 +58,18 @@ class GisrenewError(Exception):
 
 class InputError(GisrenewError, ValueError):
     """The user's input data cannot be used as it is."""
+
+
+class MissingLayerError(InputError):
+    """A layer the run needs was neither given nor found in the project."""
+
+    def __init__(self, missing: Sequence[str]):
+        self.missing = tuple(missing)
+        flags = " ".join(f"--{k} FILE" for k in self.missing)
+        super().__init__(
+            f"missing input layer(s): {', '.join(self.missing)}. Give {flags}, or --project DIR "
+            "for a project that has them."
+        )
 
 
 class CRSError(InputError):

@@ -32,7 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gisrenew import coverage, network, siting
+from gisrenew import coverage, siting
 from gisrenew import plans as plan_engine
 from gisrenew.inputs import MissingLayerError, ProjectInputs
 from gisrenew.results import CoverageResult
@@ -299,6 +299,9 @@ def _network_options(inputs: ProjectInputs) -> dict[str, Any]:
 
 
 def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> CoverageResult:
+    # the walk engine imports scipy's sparse graph code (~0.45 s): only runs that walk pay it
+    from gisrenew import network
+
     graph = inputs.cached(
         "walk_graph", lambda: network.walk_graph_from_roads(inputs.layer("roads"))
     )

@@ -38,7 +38,13 @@ from pyproj import CRS
 from gisrenew import io
 from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.crs import parse_crs
-from gisrenew.errors import InputError, Problem, ProjectError, SchemaError, raise_for_problems
+from gisrenew.errors import (
+    MissingLayerError,
+    Problem,
+    ProjectError,
+    SchemaError,
+    raise_for_problems,
+)
 from gisrenew.project import Project
 from gisrenew.rules import RuleSet, get_rules
 from gisrenew.schema import LAYERS, column_aliases
@@ -62,18 +68,6 @@ INPUT_KINDS: tuple[str, ...] = tuple(
 
 #: The ``weight`` value that asks for no weight.
 NO_WEIGHT = "none"
-
-
-class MissingLayerError(InputError):
-    """A layer the run needs was neither given nor found in the project."""
-
-    def __init__(self, missing: Sequence[str]):
-        self.missing = tuple(missing)
-        flags = " ".join(f"--{k} FILE" for k in self.missing)
-        super().__init__(
-            f"missing input layer(s): {', '.join(self.missing)}. Give {flags}, or --project DIR "
-            "for a project that has them."
-        )
 
 
 @dataclass(frozen=True)

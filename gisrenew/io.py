@@ -72,6 +72,7 @@ from gisrenew.errors import (
     SchemaError,
     raise_for_problems,
 )
+from gisrenew.geometry import in_two_threads
 from gisrenew.schema import (
     LayerSchema,
     column_aliases,
@@ -348,7 +349,7 @@ def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
         choice = choose_shapefile_encoding(path)
         encoding = choice.encoding
     try:
-        frame = gpd.read_file(path, layer=layer_name, encoding=encoding, engine="pyogrio")
+        frame = _read_file(path, layer_name, encoding)
     except UnicodeDecodeError as exc:
         raise EncodingError(
             f"attribute text cannot be decoded as {encoding or 'UTF-8'}: {exc.reason}. "
@@ -360,6 +361,42 @@ def _read_frame(path: Path, kind: str, layer: str | None, encoding: str | None):
             "GeoPackage/Shapefile/GeoJSON"
         ) from None
     return frame, layer_name, choice
+
+
+def _read_file(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """The layer as pyogrio reads it: through Arrow, else row by row (same frame either way).
+
+    The Arrow path (``use_arrow=True``, pyarrow) reads a GeoPackage about twice as fast. It
+    gives a few columns in other forms than the row reader: those are converted back
+    (:func:`_as_row_reader_gives`), so the layer never depends on the path taken. Whatever
+    the Arrow path cannot read (text that is not in `encoding`, a driver without Arrow
+    support) is read again row by row, which raises the errors the messages are made for.
+    """
+    try:
+        frame = gpd.read_file(
+            path, layer=layer, encoding=encoding, engine="pyogrio", use_arrow=True
+        )
+    except Exception:  # any failure: the row reader reads it, or says why it cannot
+        return gpd.read_file(path, layer=layer, encoding=encoding, engine="pyogrio")
+    return _as_row_reader_gives(frame)
+
+
+def _as_row_reader_gives(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns read through Arrow in the row reader's forms.
+
+    Yes/no columns with empty values are numbers there (1.0, 0.0, NaN) and date columns
+    ``datetime64[ms]``; Arrow gives Python ``bool``/``date`` objects with ``None``.
+    """
+    for column in frame.columns:
+        series = frame[column]
+        if column == frame.geometry.name or series.dtype != object:
+            continue
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind == "boolean":
+            frame[column] = series.astype("float64")
+        elif kind == "date":
+            frame[column] = pd.to_datetime(series).astype("datetime64[ms]")
+    return frame
 
 
 def _check_readable(path: Path) -> None:
@@ -1015,7 +1052,7 @@ def _with_ids(frame: gpd.GeoDataFrame, schema: LayerSchema, found: _Found) -> gp
     """The id column as text; generated from the row order (a warning) when absent."""
     id_col = schema.id_column
     if id_col not in frame.columns:
-        frame[id_col] = [str(i + 1) for i in range(len(frame))]
+        frame[id_col] = _numbers_as_text(np.arange(1.0, len(frame) + 1.0))
         if len(frame):
             found.add(
                 "warning",
@@ -1026,8 +1063,8 @@ def _with_ids(frame: gpd.GeoDataFrame, schema: LayerSchema, found: _Found) -> gp
                 category=GENERATED_IDS,
             )
         return frame
-    ids = frame[id_col]
-    missing = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
+    as_text = _ids_as_text(frame[id_col])
+    missing = (as_text == "").to_numpy()
     if missing.any():
         found.add(
             "error",
@@ -1036,7 +1073,6 @@ def _with_ids(frame: gpd.GeoDataFrame, schema: LayerSchema, found: _Found) -> gp
             id_col,
             f"give every row an id, or drop the `{id_col}` column to generate ids",
         )
-    as_text = _ids_as_text(ids)
     duplicated = as_text.duplicated(keep=False).to_numpy() & ~missing
     if duplicated.any():
         values = list(dict.fromkeys(as_text[duplicated]))[:5]
@@ -1107,7 +1143,7 @@ def _kept_collection_parts(geoms, schema: LayerSchema, found: _Found, rows) -> n
 
 def _repaired_polygons(geoms, ids, found: _Found, rows) -> np.ndarray:
     """Invalid polygons repaired with make_valid (in place); False: nothing left of them."""
-    invalid = rows & ~shapely.is_valid(geoms)
+    invalid = rows & ~in_two_threads(shapely.is_valid, geoms)
     if not invalid.any():
         return np.ones(len(geoms), dtype=bool)
     geoms[invalid] = _extract_kind(shapely.make_valid(geoms[invalid]), _POLYGONAL)
@@ -1140,7 +1176,7 @@ def _converted_columns(frame, schema: LayerSchema, found: _Found):
                 fix=f"add it, or map your column in [columns.{schema.name}] of gisrenew.toml",
             )
         else:
-            frame[col.name] = pd.Series([col.default] * len(frame), index=frame.index)
+            frame[col.name] = pd.Series(col.default, index=frame.index)  # one value, broadcast
     return frame, defaulted
 
 
@@ -1155,20 +1191,49 @@ def _value_as_text(value) -> str:
 def _ids_as_text(ids: pd.Series) -> pd.Series:
     """Values as text; whole-number floats (from Shapefiles) lose their ``.0``; missing → ``""``.
 
-    Each distinct value is converted once (``pandas.factorize``), so a layer of many
-    rows with few distinct values costs little.
+    Text, integer and float columns are converted in one vectorized pass; other columns
+    (mixed values, dates) convert each distinct value once (``pandas.factorize``).
     """
+    is_text = isinstance(ids.dtype, pd.StringDtype)
+    kind = "string" if is_text else pd.api.types.infer_dtype(ids, skipna=True)
+    if kind == "empty":
+        return pd.Series("", index=ids.index, dtype=object)
+    if kind == "string":
+        text = ids.str.strip().fillna("").to_numpy(dtype=object)
+        return pd.Series(text, index=ids.index, dtype=object)
+    if kind in ("integer", "floating") and pd.api.types.is_numeric_dtype(ids.dtype):
+        numbers = _numbers_as_text(ids.to_numpy(dtype=float, na_value=np.nan))
+        if numbers is not None:
+            return pd.Series(numbers, index=ids.index, dtype=object)
     codes, uniques = pd.factorize(ids.astype(object), use_na_sentinel=True)
     texts = np.array([_value_as_text(v) for v in uniques] + [""], dtype=object)
     return pd.Series(texts[codes], index=ids.index, dtype=object)  # code -1 → ""
 
 
+def _numbers_as_text(values: np.ndarray) -> np.ndarray | None:
+    """Numbers as :func:`_value_as_text` writes them; None when one is not a safe whole number.
+
+    Whole numbers below 2**53 (exact in a float) are written as integers, missing values
+    as ``""``; anything else (fractions, infinities, huge values) is left to the caller.
+    """
+    missing = np.isnan(values)
+    whole = ~missing & (np.abs(values) < 2.0**53)
+    whole[whole] = values[whole] == np.round(values[whole])
+    if not (whole | missing).all():
+        return None
+    out = np.full(len(values), "", dtype=object)
+    out[whole] = pd.Series(values[whole].astype(np.int64)).astype(str).to_numpy(dtype=object)
+    return out
+
+
 def _convert_column(series: pd.Series, col, found: _Found) -> pd.Series:
     missing = series.isna().to_numpy()
     if col.dtype == "str":
-        return _ids_as_text(series.astype(object).where(~missing, col.default))
+        text = _ids_as_text(series)
+        text[missing] = col.default
+        return text
     if col.dtype == "bool":
-        text = series.astype(str).str.strip().str.lower()
+        text = _ids_as_text(series).str.lower()  # with gaps, a yes/no column is 1.0/0.0/NaN
         truthy = text.isin(_TRUE).to_numpy()
         falsy = text.isin(_FALSE).to_numpy() | missing
         bad = ~(truthy | falsy)

@@ -68,7 +68,7 @@ import shapely
 from gisrenew import jsonable
 from gisrenew.coverage import IncrementalCoverage, park_table
 from gisrenew.errors import GisrenewWarning, ProjectError, SchemaError
-from gisrenew.geometry import geometry_array, polygonal_part, union_by_group
+from gisrenew.geometry import geometry_array, in_two_threads, polygonal_part, union_by_group
 from gisrenew.io import conformed
 from gisrenew.schema import SIGNING_STATUS_TERMS, column_aliases, get_layer_schema, headers_of
 from gisrenew.units import M2_PER_HA, M2_PER_MU
@@ -338,7 +338,7 @@ def _overlaps(plan_geoms: np.ndarray, parcel_geoms: np.ndarray):
     overlap = b.copy()
     partial = np.flatnonzero(~inside)
     if len(partial):
-        overlap[partial] = shapely.intersection(a[partial], b[partial])
+        overlap[partial] = in_two_threads(shapely.intersection, a[partial], b[partial])
     area = np.where(inside, shapely.area(parcel_geoms)[parcel_idx], shapely.area(overlap))
     return plan_idx, parcel_idx, overlap, area
 

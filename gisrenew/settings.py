@@ -53,6 +53,8 @@ __all__ = [
 
 #: Walking speed of the ten-minute walk when none is set (10 min at 4.8 km/h = 800 m).
 DEFAULT_WALK_SPEED_KMH = 4.8
+#: Minutes of the ten-minute walk (十分钟) when a speed is given without minutes.
+DEFAULT_WALK_MINUTES = 10.0
 
 #: Value kinds a setting can have.
 KINDS = ("text", "bool", "number", "integer", "text_list", "choice", "text_table", "crs")

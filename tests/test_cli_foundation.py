@@ -1,5 +1,9 @@
 """`gisrenew init`, `gisrenew validate` and the CLI's error handling."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import geopandas as gpd
 import pyogrio
 import pytest
@@ -107,3 +111,46 @@ def test_guess_kind():
     assert guess_kind("road_network") == "roads"
     assert guess_kind("更新地块") == "plans"
     assert guess_kind("whatever") is None
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
+
+# The modules a command must not load unless it draws maps, walks along streets or
+# writes spreadsheets: importing them costs a planner seconds at every run.
+HEAVY = (
+    "folium",
+    "matplotlib",
+    "scipy.sparse.csgraph",
+    "openpyxl",
+    "xlsxwriter",
+    "gisrenew.network",
+    "gisrenew.webmap",
+)
+
+
+def _heavy_modules_loaded(argv: tuple[str, ...] | None) -> list[str]:
+    """Run ``gisrenew ARGV`` (None: only import the CLI) in a fresh Python; the heavy modules."""
+    run = (
+        f"try:\n    main({list(argv or ())!r})\n"
+        "except SystemExit as exc:\n    assert not exc.code\n"
+    )
+    code = (
+        "import sys\nfrom gisrenew.cli import main\n"
+        + (run if argv is not None else "")
+        + f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stderr.strip().splitlines()[-1].split() if done.stderr.strip() else []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [None, ("coverage", "--project", str(SAMPLE), "--json"), ("history", "--project", str(SAMPLE))],
+    ids=["import", "coverage", "history"],
+)
+def test_commands_import_only_what_they_use(argv):
+    """No map, walk or spreadsheet code to import the CLI, for a straight-line coverage
+    or for the run history."""
+    assert _heavy_modules_loaded(argv) == []

@@ -1,3 +1,5 @@
+import datetime
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -267,6 +269,39 @@ def test_round_trip_formats(tmp_path, suffix):
     assert out["park_id"].tolist() == ["a", "b", "c"]
     assert out["name"].tolist() == NAMES
     assert np.allclose(out.area, 10_000)
+
+
+def _every_kind_of_column():
+    """Parks with ids, text with spaces and gaps, counts, dates, yes/no with a gap."""
+    return _parks(
+        park_id=[" a", "b ", "c"],
+        park_class=["G11", None, "G14"],
+        口袋公园=pd.array([True, None, False], dtype="boolean"),
+        opened=[datetime.date(2023, 5, 1), None, datetime.date(2020, 1, 1)],
+        visits=pd.array([12, None, 7], dtype="Int64"),
+        area_note=[1.5, np.nan, 2.0],
+    )
+
+
+def test_yes_no_column_with_an_empty_cell(tmp_path):
+    """A GeoPackage yes/no column with a gap reads as 1.0/NaN/0.0: still yes/no."""
+    path = tmp_path / "parks.gpkg"
+    pyogrio.write_dataframe(_every_kind_of_column(), path)
+    out = io.read_layer(path, "parks")
+    assert out["is_pocket_park"].tolist() == [True, False, False]  # the gap: the default
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_layer_read_through_arrow_equals_the_row_reader(tmp_path, suffix):
+    """Read through pyogrio's Arrow path, a file gives exactly the layer read row by row."""
+    path = tmp_path / f"parks{suffix}"
+    encoding = "GBK" if suffix == ".shp" else None
+    pyogrio.write_dataframe(_every_kind_of_column(), path, encoding=encoding)
+    rows = gpd.read_file(path, encoding=encoding, engine="pyogrio", use_arrow=False)
+    expected = io.conform(rows, "parks", source=str(path), layer="parks")
+    got = io.read_layer(path, "parks")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["name"].tolist() == NAMES and got["park_id"].tolist() == ["a", "b", "c"]
 
 
 def test_missing_and_unreadable_files(tmp_path):

@@ -23,6 +23,7 @@ from gisrenew.network import (
     insert_points,
     network_coverage,
     park_access,
+    service_polygons,
     walk_distance_from_minutes,
     walk_graph_from_roads,
 )
@@ -417,6 +418,24 @@ def test_service_area_cuts_partly_reached_edges_exactly():
     expected = shapely.buffer(line((-300, 0), (300, 0)), 50.0, quad_segs=16)
     assert area.symmetric_difference(expected).area == pytest.approx(0.0, abs=1e-6)
     assert result.service_areas["park_id"].tolist() == ["park"]
+
+
+def test_service_polygons_joined_along_roads_equal_the_union_of_piece_buffers():
+    """Joining a park's pieces along their roads first gives the union of the pieces' buffers."""
+    # two parks on a 3 × 3 grid of 100 m streets: rows and columns are roads 0–5
+    ends = [((x, y), (x + 100.0, y)) for y in (0.0, 100.0, 200.0) for x in (0.0, 100.0)]
+    ends += [((x, y), (x, y + 100.0)) for x in (0.0, 100.0, 200.0) for y in (0.0, 100.0)]
+    start, end = np.array([a for a, _ in ends]), np.array([b for _, b in ends])
+    road = np.repeat(np.arange(6), 2)
+    group = np.array([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1])  # park 1: the top row, right column
+    joined = service_polygons(start, end, group, 3, lateral_m=30.0, strokes=road)
+    pieces = shapely.buffer(shapely.linestrings(np.stack([start, end], axis=1)), 30.0, quad_segs=16)
+    for k in (0, 1):
+        expected = shapely.union_all(pieces[group == k])
+        assert joined[k].symmetric_difference(expected).area == pytest.approx(0.0, abs=1e-6)
+    assert joined[2].is_empty  # a park without pieces
+    unjoined = service_polygons(start, end, group, 3, lateral_m=30.0)
+    assert joined[0].symmetric_difference(unjoined[0]).area == pytest.approx(0.0, abs=1e-6)
 
 
 def test_service_area_modes():

@@ -18,8 +18,7 @@ import click
 
 from gisrenew import __version__
 from gisrenew.cli.convention import configure_logging
-from gisrenew.errors import GisrenewError
-from gisrenew.inputs import MissingLayerError
+from gisrenew.errors import GisrenewError, MissingLayerError
 from gisrenew.present.tables import sanitize
 
 __all__ = ["main"]

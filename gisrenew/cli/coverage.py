@@ -24,9 +24,9 @@ from gisrenew.config import CONFIG_FILE, ProjectConfig
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.io import write_results
-from gisrenew.network import DEFAULT_WALK_MINUTES
 from gisrenew.present.labels import label
 from gisrenew.rules import available_rules, flat_rules
+from gisrenew.settings import DEFAULT_WALK_MINUTES
 
 from .convention import lang_option, output_option, verbosity_options
 from .options import (
@@ -199,7 +199,13 @@ def command(
     report_problems(inputs.problems)
     progress = bool((ctx.obj or {}).get("progress", False))
     result = compute_indicators(
-        inputs, methods=methods, plans=False, contributions=contribution, progress=progress
+        inputs,
+        methods=methods,
+        plans=False,
+        contributions=contribution,
+        # walking service-area polygons only for the -o file: the printout draws no map
+        network_service_areas="park" if output is not None else "none",
+        progress=progress,
     )
     written = []
     if output is not None:

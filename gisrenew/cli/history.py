@@ -8,8 +8,7 @@ import math
 import click
 
 from gisrenew.cli.convention import lang_option, verbosity_options
-from gisrenew.cli.options import emit_json, json_option, project_option
-from gisrenew.cli.recompute import open_project
+from gisrenew.cli.options import emit_json, json_option, open_project, project_option
 from gisrenew.present.formats import local_time, percent
 from gisrenew.present.tables import sanitize
 from gisrenew.recompute import HISTORY_TABLE, forget_change, read_history, stored_runs

@@ -15,7 +15,7 @@ from gisrenew import jsonable, outfiles
 from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import OutputError
 from gisrenew.io import LayerRef
-from gisrenew.project import owned_files
+from gisrenew.project import Project, owned_files
 
 log = logging.getLogger("gisrenew.cli")
 
@@ -194,3 +194,15 @@ def report_problems(problems) -> None:
 def emit_json(data: Any) -> None:
     """Print `data` as one JSON object on stdout (nan/inf become null, UTF-8 kept)."""
     click.echo(jsonable.dumps(data, indent=2))
+
+
+def open_project(folder: Path | None) -> Project:
+    """The project in `folder`, or in the current folder when it is one."""
+    if folder is None:
+        if not (Path.cwd() / CONFIG_FILE).is_file():
+            raise click.UsageError(
+                f"no project here: give --project DIR (a folder with {CONFIG_FILE}), "
+                "or run in a project folder"
+            )
+        folder = Path.cwd()
+    return Project.open(folder)

@@ -15,11 +15,11 @@ from gisrenew.cli.options import (
     encoding_option,
     json_option,
     layer_option,
+    open_project,
     override_crs_option,
     project_option,
     wait_seconds,
 )
-from gisrenew.config import CONFIG_FILE
 from gisrenew.errors import GisrenewError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
@@ -27,18 +27,6 @@ from gisrenew.recompute import RecomputeResult, read_changes, recompute
 from gisrenew.webmap.publish import publish_site
 
 log = logging.getLogger(__name__)
-
-
-def open_project(folder: Path | None) -> Project:
-    """The project in `folder`, or in the current folder when it is one."""
-    if folder is None:
-        if not (Path.cwd() / CONFIG_FILE).is_file():
-            raise click.UsageError(
-                f"no project here: give --project DIR (a folder with {CONFIG_FILE}), "
-                "or run in a project folder"
-            )
-        folder = Path.cwd()
-    return Project.open(folder)
 
 
 def publish_change(

@@ -8,11 +8,11 @@ from gisrenew.cli.convention import lang_option, verbosity_options
 from gisrenew.cli.options import (
     crs_option,
     encoding_option,
+    open_project,
     override_crs_option,
     project_option,
     wait_seconds,
 )
-from gisrenew.cli.recompute import open_project
 from gisrenew.present.tables import sanitize
 from gisrenew.schema import LAYERS, get_layer_schema
 

@@ -44,6 +44,7 @@ from gisrenew.network.walk import (
 )
 from gisrenew.results import CoverageResult
 from gisrenew.rules import get_rules
+from gisrenew.settings import DEFAULT_WALK_MINUTES, DEFAULT_WALK_SPEED_KMH
 
 __all__ = [
     "DEFAULT_WALK_MINUTES",
@@ -55,10 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Default ten-minute walk (十分钟): 10 min at 4.8 km/h = 800 m.
-DEFAULT_WALK_MINUTES = 10.0
-DEFAULT_WALK_SPEED_KMH = 4.8
 
 
 SERVICE_AREA_MODES = ("park", "nearest", "merged", "none")
@@ -182,7 +179,7 @@ def park_service_areas(
 
         todo = tqdm(todo, desc="walk service areas", unit="park")
     zero_park = np.zeros(graph.n_nodes, dtype=np.int64)
-    starts_all, ends_all, groups = [], [], []
+    starts_all, ends_all, groups, roads = [], [], [], []
     for k in todo:
         rows = order[bounds[k] : bounds[k + 1]]
         dist = dijkstra(csr, directed=True, indices=starts[rows], min_only=True, limit=limits[k])
@@ -192,12 +189,13 @@ def park_service_areas(
         first = np.repeat(indptr[reached] - np.cumsum(counts) + counts, counts)
         edges = np.unique(incident[first + np.arange(int(counts.sum()))])
         zone = access.zone_edge[zone_order[zone_bounds[k] : zone_bounds[k + 1]]]
-        start, end, _ = reached_pieces(
+        start, end, _, edge = reached_pieces(
             graph, dist, zero_park, limits[k], edges=edges, whole=zone, split=False
         )
         starts_all.append(start)
         ends_all.append(end)
         groups.append(np.full(len(start), k))
+        roads.append(graph.edge_road[edge])
     if not groups:
         return service_polygons(np.empty((0, 2)), np.empty((0, 2)), np.empty(0), n_parks)
     return service_polygons(
@@ -206,6 +204,7 @@ def park_service_areas(
         np.concatenate(groups),
         n_parks,
         lateral_m=lateral_m,
+        strokes=np.concatenate(roads),
     )
 
 
@@ -538,7 +537,7 @@ def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, la
         )
         return gpd.GeoDataFrame(columns, geometry=polys[k], crs=crs)
     zone_ok = tiers.zone_park[access.zone_edge] >= 0
-    start, end, park = reached_pieces(
+    start, end, park, edge = reached_pieces(
         access.graph,
         tiers.node_dist,
         tiers.node_park,
@@ -547,14 +546,15 @@ def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, la
         whole_park=tiers.zone_park[access.zone_edge[zone_ok]],
         split=mode == "nearest",
     )
+    roads = access.graph.edge_road[edge]
     if mode == "merged":
         polys = service_polygons(
-            start, end, np.zeros(len(park), dtype=np.int64), 1, lateral_m=lateral_m
+            start, end, np.zeros(len(park), dtype=np.int64), 1, lateral_m=lateral_m, strokes=roads
         )
         return gpd.GeoDataFrame(
             {"park_id": [""], "walk_limit_m": [max_limit]}, geometry=list(polys), crs=crs
         )
-    polys = service_polygons(start, end, park, n_parks, lateral_m=lateral_m)
+    polys = service_polygons(start, end, park, n_parks, lateral_m=lateral_m, strokes=roads)
     return gpd.GeoDataFrame(columns, geometry=polys[k], crs=crs)
 
 
