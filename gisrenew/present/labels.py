@@ -284,7 +284,7 @@ _RECOMPUTE = {
     "pieces": ("{n} 块居住用地", "{n} residential pieces"),
     "agrees": ("与全量计算一致", "equals the full recompute"),
     "unverified": (
-        "未与全量计算核对（加 --verify 核对）",
+        "未与全量计算核对（重新计算时加核对选项可核对）",
         "not checked against a full recompute (--verify)",
     ),
     "run": (
