@@ -355,6 +355,65 @@ def test_residential_land_answers_the_click_inside_a_service_area(
         page.page.close()
 
 
+def test_packed_layers_draw_offline_and_answer_clicks_in_drawing_order(
+    map_browser, webmap_city, tmp_path
+):
+    """Issue #15: large polygon layers are packed arrays drawn in chunks; each feature still
+    answers its own click and hover, in the drawing order (residential land over service
+    areas, blind spots over residential land, parks on top), also after being shown again."""
+    city = webmap_city
+    m = coverage_map(
+        city.coverage, city.parks, districts=city.districts,
+        options=MapOptions(packed_features=1),  # every polygon layer of 2+ features packed
+    )  # fmt: skip
+    packed = {key for key, info in m.gisrenew_layers.items() if info["packed"]}
+    assert {"residential", "blind_spots", "parks", "service_areas", "districts"} <= packed
+    path = save_map(m, tmp_path / "packed.html")
+    page = map_browser.open(path, offline=True)
+    try:
+        page.page.wait_for_function("() => window.gisrenew.pending === 0", timeout=5000)
+        counts = page.counts()
+        for key in packed:  # chunks of features, every one drawn
+            assert counts[key]["canvas"] >= 1 and counts[key]["drawn"] == counts[key]["features"]
+        # r1 lies inside 东园's 500 m service area: the residential land answers
+        text = page.click_at(*_lat_lng(300, 100))
+        assert BACKSLASH in text and "所属片区" in text and "城厢镇（d1）" in text
+        assert "服务范围" not in text
+        # r2: its uncovered north-west is a blind spot (drawn above), its covered corner not
+        text = page.click_at(*_lat_lng(820, 480))
+        assert text.startswith("服务盲区") and BACKTICK in text
+        text = page.click_at(*_lat_lng(950, 320))
+        assert not text.startswith("服务盲区") and BACKTICK in text and "所属片区" in text
+        # a park over its own service area; west of 东园 the service area names its park
+        assert "东园" in page.click_at(*_lat_lng(50, 50))
+        assert "东园（p1）" in page.click_at(*_lat_lng(-300, 50))
+        # hovering residential land shows its own tooltip
+        page.close_popup()
+        lat, lng = _lat_lng(300, 100)
+        point = page.page.evaluate(
+            """([lat, lng]) => { const p = window.gisrenew.map.latLngToContainerPoint([lat, lng]);
+                const box = window.gisrenew.map.getContainer().getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y]; }""",
+            [lat, lng],
+        )
+        for step in (3, 2, 1, 0):  # a few moves, as a hand makes them
+            page.page.mouse.move(point[0] - step, point[1])
+            page.page.wait_for_timeout(50)
+        tooltip = page.page.locator(".leaflet-tooltip")
+        tooltip.wait_for(state="visible", timeout=3000)
+        assert BACKSLASH in tooltip.inner_text()
+        # residential land shown again from the layer control stays below the blind spots
+        control = page.page.locator(".leaflet-control-layers-overlays label", has_text="覆盖比例")
+        control.locator("input").click()
+        assert page.counts()["residential"]["shown"] is False
+        control.locator("input").click()
+        assert page.click_at(*_lat_lng(820, 480)).startswith("服务盲区")
+        _check_clean(page, offline=True)
+        page.screenshot(tmp_path / "packed.png")
+    finally:
+        page.page.close()
+
+
 def test_an_internet_basemap_is_said_and_the_data_draw_without_it(
     map_browser, webmap_city, tmp_path
 ):

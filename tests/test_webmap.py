@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
 import json
 import random
 import re
+import zlib
 
 import geopandas as gpd
 import numpy as np
@@ -335,6 +337,75 @@ def test_large_layers_use_canvas_and_start_hidden(webmap_city):
     assert layers["parks_pocket"]["show"]  # 2 vertices
     page = map_html(m)
     assert page.count("window.gisrenew.canvas;") == sum(1 for v in layers.values() if v["canvas"])
+
+
+def _packed(page: str, key: str) -> list:
+    """The arguments of packed layer `key` in a page: definition, styles, binary, text."""
+    at = page.index(f'window.gisrenew.packed("{key}",') + len(f'window.gisrenew.packed("{key}",')
+    decoder, parts = json.JSONDecoder(), []
+    for _ in range(4):
+        while page[at] in " \n,":
+            at += 1
+        value, at = decoder.raw_decode(page, at)
+        parts.append(value)
+    return parts
+
+
+def _unpack(definition: dict, binary: str, text: str):
+    """Geometries, style indices and popup values of a packed layer, read back in Python."""
+    n = definition["counts"]
+    numbers = np.frombuffer(zlib.decompress(base64.b64decode(binary)), dtype="<i4")
+    sizes = [2 * n["coords"], n["rings"] + 1, n["parts"] + 1, n["features"] + 1, n["features"]]
+    sizes += [n["features"]] * n["columns"]
+    arrays = np.split(numbers, np.cumsum(sizes)[:-1])
+    steps, rings, parts, features, style, *codes = arrays
+    coords = (np.cumsum(steps.reshape(-1, 2), axis=0) + n["origin"]) / n["scale"]
+    geoms = shapely.from_ragged_array(
+        shapely.GeometryType.MULTIPOLYGON, coords, (rings, parts, features)
+    )
+    uniques = json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
+    values = [[uniques[c][codes[c][f]] for c in range(n["columns"])] for f in range(len(style))]
+    return geoms, style, values
+
+
+def test_a_large_layer_is_packed_with_the_same_shapes_and_popups(webmap_city):
+    """Issue #15: a layer of many polygons goes into the page as compact arrays; read back,
+    they hold the same (rounded) shapes, styles and escaped popup values as GeoJSON would."""
+    city = webmap_city
+    drawn = {"districts": city.districts, "boundary": city.boundary}
+    plain = map_html(coverage_map(city.coverage, city.parks, **drawn))
+    m = coverage_map(
+        city.coverage, city.parks, **drawn, options=MapOptions(packed_features=1),
+    )  # fmt: skip
+    page = map_html(m)
+    layers = m.gisrenew_layers
+    assert layers["residential"]["packed"] and layers["blind_spots"]["packed"]  # 3, 2 > 1
+    assert not layers["boundary"]["packed"]  # 1 feature
+    assert not layers["parks_pocket"]["packed"]  # points are never packed
+    assert layers["residential"]["canvas"] and layers["boundary"]["canvas"]  # one renderer
+    for payload in (XSS_IMG, XSS_TEMPLATE, BACKSLASH, BACKTICK):
+        assert payload not in page
+    assert "`" not in page and "${" not in page
+    for key in ("residential", "parks", "blind_spots"):
+        definition, styles, binary, text = _packed(page, key)
+        geoms, style, values = _unpack(definition, binary, text)
+        features = _features(plain, key)
+        assert len(geoms) == len(features) == layers[key]["features"]
+        assert style.tolist() == [f["properties"]["s"] for f in features]
+        assert values == [f["properties"]["v"] for f in features]
+        for geom, feature in zip(geoms, features, strict=True):
+            expected = shapely.get_coordinates(shapely.geometry.shape(feature["geometry"]))
+            assert np.array_equal(shapely.get_coordinates(geom), expected), key
+        assert len(styles) == len(_styles_of(plain, key))
+    definition, _, binary, text = _packed(page, "residential")
+    assert escape_text(f"新村 {BACKSLASH}") in _unpack(definition, binary, text)[2][0]
+
+
+def _styles_of(page: str, key: str) -> list:
+    """The styles of GeoJSON layer `key` in a page."""
+    name = re.search(r'window\.gisrenew\.layers\["' + re.escape(key) + r'"\] = (\w+);', page)
+    start = page.index(f"var {name.group(1)}_styles = ") + len(f"var {name.group(1)}_styles = ")
+    return json.JSONDecoder().raw_decode(page, start)[0]
 
 
 def test_gaode_shift_and_declared_gcj02_data(webmap_city):

@@ -103,6 +103,47 @@ def test_publish_before_after(webmap_city, tmp_path):
     ).exists()
 
 
+def _written(path) -> tuple[int, int]:
+    """Inode and modification time: a page written again (atomically) gets a new inode."""
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns
+
+
+def test_publish_draws_again_only_the_pages_asked_for(webmap_city, tmp_path):
+    """Issue #15: after a recompute, only the pages the change touches are drawn again;
+    the others are kept as the earlier publish wrote them (and listed again)."""
+    city = webmap_city
+    indicators = city_indicators(city_layers(city, parks=city.all_parks), coverage=city.after)
+    runs = [dataclasses.replace(city_change(city), run_id=n) for n in (1, 2, 3)]
+    site = tmp_path / "site"
+    publish_site(indicators, site, change=runs[0])
+    kept = {name: _written(site / name) for name in ("coverage.html", "plans.html")}
+    files = publish_site(indicators, site, changes=runs[:2], pages={"before_after"})
+    names = {p.relative_to(site).as_posix() for p in files}
+    assert {"coverage.html", "plans.html", "before_after.html", "before_after_1.html"} <= names
+    assert {name: _written(site / name) for name in kept} == kept  # not written again
+    assert "第 2 次" in (site / "before_after.html").read_text(encoding="utf-8")
+    assert "第 1 次" in (site / "before_after_1.html").read_text(encoding="utf-8")
+    summary = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    assert [m["key"] for m in summary["maps"]] == [
+        "coverage", "plans", "before_after", "before_after_1",
+    ]  # fmt: skip
+    assert summary["maps"][0]["figures"]["覆盖率"] == f"{100 * city.after.ratio:.1f}%"
+    # the next run: run 2's page gets its own name and is drawn; run 1's is kept
+    run_1 = _written(site / "before_after_1.html")
+    publish_site(indicators, site, changes=runs, pages={"before_after"})
+    assert _written(site / "before_after_1.html") == run_1
+    assert "第 2 次" in (site / "before_after_2.html").read_text(encoding="utf-8")
+    # a page changed since it was written is not intact: it is drawn again
+    (site / "plans.html").write_text("手改的页面", encoding="utf-8")
+    publish_site(indicators, site, changes=runs, pages={"before_after"})
+    assert "手改的页面" not in (site / "plans.html").read_text(encoding="utf-8")
+    assert _written(site / "coverage.html") == kept["coverage.html"]
+    # pages=None (the default) draws every page
+    publish_site(indicators, site, changes=runs)
+    assert _written(site / "coverage.html") != kept["coverage.html"]
+
+
 def test_publish_offline_site_is_self_contained(webmap_city, tmp_path):
     indicators = city_indicators(city_layers(webmap_city), coverage=webmap_city.coverage)
     files = publish_site(indicators, tmp_path / "site", offline=True)

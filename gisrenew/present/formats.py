@@ -171,8 +171,9 @@ def area_compact(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
     v = _value(m2)
     if v is None:
         return missing
-    main = area(v, "m2" if abs(v) < M2_PER_HA else "ha", lang=lang)
-    mu = area(v, "mu", lang=lang)
+    key = "m2" if abs(v) < M2_PER_HA else "ha"  # as area(v, key) and area(v, "mu"), inlined:
+    main = f"{_fixed(v * _PER_M2[key], AREA_DECIMALS[key])} {unit(key, lang)}"  # maps format
+    mu = f"{_fixed(v * _PER_M2['mu'], AREA_DECIMALS['mu'])} {unit('mu', lang)}"  # 100 000 a page
     return f"{main}（{mu}）" if check_lang(lang) == "zh" else f"{main} ({mu})"
 
 
@@ -311,7 +312,18 @@ def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:
 
 
 def each(values: Iterable[Any], formatter: Callable[..., str], /, **options: Any) -> list[str]:
-    """`formatter` applied to every value of a column: ``each(areas, area_compact, lang="zh")``."""
+    """`formatter` applied to every value of a column: ``each(areas, area_compact, lang="zh")``.
+
+    A column of numbers (a NumPy array) is formatted once per distinct value (bit for
+    bit: ``-0.0`` and ``0.0`` are two values).
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub" and values.ndim == 1:
+        bits = values.view(f"i{values.itemsize}") if values.dtype.kind == "f" else values
+        _, first, codes = np.unique(bits, return_index=True, return_inverse=True)
+        if len(first) < len(values):
+            distinct = values[first].tolist()
+            texts = np.asarray([formatter(v, **options) for v in distinct], dtype=object)
+            return texts[codes.ravel()].tolist()
     if isinstance(values, np.ndarray):
         values = values.tolist()
     return [formatter(v, **options) for v in values]

@@ -14,19 +14,29 @@ scripts can read.
 
 from __future__ import annotations
 
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
 from gisrenew.webmap.escape import escape_text, script_json
 
-__all__ = ["FitView", "GeoJsonLayer", "HtmlControl", "PageStyle", "Runtime", "ScaleBar"]
+__all__ = [
+    "DataLayer",
+    "FitView",
+    "GeoJsonLayer",
+    "HtmlControl",
+    "PageStyle",
+    "Runtime",
+    "ScaleBar",
+]
 
 _RUNTIME_JS = """
 window.gisrenew = {
     map: %(map)s,
     layers: {},
     controls: {},
+    // The layer keys in drawing order (the later drawn above the earlier).
+    order: [],
     // One canvas renderer shared by every canvas layer: stacked canvases would hide
     // the lower layers from clicks.
     canvas: L.canvas({padding: 0.5}),
@@ -62,8 +72,23 @@ window.gisrenew = {
             layer.bindPopup(function () { return window.gisrenew.popup(def, v); },
                             {maxWidth: 380, className: 'gr-popup-wrap'});
         }
+    },
+    // Bring the layers drawn after the layer key back above it: a layer whose features come late
+    // (a packed layer) or that is shown again is drawn on top, and would take their clicks.
+    restack: function (key) {
+        var g = window.gisrenew, after = false;
+        for (var i = 0; i < g.order.length; i++) {
+            var layer = g.layers[g.order[i]];
+            if (after && layer && g.map.hasLayer(layer)) { layer.bringToFront(); }
+            if (g.order[i] === key) { after = true; }
+        }
     }
 };
+window.gisrenew.map.on('overlayadd', function (e) {
+    for (var key in window.gisrenew.layers) {
+        if (window.gisrenew.layers[key] === e.layer) { window.gisrenew.restack(key); }
+    }
+});
 """
 
 _PAGE_CSS = """
@@ -124,7 +149,41 @@ class Runtime(MacroElement):
         super().render(**kwargs)
 
 
-class GeoJsonLayer(Layer):
+class _Script(Element):
+    """Script text put into the page as it is: never compiled as a template again."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class DataLayer(Layer):
+    """A layer whose script carries its data (megabytes for a city's parcels).
+
+    branca renders a :class:`~branca.element.MacroElement`'s script and then compiles
+    the result as a Jinja template once more (0.5–1 s for a 5–35 MB layer); a data
+    layer's script goes into the page as it is, and adds itself to the map in it.
+    Its template's ``script`` macro must end with ``{{ this.add_to_map() }}``.
+    """
+
+    def add_to_map(self) -> str:
+        """``layer.addTo(map);`` when the layer starts shown (as :class:`folium.map.Layer`)."""
+        return f"{self.get_name()}.addTo({self._parent.get_name()});" if self.show else ""
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("a map layer can only be rendered on a map in a page (Figure)")
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_Script(str(script(self, kwargs))), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class GeoJsonLayer(DataLayer):
     """A GeoJSON overlay whose popups and tooltips are built from pre-escaped values.
 
     Parameters
@@ -177,6 +236,8 @@ class GeoJsonLayer(Layer):
                 }
             });
             window.gisrenew.layers[{{ this.key|tojson }}] = {{ this.get_name() }};
+            window.gisrenew.order.push({{ this.key|tojson }});
+            {{ this.add_to_map() }}
         {% endmacro %}
         """
     )

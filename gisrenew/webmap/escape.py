@@ -26,9 +26,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["escape_text", "script_json"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["escape_column", "escape_text", "escape_texts", "script_json"]
 
 # Characters that are replaced by numeric character references. ``&`` must be
 # handled first (it is, by the single-pass regex below).
@@ -86,14 +90,48 @@ def escape_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and math.isnan(value):
         return ""
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return ""
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
+    if value is pd.NA or value is pd.NaT:
+        return ""
     return _PATTERN.sub(_replace, str(value))
+
+
+def escape_column(values: Iterable[Any]) -> tuple[np.ndarray, list[str]]:
+    """:func:`escape_text` of a column, as codes into its distinct escaped values.
+
+    Each distinct value is escaped once (a column of 100 000 popup values has a few
+    thousand distinct ones). Text is compared exactly; a column holding anything but
+    text is escaped value by value.
+
+    Returns
+    -------
+    codes : numpy.ndarray of int32
+        For each value, the index of its escaped text in `uniques`.
+    uniques : list of str
+        The distinct escaped texts.
+
+    Examples
+    --------
+    >>> codes, uniques = escape_column(["<b>", "a", "<b>"])
+    >>> codes.tolist(), uniques
+    ([0, 1, 0], ['&lt;b&gt;', 'a'])
+    """
+    values = list(values)
+    if all(type(v) is str for v in values):
+        codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+        if len(distinct) and _PATTERN.search("".join(distinct)) is None:
+            return codes.astype(np.int32), [str(v) for v in distinct]  # nothing to escape
+        return codes.astype(np.int32), [escape_text(v) for v in distinct]
+    escaped = [escape_text(v) for v in values]
+    codes, distinct = pd.factorize(np.asarray(escaped, dtype=object))
+    return codes.astype(np.int32), list(distinct)
+
+
+def escape_texts(values: Iterable[Any]) -> list[str]:
+    """:func:`escape_text` of each value of a column (each distinct text escaped once)."""
+    codes, uniques = escape_column(values)
+    if not len(codes):
+        return []
+    return np.asarray(uniques, dtype=object)[codes].tolist()
 
 
 def script_json(obj: Any) -> str:

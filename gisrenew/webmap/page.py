@@ -47,9 +47,10 @@ from gisrenew.webmap.elements import (
     Runtime,
     ScaleBar,
 )
-from gisrenew.webmap.escape import escape_text, script_json
+from gisrenew.webmap.escape import escape_text, escape_texts, script_json
 from gisrenew.webmap.gcj02 import in_gcj02_area, shift_geometries
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
+from gisrenew.webmap.packed import PackedLayer, PackedRuntime, is_packable, pack_layer
 
 __all__ = [
     "GisrenewMap",
@@ -91,8 +92,15 @@ class MapOptions:
         Decimal places of longitude/latitude (6 → ~0.1 m).
     canvas_features : int
         A page with a layer of more features is drawn on one canvas instead of SVG.
+    packed_features : int
+        A polygon layer of more features is packed (:mod:`~gisrenew.webmap.packed`):
+        compact arrays in the page, drawn as one Leaflet polygon per style, each
+        feature still answering with its own popup.
     hide_vertices : int
-        Layers with more vertices start hidden (turn them on in the layer control).
+        Layers (not packed) with more vertices start hidden (turn them on in the layer
+        control).
+    hide_packed_vertices : int
+        Packed layers with more vertices start hidden.
     width, height : str
         Size of the map element (CSS).
     """
@@ -100,7 +108,9 @@ class MapOptions:
     simplify_m: float = 1.0
     precision: int = 6
     canvas_features: int = 2000
+    packed_features: int = 5000
     hide_vertices: int = 300_000
+    hide_packed_vertices: int = 3_000_000
     width: str = "100%"
     height: str = "100%"
 
@@ -209,7 +219,7 @@ def frames_in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
 
 
 def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries ready for the page and the mask of rows kept (non-empty)."""
+    """Geometries ready for the page (not rounded yet) and the mask of rows kept (non-empty)."""
     if gdf.crs is None:
         raise CRSError(
             "a layer for the web map has no CRS; maps need to know where the data is. "
@@ -229,8 +239,6 @@ def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndar
     target = ctx.basemap.datum
     if ctx.source_datum != target:
         geoms = shift_geometries(geoms, f"{ctx.source_datum}_to_{target}")
-    digits = ctx.options.precision
-    geoms = shapely.transform(geoms, lambda coords: np.round(coords, digits))
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     return geoms, keep
 
@@ -260,10 +268,13 @@ def feature_collection(
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 
 
-def _shown(ctx: MapContext, key: str, show: bool | None, vertices: int, n: int) -> bool:
+def _shown(
+    ctx: MapContext, key: str, show: bool | None, vertices: int, n: int, packed: bool
+) -> bool:
     """Whether a layer starts shown: not when it has too many vertices to draw quickly."""
     if show is None or show:
-        show = vertices <= ctx.options.hide_vertices
+        limit = ctx.options.hide_packed_vertices if packed else ctx.options.hide_vertices
+        show = vertices <= limit
     if not show:
         log.info("map layer %s (%d features, %d vertices) starts hidden", key, n, vertices)
     return show
@@ -286,34 +297,48 @@ def add_layer(
     interactive: bool = True,
     fit: bool = True,
 ) -> int:
-    """Add `gdf` as a GeoJSON layer (drawn above the layers added before); return its size."""
+    """Add `gdf` as a layer (drawn above the layers added before); return its size.
+
+    A polygon layer of more than ``options.packed_features`` features is packed
+    (:class:`~gisrenew.webmap.packed.PackedLayer`), any other is GeoJSON
+    (:class:`~gisrenew.webmap.elements.GeoJsonLayer`); both escape every value.
+    """
     if gdf is None or len(gdf) == 0:
         return 0
     geoms, keep = _display_geometries(gdf, ctx)
     style_index = np.zeros(len(gdf), dtype=int) if style_index is None else style_index
     style_index = np.asarray(style_index, dtype=int)[keep]
-    columns = [[escape_text(v) for v in values] for _, values in fields]
-    rows = list(zip(*columns, strict=True)) if columns else [()] * len(gdf)
-    rows = [row for row, k in zip(rows, keep, strict=True) if k]
+    columns = [np.asarray(values, dtype=object)[keep] for _, values in fields]
     geoms = geoms[keep]
     n = len(geoms)
     if n == 0:
         return 0
     vertices = int(shapely.get_num_coordinates(geoms).sum())
-    canvas = n > ctx.options.canvas_features
-    show = _shown(ctx, key, show, vertices, n)
-    layer = GeoJsonLayer(
-        key, name, feature_collection(shapely.to_geojson(geoms), style_index, rows),
-        styles=styles, labels=[lbl for lbl, _ in fields], tooltip=list(tooltip),
-        heading=heading, kind=kind, canvas=canvas, show=show, interactive=interactive,
-        feature_count=n,
-    )  # fmt: skip
+    packed = n > ctx.options.packed_features and is_packable(geoms)
+    canvas = packed or n > ctx.options.canvas_features
+    show = _shown(ctx, key, show, vertices, n, packed)
+    drawing = {
+        "styles": styles, "labels": [lbl for lbl, _ in fields], "tooltip": list(tooltip),
+        "heading": heading, "kind": kind, "canvas": canvas, "show": show,
+        "interactive": interactive, "feature_count": n,
+    }  # fmt: skip
+    if packed:
+        counts, binary, text = pack_layer(geoms, style_index, columns, ctx.options.precision)
+        m.add_child(PackedRuntime(), name="gisrenew_packed_runtime")  # once per page
+        layer = PackedLayer(key, name, counts, binary, text, **drawing)
+    else:
+        rows = list(zip(*map(escape_texts, columns), strict=True)) if columns else [()] * n
+        digits = ctx.options.precision
+        rounded = shapely.transform(geoms, lambda coords: np.round(coords, digits))
+        collection = feature_collection(shapely.to_geojson(rounded), style_index, rows)
+        layer = GeoJsonLayer(key, name, collection, **drawing)
     m.add_child(layer)
     ctx.drawn.append(layer)
     if fit:
         ctx.bounds.append(shapely.total_bounds(geoms))
     ctx.layers[key] = {
         "name": name, "features": n, "vertices": vertices, "show": show, "canvas": canvas,
+        "packed": packed,
     }  # fmt: skip
     return n
 

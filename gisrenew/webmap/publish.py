@@ -45,7 +45,7 @@ import logging
 import math
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -73,12 +73,17 @@ from gisrenew.webmap.maps import (
     save_map,
 )
 
-__all__ = ["SITE_MANIFEST", "PublishedMap", "publish_site"]
+__all__ = ["PAGES_A_PARK_CHANGE_DRAWS", "SITE_MANIFEST", "PublishedMap", "publish_site"]
 
 log = logging.getLogger(__name__)
 
 #: The site's record of the files gisrenew wrote (relative path → SHA-256).
 SITE_MANIFEST = ".gisrenew-site.json"
+
+#: The pages a change of parks changes (for ``publish_site(..., pages=...)``): the coverage
+#: maps, the plans map (parks are its context) and the newest before/after map; the
+#: before/after maps of earlier runs stay as they are.
+PAGES_A_PARK_CHANGE_DRAWS = frozenset({"coverage", "coverage_network", "plans", "before_after"})
 
 #: The coverage pages: method → (page key, file, title label).
 _COVERAGE_PAGES = {
@@ -354,12 +359,14 @@ def _newest_first(
     return sorted(items, key=lambda c: (c.run_id is None, c.run_id or 0), reverse=True)
 
 
-def _change_pages(site: _Site, changes: list[CoverageChange]) -> list[PublishedMap]:
+def _change_pages(
+    site: _Site, changes: list[CoverageChange], kept: Callable[[str], PublishedMap | None]
+) -> list[PublishedMap]:
     """``before_after.html`` for the newest change, ``before_after_<run>.html`` for the others."""
     pages = []
     for number, change in enumerate(changes):
         stem = "before_after" if number == 0 else f"before_after_{change.run_id}"
-        pages.append(_before_after_page(site, change, stem))
+        pages.append(kept(stem) or _before_after_page(site, change, stem))
     return pages
 
 
@@ -368,16 +375,25 @@ def _pages(
     indicators: Indicators,
     changes: list[CoverageChange] | None,
     previous: _PreviousSite,
+    redraw: Collection[str] | None,
 ) -> list[PublishedMap]:
     """Draw every page the indicators (and the changes) hold, in the site's order.
 
     `changes` None: a plain publish keeps the before/after maps an earlier publish wrote.
+    `redraw` None: every page is drawn; else only the pages it names, and those of which
+    the earlier publish left no intact copy (the others are kept as they are).
     """
-    pages = [_coverage_page(site, result) for result in indicators.results().values()]
+
+    def kept(key: str) -> PublishedMap | None:
+        return None if redraw is None or key in redraw else previous.page(key)
+
+    pages = []
+    for result in indicators.results().values():
+        pages.append(kept(_COVERAGE_PAGES[result.method][0]) or _coverage_page(site, result))
     if indicators.plans is not None:
-        pages.append(_plans_page(site, indicators.plans))
+        pages.append(kept("plans") or _plans_page(site, indicators.plans))
     if changes is not None:
-        pages += _change_pages(site, changes)
+        pages += _change_pages(site, changes, kept)
     else:
         pages += previous.before_after
     return pages
@@ -528,11 +544,24 @@ class _PreviousSite:
     """What an earlier publish wrote into the folder (from its manifest)."""
 
     files: dict[str, str] = field(default_factory=dict)
-    before_after: list[PublishedMap] = field(default_factory=list)
+    pages: list[PublishedMap] = field(default_factory=list)
+
+    @property
+    def before_after(self) -> list[PublishedMap]:
+        """The intact before/after maps, in the earlier index's order."""
+        return [item for item in self.pages if _is_change_page(item.key)]
+
+    def page(self, key: str) -> PublishedMap | None:
+        """The intact earlier page `key`, or None."""
+        return next((item for item in self.pages if item.key == key), None)
+
+
+def _is_change_page(key: str) -> bool:
+    return key == "before_after" or key.startswith("before_after_")
 
 
 def _previous_site(folder: Path) -> _PreviousSite:
-    """Read the manifest of an earlier publish; keep its before/after map when intact."""
+    """Read the manifest of an earlier publish and the pages of it that are intact."""
     manifest = _site_file(folder, SITE_MANIFEST)
     if manifest is None:
         return _PreviousSite()
@@ -542,11 +571,11 @@ def _previous_site(folder: Path) -> _PreviousSite:
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         log.warning("%s cannot be read; no file of an earlier publish will be removed", manifest)
         return _PreviousSite()
-    return _PreviousSite(files, _kept_before_after(folder, files))
+    return _PreviousSite(files, _kept_pages(folder, files))
 
 
-def _kept_before_after(folder: Path, files: dict[str, str]) -> list[PublishedMap]:
-    """The before/after entries of gisrenew's own index.json whose files are intact."""
+def _kept_pages(folder: Path, files: dict[str, str]) -> list[PublishedMap]:
+    """The entries of gisrenew's own index.json whose files are all intact."""
     index = _intact(folder, "index.json", files.get("index.json"))
     if index is None:
         return []
@@ -563,10 +592,10 @@ def _kept_before_after(folder: Path, files: dict[str, str]) -> list[PublishedMap
 
 
 def _kept_entry(folder: Path, files: dict[str, str], entry: Any) -> PublishedMap | None:
-    """One before/after entry of an earlier index, when every file of it is intact."""
+    """One entry of an earlier index, when every file of it is intact."""
     try:
         key = str(entry.get("key", ""))
-        if key != "before_after" and not key.startswith("before_after_"):
+        if not key:
             return None
         names = [str(entry["file"]), *(str(t) for t in entry.get("tables", []))]
         figures = [(str(k), str(v)) for k, v in dict(entry.get("figures", {})).items()]
@@ -622,6 +651,7 @@ def publish_site(
     title: str | None = None,
     date: str | _dt.date | None = None,
     options: MapOptions | None = None,
+    pages: Collection[str] | None = None,
 ) -> list[Path]:
     """Write the static map site of computed indicators (see module docs).
 
@@ -663,6 +693,12 @@ def publish_site(
         Date printed on the index (default today, in ``[project] time_zone``).
     options : MapOptions, optional
         Drawing/size options of every map (default: ``[maps] simplify_m``).
+    pages : collection of str, optional
+        Draw only these pages again (keys: ``coverage``, ``coverage_network``, ``plans``,
+        ``before_after``, ``before_after_<run>``), e.g. :data:`PAGES_A_PARK_CHANGE_DRAWS`
+        after a recompute; every other page of the site is kept as the earlier publish in
+        `out_dir` wrote it (listed again in the index), or drawn when that publish left
+        no intact copy of it. Default: every page is drawn.
 
     Returns
     -------
@@ -698,8 +734,9 @@ def publish_site(
             f"Layers given: {', '.join(indicators.inputs.layers) or 'none'}"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    pages = _pages(site, indicators, shown, previous)
-    files = _write_index(site, site_title, date_text, pages)
+    redraw = None if pages is None else frozenset(pages)
+    drawn_pages = _pages(site, indicators, shown, previous, redraw)
+    files = _write_index(site, site_title, date_text, drawn_pages)
     _record_site(folder, files, previous)
-    log.info("published %d map(s) to %s", len(pages), folder)
+    log.info("published %d map(s) to %s", len(drawn_pages), folder)
     return files
