@@ -19,6 +19,7 @@ import pytest
 import shapely
 
 from gisrenew import coverage, gpkg
+from gisrenew.cli.recompute import publish_change
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.project import RESULTS_STATE, Project
@@ -221,6 +222,32 @@ def test_results_state_records_the_stores_change_counter(project):
 
 
 # ------------------------------------------------------------------------------ gpkg
+
+
+def _written(path) -> tuple[int, int]:
+    """Inode and modification time: a page written again (atomically) gets a new inode."""
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns
+
+
+def test_publishing_after_a_recompute_draws_only_the_pages_it_changes(project, tmp_path):
+    """Issue #15: an earlier run's before/after map is kept, the maps of parks drawn again."""
+    site = tmp_path / "maps"
+    for number, (x, y) in enumerate([(40, 1840), (1640, 240), (840, 40)], start=1):
+        result = recompute(project, add_parks=[_new_park(f"n{number}", x, y)])
+        publish_change(result, site, project)
+        assert result.report["published"], result.report["warnings"]
+        if number == 2:
+            earlier = _written(site / "before_after_1.html")
+            coverage_page = _written(site / "coverage.html")
+    assert _written(site / "before_after_1.html") == earlier  # kept as it was
+    assert _written(site / "coverage.html") != coverage_page  # the parks changed
+    assert "第 2 次" in (site / "before_after_2.html").read_text(encoding="utf-8")
+    assert "第 3 次" in (site / "before_after.html").read_text(encoding="utf-8")
+    maps = json.loads((site / "index.json").read_text(encoding="utf-8"))["maps"]
+    assert [m["key"] for m in maps if m["key"].startswith("before_after")] == [
+        "before_after", "before_after_2", "before_after_1",
+    ]  # fmt: skip
 
 
 def test_changed_rows_compares_values_not_types():

@@ -24,7 +24,7 @@ from gisrenew.errors import GisrenewError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 from gisrenew.recompute import RecomputeResult, read_changes, recompute
-from gisrenew.webmap.publish import publish_site
+from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS, publish_site
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,23 @@ def publish_change(
     """Re-publish the maps after a recompute: the change's before/after map and every
     earlier run's one the project keeps (newest first).
 
+    Only the pages a change of parks changes are drawn again
+    (:data:`~gisrenew.webmap.publish.PAGES_A_PARK_CHANGE_DRAWS`: the coverage and plans
+    maps, the new before/after map); earlier runs' before/after maps an earlier publish
+    left intact in `out_dir` are kept as they are (drawn when missing or altered).
+
     The project is already updated: a failure here is a warning in the report (the maps
     can be published again with ``gisrenew publish``), never a failed run. `lang`: the
     maps' language (default ``[maps] lang``, else from the data).
     """
     try:
         written = publish_site(
-            result.after, out_dir, change=result.change, changes=read_changes(project), lang=lang
+            result.after,
+            out_dir,
+            change=result.change,
+            changes=read_changes(project),
+            lang=lang,
+            pages=PAGES_A_PARK_CHANGE_DRAWS,
         )
     except GisrenewError as exc:
         log.warning("maps not published: %s", exc)
