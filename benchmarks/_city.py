@@ -55,6 +55,8 @@ FILES = {
     "roads": "道路.shp",
 }
 NEW_PARK_FILE = "新建口袋公园.gpkg"
+#: A second new pocket park, for a recompute on a project whose stored results are current.
+SECOND_PARK_FILE = "新建口袋公园二.gpkg"
 
 
 def city_layers(n_parcels: int) -> dict[str, gpd.GeoDataFrame]:
@@ -63,7 +65,8 @@ def city_layers(n_parcels: int) -> dict[str, gpd.GeoDataFrame]:
     Returns
     -------
     dict
-        ``parks``, ``residential``, ``boundary``, ``districts``, ``roads`` and ``new_park``.
+        ``parks``, ``residential``, ``boundary``, ``districts``, ``roads``, ``new_park`` and
+        ``second_park`` (placed once ``new_park`` is there).
     """
     parks, residential = synthetic_city(n_parcels)
     extent = _extent(n_parcels)
@@ -74,19 +77,27 @@ def city_layers(n_parcels: int) -> dict[str, gpd.GeoDataFrame]:
         "districts": _districts(extent),
         "roads": _roads(extent),
     }
-    layers["new_park"] = _new_park(parks, residential, layers["boundary"].geometry.iloc[0])
+    boundary = layers["boundary"].geometry.iloc[0]
+    layers["new_park"] = _new_park(parks, residential, boundary)
+    with_first = gpd.GeoDataFrame(
+        {"park_class": [*parks["park_class"], "G14"]},
+        geometry=[*parks.geometry, layers["new_park"].geometry.iloc[0]],
+        crs=CRS,
+    )
+    layers["second_park"] = _new_park(with_first, residential, boundary, park_id="NEW2")
     return layers
 
 
 def write_city(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> dict[str, Path]:
     """Write `layers` to `folder` as described in the module docstring; return the paths.
 
-    The returned keys are the layer kinds of :data:`FILES` and ``new_park``.
+    The returned keys are the layer kinds of :data:`FILES`, ``new_park`` and ``second_park``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {kind: folder / name for kind, name in FILES.items()}
     paths["new_park"] = folder / NEW_PARK_FILE
-    geographic = {"parks", "residential", "new_park"}
+    paths["second_park"] = folder / SECOND_PARK_FILE
+    geographic = {"parks", "residential", "new_park", "second_park"}
     for kind, path in paths.items():
         gdf = layers[kind].to_crs(GEOGRAPHIC) if kind in geographic else layers[kind]
         if path.suffix == ".shp":
@@ -194,7 +205,10 @@ def _segments(x0, y0, x1, y1) -> np.ndarray:
 
 
 def _new_park(
-    parks: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, boundary: shapely.Polygon
+    parks: gpd.GeoDataFrame,
+    residential: gpd.GeoDataFrame,
+    boundary: shapely.Polygon,
+    park_id: str = "NEW1",
 ) -> gpd.GeoDataFrame:
     """An 80 m × 80 m pocket park on the built-up housing farthest from any park that counts."""
     counts = (parks.area.to_numpy() >= 2000) & (parks["park_class"].to_numpy() != "G3")
@@ -206,8 +220,8 @@ def _new_park(
     half = NEW_PARK_SIDE / 2
     return gpd.GeoDataFrame(
         {
-            "park_id": ["NEW1"],
-            "公园名称": ["新建口袋公园"],
+            "park_id": [park_id],
+            "公园名称": ["新建口袋公园" if park_id == "NEW1" else f"新建口袋公园{park_id}"],
             "类别": ["G14"],
             "口袋公园": [True],
         },

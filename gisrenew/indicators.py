@@ -45,6 +45,7 @@ __all__ = [
     "available_methods",
     "compute_indicators",
     "rank_sites",
+    "updated_indicators",
 ]
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,53 @@ def compute_indicators(
     if life_circles or (life_circles is None and inputs.has("facilities", "residential")):
         circles = _life_circles(inputs, wanted, progress)
     return Indicators(inputs, buffer, walk, plan_tables, contribution, circles)
+
+
+def updated_indicators(
+    before: Indicators,
+    inputs: ProjectInputs,
+    engine: coverage.IncrementalCoverage,
+    *,
+    plans: bool | None = None,
+    network_service_areas: str = "park",
+    progress: bool = False,
+) -> Indicators:
+    """Every indicator after a change of parks, straight-line coverage updated from `before`.
+
+    The recompute's path (:func:`gisrenew.recompute.recompute`). Straight-line coverage
+    is not computed again: `engine` — seeded from ``before.buffer``
+    (:meth:`~gisrenew.coverage.IncrementalCoverage.from_result`) and given the change
+    (``remove_parks``, ``add_parks``) — recomputed only the residential pieces the
+    changed parks reach, and :func:`gisrenew.coverage.updated_coverage` makes the
+    result of it (equal to :func:`compute_indicators` on the parks after the change;
+    the tests check 1e-9). The walk along streets (with roads) and the plans' coverage
+    effects are computed once, with the parks after the change: a park's access points
+    are part of the walk graph, and a green plan's gain depends on every park.
+
+    Parameters
+    ----------
+    before : Indicators
+        The indicators before the change (at least ``buffer``).
+    inputs : ProjectInputs
+        The run's inputs with the parks after the change
+        (``before.inputs.with_layers(parks=...)``).
+    engine : IncrementalCoverage
+        The engine that applied the change.
+    plans, network_service_areas, progress
+        As for :func:`compute_indicators`.
+    """
+    if before.buffer is None:
+        raise ValueError("`before` has no straight-line coverage to update")
+    wanted = available_methods(inputs)
+    _require(inputs, wanted, plans)
+    buffer = coverage.updated_coverage(
+        before.buffer, engine, inputs.layer("parks"), districts=inputs.layer("districts")
+    )
+    walk = _network(inputs, network_service_areas, progress) if "network" in wanted else None
+    plan_tables = None
+    if plans or (plans is None and inputs.has("plans")):
+        plan_tables = _plans(inputs)
+    return Indicators(inputs, _with_slivers(inputs, buffer), walk, plan_tables)
 
 
 def _require(inputs: ProjectInputs, methods: tuple[str, ...], plans: bool | None) -> None:

@@ -48,19 +48,22 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
+import shapely
 from pyproj import CRS
 
 from gisrenew import crs as crs_rules
-from gisrenew import io, outfiles
+from gisrenew import gpkg, io, outfiles
 from gisrenew.config import CONFIG_FILE, ProjectConfig, merged_settings, update_settings_text
 from gisrenew.errors import InputError, LockError, Problem, ProjectError, raise_for_problems
 from gisrenew.schema import LAYERS, get_layer_schema
 
 __all__ = [
     "LOCK_FILE",
+    "RESULTS_STATE",
     "Project",
     "Transaction",
     "copy_project",
@@ -71,6 +74,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LOCK_FILE = ".gisrenew.lock"
+#: The table of the store that records what its result layers were computed from.
+RESULTS_STATE = "results_state"
 _TMP_PREFIX = ".txn-"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Errors of GDAL/SQLite when a GeoPackage cannot be read.
@@ -195,6 +200,9 @@ class Transaction:
         st = os.lstat(workfile)
         self._identity = (st.st_dev, st.st_ino)
         self._layers = {name.lower() for name in _layer_names(workfile)}
+        self._state_found = _current_state(workfile)
+        self._state_new: dict[str, Any] | None = None
+        self._inputs_written = False
 
     def _check_own(self) -> None:
         try:
@@ -232,6 +240,11 @@ class Transaction:
                 f"{problem}; the project was left unchanged. Fix: run again."
             )
 
+    def _written(self, name: str) -> None:
+        self._layers.add(name.lower())
+        self.changed.append(name)
+        self._inputs_written |= name in LAYERS
+
     def write_layer(self, name: str, gdf: gpd.GeoDataFrame) -> None:
         """Write (or replace) layer `name` in the store."""
         if not isinstance(gdf, gpd.GeoDataFrame):
@@ -240,8 +253,77 @@ class Transaction:
             raise ProjectError(f"layer {name!r} has no CRS; the project store needs one")
         self._check_own()
         pyogrio.write_dataframe(io.plain_columns(gdf), self.workfile, layer=name, driver="GPKG")
-        self._layers.add(name.lower())
-        self.changed.append(name)
+        self._written(name)
+
+    def update_layer(
+        self, name: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
+    ) -> int:
+        """Write `frame` as layer (or table) `name`, changing only the rows that differ.
+
+        `stored` is what the layer holds now, row for row in its stored order (the
+        result it was written from, or its attribute columns read back); only the
+        attribute values of `frame`'s rows that differ from it are written, in place
+        (:func:`gisrenew.gpkg.update_rows`). The caller vouches that the geometry is the
+        same; when `stored` has a geometry too it is checked. Without `stored`, or when
+        the layer's rows, columns or types do not match, the layer is written whole.
+
+        Returns
+        -------
+        int
+            The number of rows written.
+        """
+        columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+        if stored is None or name.lower() not in self._layers or not _same_geometry(frame, stored):
+            return self._write_whole(name, frame)
+        if set(columns) - set(stored.columns):
+            return self._write_whole(name, frame)
+        rows = gpkg.changed_rows(frame, stored, columns)
+        self._check_own()
+        try:
+            if len(rows):
+                changed = io.plain_columns(pd.DataFrame(frame[columns].iloc[rows]))
+                gpkg.update_rows(self.workfile, name, changed, rows, n_features=len(frame))
+        except gpkg.UpdateRefused as why:
+            log.debug("layer %s written whole: %s", name, why)
+            return self._write_whole(name, frame)
+        if len(rows):
+            self._written(name)
+        return len(rows)
+
+    def _write_whole(self, name: str, frame: pd.DataFrame) -> int:
+        if isinstance(frame, gpd.GeoDataFrame):
+            self.write_layer(name, frame)
+        else:
+            self.write_table(name, frame)
+        return len(frame)
+
+    def results_state(self) -> dict[str, Any] | None:
+        """What the store's result layers were computed from, when still current.
+
+        The document the last :meth:`record_results_state` wrote, returned only when no
+        write of any kind has reached the GeoPackage since — by gisrenew or by another
+        program (QGIS, ``ogr2ogr``, a restored backup of another state): the store
+        records with it SQLite's file change counter, which every write transaction
+        raises. A file in WAL mode does not raise it for every write, so its state is
+        never current. Transactions that change no input layer (e.g. removing a run's
+        map layers) carry a current state over to the new file.
+        """
+        return None if self._state_found is None else dict(self._state_found)
+
+    def record_results_state(self, state: dict[str, Any]) -> None:
+        """Record `state` (JSON-ready) as what the result layers now hold; written last."""
+        self._state_new = dict(state)
+
+    def finish(self) -> None:
+        """Write the results state as the last change (see :meth:`results_state`)."""
+        state = self._state_new
+        if state is None and self._state_found is not None and not self._inputs_written:
+            state = {k: v for k, v in self._state_found.items() if k != "store_counter"}
+        if state is None:
+            return
+        self._check_own()
+        gpkg.write_state(self.workfile, RESULTS_STATE, state)
+        self._layers.add(RESULTS_STATE)
 
     def write_input_layer(self, kind: str, gdf: gpd.GeoDataFrame) -> None:
         """Write (or replace) input layer `kind`, recording the column mapping it was read with."""
@@ -249,16 +331,14 @@ class Transaction:
             raise ProjectError(f"layer {kind!r} has no CRS; the project store needs one")
         self._check_own()
         _write_input_layer(self.workfile, kind, gdf, self.project.config.column_map(kind))
-        self._layers.add(kind.lower())
-        self.changed.append(kind)
+        self._written(kind)
 
     def write_table(self, name: str, frame: pd.DataFrame) -> None:
         """Write (or replace) the non-spatial table `name`."""
         frame = pd.DataFrame(frame)
         self._check_own()
         pyogrio.write_dataframe(io.plain_columns(frame), self.workfile, layer=name, driver="GPKG")
-        self._layers.add(name.lower())
-        self.changed.append(name)
+        self._written(name)
 
     def append_table(self, name: str, frame: pd.DataFrame) -> None:
         """Append rows to the table `name` (created when absent)."""
@@ -269,9 +349,18 @@ class Transaction:
     def read_table(self, name: str) -> pd.DataFrame | None:
         """Read a table as it stands inside this transaction."""
         self._check_own()
-        if name not in _layer_names(self.workfile):
+        if name.lower() not in self._layers:
             return None
         return pyogrio.read_dataframe(self.workfile, layer=name, read_geometry=False)
+
+    def read_columns(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """Columns `columns` of layer `name` as it stands inside this transaction (no geometry)."""
+        self._check_own()
+        if name.lower() not in self._layers:
+            return None
+        return pyogrio.read_dataframe(
+            self.workfile, layer=name, read_geometry=False, columns=list(columns)
+        )
 
     def delete_layer(self, name: str) -> None:
         """Remove layer or table `name` from the store (no error when absent)."""
@@ -281,6 +370,25 @@ class Transaction:
         _drop_gpkg_table(self.workfile, name)
         self._layers.discard(name.lower())
         self.changed.append(name)
+        self._inputs_written |= name in LAYERS
+
+
+def _same_geometry(frame: pd.DataFrame, stored: pd.DataFrame) -> bool:
+    """False when both frames have geometry and it differs (or the rows do not match)."""
+    if len(frame) != len(stored):
+        return False
+    if not isinstance(frame, gpd.GeoDataFrame) or not isinstance(stored, gpd.GeoDataFrame):
+        return True
+    a, b = frame.geometry.array, stored.geometry.array
+    return a is b or bool(np.all(shapely.equals_exact(np.asarray(a), np.asarray(b), 0.0)))
+
+
+def _current_state(path: Path) -> dict[str, Any] | None:
+    """The results state of the store at `path` when no write reached it since it was recorded."""
+    state = gpkg.read_state(path, RESULTS_STATE)
+    if state is None or state.get("store_counter") is None:
+        return None
+    return state if state["store_counter"] == gpkg.change_counter(path) else None
 
 
 def _drop_gpkg_table(path: Path, name: str) -> None:
@@ -407,6 +515,7 @@ class Project:
         self.folder = Path(folder)
         self.config = config
         self._cache: dict[str, gpd.GeoDataFrame] = {}
+        self._names: tuple[tuple, list[str]] | None = None  # file identity, layer names
 
     # ------------------------------------------------------------------ opening
 
@@ -609,8 +718,15 @@ class Project:
         return owned_files(self.folder)
 
     def layer_kinds(self) -> list[str]:
-        """Names of every layer and table in the store."""
-        return _layer_names(self.gpkg_path)
+        """Names of every layer and table in the store (listed again when the file changed)."""
+        try:
+            st = os.stat(self.gpkg_path)
+        except OSError:
+            return _layer_names(self.gpkg_path)
+        identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._names is None or self._names[0] != identity:
+            self._names = (identity, _layer_names(self.gpkg_path))
+        return list(self._names[1])
 
     def has(self, kind: str) -> bool:
         """True when the store holds layer or table `kind`."""
@@ -863,6 +979,7 @@ class Project:
                 shutil.copyfile(self.gpkg_path, work)
                 tx = Transaction(self, work)
                 yield tx
+                tx.finish()
             self._cache.clear()
             log.info("project %s updated: %s", self.folder, ", ".join(tx.changed) or "no change")
 

@@ -299,7 +299,7 @@ def _digest(path: Path) -> str:
 
 
 def test_recompute_adds_parks_and_reports(project, new_parks_file):
-    report = recompute(project, add_parks=[new_parks_file], now=FIXED_NOW).report
+    report = recompute(project, add_parks=[new_parks_file], now=FIXED_NOW, verify=True).report
     assert report["changed"] and report["run_id"] == 1
     buffer = report["indicators"]["buffer"]
     # hand check: before only block a covered (10 000 of 40 000 m²); n1 (300 m) covers block b
@@ -677,7 +677,7 @@ def test_sample_city_recompute_publish_and_history(tmp_path):
         "--add-parks",
         str(folder / "new_pocket_parks.gpkg"),
     ]
-    result = runner.invoke(main, [*args, "--out", str(maps), "--json"])
+    result = runner.invoke(main, [*args, "--out", str(maps), "--json", "--verify"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["changed"] and len(report["added"]) == 5

@@ -24,7 +24,7 @@ from gisrenew.errors import GisrenewError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 from gisrenew.recompute import RecomputeResult, read_changes, recompute
-from gisrenew.webmap.publish import publish_site
+from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS, publish_site
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,23 @@ def publish_change(
     """Re-publish the maps after a recompute: the change's before/after map and every
     earlier run's one the project keeps (newest first).
 
+    Only the pages a change of parks changes are drawn again
+    (:data:`~gisrenew.webmap.publish.PAGES_A_PARK_CHANGE_DRAWS`: the coverage and plans
+    maps, the new before/after map); earlier runs' before/after maps an earlier publish
+    left intact in `out_dir` are kept as they are (drawn when missing or altered).
+
     The project is already updated: a failure here is a warning in the report (the maps
     can be published again with ``gisrenew publish``), never a failed run. `lang`: the
     maps' language (default ``[maps] lang``, else from the data).
     """
     try:
         written = publish_site(
-            result.after, out_dir, change=result.change, changes=read_changes(project), lang=lang
+            result.after,
+            out_dir,
+            change=result.change,
+            changes=read_changes(project),
+            lang=lang,
+            pages=PAGES_A_PARK_CHANGE_DRAWS,
         )
     except GisrenewError as exc:
         log.warning("maps not published: %s", exc)
@@ -79,6 +89,12 @@ def _ids(text: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Re-publish the web maps after the update.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also compute the coverage after the change from scratch and check that the "
+    "incremental update equals it (slower; a difference leaves the project unchanged).",
+)
 @output_option("folder", "the published maps (default: maps/ in the project folder).")
 @click.option("--rules", default=None, help="Rule set (default: the project's).")
 @click.option(
@@ -96,8 +112,8 @@ def _ids(text: tuple[str, ...]) -> list[str]:
 @encoding_option
 @json_option
 @verbosity_options
-def command(project, add_parks, remove_parks, publish, output, overwrite, rules, wait, lang,
-            crs, override_crs, encoding, as_json) -> None:  # fmt: skip
+def command(project, add_parks, remove_parks, publish, verify, output, overwrite, rules, wait,
+            lang, crs, override_crs, encoding, as_json) -> None:  # fmt: skip
     """Add new parks / remove closed ones and recompute every indicator (重新计算).
 
     Merges the changes into the project's parks layer, recomputes buffer coverage,
@@ -119,6 +135,7 @@ def command(project, add_parks, remove_parks, publish, output, overwrite, rules,
     result = recompute(
         proj, add_parks=list(add_parks), remove_parks=removals, rules=rules, timeout_s=wait,
         read_options={"crs": crs, "override_crs": override_crs, "encoding": encoding},
+        verify=verify,
     )  # fmt: skip
     report = result.report
     if publish and result.changed:

@@ -41,12 +41,14 @@ from gisrenew.coverage.blind_spots import (
 from gisrenew.coverage.columns import coverage_figures
 from gisrenew.coverage.incremental import IncrementalCoverage, UpdateSummary
 from gisrenew.coverage.indicator import (
+    PIECE_RESULT_COLUMNS,
     comparison_dict,
     compute_coverage,
     coverage_layers,
     district_table,
     park_contribution,
     summarize_coverage,
+    updated_coverage,
 )
 from gisrenew.coverage.land import (
     PARALLEL_MIN_PIECES,
@@ -67,6 +69,7 @@ from gisrenew.coverage.parks import (
 __all__ = [
     "BUFFER_QUAD_SEGS",
     "PARALLEL_MIN_PIECES",
+    "PIECE_RESULT_COLUMNS",
     "SLIVER_M2",
     "WIDTH_TOLERANCE_M",
     "IncrementalCoverage",
@@ -90,4 +93,5 @@ __all__ = [
     "service_area_union",
     "service_areas",
     "summarize_coverage",
+    "updated_coverage",
 ]

@@ -129,6 +129,7 @@ class IncrementalCoverage:
             else np.full(len(self.land), "", dtype=object)
         )
         self._district_code, self._district_ids = pd.factorize(districts, sort=True)
+        self._touched = np.zeros(len(self._area), dtype=bool)  # pieces recomputed by changes
 
         # service areas: slot number -> geometry / park id; dynamic R-tree over slots
         ids = service_areas["park_id"].astype(str).tolist() if len(service_areas) else []
@@ -385,6 +386,7 @@ class IncrementalCoverage:
         old = self._covered[land_idx]
         delta = new - old
         self._covered[land_idx] = new
+        self._touched[land_idx] = True
         n = len(self._district_ids)
         codes = self._district_code[land_idx]
         self._total_covered += float(delta.sum())
@@ -483,6 +485,30 @@ class IncrementalCoverage:
         self._apply(land_idx, groups)
         ignored = dict.fromkeys(missing, "no service area in the coverage state")
         return self._summary(before, removed=present, ignored=ignored, affected=len(land_idx))
+
+    def touched(self) -> np.ndarray:
+        """Positions (in :attr:`land`) of the pieces :meth:`add_parks` / :meth:`remove_parks`
+        (and :meth:`add_service_areas`) recomputed since the engine was made: every other
+        piece has the covered area it was seeded with."""
+        return np.flatnonzero(self._touched)
+
+    def uncovered(self, land_idx) -> np.ndarray:
+        """The uncovered part of the pieces `land_idx` under the current service areas.
+
+        Returns
+        -------
+        numpy.ndarray of geometries
+            One per piece: its land outside every service area (``None`` where the piece
+            is covered whole), as the full computation's blind spots are made.
+        """
+        land_idx = np.asarray(land_idx, dtype=np.int64)
+        if len(land_idx) == 0:
+            return np.zeros(0, dtype=object)
+        reach = self._near(land_idx)
+        pieces = self._geoms[land_idx]
+        if len(reach) == 0:
+            return pieces.copy()
+        return covered_parts(pieces, reach)[1]
 
     # -- what if -------------------------------------------------------------------------
 

@@ -285,6 +285,10 @@ _RECOMPUTE = {
     "check": ("增量计算核对", "incremental check"),
     "pieces": ("{n} 块居住用地", "{n} residential pieces"),
     "agrees": ("与全量计算一致", "equals the full recompute"),
+    "unverified": (
+        "未与全量计算核对（重新计算时加核对选项可核对）",
+        "not checked against a full recompute (--verify)",
+    ),
     "run": (
         "第 {run} 次运行：新增 {added} 处公园，关闭 {removed} 处",
         "run {run}: {added} park(s) added, {removed} removed",

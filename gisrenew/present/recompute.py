@@ -190,7 +190,8 @@ def _closing_lines(report: dict, lang: str) -> list[str]:
         ]
     check = report.get("incremental_check")
     if check:
-        verdict = _t("agrees", lang) if check["agrees"] else _t("differs", lang)
+        agrees = check.get("agrees")
+        verdict = _t("unverified" if agrees is None else "agrees" if agrees else "differs", lang)
         pieces = _t("pieces", lang).format(n=fmt.count(check["affected_pieces"]))
         lines += [
             "",
