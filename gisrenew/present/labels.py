@@ -125,6 +125,7 @@ _LAYER = {
     "entrances": ("公园出入口", "park entrances"),
     "water": ("水系", "water"),
     "candidates": ("备选地块", "candidate sites"),
+    "facilities": ("公共服务设施", "facilities"),
 }
 
 #: Residential columns used as weights (权重).
@@ -336,6 +337,10 @@ _DEMO = {
         "两种读法并列如下。",
         "GB 50180-2018 puts the ten-minute life circle at about 500 m of walking; ten minutes "
         "at 4.8 km/h is 800 m. Both readings side by side:",
+    ),
+    "life_circles": (
+        "社区生活圈：5、10、15分钟生活圈的配套设施",
+        "Community life circles: services within the 5-, 10- and 15-minute circles",
     ),
     "plans": ("城市更新地块及涉及地块", "Renewal plans and the parcels they affect"),
     "recompute": ("新建口袋公园：批量重新计算", "The new pocket parks: batch recompute"),
