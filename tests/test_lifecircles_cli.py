@@ -195,17 +195,6 @@ def test_geopackage_holds_the_gaps_and_the_residential_layer(planner_files, tmp_
     ]
 
 
-def test_a_broken_rule_set_is_one_message(planner_files, tmp_path):
-    paths, _ = planner_files
-    broken = tmp_path / "broken.toml"
-    broken.write_text(RULES_TOML.replace("circle = 10", "circle = 10\nradius_m = -5"), "utf-8")
-    result = _run(*_args(paths, broken))
-    assert result.exit_code == 1
-    assert "Traceback" not in result.output
-    assert result.output.count("error:") == 1 and "broken.toml" in result.output
-    assert "radius_m" in result.output
-
-
 def test_the_presenter_speaks_one_language():
     homes = gpd.GeoDataFrame(
         {"residential_id": ["a"]}, geometry=[shapely.box(0, 0, 10, 10)], crs=CRS
