@@ -116,7 +116,7 @@ class Indicators:
         Each park's unique coverage (asked for with ``contributions=True``).
     life_circles : dict of str to LifeCircleResult, or None
         The community life circles 社区生活圈 by method (``buffer``, ``network``), when
-        the run has facilities and residential land (or asked for them).
+        asked for (``compute_indicators(..., life_circles=True)``).
     """
 
     inputs: ProjectInputs
@@ -169,7 +169,7 @@ def compute_indicators(
     contributions: bool = False,
     network_service_areas: str = "park",
     progress: bool = False,
-    life_circles: bool | None = None,
+    life_circles: bool = False,
 ) -> Indicators:
     """Compute the indicators of a run (the one place that assembles them).
 
@@ -189,9 +189,10 @@ def compute_indicators(
         Walking service-area polygons (maps need them; ``none`` is fastest).
     progress : bool
         Progress bars on long steps.
-    life_circles : bool, optional
-        Community life circles 社区生活圈: True requires facilities and residential land;
-        False skips them; None (default) computes them when the run has both. Methods:
+    life_circles : bool
+        Community life circles 社区生活圈: True computes them (and requires facilities
+        and residential land); False (default) skips them, so a run pays for them only
+        when it shows them (``gisrenew lifecircles``, ``demo``). Methods:
         ``[life_circles] method``, else the coverage methods of this run, else every
         method the layers allow.
 
@@ -208,9 +209,7 @@ def compute_indicators(
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
     contribution = _contributions(inputs) if contributions else None
-    circles = None
-    if life_circles or (life_circles is None and inputs.has("facilities", "residential")):
-        circles = _life_circles(inputs, wanted, progress)
+    circles = _life_circles(inputs, wanted, progress) if life_circles else None
     return Indicators(inputs, buffer, walk, plan_tables, contribution, circles)
 
 

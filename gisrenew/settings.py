@@ -524,8 +524,8 @@ class LifeCircleSettings:
     )
     method: str | None = setting(
         "choice",
-        "buffer: straight-line radius; network: walk along streets; both (default: as "
-        "[coverage] method)",
+        "buffer: straight-line radius; network: walk along streets; both (default: the "
+        "run's coverage methods, else both with a roads layer, else buffer)",
         choices=("buffer", "network", "both"),
     )
 

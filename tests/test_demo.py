@@ -31,6 +31,7 @@ def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
     assert "81.14% → 86.18%" in out  # the sample's before/after ratio under tijian-2021
     assert "面积小于 2000 m²" in out  # the small pocket park that adds nothing (in Chinese)
     _check_both_walks(out)
+    _check_life_circles(out)
     assert (tmp_path / "maps" / "index.html").is_file()
     # the working copy holds the new parks and one history row; the bundled data do not
     copy = Project.open(tmp_path / "maps" / "project")
@@ -67,3 +68,22 @@ def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "maps" / "project").mkdir(parents=True)
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "maps")])
     assert result.exit_code == 1 and "not a demo copy" in result.output
+
+
+def _check_life_circles(out: str) -> None:
+    """The life-circle table of the sample and its complete-circle shares, both methods,
+    as the engine computes them."""
+    section = out.split("社区生活圈", 1)[1].split("城市更新地块", 1)[0]
+    inputs = gather_inputs(SAMPLE)
+    circles = compute_indicators(inputs, methods=(), plans=False, life_circles=True).life_circles
+    assert set(circles) == {"buffer", "network"}
+    line = next(line for line in section.splitlines() if line.startswith("完整的15分钟生活圈"))
+    straight, walk = line.split("直线", 1)[1].split("步行", 1)
+    for text, result in ((straight, circles["buffer"]), (walk, circles["network"])):
+        assert f"{100 * result.complete_share(15):.2f}%" in text
+    assert circles["buffer"].complete_share(15) != pytest.approx(
+        circles["network"].complete_share(15)
+    )
+    for rule in circles["buffer"].rules.facilities:  # every type of the rule set, marked
+        assert rule.label_zh in section
+    assert "* 未经核实" in section and "▲" in section

@@ -22,6 +22,7 @@ from language import data_strings, foreign_words, lines_with, page_texts
 
 from gisrenew.cli import main
 from gisrenew.config import ProjectConfig
+from gisrenew.lifecircles import get_life_circle_rules
 from gisrenew.project import Project, copy_project
 from gisrenew.rules import get_rules
 from gisrenew.schema import LAYERS
@@ -56,8 +57,14 @@ def _names(project: Path) -> set[str]:
     store = Project.open(project)
     kinds = [kind for kind in LAYERS if store.has(kind)]
     names = data_strings(store.gpkg_path, layers=kinds)
-    rules = get_rules(ProjectConfig.load(project).rules_source())
-    return names | {store.config.name, rules.name, rules.title, rules.version}
+    config = ProjectConfig.load(project)
+    rules = get_rules(config.rules_source())
+    circles = get_life_circle_rules(config.life_circle_rules_source())  # 社区生活圈 rule set
+    return (
+        names
+        | {store.config.name, rules.name, rules.title, rules.version}
+        | {circles.name, circles.title, circles.version}
+    )
 
 
 def _check(text: str, lang: str, names: set[str], paths: list[str], what: str) -> None:

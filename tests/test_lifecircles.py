@@ -413,7 +413,7 @@ def test_orchestrator_step_on_a_small_project(tmp_path):
         life_circle_rules=rule_file,
     )
     assert inputs.life_circle_rules.name == "test-circles"
-    indicators = compute_indicators(inputs)
+    indicators = compute_indicators(inputs, life_circles=True)
     assert set(indicators.life_circles) == {"buffer", "network"}
     for result in indicators.life_circles.values():
         assert result.complete_share(10) == pytest.approx(0.5)  # the first home only

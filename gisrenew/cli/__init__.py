@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "reload": "reload",
     "validate": "validate",
     "coverage": "coverage",
+    "lifecircles": "lifecircles",
     "affected": "affected",
     "publish": "publish",
     "recompute": "recompute",

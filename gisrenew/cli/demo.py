@@ -30,6 +30,7 @@ _MARKER = ".gisrenew-demo-copy"
 #: The sample's layers the demo shows (water and candidate sites are context).
 _DEMO_KINDS = (
     "parks", "residential", "parcels", "plans", "boundary", "districts", "roads", "entrances",
+    "facilities",
 )  # fmt: skip
 _SITE_KINDS = ("parks", "residential", "boundary", "districts")
 _WALK_KINDS = ("parks", "residential", "boundary", "districts", "roads", "entrances")
@@ -101,7 +102,9 @@ def command(
     Copies the sample project to OUTPUT/project (the bundled sample is read-only and
     stays as shipped; the copy is writable), then: validates the layers; computes the
     park service-radius coverage (公园绿地服务半径覆盖率) by straight-line radius and by
-    walking distance; tabulates the renewal plans (更新地块: 亩, households, signing);
+    walking distance; shows the community life circles (社区生活圈: which homes reach
+    which services, complete 5-, 10- and 15-minute circles); tabulates the renewal plans
+    (更新地块: 亩, households, signing);
     adds the five new pocket parks (口袋公园) in one atomic batch recompute and shows the
     gain; ranks candidate sites for the next ones; and publishes the web maps to OUTPUT.
     A demo's own earlier output is replaced; another existing folder needs --overwrite.
@@ -124,7 +127,8 @@ def command(
     rows = [[label(f"layer.{kind}", lang), fmt.count(len(layer))]
             for kind, layer in inputs.layers.items()]  # fmt: skip
     click.echo(render_table([t("layers"), t("features")], rows, align="lr", header_rule=False))
-    result = compute_indicators(inputs, progress=progress)
+    circles = inputs.has("facilities")
+    result = compute_indicators(inputs, progress=progress, life_circles=circles)
 
     _section(t("coverage"))
     click.echo(present.format_coverage_table(result.buffer, lang=lang))
@@ -136,6 +140,7 @@ def command(
         click.echo(
             present.format_coverage_comparison(result.buffer, result.network, minutes, lang=lang)
         )
+    _life_circle_section(result, lang)
     _plans_section(result, lang)
 
     _section(t("recompute"))
@@ -165,6 +170,20 @@ def _ten_minute_walk(project: Project, progress: bool):
         inputs, methods=("network",), plans=False, network_service_areas="none", progress=progress
     )
     return indicators.network
+
+
+def _life_circle_section(result, lang: str) -> None:
+    """The life circles 社区生活圈 of the sample: per type and complete circles, both methods."""
+    circles = result.life_circles
+    if not circles:
+        return
+    _section(label("demo.life_circles", lang))
+    if len(circles) == 2:
+        click.echo(
+            present.format_life_circle_comparison(circles["buffer"], circles["network"], lang=lang)
+        )
+    else:
+        click.echo(present.format_life_circle_table(next(iter(circles.values())), lang=lang))
 
 
 def _plans_section(result, lang: str) -> None:

@@ -13,7 +13,7 @@ report dicts) and never read files, open projects or compute indicators.
 * :mod:`~gisrenew.present.charts` — chart fonts that show Chinese on every system;
 * the text reports, one module per subject: :mod:`~gisrenew.present.coverage`,
   :mod:`~gisrenew.present.plans`, :mod:`~gisrenew.present.siting`,
-  :mod:`~gisrenew.present.recompute`.
+  :mod:`~gisrenew.present.recompute`, :mod:`~gisrenew.present.lifecircles` (社区生活圈).
 """
 
 from gisrenew.present.charts import CHART_FONTS, chart_style
@@ -23,6 +23,10 @@ from gisrenew.present.coverage import (
     format_coverage_table,
 )
 from gisrenew.present.labels import column_headers, label, sheet_names
+from gisrenew.present.lifecircles import (
+    format_life_circle_comparison,
+    format_life_circle_table,
+)
 from gisrenew.present.plans import format_coverage_effects, format_plan_table
 from gisrenew.present.recompute import format_recompute_report
 from gisrenew.present.siting import format_ranking
@@ -37,6 +41,8 @@ __all__ = [
     "format_coverage_comparison",
     "format_coverage_effects",
     "format_coverage_table",
+    "format_life_circle_comparison",
+    "format_life_circle_table",
     "format_plan_table",
     "format_ranking",
     "format_recompute_report",

@@ -8,6 +8,7 @@ One vocabulary, in Chinese (``zh``) and English (``en``):
   ``recompute.*`` (batch recompute report), ``history.*`` (run history) and ``map.*``
   (web maps and the published site). An unknown key or language raises at once, so a
   typo never prints a blank.
+* ``lifecircles.*`` — the community life circles 社区生活圈 (``gisrenew lifecircles``).
 * :func:`column_headers` — the Chinese headers of result columns in CSV/Excel files
   (``area_mu`` → ``面积(亩)``); English headers are gisrenew's column names.
 * :data:`PARK_CLASS_NAMES` — park classes of CJJ/T 85-2017 (城市绿地分类标准).
@@ -30,6 +31,8 @@ from gisrenew.schema import SIGNING_STATUS_TERMS
 __all__ = [
     "COLUMN_HEADERS_ZH",
     "LANGS",
+    "LIFECIRCLE_CIRCLE_HEADERS_ZH",
+    "LIFECIRCLE_HEADERS_ZH",
     "PARK_CLASS_NAMES",
     "PLAN_HEADERS_ZH",
     "SHEET_NAMES_ZH",
@@ -339,6 +342,10 @@ _DEMO = {
         "GB 50180-2018 puts the ten-minute life circle at about 500 m of walking; ten minutes "
         "at 4.8 km/h is 800 m. Both readings side by side:",
     ),
+    "life_circles": (
+        "社区生活圈：5、10、15分钟生活圈的配套设施",
+        "Community life circles: services within the 5-, 10- and 15-minute circles",
+    ),
     "plans": ("城市更新地块及涉及地块", "Renewal plans and the parcels they affect"),
     "recompute": ("新建口袋公园：批量重新计算", "The new pocket parks: batch recompute"),
     "sites": ("下一批口袋公园选址（{n} 处）", "Sites for the next {n} pocket parks"),
@@ -348,6 +355,87 @@ _DEMO = {
     "project_after": ("重新计算后的项目", "project after the recompute"),
     "done": ("用时 {seconds} 秒", "done in {seconds} s"),
     "wrote": ("已写出", "wrote"),
+}
+
+#: Community life circles 社区生活圈 (``gisrenew lifecircles``, the demo).
+_LIFECIRCLES = {
+    "title": ("社区生活圈", "Community life circles"),
+    "rules": ("规则", "rule set"),
+    "method": ("方法", "method"),
+    "straight": (
+        "直线距离 {distances}（自设施边界，各类设施按其服务半径）",
+        "straight line {distances} from the facility boundary (each type's service radius)",
+    ),
+    "walk": (
+        "沿路网步行 {distances}（各类设施按其步行距离）",
+        "walking {distances} along streets (each type's walking distance)",
+    ),
+    "denominator": ("居住用地（分母）：{area}", "residential land (the denominator): {area}"),
+    "denominator_weight": ("；{w} {total}", "; {w} {total}"),
+    "col_by_weight": ("按{w}", "by {w}"),
+    "circle_name": ("{m}分钟", "{m} min"),
+    "col_circle": ("生活圈", "circle"),
+    "col_type": ("设施类型", "facility type"),
+    "col_required": ("配建", "req."),
+    "col_radius": ("服务半径 m", "radius m"),
+    "col_walk": ("步行距离 m", "walk m"),
+    "col_facilities": ("设施数", "facilities"),
+    "col_reached": ("可达居住用地 m²", "reached m²"),
+    "col_share": ("可达比例", "share"),
+    "col_reached_weight": ("可达{w}", "{w} reached"),
+    "col_weight_share": ("可达比例(按{w})", "share by {w}"),
+    "legend": (
+        "▲ 应配建（计入完整生活圈）  △ 宜配建（不计入）",
+        "▲ required (counts toward a complete circle)  △ optional (does not count)",
+    ),
+    "unconfirmed": (
+        "* 未经核实：规则集 {rules} 中的这些数值未能对照标准原文核实（文件中逐项标明）。"
+        "请对照标准核对；如有出入，复制该规则集文件、修改后指定使用。",
+        "* unconfirmed: the rule set {rules} marks these values as not checked against the "
+        "standard's text. Check them against the standard; if they differ, use a corrected "
+        "copy of the rule-set file (--rules FILE).",
+    ),
+    "complete_title": (
+        "完整生活圈：该生活圈及更小生活圈的全部应配建设施均可达",
+        "Complete life circles: every required type of the circle and of each smaller "
+        "circle within reach",
+    ),
+    "complete_name": ("完整的{m}分钟生活圈", "complete {m}-minute life circle"),
+    "col_complete": ("完整生活圈", "complete circle"),
+    "col_distance": ("生活圈距离 m", "circle distance m"),
+    "col_required_types": ("应配建类型数", "required types"),
+    "col_complete_m2": ("完整生活圈居住用地 m²", "complete m²"),
+    "col_complete_share": ("比例", "share"),
+    "col_complete_weight": ("{w}", "{w}"),
+    "col_complete_weight_share": ("比例(按{w})", "share by {w}"),
+    "districts_title": (
+        "各片区完整生活圈比例（居住用地面积，及按权重）",
+        "Complete life circles by district (share of residential land, and by weight)",
+    ),
+    "area": ("区域", "area"),
+    "city": ("全市", "city"),
+    "outside": ("片区以外", "outside districts"),
+    "both": (
+        "直线距离与沿路网步行对比",
+        "straight line against the walk along streets",
+    ),
+    "short_buffer": ("直线", "straight"),
+    "short_network": ("步行", "walk"),
+    "difference": ("差值", "difference "),
+    "field_circle": ("生活圈", "circle"),
+    "field_radius_m": ("服务半径", "radius"),
+    "field_required": ("配建要求", "required"),
+    "field_distance_m": ("距离", "distance"),
+    "field_label_zh": ("中文名称", "Chinese name"),
+    "field_label_en": ("英文名称", "English name"),
+    "field_names": ("类型名称", "type names"),
+    "field_type": ("类型代码", "type key"),
+    "field_minutes": ("分钟数", "minutes"),
+    "field_clause": ("条文", "clause"),
+    "list_separator": ("、", ", "),
+    "by_weight": ("（按{w} {share}）", " ({share} by {w})"),
+    "complete_line": ("{name}：{shares}", "{name}: {shares}"),
+    "no_facility": ("没有规则集所列类型的设施", "no facility of a type the rule set lists"),
 }
 
 #: The published site: index page and before/after pages of the run history.
@@ -554,6 +642,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("demo", _DEMO),
         ("site", _SITE),
         ("notebook", _NOTEBOOK),
+        ("lifecircles", _LIFECIRCLES),
     )
     for key, words in table.items()
 }
@@ -824,7 +913,47 @@ PLAN_HEADERS_ZH: dict[str, str] = {
     "reason": "不计入原因",
 }
 
-_HEADER_SUBJECTS = {None: {}, "coverage": {}, "plans": PLAN_HEADERS_ZH}
+#: Chinese headers of the life-circle tables 社区生活圈 (``gisrenew lifecircles -o``); the
+#: per-circle columns (``complete_15min``) come from :data:`LIFECIRCLE_CIRCLE_HEADERS_ZH`.
+LIFECIRCLE_HEADERS_ZH: dict[str, str] = {
+    "facility_type": "设施类型代码",
+    "label_zh": "设施类型",
+    "label_en": "设施类型(英文)",
+    "circle_min": "生活圈(分钟)",
+    "required": "应配建",
+    "limit_m": "服务半径或步行距离(m)",
+    "unconfirmed": "未经核实的数值",
+    "facilities": "设施数",
+    "reached_m2": "可达居住用地面积(m²)",
+    "reached_share": "可达比例",
+    "reached_weight": "可达权重",
+    "reached_weight_share": "可达比例(按权重)",
+    "distance_m": "生活圈距离(m)",
+    "required_types": "应配建设施类型数",
+    "complete_m2": "完整生活圈居住用地面积(m²)",
+    "complete_share": "完整生活圈比例",
+    "complete_weight": "完整生活圈权重",
+    "complete_weight_share": "完整生活圈比例(按权重)",
+    "piece": "居住用地片段序号",
+    "nearest_facility_id": "最近设施编号",
+    "reached": "可达",
+}
+
+#: Per-circle columns of the residential layer of a life-circle run (``{m}``: minutes).
+LIFECIRCLE_CIRCLE_HEADERS_ZH: dict[str, str] = {
+    "required_types_{m}min": "{m}分钟生活圈应配建类型数",
+    "types_reached_{m}min": "{m}分钟生活圈可达类型数",
+    "missing_{m}min": "{m}分钟生活圈缺少的类型",
+    "complete_{m}min": "完整的{m}分钟生活圈",
+    "complete_{m}min_m2": "完整的{m}分钟生活圈面积(m²)",
+}
+
+_HEADER_SUBJECTS = {
+    None: {},
+    "coverage": {},
+    "plans": PLAN_HEADERS_ZH,
+    "lifecircles": LIFECIRCLE_HEADERS_ZH,
+}
 
 
 def column_headers(lang: str, subject: str | None = None) -> dict[str, str]:
@@ -834,8 +963,10 @@ def column_headers(lang: str, subject: str | None = None) -> dict[str, str]:
     ----------
     lang : {"zh", "en"}
         ``"en"`` gives an empty mapping (English headers are gisrenew's column names).
-    subject : {None, "coverage", "plans"}
-        ``"plans"``: plan tables, where ``area_m2`` is the plan's area (项目面积).
+    subject : {None, "coverage", "plans", "lifecircles"}
+        ``"plans"``: plan tables, where ``area_m2`` is the plan's area (项目面积);
+        ``"lifecircles"``: the life-circle tables 社区生活圈 (per-circle columns are added
+        by :func:`gisrenew.present.lifecircles.life_circle_headers`).
 
     Returns
     -------
@@ -872,6 +1003,13 @@ SHEET_NAMES_ZH: dict[str, str] = {
     "parcels": "项目涉及地块",
     "figures": "新建前后指标",
     "closed_blind_spots": "消除的服务盲区",
+    "lc_types": "生活圈设施类型",
+    "lc_circles": "完整生活圈",
+    "lc_district_types": "各片区生活圈设施",
+    "lc_district_circles": "各片区完整生活圈",
+    "lc_residential": "居住用地生活圈",
+    "lc_gaps": "生活圈设施缺口",
+    "lc_reach": "到各类设施距离",
 }
 _SHEET_PREFIXES_ZH = {"buffer_": "直线·", "network_": "步行·"}
 
