@@ -457,7 +457,7 @@ def rank_facility_sites(
     """Rank the run's candidate sites for the next facility of one type (设施选址).
 
     As :func:`rank_sites`, for a type of the run's life-circle rule set
-    (:func:`gisrenew.siting.rank_facility_sites`); the existing facilities are the run's
+    (:func:`gisrenew.lifecircles.rank_facility_sites`); the existing facilities are the run's
     ``facilities`` layer.
     """
     missing = [k for k in ("candidates", "facilities", "residential") if not inputs.has(k)]
@@ -465,7 +465,7 @@ def rank_facility_sites(
         raise MissingLayerError(missing)
     settings = inputs.config.sites
     by = by or settings.by
-    return siting.rank_facility_sites(
+    return lifecircles.rank_facility_sites(
         inputs.layer("candidates"),
         inputs.layer("facilities"),
         inputs.layer("residential"),

@@ -17,14 +17,10 @@ class or radius), and ranks them by the residential area — or households — e
   service areas cover them. Meant for small cases (tens of candidates); the chosen
   sites are then listed in greedy order so each still shows its own marginal gain.
 
-**Any facility type of a life circle** (社区生活圈设施选址): :func:`rank_facility_sites`
-asks the same question for one facility type of a life-circle rule set (幼儿园, 社区卫生
-服务站, ...): a candidate site becomes a facility of that type, its reach is the type's
-radius around the site (straight line from its boundary, as in
-:func:`gisrenew.lifecircles.life_circles`), the existing facilities of the type are
-fixed, and the gain is the residential land (households) newly within the radius — the
-gaps of that type the site closes. Same greedy and exact selection, same
-:class:`SiteRanking`.
+**Any facility type of a life circle** (社区生活圈设施选址):
+:func:`gisrenew.lifecircles.rank_facility_sites` asks the same question for one facility
+type of a life-circle rule set, with the selection of this module (:func:`pick_sites`)
+and the same :class:`SiteRanking`.
 """
 
 from __future__ import annotations
@@ -43,26 +39,19 @@ import pandas as pd
 import shapely
 
 from gisrenew import jsonable
-from gisrenew.coverage import (
-    BUFFER_QUAD_SEGS,
-    IncrementalCoverage,
-    park_table,
-    residential_land,
-    service_areas,
-)
-from gisrenew.crs import ensure_metric
+from gisrenew.coverage import IncrementalCoverage, park_table, service_areas
 from gisrenew.errors import AnalysisError, InputError
 from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
-from gisrenew.lifecircles.rules import LifeCircleRules, facility_types, get_life_circle_rules
 from gisrenew.rules import RuleSet, flat_rules, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
 
 __all__ = [
+    "SitePicks",
     "SiteRanking",
+    "check_siting_options",
     "exact_selection",
-    "facility_type_key",
-    "rank_facility_sites",
+    "pick_sites",
     "rank_sites",
 ]
 
@@ -101,14 +90,15 @@ class SiteRanking:
         Sites asked for.
     before, after : dict
         City coverage figures with the existing parks, and with the picks added.
-    rules : RuleSet or LifeCircleRules
+    rules : RuleSet or gisrenew.lifecircles.LifeCircleRules
         Rule set that gave the candidates their tier and radius (a life-circle rule set
         for a facility type).
     weight_column : str or None
     exact_objective : float
         Objective value of the exact optimum (nan for the greedy method).
     facility_type : str or None
-        Canonical key of the facility type sited (:func:`rank_facility_sites`); None for
+        Canonical key of the facility type sited
+        (:func:`gisrenew.lifecircles.rank_facility_sites`); None for
         pocket parks. Then ``sites`` has ``facility_type`` and ``label_zh`` instead of
         ``park_class`` and ``tier``, ``park_area_m2`` is the site's area and the figures
         ``before``/``after`` are the share of residential land within the type's radius.
@@ -122,7 +112,7 @@ class SiteRanking:
     count: int
     before: dict
     after: dict
-    rules: RuleSet
+    rules: Any  # RuleSet; LifeCircleRules for a facility type
     weight_column: str | None = None
     exact_objective: float = math.nan
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -233,7 +223,7 @@ def rank_sites(
     >>> ranking = rank_sites(candidates, parks, residential, count=3)  # doctest: +SKIP
     >>> ranking.table()[["rank", "candidate_id", "gain_m2"]]             # doctest: +SKIP
     """
-    objective = _check_arguments(method, count, objective, weight)
+    objective = check_siting_options(method, count, objective, weight)
     rules = get_rules(rules)
     engine = IncrementalCoverage.from_layers(
         parks, residential, rules=rules, boundary=boundary, districts=districts, weight=weight,
@@ -248,7 +238,8 @@ def rank_sites(
         radius_m=radius_m,
         min_area_m2=min_area_m2,
     )
-    picks = _select(engine, sites, areas, count, method, objective, time_limit_s, weight)
+    picks = pick_sites(engine, sites, areas, count=count, method=method, objective=objective,
+                       time_limit_s=time_limit_s, weight=weight)  # fmt: skip
     return SiteRanking(
         sites=sites,
         service_areas=picks.service_areas,
@@ -272,17 +263,52 @@ def rank_sites(
 
 
 @dataclass(frozen=True)
-class _Picks:
+class SitePicks:
+    """What :func:`pick_sites` chose.
+
+    Attributes
+    ----------
+    service_areas : geopandas.GeoDataFrame
+        Reach of the picks in rank order (``candidate_id``, ``rank``, ...).
+    newly_covered : geopandas.GeoDataFrame
+        Land each pick newly brings (``candidate_id``, ``rank``, ``area_m2``).
+    exact_value : float
+        Objective of the exact optimum (nan for the greedy method).
+    """
+
     service_areas: gpd.GeoDataFrame
     newly_covered: gpd.GeoDataFrame
     exact_value: float
 
 
-def _select(engine, sites, areas, count, method, objective, time_limit_s, weight) -> _Picks:
-    """Pick among the candidate service areas `areas`; add the rank columns to `sites`.
+def pick_sites(
+    engine: IncrementalCoverage,
+    sites: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    count: int,
+    method: str,
+    objective: str,
+    time_limit_s: float,
+    weight: str | None,
+) -> SitePicks:
+    """Pick among candidate service areas; add the rank and gain columns to `sites`.
 
-    Greedy over every candidate, or the exact optimum listed greedily; `engine` ends up
-    with the picks added and `sites` with ``standalone_gain_m2``, ``rank``, the gains.
+    Greedy over every candidate (lazy greedy, marginal gains), or the exact optimum
+    listed greedily. `engine` holds the fixed existing reach and ends up with the picks
+    added; `sites` (``candidate_id``, ``qualifies``, ``reason``) gets
+    ``standalone_gain_m2``, ``rank``, ``gain_m2``, ... (see :class:`SiteRanking`).
+
+    Parameters
+    ----------
+    engine : IncrementalCoverage
+        Coverage of the existing parks or facilities (changed: the picks are added).
+    sites : geopandas.GeoDataFrame
+        Every candidate (changed in place).
+    areas : geopandas.GeoDataFrame
+        Reach of the qualifying candidates (``candidate_id``, geometry).
+    count, method, objective, time_limit_s, weight
+        As for :func:`rank_sites` (`objective` checked by :func:`check_siting_options`).
     """
     before = engine.figures()
     weighted = weight is not None
@@ -303,171 +329,17 @@ def _select(engine, sites, areas, count, method, objective, time_limit_s, weight
     picked_areas, newly = _picked_layers(areas, order, covered_parts, engine.crs)
     if not order:
         log.info("no candidate adds residential land to the existing coverage")
-    return _Picks(picked_areas, newly, exact_value)
+    return SitePicks(picked_areas, newly, exact_value)
 
 
-def facility_type_key(rules: LifeCircleRules, facility_type: str) -> str:
-    """The canonical key of `facility_type` (key, Chinese or English label, or alias).
+def check_siting_options(method: str, count: int, objective: str | None, weight: str | None) -> str:
+    """Refuse bad siting options (method, count, objective); return the objective.
 
     Raises
     ------
     InputError
-        No entry of the rule set has that name (the message lists the types).
+        Unknown method or objective, a count below 1, a weight objective without weight.
     """
-    key = rules.name_lookup().get(str(facility_type).strip().casefold())
-    if key is None:
-        names = ", ".join(f"{f.type} ({f.label_zh})" for f in rules.facilities)
-        raise InputError(
-            f"facility type {facility_type!r} is not a type of the life-circle rule set "
-            f"{rules.name}; use one of: {names}"
-        )
-    return key
-
-
-def rank_facility_sites(
-    candidates: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    residential: gpd.GeoDataFrame,
-    *,
-    facility_type: str,
-    count: int = 5,
-    min_area_m2: float | None = None,
-    rules: str | LifeCircleRules | None = None,
-    weight: str | None = None,
-    boundary: gpd.GeoDataFrame | None = None,
-    districts: gpd.GeoDataFrame | None = None,
-    radius_m: float | None = None,
-    method: str = "greedy",
-    objective: str | None = None,
-    time_limit_s: float = 60.0,
-    residential_codes: Sequence[str] | None = None,
-) -> SiteRanking:
-    """Rank candidate sites for the next facility of one type 设施选址 by the gaps each closes.
-
-    Each candidate becomes a facility of `facility_type`; its reach is the type's radius
-    around the site (straight line from its boundary, as the life-circle analysis
-    measures). The existing facilities of the type are fixed; the gain of a site is the
-    residential land (households) newly within the radius. Picks as :func:`rank_sites`.
-
-    Parameters
-    ----------
-    candidates : geopandas.GeoDataFrame
-        Candidate sites (polygons; ``candidate_id``, ``name``).
-    facilities : geopandas.GeoDataFrame
-        Existing facilities with ``facility_type`` (layer ``facilities``; may be empty).
-    residential : geopandas.GeoDataFrame
-        Residential land, in a metric CRS.
-    facility_type : str
-        The type to site: key, Chinese or English label or an alias of the rule set
-        (``kindergarten``, ``幼儿园``).
-    count, min_area_m2, weight, boundary, districts, method, objective, time_limit_s
-        As for :func:`rank_sites`.
-    rules : str, path or LifeCircleRules, optional
-        Life-circle rule set (default preset ``gb50180-2018``).
-    radius_m : float, optional
-        Radius instead of the rule set's for the type (existing facilities and candidates).
-    residential_codes : sequence of str, optional
-        Land-use code prefixes that count as residential (default: every polygon).
-
-    Returns
-    -------
-    SiteRanking
-        With ``facility_type`` set; ``before``/``after`` are the share of residential
-        land within the type's radius (``coverage_ratio``) without and with the picks.
-    """
-    objective = _check_arguments(method, count, objective, weight)
-    rules = get_life_circle_rules(rules)
-    key = facility_type_key(rules, facility_type)
-    radius = float(rules.facility(key).radius_m if radius_m is None else radius_m)
-    if not (math.isfinite(radius) and radius > 0):
-        raise InputError(f"`radius_m` must be a positive number of metres, got {radius_m}")
-    res = conformed(residential, "residential", name="residential")
-    ensure_metric(res, "residential")
-    land = residential_land(
-        res,
-        boundary=conformed(boundary, "boundary", name="boundary", crs=res.crs),
-        districts=conformed(districts, "districts", name="districts", crs=res.crs),
-        weight=weight,
-        residential_codes=residential_codes,
-    )
-    fac = conformed(facilities, "facilities", name="facilities", crs=res.crs)
-    mine = fac.loc[facility_types(fac, rules)[0] == key]
-    # existing facilities by row number: their ids need not be unique, nor meet a candidate's
-    keys = [f"facility:{i}" for i in range(len(mine))]
-    engine = IncrementalCoverage(land, _reach_frame(keys, mine, radius, res.crs))
-    before = engine.figures()
-    sites, areas = _candidate_facilities(candidates, res.crs, rules.facility(key), radius,
-                                         min_area_m2)  # fmt: skip
-    picks = _select(engine, sites, areas, count, method, objective, time_limit_s, weight)
-    return SiteRanking(
-        sites=sites,
-        service_areas=picks.service_areas,
-        newly_covered=picks.newly_covered,
-        method=method,
-        objective=objective,
-        count=int(count),
-        before=before,
-        after=engine.figures(),
-        rules=rules,
-        weight_column=weight,
-        exact_objective=picks.exact_value,
-        parameters={
-            "facility_type": key,
-            "radius_m": radius,
-            "existing_facilities": len(mine),
-            "min_area_m2": min_area_m2,
-            "candidates": len(sites),
-            "qualifying_candidates": int(sites["qualifies"].to_numpy(dtype=bool).sum()),
-        },
-        facility_type=key,
-    )
-
-
-def _reach_frame(ids, geoms, radius: float, crs) -> gpd.GeoDataFrame:
-    """Reach of sites as service areas: ``park_id`` (the engine's key) and the buffer."""
-    buffers = shapely.buffer(geometry_array(geoms), radius, quad_segs=BUFFER_QUAD_SEGS)
-    return gpd.GeoDataFrame(
-        {"park_id": pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object)},
-        geometry=buffers,
-        crs=crs,
-    )
-
-
-def _candidate_facilities(candidates, crs, entry, radius: float, min_area_m2):
-    """Candidates as facilities of one type: table (all) and reach (qualifying ones)."""
-    cands = conformed(candidates, "candidates", name="candidates", crs=crs)
-    geoms = geometry_array(cands)
-    area = shapely.area(geoms)
-    n = len(cands)
-    reason = np.full(n, "", dtype=object)
-    qualifies = np.ones(n, dtype=bool)
-    if min_area_m2 is not None:
-        small = area < float(min_area_m2)
-        reason[small] = f"area below --min-area {float(min_area_m2):g} m²"
-        qualifies &= ~small
-    ids = cands["candidate_id"].astype(str).to_numpy(dtype=object)
-    sites = gpd.GeoDataFrame(
-        {
-            "candidate_id": pd.Series(ids, dtype="str"),
-            "name": pd.Series(cands["name"].to_numpy(dtype=object), dtype="str"),
-            "facility_type": pd.Series([entry.type] * n, dtype="str"),
-            "label_zh": pd.Series([entry.label_zh] * n, dtype="str"),
-            "park_area_m2": area,
-            "radius_m": np.full(n, radius),
-            "qualifies": qualifies,
-            "reason": pd.Series(reason, dtype="str"),
-        },
-        geometry=geoms,
-        crs=cands.crs,
-    )
-    areas = _reach_frame(ids[qualifies], geoms[qualifies], radius, cands.crs)
-    areas = areas.rename(columns={"park_id": "candidate_id"})
-    areas["radius_m"] = radius
-    return sites, areas
-
-
-def _check_arguments(method: str, count: int, objective: str | None, weight: str | None) -> str:
-    """Refuse bad arguments of :func:`rank_sites`; return the objective."""
     if method not in ("greedy", "exact"):
         raise InputError(f"`method` was {method!r} but is expected to be 'greedy' or 'exact'")
     if count < 1:

@@ -19,9 +19,8 @@ from click.testing import CliRunner
 
 from gisrenew.cli import main
 from gisrenew.errors import InputError
-from gisrenew.lifecircles import life_circles, parse_life_circle_rules
+from gisrenew.lifecircles import life_circles, parse_life_circle_rules, rank_facility_sites
 from gisrenew.present import format_ranking
-from gisrenew.siting import rank_facility_sites
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
