@@ -44,6 +44,7 @@ __all__ = [
     "PlanIndicators",
     "available_methods",
     "compute_indicators",
+    "rank_facility_sites",
     "rank_sites",
     "updated_indicators",
 ]
@@ -483,6 +484,45 @@ def rank_sites(
         boundary=inputs.layer("boundary"),
         districts=inputs.layer("districts"),
         park_class=park_class,
+        radius_m=radius_m,
+        method="exact" if exact else "greedy",
+        objective="area" if by == "area" else "weight",
+        residential_codes=inputs.residential_codes,
+    )
+
+
+def rank_facility_sites(
+    inputs: ProjectInputs,
+    facility_type: str,
+    *,
+    count: int | None = None,
+    min_area_m2: float | None = None,
+    by: str | None = None,
+    radius_m: float | None = None,
+    exact: bool = False,
+) -> siting.SiteRanking:
+    """Rank the run's candidate sites for the next facility of one type (设施选址).
+
+    As :func:`rank_sites`, for a type of the run's life-circle rule set
+    (:func:`gisrenew.lifecircles.rank_facility_sites`); the existing facilities are the run's
+    ``facilities`` layer.
+    """
+    missing = [k for k in ("candidates", "facilities", "residential") if not inputs.has(k)]
+    if missing:
+        raise MissingLayerError(missing)
+    settings = inputs.config.sites
+    by = by or settings.by
+    return lifecircles.rank_facility_sites(
+        inputs.layer("candidates"),
+        inputs.layer("facilities"),
+        inputs.layer("residential"),
+        facility_type=facility_type,
+        count=count or settings.count,
+        min_area_m2=min_area_m2 if min_area_m2 is not None else settings.min_area_m2,
+        rules=inputs.life_circle_rules,
+        weight=inputs.weight if by == "area" else by,
+        boundary=inputs.layer("boundary"),
+        districts=inputs.layer("districts"),
         radius_m=radius_m,
         method="exact" if exact else "greedy",
         objective="area" if by == "area" else "weight",

@@ -16,6 +16,11 @@ class or radius), and ranks them by the residential area — or households — e
   atomic pieces of uncovered residential land — pieces defined by which candidate
   service areas cover them. Meant for small cases (tens of candidates); the chosen
   sites are then listed in greedy order so each still shows its own marginal gain.
+
+**Any facility type of a life circle** (社区生活圈设施选址):
+:func:`gisrenew.lifecircles.rank_facility_sites` asks the same question for one facility
+type of a life-circle rule set, with the selection of this module (:func:`pick_sites`)
+and the same :class:`SiteRanking`.
 """
 
 from __future__ import annotations
@@ -41,7 +46,14 @@ from gisrenew.io import conformed
 from gisrenew.rules import RuleSet, flat_rules, get_rules
 from gisrenew.units import m2_to_ha, m2_to_mu
 
-__all__ = ["SiteRanking", "exact_selection", "rank_sites"]
+__all__ = [
+    "SitePicks",
+    "SiteRanking",
+    "check_siting_options",
+    "exact_selection",
+    "pick_sites",
+    "rank_sites",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +90,18 @@ class SiteRanking:
         Sites asked for.
     before, after : dict
         City coverage figures with the existing parks, and with the picks added.
-    rules : RuleSet
-        Rule set that gave the candidates their tier and radius.
+    rules : RuleSet or gisrenew.lifecircles.LifeCircleRules
+        Rule set that gave the candidates their tier and radius (a life-circle rule set
+        for a facility type).
     weight_column : str or None
     exact_objective : float
         Objective value of the exact optimum (nan for the greedy method).
+    facility_type : str or None
+        Canonical key of the facility type sited
+        (:func:`gisrenew.lifecircles.rank_facility_sites`); None for
+        pocket parks. Then ``sites`` has ``facility_type`` and ``label_zh`` instead of
+        ``park_class`` and ``tier``, ``park_area_m2`` is the site's area and the figures
+        ``before``/``after`` are the share of residential land within the type's radius.
     """
 
     sites: gpd.GeoDataFrame
@@ -93,10 +112,11 @@ class SiteRanking:
     count: int
     before: dict
     after: dict
-    rules: RuleSet
+    rules: Any  # RuleSet; LifeCircleRules for a facility type
     weight_column: str | None = None
     exact_objective: float = math.nan
     parameters: dict[str, Any] = field(default_factory=dict)
+    facility_type: str | None = None
 
     def table(self) -> pd.DataFrame:
         """The picked sites in rank order (no geometry)."""
@@ -121,7 +141,9 @@ class SiteRanking:
         for record in self.table().to_dict(orient="records"):
             rows.append({k: jsonable.plain(v) for k, v in record.items()})
         left_out = self.sites[(self.sites["rank"] == 0) & (self.sites["reason"] != "")]
+        facility = {} if self.facility_type is None else {"facility_type": self.facility_type}
         return {
+            **facility,
             "method": self.method,
             "objective": self.objective,
             "count": self.count,
@@ -201,7 +223,7 @@ def rank_sites(
     >>> ranking = rank_sites(candidates, parks, residential, count=3)  # doctest: +SKIP
     >>> ranking.table()[["rank", "candidate_id", "gain_m2"]]             # doctest: +SKIP
     """
-    objective = _check_arguments(method, count, objective, weight)
+    objective = check_siting_options(method, count, objective, weight)
     rules = get_rules(rules)
     engine = IncrementalCoverage.from_layers(
         parks, residential, rules=rules, boundary=boundary, districts=districts, weight=weight,
@@ -216,31 +238,12 @@ def rank_sites(
         radius_m=radius_m,
         min_area_m2=min_area_m2,
     )
-    weighted = weight is not None
-    geoms = dict(zip(areas["candidate_id"], geometry_array(areas), strict=True))
-    standalone = _standalone_gains(engine, sites, geoms, weighted)
-    pick = 1 if objective == "weight" else 0
-
-    # ---- the picks: greedy over every candidate, or the exact optimum listed greedily
-    exact_value = math.nan
-    pool, gains, limit = geoms, standalone, count
-    if method == "exact":
-        chosen, exact_value = exact_selection(
-            engine, areas, count=count, objective=objective, time_limit_s=time_limit_s
-        )
-        pool = {cid: geoms[cid] for cid in chosen}
-        gains = {cid: standalone[cid] for cid in chosen}
-        limit = len(chosen)
-    order, marginal, covered_parts = _greedy(engine, pool, gains, limit, pick)
-
-    _ranked_columns(sites, order, marginal, before, weighted)
-    picked_areas, newly = _picked_layers(areas, order, covered_parts, engine.crs)
-    if not order:
-        log.info("no candidate adds residential land to the existing coverage")
+    picks = pick_sites(engine, sites, areas, count=count, method=method, objective=objective,
+                       time_limit_s=time_limit_s, weight=weight)  # fmt: skip
     return SiteRanking(
         sites=sites,
-        service_areas=picked_areas,
-        newly_covered=newly,
+        service_areas=picks.service_areas,
+        newly_covered=picks.newly_covered,
         method=method,
         objective=objective,
         count=int(count),
@@ -248,7 +251,7 @@ def rank_sites(
         after=engine.figures(),
         rules=rules,
         weight_column=weight,
-        exact_objective=exact_value,
+        exact_objective=picks.exact_value,
         parameters={
             "min_area_m2": min_area_m2,
             "park_class": park_class,
@@ -259,8 +262,84 @@ def rank_sites(
     )
 
 
-def _check_arguments(method: str, count: int, objective: str | None, weight: str | None) -> str:
-    """Refuse bad arguments of :func:`rank_sites`; return the objective."""
+@dataclass(frozen=True)
+class SitePicks:
+    """What :func:`pick_sites` chose.
+
+    Attributes
+    ----------
+    service_areas : geopandas.GeoDataFrame
+        Reach of the picks in rank order (``candidate_id``, ``rank``, ...).
+    newly_covered : geopandas.GeoDataFrame
+        Land each pick newly brings (``candidate_id``, ``rank``, ``area_m2``).
+    exact_value : float
+        Objective of the exact optimum (nan for the greedy method).
+    """
+
+    service_areas: gpd.GeoDataFrame
+    newly_covered: gpd.GeoDataFrame
+    exact_value: float
+
+
+def pick_sites(
+    engine: IncrementalCoverage,
+    sites: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    count: int,
+    method: str,
+    objective: str,
+    time_limit_s: float,
+    weight: str | None,
+) -> SitePicks:
+    """Pick among candidate service areas; add the rank and gain columns to `sites`.
+
+    Greedy over every candidate (lazy greedy, marginal gains), or the exact optimum
+    listed greedily. `engine` holds the fixed existing reach and ends up with the picks
+    added; `sites` (``candidate_id``, ``qualifies``, ``reason``) gets
+    ``standalone_gain_m2``, ``rank``, ``gain_m2``, ... (see :class:`SiteRanking`).
+
+    Parameters
+    ----------
+    engine : IncrementalCoverage
+        Coverage of the existing parks or facilities (changed: the picks are added).
+    sites : geopandas.GeoDataFrame
+        Every candidate (changed in place).
+    areas : geopandas.GeoDataFrame
+        Reach of the qualifying candidates (``candidate_id``, geometry).
+    count, method, objective, time_limit_s, weight
+        As for :func:`rank_sites` (`objective` checked by :func:`check_siting_options`).
+    """
+    before = engine.figures()
+    weighted = weight is not None
+    geoms = dict(zip(areas["candidate_id"], geometry_array(areas), strict=True))
+    standalone = _standalone_gains(engine, sites, geoms, weighted)
+    pick = 1 if objective == "weight" else 0
+    exact_value = math.nan
+    pool, gains, limit = geoms, standalone, count
+    if method == "exact":
+        chosen, exact_value = exact_selection(
+            engine, areas, count=count, objective=objective, time_limit_s=time_limit_s
+        )
+        pool = {cid: geoms[cid] for cid in chosen}
+        gains = {cid: standalone[cid] for cid in chosen}
+        limit = len(chosen)
+    order, marginal, covered_parts = _greedy(engine, pool, gains, limit, pick)
+    _ranked_columns(sites, order, marginal, before, weighted)
+    picked_areas, newly = _picked_layers(areas, order, covered_parts, engine.crs)
+    if not order:
+        log.info("no candidate adds residential land to the existing coverage")
+    return SitePicks(picked_areas, newly, exact_value)
+
+
+def check_siting_options(method: str, count: int, objective: str | None, weight: str | None) -> str:
+    """Refuse bad siting options (method, count, objective); return the objective.
+
+    Raises
+    ------
+    InputError
+        Unknown method or objective, a count below 1, a weight objective without weight.
+    """
     if method not in ("greedy", "exact"):
         raise InputError(f"`method` was {method!r} but is expected to be 'greedy' or 'exact'")
     if count < 1:

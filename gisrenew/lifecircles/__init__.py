@@ -12,7 +12,9 @@ coverage's two engines, for every facility type of a rule set at once:
 * :mod:`~gisrenew.lifecircles.walk` — the walk along streets per type (one walk graph,
   one multi-source pass per type; :mod:`gisrenew.network`), imported only for a walk;
 * :mod:`~gisrenew.lifecircles.analysis` — :func:`life_circles`, completeness per circle;
-* :mod:`~gisrenew.lifecircles.result` — :class:`LifeCircleResult` and its tables.
+* :mod:`~gisrenew.lifecircles.result` — :class:`LifeCircleResult` and its tables;
+* :mod:`~gisrenew.lifecircles.siting` — :func:`rank_facility_sites`, where to put the
+  next facility of a type (the pocket-park siting of :mod:`gisrenew.siting`).
 
 An engine: it never reads settings or prints; the orchestrator
 (:func:`gisrenew.indicators.compute_indicators`) calls it with the run's layers.
@@ -32,6 +34,7 @@ from gisrenew.lifecircles.rules import (
     get_life_circle_rules,
     parse_life_circle_rules,
 )
+from gisrenew.lifecircles.siting import facility_type_key, rank_facility_sites
 
 __all__ = [
     "DEFAULT_LIFE_CIRCLE_RULES",
@@ -41,8 +44,10 @@ __all__ = [
     "LifeCircleResult",
     "LifeCircleRules",
     "available_life_circle_rules",
+    "facility_type_key",
     "facility_types",
     "get_life_circle_rules",
     "life_circles",
     "parse_life_circle_rules",
+    "rank_facility_sites",
 ]

@@ -271,21 +271,34 @@ def _result(land, fac, rules, method, found, districts, problems, parameters) ->
 def _circle_columns(land, rules, reached: np.ndarray, found: dict) -> gpd.GeoDataFrame:
     """Per circle: required types, types reached, missing keys, complete (and its m²)."""
     land = land.copy()
-    keys = np.asarray(rules.types, dtype=object)
     for j, circle in enumerate(rules.circles):
         m, wanted = circle.minutes, _required(rules, circle.minutes)
         hit = reached[:, wanted]
-        missing = np.full(len(land), "", dtype=object)
-        for k in wanted:  # few types: one vectorized concatenation each
-            missing = missing + np.where(reached[:, k], "", keys[k] + ",")
         land[f"required_types_{m}min"] = len(wanted)
         land[f"types_reached_{m}min"] = hit.sum(axis=1)
-        land[f"missing_{m}min"] = pd.Series(missing, index=land.index).str.rstrip(",")
+        land[f"missing_{m}min"] = _missing_keys(hit, [rules.types[k] for k in wanted], land.index)
         land[f"complete_{m}min"] = hit.all(axis=1)
         land[f"complete_{m}min_m2"] = found["complete_m2"][:, j]
     if "connector_m" in found:
         land["connector_m"] = found["connector_m"]
     return land
+
+
+def _missing_keys(hit: np.ndarray, keys: list[str], index: pd.Index) -> pd.Series:
+    """Comma-separated keys of the types not reached, per piece (one string per pattern)."""
+    bit = np.arange(hit.shape[1], dtype=np.int64)
+    if len(bit) <= 62:  # each pattern of reached types as one integer: a fast unique
+        codes, inverse = np.unique(hit.astype(np.int64) @ (1 << bit), return_inverse=True)
+        patterns = (codes[:, None] >> bit) & 1 == 1
+    else:
+        patterns, inverse = np.unique(hit, axis=0, return_inverse=True)
+    words = [",".join(k for k, ok in zip(keys, row, strict=True) if not ok) for row in patterns]
+    return pd.Series(_take(np.asarray(words, dtype=object), inverse.ravel()), index=index)
+
+
+def _take(values, positions: np.ndarray):
+    """`values` (as a DataFrame column would hold them) at `positions`: one conversion only."""
+    return pd.Series(values).take(positions).array
 
 
 def _reach_table(land, rules, fac, found: dict) -> pd.DataFrame:
@@ -297,17 +310,19 @@ def _reach_table(land, rules, fac, found: dict) -> pd.DataFrame:
     ids = np.append(fac["facility_id"].astype(str).to_numpy(dtype=object), "")
     nearest = found["nearest"].ravel()
     entry = rules.facilities
+    piece = np.repeat(np.arange(n), k)
+    kind = np.tile(np.arange(k), n)
     return pd.DataFrame(
         {
-            "piece": np.repeat(np.arange(n), k),
-            "residential_id": np.repeat(land["residential_id"].to_numpy(dtype=object), k),
-            "district_id": np.repeat(land["district_id"].to_numpy(dtype=object), k),
-            "facility_type": np.tile(np.asarray(rules.types, dtype=object), n),
-            "circle_min": np.tile([f.circle for f in entry], n),
-            "required": np.tile([f.required for f in entry], n),
-            "limit_m": np.tile([f.radius_m for f in entry], n),
+            "piece": piece,
+            "residential_id": _take(land["residential_id"].to_numpy(dtype=object), piece),
+            "district_id": _take(land["district_id"].to_numpy(dtype=object), piece),
+            "facility_type": _take(np.asarray(rules.types, dtype=object), kind),
+            "circle_min": np.array([f.circle for f in entry])[kind],
+            "required": np.array([f.required for f in entry])[kind],
+            "limit_m": np.array([f.radius_m for f in entry])[kind],
             "distance_m": found["distance"].ravel(),
-            "nearest_facility_id": ids[np.where(nearest >= 0, nearest, -1)],
+            "nearest_facility_id": _take(ids, np.where(nearest >= 0, nearest, -1) % len(ids)),
             "reached": found["reached"].ravel(),
             "reached_m2": found["reached_m2"].ravel(),
             "reached_weight": (found["reached_m2"] * density[:, None]).ravel(),
@@ -316,26 +331,24 @@ def _reach_table(land, rules, fac, found: dict) -> pd.DataFrame:
 
 
 def _gap_layer(land, rules, gaps: list[np.ndarray]) -> gpd.GeoDataFrame:
-    """Residential land not reached, one row per (type, piece) with a gap."""
-    frames = []
-    for k, entry in enumerate(rules.facilities):
-        geoms = np.asarray(gaps[k], dtype=object)
-        has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        rows = np.flatnonzero(has)
-        area = shapely.area(geoms[rows])
-        rows, area = rows[area > 0], area[area > 0]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "facility_type": entry.type,
-                    "circle_min": entry.circle,
-                    "required": entry.required,
-                    "residential_id": land["residential_id"].to_numpy(dtype=object)[rows],
-                    "district_id": land["district_id"].to_numpy(dtype=object)[rows],
-                    "area_m2": area,
-                    "geometry": geoms[rows],
-                }
-            )
-        )
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"geometry": []})
+    """Residential land not reached, one row per (type, piece) with a gap, type by type."""
+    n, entry = len(land), rules.facilities
+    if not entry:
+        return gpd.GeoDataFrame(pd.DataFrame({"geometry": []}), geometry="geometry", crs=land.crs)
+    geoms = np.concatenate([np.asarray(g, dtype=object) for g in gaps])
+    at = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    area = shapely.area(geoms[at])
+    at, area = at[area > 0], area[area > 0]
+    kind, rows = np.divmod(at, max(n, 1))
+    table = pd.DataFrame(
+        {
+            "facility_type": _take(np.asarray(rules.types, dtype=object), kind),
+            "circle_min": np.array([f.circle for f in entry], dtype=np.int64)[kind],
+            "required": np.array([f.required for f in entry], dtype=bool)[kind],
+            "residential_id": _take(land["residential_id"].to_numpy(dtype=object), rows),
+            "district_id": _take(land["district_id"].to_numpy(dtype=object), rows),
+            "area_m2": area,
+            "geometry": geoms[at],
+        }
+    )
     return gpd.GeoDataFrame(table, geometry="geometry", crs=land.crs)

@@ -126,9 +126,9 @@ def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 def _grouped(code: np.ndarray, m: int, values: np.ndarray) -> np.ndarray:
     """Column sums of `values` (pieces × columns) per group code 0..m-1."""
-    out = np.zeros((m, values.shape[1]))
-    np.add.at(out, code, values)
-    return out
+    # bincount adds in row order, as np.add.at does, column by column (a few columns)
+    out = [np.bincount(code, values[:, j], minlength=m) for j in range(values.shape[1])]
+    return np.column_stack(out) if out else np.zeros((m, 0))
 
 
 def _figures(area, weight, reached_m2, reached_w, complete_m2, complete_w):
@@ -143,26 +143,37 @@ def _figures(area, weight, reached_m2, reached_w, complete_m2, complete_w):
     }
 
 
-def _type_rows(keys: pd.DataFrame, facilities: np.ndarray, fig: dict, g: int) -> pd.DataFrame:
-    table = keys.copy()
-    table["facilities"] = facilities
-    table["residential_area_m2"] = fig["area"][g]
-    table["reached_m2"] = fig["reached_m2"][g]
-    table["reached_share"] = _share(fig["reached_m2"][g], fig["area"][g])
-    table["weight_total"] = fig["weight"][g]
-    table["reached_weight"] = fig["reached_weight"][g]
-    table["reached_weight_share"] = _share(fig["reached_weight"][g], fig["weight"][g])
+def _repeated(keys: pd.DataFrame, groups: int) -> pd.DataFrame:
+    """The key rows once per group, group by group."""
+    return keys.take(np.tile(np.arange(len(keys)), groups)).reset_index(drop=True)
+
+
+def _type_rows(keys: pd.DataFrame, facilities: np.ndarray, fig: dict) -> pd.DataFrame:
+    """Rows per type, for every group of `fig` (group by group)."""
+    g = len(fig["area"])
+    area, weight = np.repeat(fig["area"], len(keys)), np.repeat(fig["weight"], len(keys))
+    table = _repeated(keys, g)
+    table["facilities"] = np.tile(facilities, g)
+    table["residential_area_m2"] = area
+    table["reached_m2"] = fig["reached_m2"].ravel()
+    table["reached_share"] = _share(fig["reached_m2"].ravel(), area)
+    table["weight_total"] = weight
+    table["reached_weight"] = fig["reached_weight"].ravel()
+    table["reached_weight_share"] = _share(fig["reached_weight"].ravel(), weight)
     return table
 
 
-def _circle_rows(circles: pd.DataFrame, fig: dict, g: int) -> pd.DataFrame:
-    table = circles.copy()
-    table["residential_area_m2"] = fig["area"][g]
-    table["complete_m2"] = fig["complete_m2"][g]
-    table["complete_share"] = _share(fig["complete_m2"][g], fig["area"][g])
-    table["weight_total"] = fig["weight"][g]
-    table["complete_weight"] = fig["complete_weight"][g]
-    table["complete_weight_share"] = _share(fig["complete_weight"][g], fig["weight"][g])
+def _circle_rows(circles: pd.DataFrame, fig: dict) -> pd.DataFrame:
+    """Rows per circle, for every group of `fig` (group by group)."""
+    g = len(fig["area"])
+    area, weight = np.repeat(fig["area"], len(circles)), np.repeat(fig["weight"], len(circles))
+    table = _repeated(circles, g)
+    table["residential_area_m2"] = area
+    table["complete_m2"] = fig["complete_m2"].ravel()
+    table["complete_share"] = _share(fig["complete_m2"].ravel(), area)
+    table["weight_total"] = weight
+    table["complete_weight"] = fig["complete_weight"].ravel()
+    table["complete_weight_share"] = _share(fig["complete_weight"].ravel(), weight)
     return table
 
 
@@ -206,22 +217,37 @@ def summary_tables(
     fig_city, fig_d = figures(city), figures(by_district)
     fig_city["area"], fig_city["weight"] = fig_city["area"][:, 0], fig_city["weight"][:, 0]
     fig_d["area"], fig_d["weight"] = fig_d["area"][:, 0], fig_d["weight"][:, 0]
-    types = _type_rows(type_keys, facility_counts, fig_city, 0)
-    circles = _circle_rows(circle_keys, fig_city, 0)
+    types = _type_rows(type_keys, facility_counts, fig_city)
+    circles = _circle_rows(circle_keys, fig_city)
     names = (
         {} if districts is None else dict(zip(known, districts["name"].astype(str), strict=True))
     )
-    d_types, d_circles = [], []
-    for g, district in enumerate(order):  # one small table per district
-        head = {"district_id": district, "name": names.get(district, district) if district
-                else "(outside districts)"}  # fmt: skip
-        d_types.append(_type_rows(type_keys, facility_counts, fig_d, g).assign(**head))
-        d_circles.append(_circle_rows(circle_keys, fig_d, g).assign(**head))
-    return types, circles, _districts_first(d_types, types), _districts_first(d_circles, circles)
+    labels = [names.get(d, d) if d else "(outside districts)" for d in order]
+    return (
+        types,
+        circles,
+        _districts_first(_type_rows(type_keys, facility_counts, fig_d), order, labels, types),
+        _districts_first(_circle_rows(circle_keys, fig_d), order, labels, circles),
+    )
 
 
-def _districts_first(tables: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:
-    if not tables:
+def _districts_first(table: pd.DataFrame, order: list, labels: list, like: pd.DataFrame):
+    """`table` (one block of rows per district, in `order`) with ``district_id``, ``name`` first."""
+    if not order:
         return pd.DataFrame(columns=["district_id", "name", *like.columns])
-    table = pd.concat(tables, ignore_index=True)
-    return table[["district_id", "name", *like.columns]]
+    per = len(table) // len(order)
+    head = pd.DataFrame(
+        {
+            "district_id": _repeat_str(order, per),
+            "name": _repeat_str(labels, per),
+        }
+    )
+    return pd.concat([head, table], axis=1)
+
+
+def _repeat_str(values: list, times: int):
+    return (
+        pd.Series(np.asarray(values, dtype=object))
+        .take(np.repeat(np.arange(len(values)), times))
+        .array
+    )

@@ -14,6 +14,13 @@ no area.
 A piece's area in a *complete* circle is the area reached by every required type at
 once: the piece minus the union of the types' gaps (an intersection, not the smallest
 of the reached areas).
+
+The nearest facility (:func:`nearest_facility`) is found by bounds first: each piece and
+facility is a disc around the centre of its bounding box (radius half the diagonal), a
+k-d tree of the facilities' centres gives each piece a few facilities in order of centre
+distance, the first one's exact distance bounds the answer from above, and the exact
+distance (GEOS, as :meth:`shapely.STRtree.query_nearest` measures it) is computed only
+for facilities whose disc comes that close. Ties go to the facility listed first.
 """
 
 from __future__ import annotations
@@ -28,10 +35,19 @@ from gisrenew.coverage import BUFFER_QUAD_SEGS
 from gisrenew.coverage.overlay import COVERED, PARTIAL, UNCOVERED, ReachIndex, overlay_land
 from gisrenew.geometry import union_by_group
 
-__all__ = ["REACH_SLACK_M", "TypeOverlay", "complete_area", "straight_reach"]
+__all__ = [
+    "REACH_SLACK_M",
+    "TypeOverlay",
+    "complete_area",
+    "nearest_facility",
+    "straight_reach",
+]
 
 #: Distances within this many metres over a radius still reach (floating-point rounding).
 REACH_SLACK_M = 1e-6
+
+#: Facilities asked of the k-d tree per piece at first (more for the pieces that need them).
+_FIRST_NEIGHBOURS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,21 +75,80 @@ class TypeOverlay:
     gap: np.ndarray
 
 
-def _one_type(pieces, area, geoms, rows, radius) -> TypeOverlay:
+def _discs(geoms: np.ndarray, bounds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (x, y columns) and radius of the disc around each geometry's bounding box."""
+    bounds = shapely.bounds(geoms) if bounds is None else bounds
+    centre = (bounds[:, :2] + bounds[:, 2:]) * 0.5
+    radius = np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) * 0.5
+    return centre, radius
+
+
+def nearest_facility(
+    pieces: np.ndarray, geoms: np.ndarray, *, piece_bounds: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact distance from each piece to the nearest of `geoms`, and that geometry's index.
+
+    Parameters
+    ----------
+    pieces : numpy.ndarray of geometries
+        Residential pieces (non-empty).
+    geoms : numpy.ndarray of geometries
+        Facilities (non-empty points and polygons).
+    piece_bounds : numpy.ndarray, optional
+        ``shapely.bounds(pieces)`` when already known.
+
+    Returns
+    -------
+    distance : numpy.ndarray
+        Metres (``shapely.distance``; inf when `geoms` is empty).
+    nearest : numpy.ndarray of int
+        Index into `geoms` (-1 when empty); ties: the lowest index.
+    """
+    # scipy.spatial (~0.25 s to import): only runs that compute life circles load it
+    from scipy.spatial import cKDTree
+
+    n, m = len(pieces), len(geoms)
+    distance, nearest = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    if m == 0 or n == 0:
+        return distance, nearest
+    centre, radius = _discs(pieces, piece_bounds)
+    f_centre, f_radius = _discs(geoms)
+    tree = cKDTree(f_centre)
+    # rounding margin of the disc bounds: coordinates are metres of a projected CRS
+    slack = 1e-9 * float(np.abs(f_centre).max() + np.abs(centre).max()) + 1e-6
+    todo, k = np.arange(n), min(_FIRST_NEIGHBOURS, m)
+    while len(todo):
+        centre_d, f = tree.query(centre[todo], k=k)
+        centre_d, f = centre_d.reshape(len(todo), k), f.reshape(len(todo), k)
+        upper = shapely.distance(pieces[todo], geoms[f[:, 0]])
+        lower = centre_d - radius[todo, None] - f_radius[f]
+        near = lower <= upper[:, None] + slack
+        near[:, 0] = False
+        row, col = np.nonzero(near)
+        d = np.concatenate([upper, shapely.distance(pieces[todo[row]], geoms[f[row, col]])])
+        piece = np.concatenate([np.arange(len(todo)), row])
+        facility = np.concatenate([f[:, 0], f[row, col]])
+        order = np.lexsort((facility, d, piece))  # per piece: nearest, then lowest index
+        first = order[np.r_[True, piece[order][1:] != piece[order][:-1]]]
+        distance[todo], nearest[todo] = d[first], facility[first]
+        # facilities past the k-th may still come closer: ask for more, for those pieces
+        unsure = centre_d[:, -1] - radius[todo] - f_radius.max() <= distance[todo] + slack
+        todo = todo[unsure] if k < m else todo[:0]
+        k = min(4 * k, m)
+    return distance, nearest
+
+
+def _one_type(pieces, area, geoms, rows, radius, bounds) -> TypeOverlay:
     n = len(pieces)
     if len(geoms) == 0:
         gap = pieces.copy()
         none = np.full(n, UNCOVERED, dtype=np.int8)
         return TypeOverlay(np.full(n, np.inf), np.full(n, -1), np.zeros(n), none, gap)
-    tree = shapely.STRtree(geoms)
-    (pi, fi), dist = tree.query_nearest(pieces, return_distance=True, all_matches=False)
-    distance = np.full(n, np.inf)
-    nearest = np.full(n, -1, dtype=np.int64)
-    distance[pi] = dist
-    nearest[pi] = rows[fi]
+    distance, fi = nearest_facility(pieces, geoms, piece_bounds=bounds)
+    nearest = np.where(fi >= 0, rows[np.maximum(fi, 0)], -1)
     buffers = shapely.buffer(geoms, radius, quad_segs=BUFFER_QUAD_SEGS)
     index = ReachIndex.build(buffers).private()
-    overlay = overlay_land(pieces, index, want_uncovered=True, area=area)
+    overlay = overlay_land(pieces, index, want_uncovered=True, area=area, bounds=bounds)
     return TypeOverlay(distance, nearest, overlay.covered, overlay.state, overlay.uncovered(pieces))
 
 
@@ -102,9 +177,11 @@ def straight_reach(
         Threads (shapely releases the GIL; each type prepares its own polygons).
     """
 
+    bounds = shapely.bounds(pieces)
+
     def run(k: int) -> TypeOverlay:
         rows = np.flatnonzero(facility_type == k)
-        return _one_type(pieces, area, facility_geoms[rows], rows, float(radii[k]))
+        return _one_type(pieces, area, facility_geoms[rows], rows, float(radii[k]), bounds)
 
     if workers <= 1 or len(radii) < 2:
         return [run(k) for k in range(len(radii))]

@@ -243,6 +243,10 @@ SIGNING_STATUSES: tuple[str, ...] = tuple(_STATUS)
 
 _SITES = {
     "title": ("口袋公园选址（{method}，{rules}）", "Pocket-park siting ({method}, {rules})"),
+    "title_facility": (
+        "{facility}选址（{method}，{rules}）",
+        "Siting: {facility} ({method}, {rules})",
+    ),
     "greedy": ("贪心排序", "greedy"),
     "exact": ("精确最优", "exact optimum"),
     "coverage": (

@@ -54,7 +54,12 @@ def format_ranking(ranking: SiteRanking, lang: str = "zh", *, max_left_out: int 
     check_lang(lang)
     t = lambda key: label(f"sites.{key}", lang)  # noqa: E731
     rules = f"{ranking.rules.name} v{ranking.rules.version}"
-    lines = [t("title").format(method=t(ranking.method), rules=rules)]
+    if ranking.facility_type is None:
+        lines = [t("title").format(method=t(ranking.method), rules=rules)]
+    else:  # a life-circle facility type: named in the table's language
+        entry = ranking.rules.facility(ranking.facility_type)
+        named = entry.label_zh if lang == "zh" else entry.label_en or entry.type
+        lines = [t("title_facility").format(facility=named, method=t(ranking.method), rules=rules)]
     n_picked = len(ranking.table())
     lines.append(
         t("coverage").format(
