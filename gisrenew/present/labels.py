@@ -573,6 +573,29 @@ _LIFE_CIRCLE_MAP = {
     "lc_rules": ("生活圈规则", "life-circle rules"),
 }
 
+#: Notebook 04 社区生活圈 (``notebook.lc_*``; registered with the ``notebook`` group).
+_LIFE_CIRCLE_NOTEBOOK = {
+    "lc_type": ("设施类型", "facility type"),
+    "lc_circle": ("生活圈", "life circle"),
+    "lc_minutes": ("{minutes} 分钟", "{minutes} min"),
+    "lc_required": ("应配建", "required"),
+    "lc_distance": ("距离要求", "distance"),
+    "lc_count": ("设施数", "facilities"),
+    "lc_straight": ("直线可达比例", "reached, straight line"),
+    "lc_walk": ("步行可达比例", "reached, walking"),
+    "lc_walk_gap": ("步行比直线少（个百分点）", "walk below straight line (points)"),
+    "lc_complete": ("完整生活圈比例", "share in a complete life circle"),
+    "lc_method": ("计算方法", "method"),
+    "lc_complete_chart": (
+        "完整 5/10/15 分钟生活圈的居住用地比例：直线与步行",
+        "Residential land in a complete 5/10/15-minute life circle: straight line and walk",
+    ),
+    "lc_gap_map": (
+        "{type}（≤{distance}）：{share} 的居住用地可达；红色为服务缺口",
+        "{type} (≤{distance}): {share} of residential land reached; red = gaps",
+    ),
+}
+
 _VOCABULARY: dict[str, tuple[str, str]] = {
     f"{group}.{key}": words
     for group, table in (
@@ -594,6 +617,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("demo", _DEMO),
         ("site", _SITE),
         ("notebook", _NOTEBOOK),
+        ("notebook", _LIFE_CIRCLE_NOTEBOOK),
     )
     for key, words in table.items()
 }

@@ -297,8 +297,13 @@ def _nearest(result, gaps: pd.DataFrame) -> np.ndarray:
     return table.reindex(index).to_numpy(dtype=float)
 
 
-def gap_layers(m: folium.Map, ctx: MapContext, result, *, districts=None) -> None:
-    """Per facility type, the residential land it does not reach (one toggled layer each)."""
+def gap_layers(
+    m: folium.Map, ctx: MapContext, result, *, districts=None, types: Sequence[str] | None = None
+) -> None:
+    """Per facility type, the residential land it does not reach (one toggled layer each).
+
+    `types`: only these types (canonical keys); default every type.
+    """
     gaps = result.gaps
     if gaps is None or len(gaps) == 0:
         return
@@ -312,6 +317,8 @@ def gap_layers(m: folium.Map, ctx: MapContext, result, *, districts=None) -> Non
     legend = []
     for row in result.types.itertuples(index=False):  # one layer per type (≈ 16)
         key = str(row.facility_type)
+        if types is not None and key not in types:
+            continue
         rows = np.flatnonzero(gaps["facility_type"].astype(str).to_numpy() == key)
         limit = _limit_text(result, key, float(row.limit_m), lang)
         style = {"color": colours[key], "weight": 1.2, "fillColor": colours[key],
@@ -340,9 +347,13 @@ def gap_layers(m: folium.Map, ctx: MapContext, result, *, districts=None) -> Non
     ctx.legend.append((t("lc_gaps"), legend))
 
 
-def facility_layer(m: folium.Map, ctx: MapContext, result) -> None:
-    """The facilities, coloured by type (points as dots, polygons outlined)."""
+def facility_layer(
+    m: folium.Map, ctx: MapContext, result, *, types: Sequence[str] | None = None
+) -> None:
+    """The facilities, coloured by type (points as dots, polygons outlined); `types`: only these."""
     fac = result.facilities
+    if fac is not None and types is not None:
+        fac = fac[fac["facility_type"].astype(str).isin(list(types))]
     if fac is None or len(fac) == 0:
         return
     t, lang = ctx.t, ctx.lang
@@ -403,6 +414,7 @@ def life_circle_map(
     source_datum: str = "wgs84",
     title: str | None = None,
     options: MapOptions | None = None,
+    types: Sequence[str] | None = None,
 ) -> folium.Map:
     """Map of the community life circles 社区生活圈 (see the module notes).
 
@@ -416,6 +428,9 @@ def life_circle_map(
         District polygons (outlined; their names in the popups).
     boundary, basemap, lang, source_datum, title, options
         As for :func:`gisrenew.webmap.maps.coverage_map`.
+    types : sequence of str, optional
+        Draw the gaps and facilities of these types only (canonical keys, e.g.
+        ``["kindergarten"]``: a smaller page, for a notebook); default every type.
 
     Returns
     -------
@@ -441,8 +456,12 @@ def life_circle_map(
     for result in results.values():
         shown = result is headline
         completeness_layer(m, ctx, result, districts=districts, show=shown, legend=shown)
-    gap_layers(m, ctx, headline, districts=districts)
-    facility_layer(m, ctx, headline)
+    if types is not None:
+        unknown = sorted(set(types) - {str(k) for k in headline.types["facility_type"]})
+        if unknown:
+            raise ValueError(f"`types` names no facility type of the rule set: {unknown}")
+    gap_layers(m, ctx, headline, districts=districts, types=types)
+    facility_layer(m, ctx, headline, types=types)
     figures = life_circle_figures(results)
     m.gisrenew_figures = figures
     m.get_root().html.add_child(_FiguresData(figures), name="gisrenew_figures")
