@@ -21,7 +21,6 @@ read through its documented attributes (``rules``, ``method``, ``land``, ``reach
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -56,7 +55,6 @@ from gisrenew.webmap.page import (
 
 __all__ = [
     "FIGURES_ELEMENT_ID",
-    "PACKED_FEATURES",
     "SHOWN_GAPS",
     "life_circle_figures",
     "life_circle_map",
@@ -64,10 +62,6 @@ __all__ = [
 
 #: The id of the page's JSON block of figures (``<script type="application/json">``).
 FIGURES_ELEMENT_ID = "gisrenew-figures"
-
-#: Polygon layers of more features are packed (:mod:`~gisrenew.webmap.packed`) on this
-#: page: the residential land is drawn once per method (4.9 → 2.6 MB for the sample city).
-PACKED_FEATURES = 1000
 
 #: Gap layers shown when the page opens: the required types reaching least.
 SHOWN_GAPS = 3
@@ -439,11 +433,6 @@ def life_circle_map(
     """
     headline = results[_headline(results)]
     frames = [headline.facilities, headline.land, districts]
-    options = options or MapOptions()
-    # residential land is drawn once per method, gaps once per type: packed sooner
-    options = dataclasses.replace(
-        options, packed_features=min(options.packed_features, PACKED_FEATURES)
-    )
     ctx = make_context(basemap, lang, source_datum, options, frames)
     t = ctx.t
     heading = title or t("lc_title")
