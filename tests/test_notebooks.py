@@ -20,7 +20,12 @@ from language import data_strings, foreign_words, lines_with
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = {"01_coverage_analysis.ipynb", "02_renewal_plans.ipynb", "03_new_pocket_parks.ipynb"}
+EXPECTED = {
+    "01_coverage_analysis.ipynb",
+    "02_renewal_plans.ipynb",
+    "03_new_pocket_parks.ipynb",
+    "04_life_circles.ipynb",
+}
 SAMPLE = ROOT / "data" / "geo" / "taicang_sample"
 
 _RECORD_CHARTS = """
@@ -48,7 +53,7 @@ _REPORT_CHARTS = 'import json\nprint("CHART-TEXTS" + json.dumps(_chart_texts, en
 RULE_SETS = ("tijian-2021", "garden-city-500", "gbt51346-2019")
 
 
-def test_all_three_notebooks_exist():
+def test_all_four_notebooks_exist():
     assert EXPECTED <= {p.name for p in NOTEBOOKS}
 
 

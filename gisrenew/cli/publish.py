@@ -4,7 +4,8 @@ Gathers the project's layers and settings (:func:`gisrenew.inputs.gather_inputs`
 computes every indicator (:func:`gisrenew.indicators.compute_indicators`) and draws
 them (:func:`gisrenew.webmap.publish.publish_site`): ``index.html`` (the maps with
 their key figures and the date), the coverage map (and the walking-network one when
-the project has roads), the renewal plans map (plans + parcels), and the CSV tables
+the project has roads), the renewal plans map (plans + parcels), the community
+life-circle map 社区生活圈 (when the project has facilities), and the CSV tables
 each map shows, into ``maps/`` in the project folder or ``--out``.
 
 Settings in ``gisrenew.toml`` (command-line options win)::
@@ -52,6 +53,7 @@ MAP_KINDS = (
     "entrances",
     "plans",
     "parcels",
+    "facilities",
 )
 
 
@@ -128,7 +130,8 @@ def command(
     inputs = gather_inputs(proj, kinds=MAP_KINDS)
     report_problems(inputs.problems)
     written = publish_site(
-        compute_indicators(inputs),
+        # the life-circle page only when the project has facilities (社区生活圈)
+        compute_indicators(inputs, life_circles=inputs.has("facilities", "residential")),
         site,
         changes=read_changes(proj),  # every run's before/after the project keeps
         basemap=tiles or basemap,

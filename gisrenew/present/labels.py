@@ -626,6 +626,72 @@ _MAP = {
     "walk_readings": ("步行距离", "walk"),
 }
 
+#: The life-circle map page 社区生活圈地图 (``map.lc_*``; registered with the ``map`` group).
+_LIFE_CIRCLE_MAP = {
+    "lc_title": ("社区生活圈", "Community life circles"),
+    "lc_map": ("社区生活圈地图", "community life-circle map"),
+    "lc_complete": ("完整{minutes}分钟生活圈", "complete {minutes}-minute life circle"),
+    "lc_complete_short": ("完整{minutes}分钟", "complete {minutes} min"),
+    "lc_incomplete": ("{minutes}分钟生活圈不完整", "{minutes}-minute circle incomplete"),
+    "lc_circle": ("{minutes}分钟生活圈", "{minutes}-minute life circle"),
+    "lc_straight": ("直线距离", "straight line"),
+    "lc_walk_short": ("沿路网步行", "walk along streets"),
+    "lc_walk": (
+        "沿路网步行 {distances}（各类设施按其距离）",
+        "walking {distances} along streets (each type its own distance)",
+    ),
+    "lc_completeness": ("生活圈完整性（居住用地）", "life-circle completeness (residential land)"),
+    "lc_completeness_of": ("生活圈完整性（{method}）", "life-circle completeness ({method})"),
+    "lc_best": ("完整生活圈", "complete life circle"),
+    "lc_none": ("无", "none"),
+    "lc_missing": ("{minutes}分钟生活圈缺", "{minutes}-min circle lacks"),
+    "lc_all_reached": ("齐全", "all reached"),
+    "lc_facilities": ("公共服务设施", "facilities"),
+    "lc_facility": ("设施", "facility"),
+    "lc_type": ("设施类型", "type"),
+    "lc_circle_of": ("所属生活圈", "life circle"),
+    "lc_nearest": ("到最近设施距离", "nearest facility"),
+    "lc_required": ("应配建", "required"),
+    "lc_optional": ("宜配建", "recommended"),
+    "lc_gap": ("缺口：{type}", "gap: {type}"),
+    "lc_gaps": ("服务缺口（未达到的居住用地）", "gaps (residential land not reached)"),
+    "lc_gap_entry": ("{type} ≤{distance}，可达 {share}", "{type} ≤{distance}, {share} reached"),
+    "lc_reach_limit": ("距离要求", "distance"),
+    "lc_unconfirmed": (
+        "※ 标注的规则取值未能从标准原文核实：{fields}（见规则文件）",
+        "※ rule values not confirmed from the standard's text: {fields} (see the rule file)",
+    ),
+    "lc_field_circle": ("所属生活圈", "circle"),
+    "lc_field_radius_m": ("距离", "distance"),
+    "lc_field_required": ("是否应配建", "required or not"),
+    "lc_field_distance_m": ("生活圈步行距离", "circle distance"),
+    "lc_types_n": ("{n} 类设施", "{n} facility types"),
+    "lc_rules": ("生活圈规则", "life-circle rules"),
+}
+
+#: Notebook 04 社区生活圈 (``notebook.lc_*``; registered with the ``notebook`` group).
+_LIFE_CIRCLE_NOTEBOOK = {
+    "lc_type": ("设施类型", "facility type"),
+    "lc_circle": ("生活圈", "life circle"),
+    "lc_minutes": ("{minutes} 分钟", "{minutes} min"),
+    "lc_required": ("应配建", "required"),
+    "lc_distance": ("距离要求", "distance"),
+    "lc_count": ("设施数", "facilities"),
+    "lc_straight": ("直线可达比例", "reached, straight line"),
+    "lc_walk": ("步行可达比例", "reached, walking"),
+    "lc_walk_gap": ("步行比直线少（个百分点）", "walk below straight line (points)"),
+    "lc_complete": ("完整生活圈比例", "share in a complete life circle"),
+    "lc_method": ("计算方法", "method"),
+    "lc_complete_chart": (
+        "完整 5/10/15 分钟生活圈的居住用地比例：直线与步行",
+        "Residential land in a complete 5/10/15-minute life circle: straight line and walk",
+    ),
+    "lc_gap_map": (
+        "{type}（≤{distance}）：{share} 的居住用地可达；红色为服务缺口",
+        "{type} (≤{distance}): {share} of residential land reached; red = gaps",
+    ),
+}
+
 _VOCABULARY: dict[str, tuple[str, str]] = {
     f"{group}.{key}": words
     for group, table in (
@@ -637,6 +703,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("recompute", _RECOMPUTE),
         ("history", _HISTORY),
         ("map", _MAP),
+        ("map", _LIFE_CIRCLE_MAP),
         ("walk", _WALK),
         ("reason", _REASON),
         ("weight", _WEIGHT),
@@ -647,6 +714,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("site", _SITE),
         ("notebook", _NOTEBOOK),
         ("lifecircles", _LIFECIRCLES),
+        ("notebook", _LIFE_CIRCLE_NOTEBOOK),
     )
     for key, words in table.items()
 }

@@ -9,6 +9,7 @@ one folder::
     coverage.html                coverage map (straight-line service radius)
     coverage_network.html        coverage map by walking distance (when computed)
     plans.html                   renewal plans and affected parcels
+    lifecircles.html             community life circles 社区生活圈 (when computed)
     before_after.html            new parks and blind spots closed (given a change)
     tables/<map>_<table>.csv     the data each map shows (UTF-8 with BOM, for Excel)
     .gisrenew-site.json          what gisrenew wrote: relative paths and SHA-256 checksums
@@ -64,6 +65,7 @@ from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.escape import escape_text
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
+from gisrenew.webmap.lifecircles import life_circle_map
 from gisrenew.webmap.maps import (
     MapOptions,
     before_after_map,
@@ -288,6 +290,36 @@ def _plans_page(site: _Site, plans: PlanIndicators) -> PublishedMap:
     return PublishedMap("plans", site.t("map_plans"), path, figures, written, m.gisrenew_layers)
 
 
+def _life_circle_tables(results: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Per method: the type table, the circle table and the district circles."""
+    tables = {}
+    for method, result in results.items():
+        tables[f"{method}_lifecircle_types"] = result.types
+        tables[f"{method}_lifecircle_circles"] = result.circles
+        if len(result.district_circles):
+            tables[f"{method}_lifecircle_districts"] = result.district_circles
+    return tables
+
+
+def _life_circle_page(site: _Site, results: Mapping[str, Any]) -> PublishedMap:
+    """``lifecircles.html``: facilities, gaps per type, completeness, and their tables."""
+    m = life_circle_map(
+        results, districts=site.layer("districts"), boundary=site.layer("boundary"),
+        **site.drawing(),
+    )  # fmt: skip
+    path = site.save(m, "lifecircles.html")
+    written = site.write_tables("lifecircles", _life_circle_tables(results))
+    figures = []
+    for method, result in results.items():
+        way = site.t("lc_walk_short" if method == "network" else "lc_straight")
+        for minutes in result.circles["circle_min"].astype(int):
+            name = site.t("lc_complete").format(minutes=int(minutes))
+            share = fmt.percent_short(result.complete_share(int(minutes)), missing="")
+            figures.append((f"{name} · {way}", share))
+    title = site.t("lc_map")
+    return PublishedMap("lifecircles", title, path, figures, written, m.gisrenew_layers)
+
+
 def _change_table(change: CoverageChange) -> pd.DataFrame:
     """The figures before and after the change, one row each."""
     before, after = change.before, change.after
@@ -392,6 +424,10 @@ def _pages(
         pages.append(kept(_COVERAGE_PAGES[result.method][0]) or _coverage_page(site, result))
     if indicators.plans is not None:
         pages.append(kept("plans") or _plans_page(site, indicators.plans))
+    if indicators.life_circles:
+        pages.append(kept("lifecircles") or _life_circle_page(site, indicators.life_circles))
+    elif redraw is not None and previous.page("lifecircles") is not None:
+        pages.append(previous.page("lifecircles"))  # not drawn again: kept as it was
     if changes is not None:
         pages += _change_pages(site, changes, kept)
     else:
@@ -659,7 +695,8 @@ def publish_site(
     ----------
     indicators : Indicators
         From :func:`gisrenew.indicators.compute_indicators`: each coverage result gets a
-        map, the plans (``indicators.plans``) the plans map. The ``[maps]`` settings, the
+        map, the plans (``indicators.plans``) the plans map, the life circles
+        (``indicators.life_circles``) ``lifecircles.html``. The ``[maps]`` settings, the
         site name and the context layers come from ``indicators.inputs``.
     out_dir : path
         Site folder (``gisrenew publish`` uses ``maps/`` in the project folder).
@@ -695,10 +732,10 @@ def publish_site(
         Drawing/size options of every map (default: ``[maps] simplify_m``).
     pages : collection of str, optional
         Draw only these pages again (keys: ``coverage``, ``coverage_network``, ``plans``,
-        ``before_after``, ``before_after_<run>``), e.g. :data:`PAGES_A_PARK_CHANGE_DRAWS`
-        after a recompute; every other page of the site is kept as the earlier publish in
-        `out_dir` wrote it (listed again in the index), or drawn when that publish left
-        no intact copy of it. Default: every page is drawn.
+        ``lifecircles``, ``before_after``, ``before_after_<run>``), e.g.
+        :data:`PAGES_A_PARK_CHANGE_DRAWS` after a recompute; every other page of the site
+        is kept as the earlier publish in `out_dir` wrote it (listed again in the index),
+        or drawn when that publish left no intact copy of it. Default: every page is drawn.
 
     Returns
     -------
@@ -727,7 +764,8 @@ def publish_site(
     today = _dt.datetime.now(fmt.time_zone(site.lang, site.zone)).date()
     date_text = date if isinstance(date, str) else (date or today).isoformat()
     shown = None if change is None and changes is None else _newest_first(change, changes)
-    drawn = (indicators.plans, shown or None, previous.before_after or None)
+    drawn = (indicators.plans, shown or None, previous.before_after or None,
+             indicators.life_circles or None)  # fmt: skip
     if not indicators.results() and all(item is None for item in drawn):
         raise InputError(
             "nothing to publish: the maps need coverage (parks and residential land) or plans. "
