@@ -1,5 +1,7 @@
 """`gisrenew demo`: the main job on the sample city, end to end."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from gisrenew.cli import main
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
+from gisrenew.webmap.lifecircles import FIGURES_ELEMENT_ID
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
 
@@ -31,8 +34,9 @@ def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
     assert "81.14% → 86.18%" in out  # the sample's before/after ratio under tijian-2021
     assert "面积小于 2000 m²" in out  # the small pocket park that adds nothing (in Chinese)
     _check_both_walks(out)
-    _check_life_circles(out)
+    circles = _check_life_circles(out)
     assert (tmp_path / "maps" / "index.html").is_file()
+    _check_life_circle_page(tmp_path / "maps" / "lifecircles.html", circles)
     # the working copy holds the new parks and one history row; the bundled data do not
     copy = Project.open(tmp_path / "maps" / "project")
     assert len(copy.read_table("run_history")) == 1
@@ -70,7 +74,7 @@ def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
     assert result.exit_code == 1 and "not a demo copy" in result.output
 
 
-def _check_life_circles(out: str) -> None:
+def _check_life_circles(out: str) -> dict:
     """The life-circle table of the sample and its complete-circle shares, both methods,
     as the engine computes them."""
     section = out.split("社区生活圈", 1)[1].split("城市更新地块", 1)[0]
@@ -87,3 +91,14 @@ def _check_life_circles(out: str) -> None:
     for rule in circles["buffer"].rules.facilities:  # every type of the rule set, marked
         assert rule.label_zh in section
     assert "* 未经核实" in section and "▲" in section
+    return circles
+
+
+def _check_life_circle_page(page: Path, circles: dict) -> None:
+    """The published life-circle page shows the shares the demo printed (both methods)."""
+    html = page.read_text(encoding="utf-8")
+    block = re.search(rf'<script type="application/json" id="{FIGURES_ELEMENT_ID}">(.*?)</script>',
+                      html, re.S)  # fmt: skip
+    figures = json.loads(block.group(1))
+    for method, result in circles.items():
+        assert figures[method]["complete_share"]["15"] == pytest.approx(result.complete_share(15))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
@@ -145,7 +146,7 @@ def command(
 
     _section(t("recompute"))
     change = recompute(project, add_parks=[sample / NEW_PARKS], progress=progress)
-    publish_change(change, out, project, lang=lang)
+    publish_change(_with_life_circles(change, result), out, project, lang=lang)
     click.echo(present.format_recompute_report(change.report, lang=lang))
 
     if (sample / CANDIDATES).is_file():
@@ -159,6 +160,19 @@ def command(
     click.echo(f"{t('web_maps')}: {index.resolve() if index.exists() else t('not_published')}")
     click.echo(f"{t('project_after')}: {project.folder.resolve()}")
     click.echo(t("done").format(seconds=f"{time.monotonic() - started:.1f}"))
+
+
+def _with_life_circles(change, before):
+    """`change` whose indicators after also hold the life circles computed `before` it.
+
+    New parks do not move a home's reach of schools or clinics, so the life circles of
+    the sample computed before the recompute are those after it: the published site gets
+    its life-circle page without computing them again.
+    """
+    if not before.life_circles or change.after is None:
+        return change
+    after = dataclasses.replace(change.after, life_circles=before.life_circles)
+    return dataclasses.replace(change, after=after)
 
 
 def _ten_minute_walk(project: Project, progress: bool):

@@ -308,7 +308,7 @@ def _life_circle_page(site: _Site, results: Mapping[str, Any]) -> PublishedMap:
         **site.drawing(),
     )  # fmt: skip
     path = site.save(m, "lifecircles.html")
-    written = site.write_tables("lifecircles", _life_circle_tables(results))
+    written = site.write_tables("lifecircles", _life_circle_tables(results), subject="lifecircles")
     figures = []
     for method, result in results.items():
         way = site.t("lc_walk_short" if method == "network" else "lc_straight")
