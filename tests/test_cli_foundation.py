@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from conftest import GK, square
 
 from gisrenew.cli import main
+from gisrenew.project import copy_project
 
 
 @pytest.fixture
@@ -154,3 +155,13 @@ def test_commands_import_only_what_they_use(argv):
     """No map, walk or spreadsheet code to import the CLI, for a straight-line coverage
     or for the run history."""
     assert _heavy_modules_loaded(argv) == []
+
+
+def test_a_recompute_without_maps_does_not_load_the_map_code(tmp_path):
+    """`recompute --no-publish` walks (the sample has streets) but draws no map."""
+    copy_project(SAMPLE, tmp_path / "project")
+    argv = ("recompute", "--project", str(tmp_path / "project"), "--no-publish", "--json",
+            "--add-parks", str(SAMPLE / "new_pocket_parks.gpkg"))  # fmt: skip
+    loaded = _heavy_modules_loaded(argv)
+    assert "gisrenew.network" in loaded  # the walk is recomputed
+    assert not {"folium", "gisrenew.webmap", "matplotlib"} & set(loaded)

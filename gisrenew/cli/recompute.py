@@ -24,7 +24,6 @@ from gisrenew.errors import GisrenewError
 from gisrenew.present import format_recompute_report
 from gisrenew.project import Project
 from gisrenew.recompute import RecomputeResult, read_changes, recompute
-from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS, publish_site
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,9 @@ def publish_change(
     can be published again with ``gisrenew publish``), never a failed run. `lang`: the
     maps' language (default ``[maps] lang``, else from the data).
     """
+    # the map stack (folium, the page builders) costs ~0.5 s to import: only when publishing
+    from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS, publish_site
+
     try:
         written = publish_site(
             result.after,
