@@ -167,7 +167,40 @@ class DataLayer(Layer):
     the result as a Jinja template once more (0.5–1 s for a 5–35 MB layer); a data
     layer's script goes into the page as it is, and adds itself to the map in it.
     Its template's ``script`` macro must end with ``{{ this.add_to_map() }}``.
+
+    Parameters
+    ----------
+    key : str
+        Key in ``window.gisrenew.layers`` (ASCII letters, digits and ``_``).
+    name : str
+        Name in the layer control (escaped here).
+    styles : list of dict
+        Leaflet path styles; each gets the CSS class ``gr-<key>``.
+    canvas, show, interactive : bool
+        Drawn on a canvas; shown at start; answering clicks.
+    feature_count : int
+        Features in the layer (for the checks of the published site).
     """
+
+    def __init__(
+        self,
+        key: str,
+        name: str,
+        *,
+        styles: list[dict],
+        canvas: bool,
+        show: bool,
+        interactive: bool,
+        feature_count: int,
+    ):
+        if not key.replace("_", "").isalnum() or not key.isascii():
+            raise ValueError(f"layer key must be ASCII letters, digits and '_', got {key!r}")
+        super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
+        self.key = key
+        self.canvas = bool(canvas)
+        self.interactive = bool(interactive)
+        self.feature_count = int(feature_count)
+        self.styles_json = script_json([dict(s, className=f"gr-{key}") for s in styles])
 
     def add_to_map(self) -> str:
         """``layer.addTo(map);`` when the layer starts shown (as :class:`folium.map.Layer`)."""
@@ -258,17 +291,12 @@ class GeoJsonLayer(DataLayer):
         interactive: bool = True,
         feature_count: int = 0,
     ):
-        if not key.replace("_", "").isalnum() or not key.isascii():
-            raise ValueError(f"layer key must be ASCII letters, digits and '_', got {key!r}")
-        super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
+        super().__init__(
+            key, name, styles=styles, canvas=canvas, show=show, interactive=interactive,
+            feature_count=feature_count,
+        )  # fmt: skip
         self._name = "GisrenewGeoJson"
-        self.key = key
         self.features_json = features_json
-        self.canvas = bool(canvas)
-        self.interactive = bool(interactive)
-        self.feature_count = int(feature_count)
-        styles = [dict(s, className=f"gr-{key}") for s in styles]
-        self.styles_json = script_json(styles)
         self.def_json = script_json(
             {
                 "labels": [escape_text(x) for x in labels],

@@ -368,21 +368,17 @@ class PackedLayer(DataLayer):
         interactive: bool = True,
         feature_count: int = 0,
     ):
-        if not key.replace("_", "").isalnum() or not key.isascii():
-            raise ValueError(f"layer key must be ASCII letters, digits and '_', got {key!r}")
         for part in (binary, text):
             if not _BASE64.issuperset(part.encode("ascii")):
                 raise ValueError("packed parts must be base64 text")
-        super().__init__(name=escape_text(name), overlay=True, control=True, show=show)
+        super().__init__(
+            key, name, styles=styles, canvas=canvas, show=show, interactive=interactive,
+            feature_count=feature_count,
+        )  # fmt: skip
         self._name = "GisrenewPacked"
-        self.key = key
         self.binary = binary
         self.text = text
-        self.canvas = bool(canvas)
-        self.interactive = bool(interactive)
-        self.feature_count = int(feature_count)
         self.counts = counts
-        self.styles_json = script_json([dict(s, className=f"gr-{key}") for s in styles])
         self.labels = [escape_text(x) for x in labels]
         self.tooltip = [int(i) for i in tooltip]
         self.heading = None if heading is None else int(heading)
