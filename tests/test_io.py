@@ -389,3 +389,34 @@ def test_excel_sheets_read_well(tmp_path):
     assert sheet.cell(2, 3).value == pytest.approx(0.8567941988300368)  # exact value kept
     # the Chinese name column is wider than its 8 characters would be in ASCII
     assert sheet.column_dimensions["B"].width >= 16
+
+
+def test_defuse_formulas_prefixes_every_formula_cell_and_nothing_else():
+    """The column-at-once test (issue #15) gives what the cell-by-cell rule gives."""
+    from gisrenew import outfiles
+
+    cells = ["=HYPERLINK(1)", "+1", "-x", "@a", "\tb", "\rc", "ok", "", "中=文", None, "'=q"]
+    mixed = ["=1", 3, None, b"=x", True, "a", "-", 1.5, "x", "y", "z"]
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(cells, dtype=object),
+            "mixed": pd.Series(mixed, dtype=object),
+            "string": pd.Series(cells, dtype="string"),
+            "numbers": np.arange(len(cells)) - 5.0,
+            "=header": ["a"] * len(cells),
+        }
+    )
+    out = outfiles.defuse_formulas(frame)
+    expected = {
+        "text": ["'" + c if isinstance(c, str) and c[:1] in "=+-@\t\r" and c else c for c in cells],
+        "mixed": ["'=1", 3, None, b"=x", True, "a", "'-", 1.5, "x", "y", "z"],
+    }
+    assert out["text"].tolist() == expected["text"]
+    assert out["mixed"].tolist() == expected["mixed"]
+    assert (
+        out["string"].fillna("<NA>").tolist()
+        == pd.Series(expected["text"], dtype="string").fillna("<NA>").tolist()
+    )
+    assert out["numbers"].tolist() == frame["numbers"].tolist()
+    assert list(out.columns) == ["text", "mixed", "string", "numbers", "'=header"]
+    assert frame["text"].tolist() == cells  # the caller's frame is left alone
