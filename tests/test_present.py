@@ -469,3 +469,15 @@ def test_area_compact_column_words_every_value_as_area_compact_does():
     ints = np.array([0, 5, 10_000, 123_456], dtype=np.int64)
     assert fmt.area_compact_column(ints) == [fmt.area_compact(int(v)) for v in ints]
     assert fmt.area_compact_column(np.empty(0)) == []
+
+
+def test_distance_column_words_every_value_as_distance_does():
+    values = np.array([0.0, -0.0, -0.4, 0.5, 1.5, 812.4, 1234.5, 1e7, np.nan, np.inf, -3.6])
+    for lang in ("zh", "en"):
+        for with_unit in (True, False):
+            expected = [fmt.distance(v, lang, with_unit=with_unit, missing="") for v in values]
+            got = fmt.distance_column(values, lang, with_unit=with_unit, missing="")
+            assert got == expected
+            assert fmt.each(values, fmt.distance, lang=lang, with_unit=with_unit, missing="") == (
+                expected
+            )

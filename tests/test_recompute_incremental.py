@@ -9,6 +9,7 @@ on the same layers (``compute_indicators``), never against numbers written here.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import geopandas as gpd
@@ -25,6 +26,7 @@ from gisrenew.inputs import gather_inputs
 from gisrenew.network import coverage as network_coverage_module
 from gisrenew.project import RESULTS_STATE, Project
 from gisrenew.recompute import forget_change, recompute
+from gisrenew.webmap import coverage_map, page
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
@@ -362,3 +364,28 @@ def test_update_rows_changes_only_those_rows_and_refuses_another_shape(tmp_path)
     with sqlite3.connect(path) as con:  # a WAL-mode file does not tell every write
         con.execute("PRAGMA journal_mode = WAL")
     assert gpkg.change_counter(path) is None
+
+
+def test_both_coverage_pages_reproject_the_shared_residential_land_once(project, monkeypatch):
+    """Issue #15: the walk's page reuses the straight line's display geometries, same page."""
+    ind = compute_indicators(gather_inputs(project), plans=False)
+    drawn: list[int] = []
+    real = page._page_geometries
+
+    def spy(gdf, ctx):
+        drawn.append(len(gdf))
+        return real(gdf, ctx)
+
+    def html(m) -> str:
+        return re.sub(r"[0-9a-f]{32}", "ID", m.get_root().render())
+
+    monkeypatch.setattr(page, "_page_geometries", spy)
+    monkeypatch.setattr(page._LastDrawn, "min_rows", 1)
+    monkeypatch.setattr(page._LastDrawn, "entries", [])
+    pieces = len(ind.buffer.residential)
+    coverage_map(ind.buffer, ind.inputs.layer("parks"))
+    shared = html(coverage_map(ind.network, ind.inputs.layer("parks")))
+    assert drawn.count(pieces) == 1  # the residential land, reprojected for the first page only
+    monkeypatch.setattr(page._LastDrawn, "min_rows", 10**9)  # no sharing: the page is the same
+    assert html(coverage_map(ind.network, ind.inputs.layer("parks"))) == shared
+    assert drawn.count(pieces) == 2

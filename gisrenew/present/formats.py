@@ -58,6 +58,7 @@ __all__ = [
     "area_summary",
     "count",
     "distance",
+    "distance_column",
     "each",
     "households",
     "local_time",
@@ -264,6 +265,17 @@ def distance(
     return missing if v is None else _with_unit(_fixed(v, 0), "m", lang, with_unit)
 
 
+def distance_column(
+    values: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
+) -> list[str]:
+    """:func:`distance` of every value of a column at once (the same text, faster)."""
+    v = np.asarray(values, dtype=float).ravel()
+    out = np.full(len(v), missing, dtype=object)
+    ok = np.flatnonzero(np.isfinite(v))
+    out[ok] = _fixed_column(v[ok], 0) + (f" {unit('m', lang)}" if with_unit else "")
+    return out.tolist()
+
+
 def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING) -> str:
     """A service radius or walk limit as the rule gives it.
 
@@ -377,4 +389,5 @@ def each(values: Iterable[Any], formatter: Callable[..., str], /, **options: Any
 #: Formatters with a twin that words a whole numeric column at once (used by :func:`each`).
 _COLUMN_FORMATTERS: dict[Callable[..., str], Callable[..., list[str]]] = {
     area_compact: area_compact_column,
+    distance: distance_column,
 }
