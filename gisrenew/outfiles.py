@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
 import pyogrio.errors
 
@@ -364,7 +365,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
         return None
     names = [str(c) for c in frame.columns]
     texts = [_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    if any(t is None for t in texts) or _needs_quotes(np.asarray(names, dtype=object)):
+    if any(t is None for t in texts) or _needs_quotes(pa.array(names, type=pa.string())):
         return None
     table = pa.table(dict(zip([f"c{i}" for i in range(len(texts))], texts, strict=True)))
     body = pa.BufferOutputStream()
@@ -396,18 +397,16 @@ def _csv_column(column: pd.Series) -> pa.Array | None:
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         cells = column.astype(object).to_numpy()
         cells = np.where(pd.isna(cells), "", cells)
-        if pd.api.types.infer_dtype(cells, skipna=False) != "string" or _needs_quotes(cells):
+        if pd.api.types.infer_dtype(cells, skipna=False) != "string":
             return None
-        return pa.array(cells, type=pa.string())
+        text = pa.array(cells, type=pa.string())
+        return None if _needs_quotes(text) else text
     return None
 
 
-def _needs_quotes(cells: np.ndarray) -> bool:
+def _needs_quotes(cells: pa.Array) -> bool:
     """True when a cell holds a character the csv module would quote it for."""
-    if len(cells) == 0:
-        return False
-    found = pd.Series(cells, dtype=object).str.contains('[,"\r\n]', regex=True)
-    return bool(found.any())
+    return bool(pa_compute.any(pa_compute.match_substring_regex(cells, '[,"\r\n]')).as_py())
 
 
 # --------------------------------------------------------------------------- guard
