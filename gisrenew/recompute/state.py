@@ -225,8 +225,9 @@ def _entrance_neighbours(inputs: ProjectInputs, changed: np.ndarray, snap_m: flo
 
 def _plain_polygons(geoms: np.ndarray) -> np.ndarray:
     """Geometries as the walk builds them: a one-part multipolygon (as the store promotes
-    mixed layers) is its polygon, a missing one an empty polygon."""
-    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+    mixed layers) is its polygon, a missing or empty one an empty polygon."""
+    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    geoms = np.where(blank, shapely.Polygon(), geoms)
     single = (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
     geoms[single] = shapely.get_geometry(geoms[single], 0)
     return geoms
