@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,7 +205,10 @@ def compute_indicators(
     wanted = available_methods(inputs) if methods is None else tuple(methods)
     _require(inputs, wanted, plans)
     buffer = _buffer(inputs, progress) if "buffer" in wanted else None
-    walk = _network(inputs, network_service_areas, progress) if "network" in wanted else None
+    walk = None
+    if "network" in wanted:
+        land = None if buffer is None else buffer.residential  # the denominator, built once
+        walk = _network(inputs, network_service_areas, progress, land=land)
     plan_tables = None
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
@@ -222,6 +225,7 @@ def updated_indicators(
     plans: bool | None = None,
     network_service_areas: str = "park",
     progress: bool = False,
+    known_service_areas: Mapping[str, Any] | None = None,
 ) -> Indicators:
     """Every indicator after a change of parks, straight-line coverage updated from `before`.
 
@@ -246,6 +250,10 @@ def updated_indicators(
         The engine that applied the change.
     plans, network_service_areas, progress
         As for :func:`compute_indicators`.
+    known_service_areas : mapping of park_id to polygon, optional
+        Walking service-area polygons of parks the change did not touch, as stored with
+        results that are current (:mod:`gisrenew.recompute.state`): only the other
+        parks are walked for theirs (``network_service_areas="park"``).
     """
     if before.buffer is None:
         raise ValueError("`before` has no straight-line coverage to update")
@@ -254,7 +262,12 @@ def updated_indicators(
     buffer = coverage.updated_coverage(
         before.buffer, engine, inputs.layer("parks"), districts=inputs.layer("districts")
     )
-    walk = _network(inputs, network_service_areas, progress) if "network" in wanted else None
+    walk = None
+    if "network" in wanted:
+        walk = _network(
+            inputs, network_service_areas, progress, land=buffer.residential,
+            known_areas=known_service_areas,
+        )  # fmt: skip
     plan_tables = None
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
@@ -313,7 +326,15 @@ def _network_options(inputs: ProjectInputs) -> dict[str, Any]:
     return options
 
 
-def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> CoverageResult:
+def _network(
+    inputs: ProjectInputs,
+    service_areas: str,
+    progress: bool,
+    *,
+    land: gpd.GeoDataFrame | None = None,
+    known_areas: Mapping[str, Any] | None = None,
+) -> CoverageResult:
+    """The walk; `land`: the straight-line run's residential land on the same inputs."""
     # the walk engine imports scipy's sparse graph code (~0.45 s): only runs that walk pay it
     from gisrenew import network
 
@@ -327,6 +348,8 @@ def _network(inputs: ProjectInputs, service_areas: str, progress: bool) -> Cover
         entrances=inputs.layer("entrances"),
         service_areas=service_areas,
         progress=progress,
+        land=land,
+        known_areas=known_areas,
         **_network_options(inputs),
         **_coverage_options(inputs),
     )

@@ -37,7 +37,11 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pa_compute
+import pyarrow.csv as pa_csv
 import pyogrio.errors
 
 from gisrenew.errors import GisrenewError, OutputError
@@ -311,9 +315,22 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for name in frame.columns:
         column = frame[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column):
-            frame[name] = column.map(_defused)
+            frame[name] = _defused_column(column)
     frame.columns = [_defused(str(c)) for c in frame.columns]
     return frame
+
+
+def _defused_column(column: pd.Series) -> pd.Series:
+    """:func:`_defused` of every cell of a text column, the test run over the column at once."""
+    try:
+        formula = column.str.startswith(_FORMULA_START, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # no text in the column (numbers, booleans kept as objects)
+        return column.map(_defused)
+    if not formula.any():
+        return column
+    column = column.copy()
+    column[formula] = "'" + column[formula]
+    return column
 
 
 def write_csv(path: PathLike, frame: pd.DataFrame) -> Path:
@@ -324,9 +341,72 @@ def write_csv(path: PathLike, frame: pd.DataFrame) -> Path:
     and the old file stays.
     """
     target = Path(path)
+    frame = defuse_formulas(frame)
+    fast = csv_bytes(frame)
     with atomic_path(target) as tmp:
-        defuse_formulas(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        if fast is None:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            tmp.write_bytes(fast)
     return target
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes | None:
+    """The bytes ``frame.to_csv(index=False, encoding="utf-8-sig")`` writes, made faster.
+
+    Each column is written as pandas writes it — a float64 as Python's shortest
+    ``repr`` (what pandas' ``astype(str)`` gives), each distinct value once; integers
+    and booleans as ``str``; missing values empty — and Arrow's CSV writer joins the
+    rows. None (write with pandas) when a column is of another kind (nullable, dates,
+    categories, objects that are not text) or a cell would need quotes (``,``, ``"``,
+    a line break), and for a frame of one column (the csv module quotes an empty row).
+    """
+    if frame.shape[1] < 2:
+        return None
+    names = [str(c) for c in frame.columns]
+    texts = [_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    if any(t is None for t in texts) or _needs_quotes(pa.array(names, type=pa.string())):
+        return None
+    table = pa.table(dict(zip([f"c{i}" for i in range(len(texts))], texts, strict=True)))
+    body = pa.BufferOutputStream()
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol=os.linesep)
+    try:
+        pa_csv.write_csv(table, body, options)
+    except pa.ArrowInvalid:  # a cell Arrow would have to quote after all
+        return None
+    header = ",".join(names) + os.linesep
+    return "\ufeff".encode() + header.encode("utf-8") + body.getvalue().to_pybytes()
+
+
+def _csv_column(column: pd.Series) -> pa.Array | None:
+    """The CSV text of one column as pandas writes it, or None when it cannot say."""
+    dtype = column.dtype
+    values = column.to_numpy()
+    if dtype == np.float64:
+        out = np.full(len(values), "", dtype=object)
+        present = values[~np.isnan(values)]
+        # bit for bit: -0.0 and 0.0 are written apart
+        _, first, codes = np.unique(present.view(np.int64), return_index=True, return_inverse=True)
+        words = np.asarray(list(map(repr, present[first].tolist())), dtype=object)
+        out[~np.isnan(values)] = words[codes.ravel()]
+        return pa.array(out, type=pa.string())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        distinct, codes = np.unique(values, return_inverse=True)
+        words = np.asarray(list(map(str, distinct.tolist())), dtype=object)
+        return pa.array(words[codes.ravel()], type=pa.string())
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        cells = column.astype(object).to_numpy()
+        cells = np.where(pd.isna(cells), "", cells)
+        if pd.api.types.infer_dtype(cells, skipna=False) != "string":
+            return None
+        text = pa.array(cells, type=pa.string())
+        return None if _needs_quotes(text) else text
+    return None
+
+
+def _needs_quotes(cells: pa.Array) -> bool:
+    """True when a cell holds a character the csv module would quote it for."""
+    return bool(pa_compute.any(pa_compute.match_substring_regex(cells, '[,"\r\n]')).as_py())
 
 
 # --------------------------------------------------------------------------- guard

@@ -362,6 +362,13 @@ class Transaction:
             self.workfile, layer=name, read_geometry=False, columns=list(columns)
         )
 
+    def read_layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """Layer `name` with its geometry as it stands inside this transaction (None: absent)."""
+        self._check_own()
+        if name.lower() not in self._layers:
+            return None
+        return pyogrio.read_dataframe(self.workfile, layer=name)
+
     def delete_layer(self, name: str) -> None:
         """Remove layer or table `name` from the store (no error when absent)."""
         self._check_own()

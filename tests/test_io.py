@@ -8,7 +8,7 @@ import pytest
 import shapely
 from conftest import GK, square
 
-from gisrenew import io
+from gisrenew import io, outfiles
 from gisrenew.errors import CRSError, EncodingError, GeometryError, ReadError, SchemaError
 from gisrenew.present.labels import column_headers
 
@@ -389,3 +389,63 @@ def test_excel_sheets_read_well(tmp_path):
     assert sheet.cell(2, 3).value == pytest.approx(0.8567941988300368)  # exact value kept
     # the Chinese name column is wider than its 8 characters would be in ASCII
     assert sheet.column_dimensions["B"].width >= 16
+
+
+def test_defuse_formulas_prefixes_every_formula_cell_and_nothing_else():
+    """The column-at-once test (issue #15) gives what the cell-by-cell rule gives."""
+    cells = ["=HYPERLINK(1)", "+1", "-x", "@a", "\tb", "\rc", "ok", "", "中=文", None, "'=q"]
+    mixed = ["=1", 3, None, b"=x", True, "a", "-", 1.5, "x", "y", "z"]
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(cells, dtype=object),
+            "mixed": pd.Series(mixed, dtype=object),
+            "string": pd.Series(cells, dtype="string"),
+            "numbers": np.arange(len(cells)) - 5.0,
+            "=header": ["a"] * len(cells),
+        }
+    )
+    out = outfiles.defuse_formulas(frame)
+    expected = {
+        "text": ["'" + c if isinstance(c, str) and c[:1] in "=+-@\t\r" and c else c for c in cells],
+        "mixed": ["'=1", 3, None, b"=x", True, "a", "'-", 1.5, "x", "y", "z"],
+    }
+    assert out["text"].tolist() == expected["text"]
+    assert out["mixed"].tolist() == expected["mixed"]
+    assert (
+        out["string"].fillna("<NA>").tolist()
+        == pd.Series(expected["text"], dtype="string").fillna("<NA>").tolist()
+    )
+    assert out["numbers"].tolist() == frame["numbers"].tolist()
+    assert list(out.columns) == ["text", "mixed", "string", "numbers", "'=header"]
+    assert frame["text"].tolist() == cells  # the caller's frame is left alone
+
+
+def test_csv_bytes_are_the_bytes_pandas_writes(tmp_path):
+    """Issue #15: the site's tables are written faster, byte for byte as pandas writes them."""
+    floats = [1e16, 9999999999999998.0, 1e-4, 9.999e-5, 5e-324, 1.7976931348623157e308, -0.0]
+    floats += [0.0, np.nan, np.inf, -np.inf, 0.1, 1 / 3, 100.0, 123456789.0, 1e15, 1e-5, -2.5]
+    n = len(floats)
+    frame = pd.DataFrame(
+        {
+            "面积(m²)": floats,
+            "count": np.arange(n) - 3,
+            "flag": np.arange(n) % 3 == 0,
+            "text": pd.Series(["中文", None, "'=x", ""] * 4 + ["a", "b"], dtype=object),
+            "string": pd.Series(["s", None] * (n // 2), dtype="string"),
+        }
+    )
+    expected = tmp_path / "pandas.csv"
+    frame.to_csv(expected, index=False, encoding="utf-8-sig")
+    assert outfiles.csv_bytes(frame) == expected.read_bytes()
+    written = outfiles.write_csv(tmp_path / "fast.csv", frame)
+    assert written.read_bytes() == expected.read_bytes()
+    # cells pandas would quote, objects that are not text, one column: pandas writes them
+    for odd in (
+        frame.assign(text=["a,b", 'say "hi"', "two\nlines"] + ["x"] * (n - 3)),
+        frame.assign(text=[b"bytes", 1] + ["x"] * (n - 2)),
+        frame[["text"]],
+        frame.assign(count=pd.array(np.arange(n), dtype="Int64")),
+    ):
+        assert outfiles.csv_bytes(odd) is None
+        odd.to_csv(expected, index=False, encoding="utf-8-sig")
+        assert outfiles.write_csv(tmp_path / "odd.csv", odd).read_bytes() == expected.read_bytes()

@@ -443,3 +443,41 @@ def test_every_layer_kind_has_a_name_in_both_languages():
 
     for kind in LAYERS:
         assert labels.label(f"layer.{kind}", "zh") and labels.label(f"layer.{kind}", "en")
+
+
+def test_area_compact_column_words_every_value_as_area_compact_does():
+    """Issue #15: maps word a column of areas at once — the same text as one call each."""
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        [
+            [0.0, -0.0, -0.4, -0.5, -0.6, 0.5, 1.5, 2.5, 9999.4, 9999.5, 9999.9999, 10000.0],
+            [-10000.0, -12345.678, 666.65, 666.75, 0.05, -0.05, 1e12, -1e-9, 123456789.125],
+            [np.nan, np.inf, -np.inf],
+            rng.uniform(0, 50_000, 500),
+            rng.lognormal(8, 3, 500) * rng.choice([-1, 1], 500),
+        ]
+    )
+    for lang in ("zh", "en"):
+        for missing in ("-", ""):
+            expected = [fmt.area_compact(v, lang, missing=missing) for v in values.tolist()]
+            got = fmt.area_compact_column(values, lang, missing=missing)
+            assert got == expected
+            # `each` takes the column path, for distinct values and for repeated ones
+            assert fmt.each(values, fmt.area_compact, lang=lang, missing=missing) == expected
+            twice = np.concatenate([values, values])
+            assert fmt.each(twice, fmt.area_compact, lang=lang, missing=missing) == expected * 2
+    ints = np.array([0, 5, 10_000, 123_456], dtype=np.int64)
+    assert fmt.area_compact_column(ints) == [fmt.area_compact(int(v)) for v in ints]
+    assert fmt.area_compact_column(np.empty(0)) == []
+
+
+def test_distance_column_words_every_value_as_distance_does():
+    values = np.array([0.0, -0.0, -0.4, 0.5, 1.5, 812.4, 1234.5, 1e7, np.nan, np.inf, -3.6])
+    for lang in ("zh", "en"):
+        for with_unit in (True, False):
+            expected = [fmt.distance(v, lang, with_unit=with_unit, missing="") for v in values]
+            got = fmt.distance_column(values, lang, with_unit=with_unit, missing="")
+            assert got == expected
+            assert fmt.each(values, fmt.distance, lang=lang, with_unit=with_unit, missing="") == (
+                expected
+            )

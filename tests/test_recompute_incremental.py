@@ -9,6 +9,7 @@ on the same layers (``compute_indicators``), never against numbers written here.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import geopandas as gpd
@@ -22,8 +23,10 @@ from gisrenew import coverage, gpkg
 from gisrenew.cli.recompute import publish_change
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
+from gisrenew.network import coverage as network_coverage_module
 from gisrenew.project import RESULTS_STATE, Project
 from gisrenew.recompute import forget_change, recompute
+from gisrenew.webmap import coverage_map, page
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
@@ -221,6 +224,88 @@ def test_results_state_records_the_stores_change_counter(project):
     assert state["run_id"] == 1 and "network" in state["figures"]
 
 
+def _walked_parks(monkeypatch) -> list[int]:
+    """Spy on the walk's per-park service areas: how many parks each call walks."""
+    walked: list[int] = []
+    real = network_coverage_module.park_service_areas
+
+    def spy(access, limits, **kwargs):
+        walked.append(int(np.isfinite(np.asarray(limits, dtype=float)).sum()))
+        return real(access, limits, **kwargs)
+
+    monkeypatch.setattr(network_coverage_module, "park_service_areas", spy)
+    return walked
+
+
+def _assert_same_service_areas(mine: gpd.GeoDataFrame, full: gpd.GeoDataFrame) -> None:
+    """Same parks in the same order; each polygon equal to 1e-6 m² (symmetric difference)."""
+    assert mine["park_id"].astype(str).tolist() == full["park_id"].astype(str).tolist()
+    a, b = np.asarray(mine.geometry.array), np.asarray(full.geometry.array)
+    a = np.where(shapely.is_missing(a), shapely.Polygon(), a)
+    assert np.all(shapely.area(shapely.symmetric_difference(a, b)) <= 1e-6)
+    assert shapely.area(b).min() > 0  # the check compares real polygons
+
+
+def test_the_walk_reuses_the_stored_service_areas_of_untouched_parks(project, monkeypatch):
+    """Issue #15: with current stored results only the new park's service area is walked."""
+    recompute(project, add_parks=[_new_park("n1", 40, 1840)])
+    walked = _walked_parks(monkeypatch)
+    result = recompute(project, add_parks=[_new_park("n2", 1640, 240)])
+    assert walked == [1]  # n2 alone; the other parks' polygons came from the store
+    monkeypatch.undo()
+    latest = _from_scratch(project)
+    _assert_same_service_areas(result.after.network.service_areas, latest.network.service_areas)
+    stored = gpd.read_file(project.gpkg_path, layer="network_service_areas")
+    _assert_same_service_areas(stored, latest.network.service_areas)
+    # a removal drops the park's row and walks nothing
+    walked = _walked_parks(monkeypatch)
+    result = recompute(project, remove_parks=["p1"])
+    assert walked == [0]
+    monkeypatch.undo()
+    latest = _from_scratch(project)
+    assert "p1" not in set(result.after.network.service_areas["park_id"])
+    _assert_same_service_areas(result.after.network.service_areas, latest.network.service_areas)
+
+
+def test_a_new_park_taking_an_entrance_redraws_the_park_that_had_it(tmp_path):
+    """An entrance without park_id goes to the nearest park: a new park nearer takes it."""
+    city = _city()
+    city["entrances"] = gpd.GeoDataFrame(
+        {"entrance_id": ["e1"], "park_id": [""]},
+        geometry=[shapely.Point(X0 + 322, Y0 + 270)],  # 12 m east of p0 (230–310)
+        crs=CRS,
+    )
+    project = Project.create(tmp_path / "city", city, working_crs=CRS, rules="tijian-2021")
+    recompute(project, add_parks=[_new_park("n1", 40, 1840)])
+    before = _from_scratch(project).network
+    result = recompute(project, add_parks=[_new_park("n2", 326, 240, side=60)])  # 4 m from e1
+    after = _from_scratch(project).network
+    access = after.parks.set_index("park_id")["access"]
+    assert before.parks.set_index("park_id")["access"]["p0"] == "entrances"
+    assert access["p0"] != "entrances" and access["n2"] == "entrances"
+    _assert_same_service_areas(result.after.network.service_areas, after.service_areas)
+
+
+def test_the_walk_takes_the_residential_land_of_the_straight_line_run(project, monkeypatch):
+    """The denominator is built once per run: the walk gets the straight-line run's land."""
+    inputs = gather_inputs(project)
+    alone = compute_indicators(inputs, methods=["network"], plans=False).network
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the residential land was built again for the walk")
+
+    monkeypatch.setattr(network_coverage_module, "residential_land", refuse)
+    both = compute_indicators(gather_inputs(project), plans=False)
+    columns = list(alone.residential.columns)
+    assert list(both.network.residential.columns) == columns
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(both.network.residential.drop(columns="geometry")),
+        pd.DataFrame(alone.residential.drop(columns="geometry")),
+    )
+    assert both.network.covered_area_m2 == alone.covered_area_m2
+    assert both.network.districts.equals(alone.districts)
+
+
 # ------------------------------------------------------------------------------ gpkg
 
 
@@ -279,3 +364,28 @@ def test_update_rows_changes_only_those_rows_and_refuses_another_shape(tmp_path)
     with sqlite3.connect(path) as con:  # a WAL-mode file does not tell every write
         con.execute("PRAGMA journal_mode = WAL")
     assert gpkg.change_counter(path) is None
+
+
+def test_both_coverage_pages_reproject_the_shared_residential_land_once(project, monkeypatch):
+    """Issue #15: the walk's page reuses the straight line's display geometries, same page."""
+    ind = compute_indicators(gather_inputs(project), plans=False)
+    drawn: list[int] = []
+    real = page._page_geometries
+
+    def spy(gdf, ctx):
+        drawn.append(len(gdf))
+        return real(gdf, ctx)
+
+    def html(m) -> str:
+        return re.sub(r"[0-9a-f]{32}", "ID", m.get_root().render())
+
+    monkeypatch.setattr(page, "_page_geometries", spy)
+    monkeypatch.setattr(page._LastDrawn, "min_rows", 1)
+    monkeypatch.setattr(page._LastDrawn, "entries", [])
+    pieces = len(ind.buffer.residential)
+    coverage_map(ind.buffer, ind.inputs.layer("parks"))
+    shared = html(coverage_map(ind.network, ind.inputs.layer("parks")))
+    assert drawn.count(pieces) == 1  # the residential land, reprojected for the first page only
+    monkeypatch.setattr(page._LastDrawn, "min_rows", 10**9)  # no sharing: the page is the same
+    assert html(coverage_map(ind.network, ind.inputs.layer("parks"))) == shared
+    assert drawn.count(pieces) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from gisrenew.coverage import (
     BUFFER_QUAD_SEGS,
+    PIECE_RESULT_COLUMNS,
     park_table,
     residential_land,
     summarize_coverage,
@@ -226,6 +228,8 @@ def network_coverage(
     lateral_m: float = 50.0,
     service_areas: str = "park",
     residential_codes=None,
+    land: gpd.GeoDataFrame | None = None,
+    known_areas: Mapping[str, shapely.Geometry] | None = None,
 ) -> CoverageResult:
     """Park coverage by walking distance along the street network (步行网络覆盖率).
 
@@ -277,6 +281,17 @@ def network_coverage(
         reached; ``none``: skip the polygons (fastest).
     residential_codes : sequence of str, optional
         Land-use code prefixes that count as residential (default: the rule set's).
+    land : geopandas.GeoDataFrame, optional
+        The residential land 居住用地 of these inputs as
+        :func:`gisrenew.coverage.residential_land` gives it — e.g. the ``residential``
+        table of the straight-line result on the same layers and settings (its result
+        columns are dropped) — so that the denominator is not built again. The caller
+        vouches that it is that land; default: built here.
+    known_areas : mapping of park_id to polygon, optional
+        Service-area polygons (``service_areas="park"``) already built for these parks on
+        this graph with these settings — e.g. the stored ones of parks a change of parks
+        did not touch. Only the serving parks not in it are walked for their polygon;
+        other modes ignore it.
 
     Returns
     -------
@@ -320,10 +335,13 @@ def network_coverage(
 
     # ---- residential land (the denominator, shared with the buffer method)
     with _stage("residential", timings):
-        land = residential_land(
-            layers.residential, boundary=layers.boundary, districts=layers.districts,
-            weight=weight, rules=rules, residential_codes=residential_codes,
-        )  # fmt: skip
+        if land is None:
+            land = residential_land(
+                layers.residential, boundary=layers.boundary, districts=layers.districts,
+                weight=weight, rules=rules, residential_codes=residential_codes,
+            )  # fmt: skip
+        else:
+            land = land.drop(columns=[c for c in PIECE_RESULT_COLUMNS if c in land.columns])
         points = shapely.point_on_surface(geometry_array(land))
     with _stage("snapping", timings):
         snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
@@ -337,7 +355,7 @@ def network_coverage(
     with _stage("polygons", timings):
         areas = _service_areas(
             access, walk.tiers, limits, serving, walk.max_limit, table, mode=service_areas,
-            lateral_m=lateral_m, progress=progress,
+            lateral_m=lateral_m, progress=progress, known=known_areas or {},
         )  # fmt: skip
 
     parks_out = table.copy()
@@ -514,7 +532,24 @@ def _log_unreachable(status: np.ndarray, serving: np.ndarray, connector_limit_m:
         log.warning("no qualifying park can be reached on the street network: coverage is 0")
 
 
-def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, lateral_m, progress):
+def _park_polygons(access, limits, serving, known, *, lateral_m, progress) -> np.ndarray:
+    """Each park's own service area: `known` ones as given, the other serving parks walked."""
+    ids = access.park_ids.astype(str).astype(object)
+    given = pd.Series(list(known.values()), index=pd.Index(list(known), dtype=object), dtype=object)
+    found = given.index.get_indexer(ids) if len(given) else np.full(len(ids), -1)
+    is_known = serving & (found >= 0)
+    walked = serving & ~is_known
+    polys = park_service_areas(
+        access, np.where(walked, limits, np.nan), lateral_m=lateral_m, progress=progress
+    )
+    polys[is_known] = given.to_numpy()[found[is_known]]
+    log.info("walk service areas: %d walked, %d known", int(walked.sum()), int(is_known.sum()))
+    return polys
+
+
+def _service_areas(
+    access, tiers, limits, serving, max_limit, table, *, mode, lateral_m, progress, known
+):
     crs = access.graph.crs
     k = np.flatnonzero(serving)
     columns = {
@@ -532,8 +567,8 @@ def _service_areas(access, tiers, limits, serving, max_limit, table, *, mode, la
     if mode == "none":
         return gpd.GeoDataFrame(columns, geometry=[shapely.Polygon()] * len(k), crs=crs)
     if mode == "park":
-        polys = park_service_areas(
-            access, np.where(serving, limits, np.nan), lateral_m=lateral_m, progress=progress
+        polys = _park_polygons(
+            access, limits, serving, known, lateral_m=lateral_m, progress=progress
         )
         return gpd.GeoDataFrame(columns, geometry=polys[k], crs=crs)
     zone_ok = tiers.zone_park[access.zone_edge] >= 0

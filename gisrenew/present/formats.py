@@ -54,9 +54,11 @@ __all__ = [
     "PERCENT_SHORT_DECIMALS",
     "area",
     "area_compact",
+    "area_compact_column",
     "area_summary",
     "count",
     "distance",
+    "distance_column",
     "each",
     "households",
     "local_time",
@@ -177,6 +179,42 @@ def area_compact(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
     return f"{main}（{mu}）" if check_lang(lang) == "zh" else f"{main} ({mu})"
 
 
+def _fixed_column(values: np.ndarray, digits: int) -> np.ndarray:
+    """:func:`_fixed` of every value of a float array, as an object array of text.
+
+    Python's own formatter writes each number (numpy's rounding differs at halves);
+    only values that may round to a signed zero (``-0.4`` → ``-0``) go through the
+    check of :func:`_fixed`.
+    """
+    spec = f",.{digits}f"
+    texts = np.asarray([format(v, spec) for v in values.tolist()], dtype=object)
+    signed_zero = np.flatnonzero(np.signbit(values) & (values > -1.0))
+    texts[signed_zero] = [_fixed(v, digits) for v in values[signed_zero].tolist()]
+    return texts
+
+
+def area_compact_column(values: Any, lang: str = "zh", *, missing: str = MISSING) -> list[str]:
+    """:func:`area_compact` of every value of a column at once (the same text, faster).
+
+    The unit of each value, the scaling and the joining run over the whole array; a
+    map of 100 000 parcels words its areas in a fraction of the time of one call each.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    out = np.full(len(v), missing, dtype=object)
+    ok = np.flatnonzero(np.isfinite(v))
+    x = v[ok]
+    in_ha = np.abs(x) >= M2_PER_HA  # as area_compact: m² below 1 公顷
+    main = np.empty(len(x), dtype=object)
+    for key, rows in (("m2", ~in_ha), ("ha", in_ha)):
+        main[rows] = (
+            _fixed_column(x[rows] * _PER_M2[key], AREA_DECIMALS[key]) + f" {unit(key, lang)}"
+        )
+    mu = _fixed_column(x * _PER_M2["mu"], AREA_DECIMALS["mu"]) + f" {unit('mu', lang)}"
+    opening, closing = ("（", "）") if check_lang(lang) == "zh" else (" (", ")")
+    out[ok] = main + opening + mu + closing
+    return out.tolist()
+
+
 def percent(ratio: Any, *, digits: int = PERCENT_DECIMALS, missing: str = MISSING) -> str:
     """A ratio (0–1) as a percentage with 2 decimals: ``0.81137`` → ``81.14%``."""
     v = _value(ratio)
@@ -225,6 +263,17 @@ def distance(
     """A measured distance in whole metres: ``812.4`` → ``812 m``."""
     v = _value(metres)
     return missing if v is None else _with_unit(_fixed(v, 0), "m", lang, with_unit)
+
+
+def distance_column(
+    values: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
+) -> list[str]:
+    """:func:`distance` of every value of a column at once (the same text, faster)."""
+    v = np.asarray(values, dtype=float).ravel()
+    out = np.full(len(v), missing, dtype=object)
+    ok = np.flatnonzero(np.isfinite(v))
+    out[ok] = _fixed_column(v[ok], 0) + (f" {unit('m', lang)}" if with_unit else "")
+    return out.tolist()
 
 
 def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING) -> str:
@@ -320,12 +369,25 @@ def each(values: Iterable[Any], formatter: Callable[..., str], /, **options: Any
     bit: ``-0.0`` and ``0.0`` are two values).
     """
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiub" and values.ndim == 1:
+        column = _COLUMN_FORMATTERS.get(formatter)
         bits = values.view(f"i{values.itemsize}") if values.dtype.kind == "f" else values
         _, first, codes = np.unique(bits, return_index=True, return_inverse=True)
         if len(first) < len(values):
-            distinct = values[first].tolist()
-            texts = np.asarray([formatter(v, **options) for v in distinct], dtype=object)
+            if column is not None:
+                texts = np.asarray(column(values[first], **options), dtype=object)
+            else:
+                distinct = values[first].tolist()
+                texts = np.asarray([formatter(v, **options) for v in distinct], dtype=object)
             return texts[codes.ravel()].tolist()
+        if column is not None:
+            return column(values, **options)
     if isinstance(values, np.ndarray):
         values = values.tolist()
     return [formatter(v, **options) for v in values]
+
+
+#: Formatters with a twin that words a whole numeric column at once (used by :func:`each`).
+_COLUMN_FORMATTERS: dict[Callable[..., str], Callable[..., list[str]]] = {
+    area_compact: area_compact_column,
+    distance: distance_column,
+}

@@ -15,6 +15,7 @@ import pandas as pd
 
 from gisrenew import __version__, coverage
 from gisrenew.coverage import PIECE_RESULT_COLUMNS, IncrementalCoverage
+from gisrenew.geometry import geometry_array
 from gisrenew.indicators import (
     Indicators,
     available_methods,
@@ -32,7 +33,12 @@ from gisrenew.recompute.report import (
     unchanged_report,
     verify_incremental,
 )
-from gisrenew.recompute.state import results_state, state_check, stored_figures
+from gisrenew.recompute.state import (
+    results_state,
+    reusable_service_areas,
+    state_check,
+    stored_figures,
+)
 from gisrenew.results import CoverageChange
 from gisrenew.rules import RuleSet
 
@@ -325,6 +331,19 @@ def _changed(engine: IncrementalCoverage, merge: ParkMerge) -> tuple[dict, dict]
     return losses, check
 
 
+def _known_service_areas(inputs: ProjectInputs, tx: Transaction, merge: ParkMerge) -> dict:
+    """The stored walking service areas of the parks the change leaves alone (results current)."""
+    parks = inputs.layer("parks")
+    removed = parks[parks["park_id"].astype(str).isin(merge.removed)]
+    changed = gpd.GeoDataFrame(
+        {"park_id": [*removed["park_id"].astype(str), *merge.added["park_id"].astype(str)]},
+        geometry=[*geometry_array(removed), *geometry_array(merge.added)],
+        crs=parks.crs,
+    )
+    stored = tx.read_layer("network_service_areas")
+    return reusable_service_areas(stored, tx.results_state(), inputs, changed)
+
+
 def _compute(inputs: ProjectInputs, tx: Transaction, merge: ParkMerge, options) -> _Run:
     """Before and after: the engine updates the straight-line coverage, nothing twice."""
     progress = options["progress"]
@@ -332,7 +351,11 @@ def _compute(inputs: ProjectInputs, tx: Transaction, merge: ParkMerge, options) 
     engine = IncrementalCoverage.from_result(before.buffer)
     losses, check = _changed(engine, merge)
     after_inputs = inputs.with_layers(parks=merge.parks)
-    after = updated_indicators(before, after_inputs, engine, progress=progress)
+    known = _known_service_areas(inputs, tx, merge) if stored["used_for"] else None
+    after = updated_indicators(
+        before, after_inputs, engine, progress=progress, known_service_areas=known
+    )
+    log.info("walking service areas of %d unchanged park(s) reused", len(known or {}))
     check["covered_area_m2_incremental"] = after.buffer.covered_area_m2
     if options["verify"]:
         check.update(verify_incremental(after))

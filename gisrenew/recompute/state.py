@@ -28,14 +28,24 @@ import math
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from gisrenew import __version__, jsonable
+from gisrenew.geometry import geometry_array
 from gisrenew.indicators import Indicators
 from gisrenew.inputs import ProjectInputs
 from gisrenew.results import CoverageResult
 
-__all__ = ["STATE_FORMAT", "results_state", "settings_digest", "state_check", "stored_figures"]
+__all__ = [
+    "STATE_FORMAT",
+    "results_state",
+    "reusable_service_areas",
+    "settings_digest",
+    "state_check",
+    "stored_figures",
+]
 
 #: Version of the state document (a state of another format is never current).
 STATE_FORMAT = 1
@@ -146,3 +156,78 @@ def stored_figures(
         return None
     figures = (state.get("figures") or {}).get(method)
     return None if not figures else _figures_only(method, figures, inputs)
+
+
+def reusable_service_areas(
+    stored: gpd.GeoDataFrame | None,
+    state: dict[str, Any] | None,
+    inputs: ProjectInputs,
+    changed: gpd.GeoDataFrame,
+) -> dict[str, Any]:
+    """The stored walking service-area polygons of the parks a change of parks leaves alone.
+
+    A park's own walking service area (``service_areas="park"``) depends on its geometry,
+    its walk limit, the streets, the settings — and on its access points, which are its
+    own but for entrances without a ``park_id``: those go to the nearest park within
+    ``snap_distance_m``, so a park added or removed near one can take it from (or give it
+    to) another park. Inserting another park's access points into the graph only splits
+    edges, which leaves every other park's reach the same.
+
+    Parameters
+    ----------
+    stored : GeoDataFrame or None
+        The store's ``network_service_areas`` layer (``park_id``, geometry).
+    state : dict or None
+        The store's results state (:meth:`gisrenew.project.Transaction.results_state`).
+    inputs : ProjectInputs
+        The run's inputs before the change.
+    changed : GeoDataFrame
+        Every park the change adds or removes (``park_id``, geometry).
+
+    Returns
+    -------
+    dict of str to polygon
+        By ``park_id``, for every stored park but the changed ones and the parks within
+        ``snap_distance_m`` of an entrance without ``park_id`` that lies within
+        ``snap_distance_m`` of a changed park. Empty when the stored results are not
+        current (:func:`state_check`) or hold other polygons than each park's own.
+    """
+    figures = stored_figures(state, inputs, "network")
+    if stored is None or figures is None or "park_id" not in stored.columns:
+        return {}
+    parameters = figures.parameters
+    ids = stored["park_id"].astype(str)
+    if parameters.get("service_areas") != "park" or ids.duplicated().any():
+        return {}
+    snap_m = float(parameters.get("snap_distance_m", 0.0))
+    skip = set(changed["park_id"].astype(str))
+    skip |= _entrance_neighbours(inputs, geometry_array(changed), snap_m)
+    keep = ~ids.isin(skip).to_numpy()
+    return dict(zip(ids[keep], _plain_polygons(geometry_array(stored)[keep]), strict=True))
+
+
+def _entrance_neighbours(inputs: ProjectInputs, changed: np.ndarray, snap_m: float) -> set[str]:
+    """Parks that may gain or lose an entrance without ``park_id`` when `changed` parks change."""
+    entrances = inputs.layer("entrances")
+    if entrances is None or len(entrances) == 0 or len(changed) == 0:
+        return set()
+    blank = entrances["park_id"].fillna("").astype(str).str.strip().to_numpy() == ""
+    points = geometry_array(entrances)[blank]
+    near, _ = shapely.STRtree(changed).query(points, predicate="dwithin", distance=snap_m)
+    if len(near) == 0:
+        return set()
+    parks = inputs.layer("parks")
+    _, found = shapely.STRtree(geometry_array(parks)).query(
+        points[np.unique(near)], predicate="dwithin", distance=snap_m
+    )
+    return set(parks["park_id"].astype(str).to_numpy()[np.unique(found)])
+
+
+def _plain_polygons(geoms: np.ndarray) -> np.ndarray:
+    """Geometries as the walk builds them: a one-part multipolygon (as the store promotes
+    mixed layers) is its polygon, a missing or empty one an empty polygon."""
+    blank = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    geoms = np.where(blank, shapely.Polygon(), geoms)
+    single = (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
+    geoms[single] = shapely.get_geometry(geoms[single], 0)
+    return geoms

@@ -25,7 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 import geopandas as gpd
@@ -256,13 +256,66 @@ def frames_in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
     return False
 
 
+class _LastDrawn:
+    """The display geometries of the last large layers, for a page drawing the same ones.
+
+    The coverage pages of both methods draw the same residential pieces (the walk's
+    result carries the straight line's land, the same geometry objects): they are
+    reprojected and simplified once. An entry holds its source geometries, so the
+    identities it compares cannot be reused by other objects while it is kept.
+    """
+
+    min_rows = 5_000
+    size = 4
+    entries: ClassVar[list[tuple]] = []
+
+    @classmethod
+    def find(cls, source: np.ndarray, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+        if len(source) < cls.min_rows:
+            return None
+        ids = None
+        for old_key, old_source, old_ids, result in cls.entries:
+            if old_key != key or len(old_source) != len(source):
+                continue
+            ids = _identities(source) if ids is None else ids
+            if np.array_equal(old_ids, ids):
+                return result
+        return None
+
+    @classmethod
+    def keep(cls, source: np.ndarray, key: tuple, result: tuple[np.ndarray, np.ndarray]) -> None:
+        if len(source) >= cls.min_rows:
+            cls.entries = [(key, source, _identities(source), result), *cls.entries][: cls.size]
+
+
+def _identities(geoms: np.ndarray) -> np.ndarray:
+    """The object identity of each geometry (``map`` runs in C: ~5 ms per 100 000)."""
+    return np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
+
+
 def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries ready for the page (not rounded yet) and the mask of rows kept (non-empty)."""
+    """Geometries ready for the page (not rounded yet) and the mask of rows kept (non-empty).
+
+    The arrays returned may be shared with the next page drawing the same geometries:
+    callers do not change them in place.
+    """
     if gdf.crs is None:
         raise CRSError(
             "a layer for the web map has no CRS; maps need to know where the data is. "
             "Pass layers read with gisrenew.read_layer or set their CRS."
         )
+    source = np.asarray(gdf.geometry.array, dtype=object)
+    key = (gdf.crs, ctx.options.simplify_m, ctx.source_datum, ctx.basemap.datum)
+    found = _LastDrawn.find(source, key)
+    if found is not None:
+        return found
+    result = _page_geometries(gdf, ctx)
+    _LastDrawn.keep(source, key, result)
+    return result
+
+
+def _page_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_display_geometries` computed: simplified, to WGS 84, to the basemap's datum."""
     series = gdf.geometry
     tolerance = ctx.options.simplify_m
     if is_metric_projected(series.crs):
