@@ -34,6 +34,7 @@ __all__ = [
     "flat_rules",
     "get_rules",
     "parse_rules",
+    "read_rule_file",
 ]
 
 log = logging.getLogger(__name__)
@@ -340,17 +341,29 @@ def get_rules(rules: str | Path | RuleSet | None = None) -> RuleSet:
         )
     path = Path(text)
     if path.suffix.lower() == ".toml" or path.exists():
-        if not path.is_file():
-            raise RuleSetError(f"rule-set file {path} does not exist")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RuleSetError(f"{path}: not a valid UTF-8 TOML rule set: {exc}") from None
-        return parse_rules(data, source=str(path))
+        return parse_rules(read_rule_file(path), source=str(path))
     raise RuleSetError(
         f"unknown rule set {text!r}; presets: {', '.join(available_rules())}, "
         "or a path to a .toml file"
     )
+
+
+def read_rule_file(path: Path, what: str = "rule-set") -> dict:
+    """The table in the user's rule-set file `path` (TOML, UTF-8).
+
+    Raises
+    ------
+    RuleSetError
+        Naming the file: it does not exist, or is not UTF-8 TOML (`what` names the kind
+        of rule set in the message, e.g. ``"life-circle rule-set"``).
+    """
+    if not path.is_file():
+        raise RuleSetError(f"{what} file {path} does not exist")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleSetError(f"{path}: not a valid UTF-8 TOML {what.removesuffix('-set')} set: "
+                           f"{exc}") from None  # fmt: skip
 
 
 def flat_rules(radius_m: float, min_park_area_m2: float = 0.0) -> RuleSet:

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from gisrenew.errors import Problem, RuleSetError
-from gisrenew.rules import LIFE_CIRCLE_PREFIX
+from gisrenew.rules import LIFE_CIRCLE_PREFIX, read_rule_file
 from gisrenew.settings import problems_message, section_problems, setting
 
 __all__ = [
@@ -441,12 +441,7 @@ def get_life_circle_rules(rules: str | Path | LifeCircleRules | None = None) -> 
         return parse_life_circle_rules(data, origin=f"preset:{preset}")
     path = Path(text)
     if path.suffix.lower() == ".toml" or path.exists():
-        if not path.is_file():
-            raise RuleSetError(f"life-circle rule-set file {path} does not exist")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RuleSetError(f"{path}: not a valid UTF-8 TOML rule set: {exc}") from None
+        data = read_rule_file(path, "life-circle rule-set")
         return parse_life_circle_rules(data, origin=str(path))
     raise RuleSetError(
         f"unknown life-circle rule set {text!r}; presets: "
