@@ -60,6 +60,7 @@ __all__ = [
     "column",
     "feature_collection",
     "finish",
+    "forget_drawn_geometries",
     "frames_in_china",
     "lookup",
     "make_context",
@@ -286,6 +287,15 @@ class _LastDrawn:
     def keep(cls, source: np.ndarray, key: tuple, result: tuple[np.ndarray, np.ndarray]) -> None:
         if len(source) >= cls.min_rows:
             cls.entries = [(key, source, _identities(source), result), *cls.entries][: cls.size]
+
+
+def forget_drawn_geometries() -> None:
+    """Let go of the display geometries kept for the next page (a site is published).
+
+    A long-lived process (a notebook, a server) would otherwise hold the city's
+    reprojected residential land until its next map.
+    """
+    _LastDrawn.entries = []
 
 
 def _identities(geoms: np.ndarray) -> np.ndarray:

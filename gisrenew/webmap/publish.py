@@ -74,6 +74,7 @@ from gisrenew.webmap.maps import (
     plans_map,
     save_map,
 )
+from gisrenew.webmap.page import forget_drawn_geometries
 
 __all__ = ["PAGES_A_PARK_CHANGE_DRAWS", "SITE_MANIFEST", "PublishedMap", "publish_site"]
 
@@ -773,7 +774,10 @@ def publish_site(
         )
     folder.mkdir(parents=True, exist_ok=True)
     redraw = None if pages is None else frozenset(pages)
-    drawn_pages = _pages(site, indicators, shown, previous, redraw)
+    try:
+        drawn_pages = _pages(site, indicators, shown, previous, redraw)
+    finally:
+        forget_drawn_geometries()  # shared between the pages of this site only
     files = _write_index(site, site_title, date_text, drawn_pages)
     _record_site(folder, files, previous)
     log.info("published %d map(s) to %s", len(drawn_pages), folder)
