@@ -300,7 +300,7 @@ def _read_project_layers(project, kinds, layers, problems, sources) -> None:
         problems.extend(found)
         raise_for_problems(found)
         layers[kind] = gdf
-        sources[kind] = f"{project.gpkg_path}:{kind}"
+        sources[kind] = f"{project.describe()}:{kind}"
 
 
 def _residential_codes(override, rule_set: RuleSet, config: ProjectConfig) -> tuple[str, ...]:

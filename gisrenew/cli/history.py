@@ -48,7 +48,7 @@ def command(project, as_json, lang, unpublish) -> None:
         click.echo(sanitize(label("history.unpublished", lang).format(run=unpublish)))
         return
     history = read_history(proj)
-    records, problems = history_records(history, f"{proj.gpkg_path} table {HISTORY_TABLE}")
+    records, problems = history_records(history, f"{proj.describe()} table {HISTORY_TABLE}")
     for problem in problems:
         click.secho(sanitize(f"warning: {problem}"), fg="yellow", err=True)
     if as_json:

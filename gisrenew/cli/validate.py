@@ -42,11 +42,12 @@ def guess_kind(name: str) -> str | None:
 class _Target:
     """One layer to check."""
 
-    path: Path
+    path: Path | str
     layer: str | None
     kind: str | None
     columns: dict = field(default_factory=dict)
     working: CRS | None = None
+    project: Project | None = None  # a layer of this project's store
 
     @property
     def label(self) -> str:
@@ -74,7 +75,7 @@ def _project_targets(folder: Path):
     for layer in project.layer_kinds():
         if layer in LAYERS:
             yield _Target(
-                project.gpkg_path, layer, layer, project.config.column_map(layer), working
+                project.describe(), layer, layer, project.config.column_map(layer), working, project
             )
 
 
@@ -102,6 +103,10 @@ def _check(targets: list[_Target], options: dict):
         target = targets[i]
         if target.kind is None:
             yield target, None, [_unknown_kind(target)]
+            continue
+        if target.project is not None:
+            gdf, problems = target.project.load(target.layer)
+            yield target, gdf, problems
             continue
         gdf, problems = load_layer(
             target.path,

@@ -228,7 +228,7 @@ def read_change(project: Project, run_id: int) -> CoverageChange:
     """The before/after of run `run_id`, as its recompute stored it."""
     row = project.read_table(_layer(run_id, "change"))
     if row is None or not len(row):
-        raise ProjectError(f"{project.gpkg_path}: run {run_id} has no stored before/after")
+        raise ProjectError(f"{project.describe()}: run {run_id} has no stored before/after")
     record = json.loads(str(row["change"].iloc[0]))
     rules, crs = _rules(record["rules"]), project.working_crs
     parts = {part: _frame(project, run_id, part, crs) for part in CHANGE_PARTS[1:-1]}
