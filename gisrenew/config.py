@@ -5,6 +5,8 @@ A project folder holds ``gisrenew.toml`` and one GeoPackage. The file looks like
     [project]
     name = "太仓市"
     gpkg = "project.gpkg"          # the project store, relative to the folder
+    # store = "service=bureau"     # ... or a PostGIS database (a libpq service or
+    # schema = "taicang"           #     postgresql://host:port/db) and the project's schema
     working_crs = "EPSG:4549"      # metric CRS for every analysis
     rules = "tijian-2021"          # preset name or path to a rule-set TOML
 
@@ -81,6 +83,8 @@ class ProjectConfig:
 
     name: str = "gisrenew project"
     gpkg: str = "project.gpkg"
+    store: str | None = None
+    schema: str | None = None
     working_crs: str | None = None
     rules: str = "tijian-2021"
     read_only: bool = False
@@ -137,6 +141,11 @@ class ProjectConfig:
     def life_circles(self) -> st.LifeCircleSettings:
         """``[life_circles]`` with defaults."""
         return self._views["life_circles"]
+
+    @property
+    def in_database(self) -> bool:
+        """True when the project's store is a PostgreSQL database (``[project] store``)."""
+        return st.is_database(self.store)
 
     @property
     def folder(self) -> Path | None:
@@ -198,9 +207,12 @@ class ProjectConfig:
         residential = st.read_section(
             st.ResidentialSettings, residential_table, section="residential"
         )
+        file_store = project.store if not st.is_database(project.store) else None
         return cls(
             name=project.name,
-            gpkg=project.gpkg,
+            gpkg=file_store or project.gpkg,
+            store=project.store,
+            schema=project.schema,
             working_crs=project.working_crs,
             rules=project.rules,
             read_only=project.read_only,
@@ -231,7 +243,13 @@ class ProjectConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The TOML document for this config."""
-        project = {"name": self.name, "gpkg": self.gpkg, "rules": self.rules}
+        project = {"name": self.name, "rules": self.rules}
+        if self.store is None:
+            project["gpkg"] = self.gpkg
+        else:
+            project["store"] = self.store
+        if self.schema is not None:
+            project["schema"] = self.schema
         if self.working_crs:
             project["working_crs"] = self.working_crs
         if self.read_only:

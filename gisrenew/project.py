@@ -42,6 +42,7 @@ from pyproj import CRS
 
 from gisrenew import crs as crs_rules
 from gisrenew import io, outfiles
+from gisrenew import settings as st
 from gisrenew.config import CONFIG_FILE, ProjectConfig, merged_settings, update_settings_text
 from gisrenew.errors import Problem, ProjectError, raise_for_problems
 from gisrenew.schema import LAYERS, get_layer_schema
@@ -63,29 +64,93 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def copy_project(source: str | os.PathLike, target: str | os.PathLike) -> Project:
+def copy_project(
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    store: str | None = None,
+    schema: str | None = None,
+) -> Project:
     """Copy the project in `source` to the new folder `target`; the copy is writable.
 
-    For working on the bundled (read-only) sample: the lock and work files are left
-    behind and ``[project] read_only`` is cleared in the copy's ``gisrenew.toml`` (every
-    other line of it kept as written).
+    For working on the bundled (read-only) sample, and for moving a project between
+    stores: the folder's files are copied (not the lock and work files, nor the source's
+    GeoPackage when the copy has another store) and ``[project] read_only`` is cleared in
+    the copy's ``gisrenew.toml`` (every other line of it kept as written). With `store`
+    (or when `source` keeps its layers in PostgreSQL) every layer and table — ids,
+    attributes, run history, results state, each input layer's recorded column mapping —
+    is written into the copy's store, which ``gisrenew.toml`` then names.
+
+    Parameters
+    ----------
+    source, target : path
+        The project folder, and the new folder of the copy.
+    store : str, optional
+        The copy's store: a GeoPackage path relative to `target`, or a PostgreSQL database
+        (``postgresql://host:port/db`` or ``service=NAME``; never a password). Default: the
+        source's own GeoPackage file name, or ``project.gpkg`` for a source in PostgreSQL.
+    schema : str, optional
+        The copy's PostgreSQL schema (default: `target`'s name when it is a plain
+        lowercase identifier). It must hold no tables yet.
 
     Raises
     ------
     ProjectError
-        When `source` is not a project or `target` exists.
+        When `source` is not a project, `target` exists, `store` holds a password, or the
+        schema already holds tables.
     """
     source, target = Path(source), Path(target)
-    Project.open(source)
+    original = Project.open(source)
+    if store is not None and st.has_password(store):
+        raise ProjectError(f"--store (store=): {st.PASSWORD_REFUSED}")
     if target.exists():
         raise ProjectError(f"{target} exists. Fix: give a new folder for the copy.")
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{TMP_PREFIX}*", LOCK_FILE))
-    settings = target / CONFIG_FILE
-    text = settings.read_text(encoding="utf-8")
-    if ProjectConfig.load(settings).read_only:
-        changed = update_settings_text(text, {"project": {"read_only": False}}, where=str(settings))
-        outfiles.write_text(settings, changed)
+    if store is None and not original.config.in_database:
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{TMP_PREFIX}*", LOCK_FILE))
+        _writable_copy(target, {})
+        return Project.open(target)
+    store = store or ProjectConfig().gpkg
+    skip = {p.name for p in original.store.owned_files()} | {LOCK_FILE}
+    shutil.copytree(source, target, ignore=lambda _, names: _skipped(names, skip))
+    try:
+        settings = _store_settings(target, {}, store, schema)
+        copy = Project(target, _writable_copy(target, {**settings, "gpkg": None}))
+        _copy_layers(original, copy)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     return Project.open(target)
+
+
+def _skipped(names: Sequence[str], skip: set[str]) -> list[str]:
+    return [n for n in names if n in skip or n.startswith(TMP_PREFIX)]
+
+
+def _writable_copy(folder: Path, project: Mapping[str, Any]) -> ProjectConfig:
+    """Clear ``read_only`` and apply `project` in the copy's ``gisrenew.toml``."""
+    settings = folder / CONFIG_FILE
+    text = settings.read_text(encoding="utf-8")
+    changes = dict(project)
+    if ProjectConfig.load(settings).read_only:
+        changes["read_only"] = False
+    if changes:
+        text = update_settings_text(text, {"project": changes}, where=str(settings))
+        outfiles.write_text(settings, text)
+    return ProjectConfig.load(settings)
+
+
+def _copy_layers(original: Project, copy: Project) -> None:
+    """Every layer and table of `original`'s store, as stored, into `copy`'s new store."""
+    if copy.store.exists():
+        raise ProjectError(
+            f"{copy.describe()} already holds tables. Fix: copy into a new schema (--schema), "
+            "or drop those tables first."
+        )
+    layers = {name: original.store.read_result(name) for name in original.layer_kinds()}
+    recorded = {name: original.store.recorded_columns(name) for name in layers if name in LAYERS}
+    recorded = {k: v for k, v in recorded.items() if v not in (None, "unreadable")}
+    with copy.lock(purpose=f"copy {original.folder}"):
+        copy.store.write_new(layers, recorded)
+    log.info("copied %s to %s", original.describe(), copy.describe())
 
 
 def read_only_message(folder: Path, action: str) -> str:
@@ -173,6 +238,8 @@ class Project:
         overwrite: bool = False,
         timeout_s: float = 0.0,
         override_crs=None,
+        store: str | None = None,
+        schema: str | None = None,
     ) -> Project:
         """Make a project from files (or GeoDataFrames): validate, reproject, store.
 
@@ -209,17 +276,24 @@ class Project:
             the old one: a failed or killed run leaves the old project whole.
         timeout_s : float
             Seconds to wait for another run holding the project lock.
+        store, schema : str, optional
+            The store (``[project] store``): a GeoPackage path relative to `folder`, or a
+            PostgreSQL database (``postgresql://host:port/db``, ``service=NAME``) and its
+            `schema` (default: the folder's name when it is a plain lowercase identifier).
 
         Raises
         ------
         ProjectError
-            When `folder` holds a read-only project; when an argument contradicts its
+            When `store` holds a password; when `folder` holds a read-only project;
+            when an argument contradicts its
             ``gisrenew.toml``; when `folder` holds a project and `overwrite` is false;
             when its GeoPackage exists without a ``gisrenew.toml`` beside it (probably
             the user's own data) and `overwrite` is false; when the GeoPackage or
             ``gisrenew.toml`` is one of the `sources` (always).
         """
         folder = Path(folder)
+        if store is not None and st.has_password(store):
+            raise ProjectError(f"--store (store=): {st.PASSWORD_REFUSED}")
         _check_create_target(folder, sources, overwrite)
         unknown = set(sources) - set(LAYERS)
         if unknown:
@@ -229,8 +303,10 @@ class Project:
         if settings.read_only:
             raise ProjectError(read_only_message(folder, "make the project again (init)"))
         where = str(folder / CONFIG_FILE)
+        stored = _store_settings(folder, raw, store, schema)
         additions = merged_settings(
-            raw, {"project": {"name": name, "rules": rules, "working_crs": working_crs},
+            raw, {"project": {"name": name, "rules": rules, "working_crs": working_crs,
+                              **{k: v for k, v in stored.items() if v is not None}},
                   "columns": {k: dict(v) for k, v in (columns or {}).items()}},
             where=where,
         )  # fmt: skip
@@ -253,18 +329,22 @@ class Project:
             **{table: values for table, values in additions.items() if table != "project"},
             "layers": plan.records(layers),
         }
+        if stored:
+            changes["project"].update(stored, gpkg=None)  # one key names the store
         # a new file starts from every default written out, as a template to edit
         config_text = update_settings_text(text or ProjectConfig().to_toml(), changes, where=where)
         config = ProjectConfig.from_dict(tomllib.loads(config_text), path=folder / CONFIG_FILE)
         project = cls(folder, config)
         config_path = folder / CONFIG_FILE
+        _check_create_target(folder, sources, overwrite, project.store)
         with project.lock(timeout_s, purpose=f"init {folder}"):
-            _check_create_target(folder, sources, overwrite)  # again: nothing changed meanwhile
+            # again: nothing changed meanwhile
+            _check_create_target(folder, sources, overwrite, project.store)
             # both files are written aside first; the settings replace the old ones right
             # after the store, so a failure or a kill before leaves the old project whole
             with outfiles.atomic_path(config_path, prefix=TMP_PREFIX, error=ProjectError) as staged:
                 staged.write_text(config_text, encoding="utf-8")
-                project.store.write_new(layers, config.column_map)
+                project.store.write_new(layers, {k: config.column_map(k) for k in layers})
             config.path = config_path
         log.info("created project %s with layers %s", folder, ", ".join(layers))
         return project
@@ -652,11 +732,35 @@ def _load_sources(sources, working_crs, options, settings: ProjectConfig):
     return layers, target
 
 
-def _check_create_target(folder: Path, sources: Mapping, overwrite: bool) -> None:
-    """Refuse to make a project where it would destroy the user's files."""
+def _store_settings(folder: Path, raw: Mapping, store: str | None, schema: str | None) -> dict:
+    """``[project] store`` and ``schema`` that init writes (none when `store` is not given).
+
+    A PostgreSQL store without a schema gets the folder's name when that is a plain
+    lowercase identifier (e.g. ``taicang``); otherwise the planner is asked for one.
+    """
+    if store is None:
+        return {} if schema is None else {"schema": schema}
+    if not st.is_database(store):
+        return {"store": store, "schema": None}
+    schema = schema or raw.get("project", {}).get("schema")
+    if schema is None and st.PLAIN_SCHEMA.fullmatch(folder.name):
+        schema = folder.name
+    if schema is None:
+        raise ProjectError(
+            f"{folder.name!r} is not a plain lowercase name, so it cannot name the project's "
+            "PostgreSQL schema. Fix: give one with --schema (letters a-z, digits, _), e.g. "
+            "--schema taicang."
+        )
+    return {"store": store, "schema": schema}
+
+
+def _check_create_target(
+    folder: Path, sources: Mapping, overwrite: bool, store: Store | None = None
+) -> None:
+    """Refuse to make a project where it would destroy the user's files or tables."""
     if folder.exists() and not folder.is_dir():
         raise ProjectError(f"{folder} is a file, not a folder. Fix: give a folder for the project.")
-    store = folder / ProjectConfig().gpkg
+    store = store or GeoPackageStore(folder / ProjectConfig().gpkg, folder)
     has_config = (folder / CONFIG_FILE).exists()
     if has_config and store.exists() and not overwrite:
         raise ProjectError(
@@ -665,13 +769,13 @@ def _check_create_target(folder: Path, sources: Mapping, overwrite: bool) -> Non
         )
     if store.exists() and not has_config and not overwrite:
         raise ProjectError(
-            f"{store} exists but {folder} has no {CONFIG_FILE}: it is not a gisrenew project "
-            "store, perhaps your own data, and init would replace it. Fix: make the project in "
-            "another (empty) folder, or move the file away; pass --force (overwrite=True) only "
-            "to replace it."
+            f"{store.describe()} exists but {folder} has no {CONFIG_FILE}: it is not a gisrenew "
+            "project store, perhaps your own data, and init would replace it. Fix: make the "
+            "project in another (empty) folder or schema, or move the data away; pass --force "
+            "(overwrite=True) only to replace it."
         )
     paths = [s for s in sources.values() if isinstance(s, (str, os.PathLike))]
-    for own in (store, folder / CONFIG_FILE):
+    for own in (*store.owned_files()[:1], folder / CONFIG_FILE):
         hit = outfiles.find_clash(own, inputs=paths)
         if hit is not None:
             raise ProjectError(

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pyproj import CRS
@@ -44,12 +46,16 @@ __all__ = [
     "ResidentialSettings",
     "SiteSettings",
     "check_value",
+    "has_password",
+    "is_database",
     "merge_overrides",
     "problems_message",
     "read_section",
     "section_problems",
     "setting",
     "settings_table_markdown",
+    "store_label",
+    "store_problems",
 ]
 
 #: Walking speed of the ten-minute walk when none is set (10 min at 4.8 km/h = 800 m).
@@ -309,6 +315,19 @@ class ProjectSettings:
     gpkg: str = setting(
         "text", "the project store: a GeoPackage in the project folder", default="project.gpkg"
     )
+    store: str | None = setting(
+        "text",
+        "the project store: a GeoPackage path (relative to the project folder, as `gpkg`) or "
+        "a PostgreSQL database, `postgresql://host:port/db` or `service=NAME` (a libpq "
+        "service); never a password (PGPASSWORD, ~/.pgpass or the service file)",
+        example='"service=bureau"',
+    )
+    schema: str | None = setting(
+        "text",
+        "the PostgreSQL schema of the project's layers (one schema per project; needed with "
+        "a PostgreSQL store)",
+        example='"taicang"',
+    )
     working_crs: str | None = setting(
         "crs", "metric CRS of every analysis (default: picked from the data)", example='"EPSG:4549"'
     )
@@ -331,15 +350,105 @@ class ProjectSettings:
 
     @staticmethod
     def combination_problems(table: Mapping[str, Any]) -> list[str]:
-        """A time zone must be one the time-zone database knows."""
+        """A time zone the time-zone database knows; one store, without a password."""
+        problems = store_problems(table)
         zone = table.get("time_zone")
         if zone is None:
-            return []
+            return problems
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            return [f'time_zone {zone!r} is not a known time zone (e.g. "Asia/Shanghai")']
-        return []
+            return [
+                *problems,
+                f'time_zone {zone!r} is not a known time zone (e.g. "Asia/Shanghai")',
+            ]
+        return problems
+
+
+# --------------------------------------------------------------------------- the store
+
+#: What a message says instead of a password found in a store setting (never the password).
+PASSWORD_REFUSED = (
+    "store holds a password; gisrenew never writes one into gisrenew.toml, its logs or its "
+    "messages. Fix: remove it — passwords come from PGPASSWORD, ~/.pgpass or the service file"
+)
+#: libpq connection keywords that make a `store` text a connection string (key=value ...).
+_CONNINFO_KEYS = ("service", "host", "hostaddr", "dbname", "port", "user")
+#: A schema name gisrenew makes without quoting surprises: a plain lowercase identifier.
+PLAIN_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def is_database(store: str | None) -> bool:
+    """True when `store` names a PostgreSQL database (a URL or a libpq connection string)."""
+    if not store:
+        return False
+    text = store.strip()
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        return True
+    return any(re.search(rf"(^|\s){key}\s*=", text) for key in _CONNINFO_KEYS)
+
+
+def has_password(store: str) -> bool:
+    """True when the connection text `store` carries a password (URL or ``password=``)."""
+    text = store.strip()
+    if re.search(r"(^|[\s?&])password\s*=", text, flags=re.IGNORECASE):
+        return True
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        try:
+            return urlsplit(text).password is not None
+        except ValueError:
+            return ":" in text.split("//", 1)[1].split("@", 1)[0] and "@" in text
+    return False
+
+
+def store_label(store: str, schema: str | None) -> str:
+    """The store as messages name it: ``postgresql://host:port/db schema S``, no user or password.
+
+    Examples
+    --------
+    >>> store_label("postgresql://planner@gis.bureau:5432/city", "taicang")
+    'postgresql://gis.bureau:5432/city schema taicang'
+    >>> store_label("service=bureau", "taicang")
+    'service=bureau schema taicang'
+    """
+    text = store.strip()
+    where = f" schema {schema}" if schema else ""
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        try:
+            url = urlsplit(text)
+            host = f"{url.hostname or 'localhost'}:{url.port or 5432}"
+        except ValueError:
+            return f"postgresql://(a malformed URL){where}"
+        return f"postgresql://{host}{url.path}{where}"
+    keys = dict(re.findall(r"(\w+)\s*=\s*('[^']*'|\S+)", text))
+    if "service" in keys:
+        return f"service={keys['service'].strip(chr(39))}{where}"
+    host = f"{keys.get('host', 'localhost')}:{keys.get('port', '5432')}"
+    return f"postgresql://{host}/{keys.get('dbname', '')}{where}"
+
+
+def store_problems(table: Mapping[str, Any]) -> list[str]:
+    """Problems of ``[project]`` gpkg / store / schema (never quoting a password)."""
+    store, schema = table.get("store"), table.get("schema")
+    if not isinstance(store, str) and store is not None:
+        return []  # its type is reported already
+    problems = []
+    if store is not None and "gpkg" in table:
+        problems.append(
+            'gpkg and store both name the project store; keep one (store = "project.gpkg" or '
+            'store = "postgresql://host:port/db")'
+        )
+    if store is not None and is_database(store):
+        if has_password(store):
+            problems.append(PASSWORD_REFUSED)
+        if not isinstance(schema, str) or not PLAIN_SCHEMA.fullmatch(schema):
+            problems.append(
+                "schema must name the project's PostgreSQL schema, a plain lowercase "
+                'identifier (letters a-z, digits, _), e.g. schema = "taicang"'
+            )
+    elif schema is not None:
+        problems.append("schema is for a PostgreSQL store only; delete it, or set store to one")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_commands_exist():
     from gisrenew.cli import main
 
-    for name in re.findall(r"`gisrenew (\w+)", README):
+    for name in re.findall(r"`gisrenew (\w[\w-]*)", README):
         command = main.get_command(None, name)
         assert command is not None, (
             f"README mentions `gisrenew {name}` but the CLI has no such command"

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "init": "init",
     "reload": "reload",
+    "copy-project": "copy_project",
     "validate": "validate",
     "coverage": "coverage",
     "lifecircles": "lifecircles",

@@ -118,6 +118,16 @@ _WORDS = {
 )
 @click.option("--name", default=None, help="Project name.")
 @click.option(
+    "--store", default=None, metavar="GPKG|postgresql://HOST:PORT/DB|service=NAME",
+    help="Where the layers go: a GeoPackage (default project.gpkg) or a PostGIS database "
+    "(never a password: PGPASSWORD, ~/.pgpass or the service file).",
+)  # fmt: skip
+@click.option(
+    "--schema", default=None,
+    help="PostgreSQL schema of the project (default: FOLDER's name when it is a plain "
+    "lowercase identifier).",
+)  # fmt: skip
+@click.option(
     "--force", is_flag=True,
     help="Make the store of an existing project again (its gisrenew.toml settings are kept).",
 )  # fmt: skip
@@ -125,7 +135,7 @@ _WORDS = {
 @verbosity_options
 def command(
     folder: Path, paths, kind, column_specs, crs, override_crs, encoding, working_crs, rules,
-    name, force, lang, **layers,
+    name, store, schema, force, lang, **layers,
 ) -> None:  # fmt: skip
     """Make a project in FOLDER from your files (新建项目).
 
@@ -151,7 +161,7 @@ def command(
     project = Project.create(
         folder, sources, name=name, working_crs=working_crs, rules=rules, crs=crs,
         override_crs=override_crs, encoding=encoding, columns=_columns(column_specs),
-        overwrite=force,
+        overwrite=force, store=store, schema=schema,
     )  # fmt: skip
     words = _WORDS[lang]
     click.echo(sanitize(f"{words[0]} {folder} ({words[2]} {project.config.working_crs})"))

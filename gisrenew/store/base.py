@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -216,15 +216,13 @@ class Store(abc.ABC):
         """One transaction of changes (call while holding :meth:`lock`)."""
 
     @abc.abstractmethod
-    def write_new(self, layers: dict[str, gpd.GeoDataFrame], column_map: ColumnMap) -> None:
-        """Make the store anew from `layers` (``init``): complete before it replaces the old."""
+    def write_new(self, layers: Mapping[str, pd.DataFrame], recorded: Mapping[str, Any]) -> None:
+        """Make the store anew from `layers` (init, copies); complete before it replaces the old.
+
+        GeoDataFrames become layers, DataFrames tables; ``recorded[name]`` is the
+        ``[columns.<kind>]`` mapping an input layer was read with (kept with the layer).
+        """
 
     def owned_files(self) -> list:
         """Files of the store in the project folder that an output must never replace."""
         return []
-
-
-@contextlib.contextmanager
-def nothing() -> Iterator[None]:
-    """A context that does nothing (a store step some stores need and others do not)."""
-    yield

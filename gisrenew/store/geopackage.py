@@ -33,7 +33,7 @@ import shutil
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,16 +122,19 @@ def _layer_names(path: Path) -> list[str]:
         raise _damaged(path, f"cannot be opened ({exc})") from exc
 
 
-def _write_input_layer(path: Path, kind: str, gdf: gpd.GeoDataFrame, mapping: dict) -> None:
+def _write_input_layer(path: Path, kind: str, gdf: pd.DataFrame, mapping: Any) -> None:
     """Write an input layer into the GeoPackage at `path`, with the mapping it was read with.
 
     The store keeps the user's columns; absent ones are filled with defaults on every read.
+    A table, or a layer without a recorded mapping (None), is written as it is.
     """
     stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
+    metadata = None if mapping is None else {
+        COLUMNS_METADATA: json.dumps(mapping, ensure_ascii=False, sort_keys=True)
+    }  # fmt: skip
     pyogrio.write_dataframe(
-        io.plain_columns(stored), path, layer=kind, driver="GPKG",
-        layer_metadata={COLUMNS_METADATA: json.dumps(mapping, ensure_ascii=False, sort_keys=True)},
-    )  # fmt: skip
+        io.plain_columns(stored), path, layer=kind, driver="GPKG", layer_metadata=metadata
+    )
 
 
 def _current_state(path: Path) -> dict[str, Any] | None:
@@ -466,7 +469,7 @@ class GeoPackageStore(Store):
             yield tx
             tx.finish()
 
-    def write_new(self, layers: dict[str, gpd.GeoDataFrame], column_map: ColumnMap) -> None:
+    def write_new(self, layers: Mapping[str, pd.DataFrame], recorded: Mapping[str, Any]) -> None:
         """Write `layers` as a new GeoPackage beside the old one; swap it in when complete."""
         expected = {kind.lower() for kind in layers}
 
@@ -483,8 +486,8 @@ class GeoPackageStore(Store):
         with outfiles.atomic_path(
             self.path, prefix=TMP_PREFIX, verify=verify, error=ProjectError
         ) as work:
-            for kind, gdf in layers.items():
-                _write_input_layer(work, kind, gdf, column_map(kind))
+            for name, frame in layers.items():
+                _write_input_layer(work, name, frame, recorded.get(name))
 
 
 def clean_stale_workfiles(folder: Path) -> None:

@@ -1,0 +1,610 @@
+"""The PostGIS project store: one schema of a bureau's shared PostgreSQL database.
+
+Each layer is an ordinary PostGIS table — a ``geom`` column of type
+``geometry(<type>, <working SRID>)`` with a GiST index, a primary key (the layer's id
+column for an input layer, else an identity column ``fid``) — so QGIS or ArcGIS open and
+edit it like any other; non-spatial tables (``run_history``, ``results_state``, ...) are
+plain tables. The ``[columns.<kind>]`` mapping an input layer was read with is kept as
+the table's comment.
+
+Guarantees, as for the GeoPackage
+---------------------------------
+* **One transaction.** Every change of a run is one database transaction: a run killed
+  at any moment leaves the tables as before or as after (the server rolls back the
+  transaction of a connection that is gone).
+* **One writer at a time.** A writer holds a session advisory lock keyed on the schema
+  (``pg_try_advisory_lock``, polled until the wait runs out); a second writer gets the
+  same :class:`~gisrenew.errors.LockError` as for a GeoPackage, naming the holder (its
+  ``application_name``: ``gisrenew <what> pid N``). The server releases the lock of a
+  killed run.
+* **No password is written.** The connection is a libpq service (``service=NAME``) or a
+  URL without a password; passwords come from ``PGPASSWORD``, ``~/.pgpass`` or the
+  service file. Messages name the store as ``postgresql://host:port/db schema S``.
+
+Data move through COPY in CSV made by Arrow, geometry as hex EWKB through shapely's
+vectorized ``to_wkb``/``from_wkb`` — no Python loop over rows. psycopg is imported only
+when a project's store is PostgreSQL (``pip install 'gisrenew[postgis]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io as stdio
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from pyproj import CRS
+
+from gisrenew import io
+from gisrenew.errors import Problem, ProjectError
+from gisrenew.schema import LAYERS, get_layer_schema
+from gisrenew.settings import store_label
+from gisrenew.store.base import (
+    RESULTS_STATE,
+    ColumnMap,
+    Store,
+    Transaction,
+    lock_refused,
+    same_geometry,
+)
+from gisrenew.store.geopackage import clean_stale_workfiles
+
+__all__ = ["PostgisStore", "PostgisTransaction", "connect"]
+
+log = logging.getLogger(__name__)
+
+#: First key of the advisory lock of every gisrenew project ("gisr"); the second is the schema's.
+LOCK_KEY = 0x67697372
+#: The identity column of a table without an id column (and the stored order of every table).
+FID = "fid"
+#: The geometry column of every layer gisrenew writes.
+GEOM = "geom"
+_SQL_TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean"}
+_ARROW_TYPES = {
+    "smallint": pa.int64(), "integer": pa.int64(), "bigint": pa.int64(),
+    "real": pa.float64(), "double precision": pa.float64(), "numeric": pa.float64(),
+    "boolean": pa.bool_(), "date": pa.date32(),
+    "timestamp without time zone": pa.timestamp("us"),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+}  # fmt: skip
+
+
+def _psycopg():
+    """psycopg, imported only for a PostgreSQL store (an optional dependency)."""
+    try:
+        import psycopg  # optional: only a PostgreSQL store needs it
+    except ImportError:
+        raise ProjectError(
+            "this project's store is a PostgreSQL database, and talking to it needs psycopg. "
+            "Fix: pip install 'gisrenew[postgis]'."
+        ) from None
+    return psycopg
+
+
+def connect(conninfo: str, label: str, *, application_name: str = "gisrenew"):
+    """An autocommit psycopg connection to `conninfo`; ProjectError naming `label` when refused."""
+    psycopg = _psycopg()
+    try:
+        return psycopg.connect(conninfo, autocommit=True, application_name=application_name)
+    except psycopg.Error as exc:
+        raise ProjectError(
+            f"{label}: cannot connect to the database ({_scrubbed(exc)}). Fix: check the "
+            "host, port, database and role of [project] store in gisrenew.toml (or the "
+            "service file); passwords come from PGPASSWORD, ~/.pgpass or the service file."
+        ) from None
+
+
+def _scrubbed(exc: Exception) -> str:
+    """The text of a database error without a password that may have reached it."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    secret = os.environ.get("PGPASSWORD")
+    return text.replace(secret, "***") if secret else text
+
+
+def _ascii(text: str, limit: int = 63) -> str:
+    """`text` as PostgreSQL keeps an ``application_name``: printable ASCII, 63 bytes."""
+    return re.sub(r"[^ -~]", "?", text)[:limit]
+
+
+class _Sql:
+    """Identifiers of one schema, quoted."""
+
+    def __init__(self, schema: str):
+        from psycopg import sql  # optional dependency, see _psycopg
+
+        self.sql = sql
+        self.schema = schema
+
+    def table(self, name: str):
+        return self.sql.Identifier(self.schema, name)
+
+    def ident(self, name: str):
+        return self.sql.Identifier(name)
+
+    def idents(self, names: Sequence[str]):
+        return self.sql.SQL(", ").join(self.sql.Identifier(n) for n in names)
+
+
+def _table_columns(conn, schema: str, name: str) -> list[tuple[str, str]]:
+    """``(column, type)`` of a table in column order ("geometry" for the geometry column)."""
+    rows = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        (schema, name),
+    ).fetchall()
+    return [(str(column), str(kind)) for column, kind in rows]
+
+
+def _table_names(conn, schema: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.oid",
+        (schema,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _srid(conn, schema: str, name: str, column: str) -> int:
+    row = conn.execute(
+        "SELECT srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+        "AND f_geometry_column = %s",
+        (schema, name, column),
+    ).fetchone()
+    return int(row[0]) if row and row[0] else 0
+
+
+def _read_frame(conn, schema: str, name: str, columns: Sequence[str] | None, geometry: bool):
+    """Table `name` as a (Geo)DataFrame, in stored order; columns as pyogrio gives them."""
+    q = _Sql(schema)
+    found = [(c, t) for c, t in _table_columns(conn, schema, name) if c != FID]
+    geom = next((c for c, t in found if t == "geometry"), None)
+    attrs = [(c, t) for c, t in found if t != "geometry" and (columns is None or c in columns)]
+    select = [q.ident(c) for c, _ in attrs]
+    if geometry and geom is not None:
+        select.append(q.sql.SQL("encode(ST_AsEWKB({}), 'hex')").format(q.ident(geom)))
+    names = [c for c, _ in attrs] + (["__geom"] if geometry and geom is not None else [])
+    has_fid = any(c == FID for c, _ in _table_columns(conn, schema, name))
+    order = q.sql.SQL(" ORDER BY {}").format(q.ident(FID)) if has_fid else q.sql.SQL("")
+    statement = q.sql.SQL("COPY (SELECT {} FROM {}{}) TO STDOUT (FORMAT csv)").format(
+        q.sql.SQL(", ").join(select) if select else q.sql.SQL("1"), q.table(name), order
+    )
+    buffer = stdio.BytesIO()
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for block in copy:
+            buffer.write(block)
+    types = {c: _ARROW_TYPES.get(t, pa.string()) for c, t in attrs}
+    types["__geom"] = pa.string()
+    frame = _parse_csv(buffer.getvalue(), names, types)
+    if not (geometry and geom is not None):
+        return frame[[c for c, _ in attrs]] if select else frame.iloc[:, :0]
+    wkb = frame.pop("__geom").to_numpy(dtype=object)
+    geoms = shapely.from_wkb(np.where(pd.isna(wkb), None, wkb))
+    srid = _srid(conn, schema, name, geom)
+    crs = CRS.from_epsg(srid) if srid > 0 else None
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, index=frame.index), crs=crs)
+
+
+def _parse_csv(data: bytes, names: list[str], types: dict) -> pd.DataFrame:
+    """COPY's CSV as a DataFrame: an unquoted empty field is NULL, ``""`` an empty text."""
+    if not data:
+        columns = {n: pd.Series(dtype=types[n].to_pandas_dtype()) for n in names}
+        return pd.DataFrame(columns)
+    table = pacsv.read_csv(
+        stdio.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: types[n] for n in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["t"],
+            false_values=["f"],
+        ),
+    )
+    return table.to_pandas()
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """The attribute columns as Arrow; a column Arrow cannot type becomes text."""
+    columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        try:
+            columns[name] = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array(series.map(lambda v: None if pd.isna(v) else str(v)))
+    return pa.table(columns) if columns else pa.table({})
+
+
+def _sql_type(kind: pa.DataType) -> str:
+    if pa.types.is_integer(kind):
+        return "bigint"
+    if pa.types.is_floating(kind):
+        return "double precision"
+    if pa.types.is_boolean(kind):
+        return "boolean"
+    if pa.types.is_timestamp(kind):
+        return "timestamp with time zone" if kind.tz else "timestamp without time zone"
+    if pa.types.is_date(kind):
+        return "date"
+    return "text"
+
+
+_TYPE_NAMES = {
+    0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint",
+    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+}  # fmt: skip
+
+
+def _geometry_type(geoms: np.ndarray) -> str:
+    """The PostGIS type of a geometry column: the one type of every geometry, else Geometry."""
+    present = geoms[~shapely.is_missing(geoms)]
+    names = {_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(present))}
+    kind = names.pop() if len(names) == 1 else "Geometry"
+    return kind + ("Z" if present.size and bool(shapely.has_z(present).any()) else "")
+
+
+def _srid_of(crs, where: str) -> int:
+    code = CRS.from_user_input(crs).to_epsg()
+    if code is None:
+        raise ProjectError(
+            f"{where}: the layer's CRS has no EPSG code, and a PostGIS layer needs one (its "
+            'SRID). Fix: set [project] working_crs to an EPSG CRS (e.g. "EPSG:4549").'
+        )
+    return int(code)
+
+
+def _write_frame(conn, schema: str, name: str, frame: pd.DataFrame, key: str | None) -> None:
+    """Replace table `name` by `frame` (a GeoDataFrame makes a PostGIS layer)."""
+    q = _Sql(schema)
+    spatial = isinstance(frame, gpd.GeoDataFrame)
+    attrs = io.plain_columns(pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial
+                             else pd.DataFrame(frame))  # fmt: skip
+    table = _arrow_table(attrs.reset_index(drop=True))
+    definitions = [] if FID in attrs.columns else [
+        q.sql.SQL("{} bigint GENERATED BY DEFAULT AS IDENTITY").format(q.ident(FID))
+    ]  # fmt: skip
+    definitions += [
+        q.sql.SQL("{} " + _sql_type(f.type)).format(q.ident(f.name)) for f in table.schema
+    ]
+    names = list(table.column_names)
+    if spatial:
+        srid = _srid_of(frame.crs, f"{schema}.{name}")
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        kind = _geometry_type(geoms)
+        definitions.append(q.sql.SQL(f"{{}} geometry({kind}, {srid})").format(q.ident(GEOM)))
+        wkb = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
+        table = table.append_column(GEOM, pa.array(wkb, type=pa.string(), from_pandas=True))
+        names.append(GEOM)
+    conn.execute(q.sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(q.table(name)))
+    conn.execute(
+        q.sql.SQL("CREATE TABLE {} ({})").format(q.table(name), q.sql.SQL(", ").join(definitions))
+    )
+    if table.num_rows:
+        buffer = stdio.BytesIO()
+        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False))
+        statement = q.sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+            q.table(name), q.idents(names)
+        )
+        with conn.cursor() as cur, cur.copy(statement) as copy:
+            copy.write(buffer.getvalue())
+    primary = key if key in attrs.columns and _unique(attrs[key]) else FID
+    if primary != FID or FID not in attrs.columns or _unique(attrs[FID]):
+        conn.execute(
+            q.sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(q.table(name), q.ident(primary))
+        )
+    if spatial:
+        conn.execute(
+            q.sql.SQL("CREATE INDEX ON {} USING gist ({})").format(q.table(name), q.ident(GEOM))
+        )
+
+
+def _unique(series: pd.Series) -> bool:
+    return bool(series.notna().all()) and not bool(series.duplicated().any())
+
+
+def _comment(conn, schema: str, name: str, mapping: Any) -> None:
+    q = _Sql(schema)
+    text = json.dumps({"gisrenew_columns": mapping}, ensure_ascii=False, sort_keys=True)
+    conn.execute(q.sql.SQL("COMMENT ON TABLE {} IS {}").format(q.table(name), q.sql.Literal(text)))
+
+
+def _recorded_columns(conn, schema: str, name: str) -> Any:
+    row = conn.execute(
+        "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+        (schema, name),
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    try:
+        return json.loads(row[0]).get("gisrenew_columns")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _key_of(name: str) -> str | None:
+    """The id column of input layer `name` (its primary key when its values are unique)."""
+    return get_layer_schema(name).id_column if name in LAYERS else None
+
+
+class PostgisTransaction(Transaction):
+    """One database transaction on the project's schema (see the module docs).
+
+    Parameters
+    ----------
+    store : PostgisStore
+        The store being changed.
+    conn : psycopg.Connection
+        The connection holding the project lock, inside ``BEGIN``.
+    column_map : callable
+        ``kind -> [columns.<kind>]`` mapping, recorded with each input layer written.
+    """
+
+    def __init__(self, store: PostgisStore, conn, column_map: ColumnMap):
+        super().__init__()
+        self.store = store
+        self.conn = conn
+        self._column_map = column_map
+
+    def _has(self, name: str) -> bool:
+        return name in _table_names(self.conn, self.store.schema)
+
+    def write_layer(self, name: str, gdf: gpd.GeoDataFrame) -> None:
+        """Write (or replace) layer `name`: a PostGIS table with a GiST index."""
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            raise TypeError("write_layer needs a GeoDataFrame; use write_table for tables")
+        if gdf.crs is None:
+            raise ProjectError(f"layer {name!r} has no CRS; the project store needs one")
+        _write_frame(self.conn, self.store.schema, name, gdf, _key_of(name))
+        self._written(name)
+
+    def write_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Write (or replace) the non-spatial table `name`."""
+        _write_frame(self.conn, self.store.schema, name, pd.DataFrame(frame), None)
+        self._written(name)
+
+    def write_input_layer(self, kind: str, gdf: gpd.GeoDataFrame) -> None:
+        """Write input layer `kind` (the user's columns), recording its column mapping."""
+        if gdf.crs is None:
+            raise ProjectError(f"layer {kind!r} has no CRS; the project store needs one")
+        stored = gdf.drop(columns=gdf.attrs.get("defaulted_columns", []))
+        self.write_stored_layer(kind, stored, self._column_map(kind))
+
+    def write_stored_layer(self, name: str, frame: pd.DataFrame, recorded: Any) -> None:
+        """Write `frame` as stored elsewhere, with the column mapping `recorded` (copies)."""
+        if isinstance(frame, gpd.GeoDataFrame):
+            _write_frame(self.conn, self.store.schema, name, frame, _key_of(name))
+        else:
+            _write_frame(self.conn, self.store.schema, name, frame, None)
+        if recorded is not None:
+            _comment(self.conn, self.store.schema, name, recorded)
+        self._written(name)
+
+    def update_layer(
+        self, name: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
+    ) -> int:
+        """Write `frame` as layer `name`; written whole (the database rewrites cheaply)."""
+        if stored is not None and self._has(name) and same_geometry(frame, stored):
+            log.debug("layer %s written whole in the database", name)
+        return self._write_whole(name, frame)
+
+    def delete_layer(self, name: str) -> None:
+        """Drop table `name` (no error when absent)."""
+        if not self._has(name):
+            return
+        q = _Sql(self.store.schema)
+        self.conn.execute(q.sql.SQL("DROP TABLE {} CASCADE").format(q.table(name)))
+        self._written(name)
+
+    def read_table(self, name: str) -> pd.DataFrame | None:
+        """Table `name` as it stands inside this transaction (None: absent)."""
+        if not self._has(name):
+            return None
+        return _read_frame(self.conn, self.store.schema, name, None, geometry=False)
+
+    def read_columns(self, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+        """Columns `columns` of layer `name` inside this transaction (no geometry)."""
+        if not self._has(name):
+            return None
+        return _read_frame(self.conn, self.store.schema, name, list(columns), geometry=False)
+
+    def read_layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """Layer `name` with its geometry inside this transaction (None: absent)."""
+        if not self._has(name):
+            return None
+        return _read_frame(self.conn, self.store.schema, name, None, geometry=True)
+
+    def results_state(self) -> dict[str, Any] | None:
+        """Never current on PostGIS: an analyst's edit in QGIS leaves no trace to compare.
+
+        So every recompute on a PostGIS store computes the results it stores afresh (the
+        GeoPackage's change counter has no safe counterpart here yet).
+        """
+        return None
+
+    def finish(self) -> None:
+        """Write the recorded results state (kept for copies of the project)."""
+        if self._state_new is not None:
+            state = pd.DataFrame({"state": [json.dumps(self._state_new, sort_keys=True)]})
+            _write_frame(self.conn, self.store.schema, RESULTS_STATE, state, None)
+
+
+class PostgisStore(Store):
+    """A project's schema in a PostgreSQL + PostGIS database.
+
+    Parameters
+    ----------
+    conninfo : str
+        ``postgresql://host:port/db`` or ``service=NAME`` (no password: see the module docs).
+    schema : str
+        The project's schema (one per project).
+    folder : Path
+        The project folder (``gisrenew.toml``).
+    """
+
+    def __init__(self, conninfo: str, schema: str, folder: Path):
+        self.conninfo = conninfo
+        self.schema = schema
+        self.folder = Path(folder)
+        self._reader = None
+        self._writer = None  # the connection holding the lock
+
+    def describe(self) -> str:
+        """``postgresql://host:port/db schema S`` or ``service=NAME schema S``."""
+        return store_label(self.conninfo, self.schema)
+
+    def _conn(self):
+        if self._reader is None or self._reader.closed:
+            self._reader = connect(self.conninfo, self.describe())
+        return self._reader
+
+    def close(self) -> None:
+        """Close the reading connection (a new one opens when needed)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def check(self) -> None:
+        """Raise ProjectError when the database is unreachable or the schema holds nothing."""
+        if not self.exists():
+            raise ProjectError(
+                f"{self.describe()}: the project's schema holds no layers. Fix: make the "
+                f"project with `gisrenew init {self.folder} --store ... --schema "
+                f"{self.schema} FILES...`, or check [project] schema in gisrenew.toml."
+            )
+
+    def exists(self) -> bool:
+        """True when the schema holds at least one table."""
+        return bool(_table_names(self._conn(), self.schema))
+
+    def layer_names(self) -> list[str]:
+        """Names of every table of the schema."""
+        return _table_names(self._conn(), self.schema)
+
+    def layer_crs(self, name: str) -> CRS | None:
+        """The CRS of the layer's SRID."""
+        found = _table_columns(self._conn(), self.schema, name)
+        geom = next((c for c, t in found if t == "geometry"), None)
+        srid = _srid(self._conn(), self.schema, name, geom) if geom else 0
+        return CRS.from_epsg(srid) if srid > 0 else None
+
+    def load_layer(
+        self, name: str, kind: str, *, working_crs, columns: dict
+    ) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+        """Layer `name` validated and conformed like a file, messages naming schema.table."""
+        gdf = _read_frame(self._conn(), self.schema, name, None, geometry=True)
+        if not isinstance(gdf, gpd.GeoDataFrame):
+            problem = Problem(
+                "error", "the table has no geometry column", self.describe(),
+                f"{self.schema}.{name}", fix="give the table a PostGIS geometry column",
+                category="read",
+            )  # fmt: skip
+            return None, [problem]
+        return io.load_frame(
+            gdf, kind, source=self.describe(), layer=f"{self.schema}.{name}",
+            working_crs=working_crs, columns=columns,
+        )  # fmt: skip
+
+    def recorded_columns(self, name: str) -> Any:
+        """The column mapping kept in the table's comment (None: none recorded)."""
+        return _recorded_columns(self._conn(), self.schema, name)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Table `name` without geometry."""
+        return _read_frame(self._conn(), self.schema, name, None, geometry=False)
+
+    def read_result(self, name: str) -> gpd.GeoDataFrame:
+        """Layer `name` as stored."""
+        return _read_frame(self._conn(), self.schema, name, None, geometry=True)
+
+    @contextlib.contextmanager
+    def lock(self, timeout_s: float, purpose: str) -> Iterator[None]:
+        """Hold the session advisory lock of the schema (see the module docs)."""
+        name = _ascii(f"gisrenew {purpose} pid {os.getpid()}")
+        conn = connect(self.conninfo, self.describe(), application_name=name)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while not self._try_lock(conn):
+                if time.monotonic() >= deadline:
+                    raise lock_refused(self.describe(), self._holder(conn))
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            self._writer = conn
+            clean_stale_workfiles(self.folder)  # staged settings files of killed runs
+            yield
+        finally:
+            self._writer = None
+            conn.close()  # ends the session: the server releases the lock
+
+    def _try_lock(self, conn) -> bool:
+        row = conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_KEY, self.schema)
+        ).fetchone()
+        return bool(row[0])
+
+    def _holder(self, conn) -> str:
+        row = conn.execute(
+            "SELECT a.application_name, a.backend_start, a.client_hostname, a.client_addr "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid::bigint = %s AND l.objid::bigint = (hashtext(%s)::bigint & 4294967295)",
+            (LOCK_KEY, self.schema),
+        ).fetchone()
+        if row is None:
+            return "holder unknown"
+        application, since, host, address = row
+        where = host or (str(address) if address else "")
+        parts = [str(application or "a session without a name")]
+        parts += [f"from {where}"] if where else []
+        parts += [f"since {since.isoformat(timespec='seconds')}"] if since else []
+        return ", ".join(parts)
+
+    @contextlib.contextmanager
+    def transaction(self, column_map: ColumnMap) -> Iterator[PostgisTransaction]:
+        """One database transaction on the lock's connection (call inside :meth:`lock`)."""
+        if self._writer is None:
+            raise RuntimeError("PostgisStore.transaction needs the project lock (Project.lock)")
+        with self._writing(), self._writer.transaction():
+            tx = PostgisTransaction(self, self._writer, column_map)
+            yield tx
+            tx.finish()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A database error while writing as a ProjectError: nothing was changed."""
+        psycopg = _psycopg()
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise ProjectError(
+                f"{self.describe()}: the database refused the update ({_scrubbed(exc)}); the "
+                "project was left unchanged. Fix: check that the role may create tables in "
+                "the schema (README: A bureau's shared PostGIS), then run again."
+            ) from None
+
+    def write_new(self, layers: Mapping[str, pd.DataFrame], recorded: Mapping[str, Any]) -> None:
+        """Make the schema anew from `layers`, in one transaction (its old tables dropped)."""
+        q = _Sql(self.schema)
+        with self.transaction(lambda kind: recorded.get(kind)) as tx:
+            tx.conn.execute(
+                q.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(q.ident(self.schema))
+            )
+            for name in _table_names(tx.conn, self.schema):
+                tx.delete_layer(name)
+            for name, frame in layers.items():
+                stored = frame.drop(columns=frame.attrs.get("defaulted_columns", []))
+                tx.write_stored_layer(name, stored, recorded.get(name))

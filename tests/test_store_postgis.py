@@ -1,0 +1,426 @@
+"""The PostGIS project store (issue #16): the sample city, kills, locks, edits, copies, passwords.
+
+Every test runs against the throwaway PostgreSQL + PostGIS cluster of ``tests/postgis.py``
+(the ``postgis`` fixture); in CI (``CI=true``) the tests fail rather than skip when it
+cannot start. Each test works in its own schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gisrenew.cli import main
+from gisrenew.errors import LockError, ProjectError
+from gisrenew.project import Project, copy_project
+
+pytestmark = pytest.mark.postgis
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "geo" / "taicang_sample"
+NEW_PARKS = SAMPLE / "new_pocket_parks.gpkg"
+
+
+@pytest.fixture
+def url(postgis):
+    """The test database as a store URL (no password: the cluster trusts local users)."""
+    if postgis.port is None:
+        pytest.skip("an external server: the URL of its database is not known")
+    return f"postgresql://postgres@127.0.0.1:{postgis.port}/gisrenew"
+
+
+@pytest.fixture
+def schema(postgis):
+    """A fresh schema name, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    yield name
+    with postgis.connect() as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+@pytest.fixture
+def pg_project(tmp_path, url, schema) -> Project:
+    """The sample city copied into the test database."""
+    return copy_project(SAMPLE, tmp_path / "pg", store=url, schema=schema)
+
+
+def _run(*args: str):
+    result = CliRunner().invoke(main, ["-q", *args])
+    return result
+
+
+def _json(*args: str) -> dict:
+    result = _run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _same_frames(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+    assert list(a.columns) == list(b.columns), name
+    if isinstance(a, gpd.GeoDataFrame):
+        assert isinstance(b, gpd.GeoDataFrame), name
+        assert a.crs == b.crs, name
+        assert shapely.equals_exact(a.geometry.values, b.geometry.values, 0.0).all(), name
+        a, b = pd.DataFrame(a.drop(columns=a.geometry.name)), b.drop(columns=b.geometry.name)
+    pd.testing.assert_frame_equal(a, pd.DataFrame(b), obj=name)
+
+
+def _without_paths(data, folder: Path):
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return json.loads(text.replace(str(folder), "<project>"))
+
+
+# ---------------------------------------------------------------- the sample city end to end
+
+
+@pytest.mark.slow
+def test_sample_city_on_postgis_gives_the_geopackage_figures(tmp_path, pg_project):
+    gpkg = copy_project(SAMPLE, tmp_path / "gpkg")
+    runs = {}
+    for project in (gpkg, pg_project):
+        folder = str(project.folder)
+        runs[project.folder] = [
+            _json("coverage", "--project", folder),
+            _json("coverage", "--project", folder, "--method", "network"),
+            _json("affected", "--project", folder),
+            _json("recompute", "--project", folder, "--add-parks", str(NEW_PARKS),
+                  "--no-publish"),
+        ]  # fmt: skip
+    on_file, on_database = runs[gpkg.folder], runs[pg_project.folder]
+    assert f"{on_file[0]['coverage_ratio']:.2%}" == "81.14%"
+    assert f"{on_database[0]['coverage_ratio']:.2%}" == "81.14%"
+    after = on_database[3]["indicators"]["buffer"]["after"]["coverage_ratio"]
+    assert f"{after:.2%}" == "86.18%"
+    for a, b in zip(on_file[:3], on_database[:3], strict=True):
+        assert _without_paths(a, gpkg.folder) == _without_paths(b, pg_project.folder)
+    a, b = on_file[3]["indicators"], on_database[3]["indicators"]
+    assert a == b
+    # the run is recorded in the database: history, new parks, results
+    stored = Project.open(pg_project.folder)
+    assert len(stored.read_table("run_history")) == 1
+    assert set(stored.read("parks")["park_id"]) >= {"NP01", "NP02", "NP03", "NP04", "NP05"}
+
+
+# ---------------------------------------------------------------- layers QGIS can open
+
+
+def test_layers_are_postgis_tables_with_srid_primary_key_and_gist_index(postgis, pg_project):
+    schema = pg_project.config.schema
+    with postgis.connect() as conn:
+        srid, kind = conn.execute(
+            "SELECT srid, type FROM geometry_columns WHERE f_table_schema = %s "
+            "AND f_table_name = 'parks'",
+            (schema,),
+        ).fetchone()
+        key = conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+            (f"{schema}.parks",),
+        ).fetchone()
+        gist = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND tablename = 'parks' "
+            "AND indexdef LIKE '%%USING gist%%'",
+            (schema,),
+        ).fetchone()
+    assert srid == 4549 and kind in ("POLYGON", "MULTIPOLYGON")
+    assert key == ("park_id",)
+    assert gist == (1,)
+
+
+# ---------------------------------------------------------------- edits made with SQL (QGIS)
+
+
+def test_layers_edited_with_sql_get_the_usual_validation_errors(postgis, pg_project):
+    schema = pg_project.config.schema
+    bow_tie = "POLYGON((0 0, 100 100, 100 0, 0 100, 0 0))"
+    with postgis.connect() as conn:
+        first = conn.execute(f"SELECT park_id FROM {schema}.parks ORDER BY fid LIMIT 1").fetchone()
+        # the primary key on park_id refuses a duplicate id typed in QGIS
+        with pytest.raises(Exception, match="duplicate key"):
+            conn.execute(
+                f"INSERT INTO {schema}.parks (park_id, geom) SELECT park_id, geom "
+                f"FROM {schema}.parks WHERE park_id = %s",
+                first,
+            )
+        # a table an analyst imported again (its own key): duplicates and a bow-tie get in
+        conn.execute(f"ALTER TABLE {schema}.parks DROP CONSTRAINT parks_pkey")
+        conn.execute(f"ALTER TABLE {schema}.parks ADD PRIMARY KEY (fid)")
+        conn.execute(
+            f"INSERT INTO {schema}.parks (park_id, geom) SELECT park_id, geom "
+            f"FROM {schema}.parks WHERE park_id = %s",
+            first,
+        )
+        conn.execute(
+            f"INSERT INTO {schema}.parks (park_id, name, geom) VALUES ('BOW1', '蝴蝶结', "
+            f"ST_Multi(ST_Translate(ST_GeomFromText(%s, 4549), 500000, 3500000)))",
+            (bow_tie,),
+        )
+    result = _run("validate", "--project", str(pg_project.folder))
+    assert result.exit_code == 1, result.output
+    assert f"{schema}.parks" in result.output
+    assert "duplicate" in result.output.lower() and str(first[0]) in result.output
+    _, problems = Project.open(pg_project.folder).load("parks")
+    assert any("BOW1" in str(p) for p in problems), [str(p) for p in problems]
+    coverage = _run("coverage", "--project", str(pg_project.folder))
+    assert coverage.exit_code == 1 and "Traceback" not in coverage.output
+    assert str(first[0]) in coverage.output
+
+
+# ---------------------------------------------------------------- moving between stores
+
+
+def test_geopackage_to_postgis_to_geopackage_keeps_every_layer_and_table(tmp_path, url, schema):
+    start = copy_project(SAMPLE, tmp_path / "start")
+    recompute = _run("recompute", "--project", str(start.folder), "--add-parks", str(NEW_PARKS),
+                     "--no-publish")  # fmt: skip
+    assert recompute.exit_code == 0, recompute.output
+    moved = _run("copy-project", str(start.folder), str(tmp_path / "db"), "--store", url,
+                 "--schema", schema)  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    database = Project.open(tmp_path / "db")
+    assert database.config.in_database and not (tmp_path / "db" / "project.gpkg").exists()
+    back = copy_project(tmp_path / "db", tmp_path / "back")
+    assert sorted(back.layer_kinds()) == sorted(start.layer_kinds())
+    for name in start.layer_kinds():
+        _same_frames(start.read_result(name), back.read_result(name), name)
+        _same_frames(start.read_result(name), database.read_result(name), name)
+    for kind in ("parks", "residential"):  # the recorded column mappings travel too
+        assert back.store.recorded_columns(kind) == start.store.recorded_columns(kind)
+
+
+def test_init_from_files_into_postgis_names_the_schema_after_the_folder(tmp_path, url, postgis):
+    folder = tmp_path / f"city_{uuid.uuid4().hex[:6]}"
+    try:
+        result = _run("init", str(folder), str(SAMPLE / "project.gpkg"), "--store", url)
+        assert result.exit_code == 0, result.output
+        project = Project.open(folder)
+        assert project.config.schema == folder.name
+        assert "gpkg" not in (folder / "gisrenew.toml").read_text(encoding="utf-8").split(
+            "[residential]"
+        )[0].replace("project.gpkg", "")
+        assert len(project.read("parks")) == len(Project.open(SAMPLE).read("parks"))
+        again = _run("init", str(folder), str(SAMPLE / "project.gpkg"), "--store", url)
+        assert again.exit_code == 1 and "already holds a project" in again.output
+    finally:
+        with postgis.connect() as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {folder.name} CASCADE")
+    odd = _run("init", str(tmp_path / "Big City"), str(SAMPLE / "project.gpkg"), "--store", url)
+    assert odd.exit_code == 1 and "--schema" in odd.output
+
+
+# ---------------------------------------------------------------- kills and locks
+
+_RUNNER = """
+import datetime as dt, pathlib, sys, time
+from gisrenew.recompute import recompute
+folder, parks, timeout_s, stop_at, marker = sys.argv[1:6]
+def on_step(name):
+    if name == stop_at:
+        pathlib.Path(marker).write_text(name, encoding="utf-8")
+        time.sleep(60)
+recompute(folder, add_parks=[parks], now=dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC),
+          timeout_s=float(timeout_s), on_step=on_step)
+"""
+
+
+def _start(folder: Path, *, stop_at: str = "", marker: Path | None = None, timeout_s=0.0):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    args = [str(folder), str(NEW_PARKS), str(timeout_s), stop_at, str(marker)]
+    return subprocess.Popen([sys.executable, "-c", _RUNNER, *args], env=env, stderr=subprocess.PIPE)
+
+
+def _wait_for(marker: Path, proc, timeout=180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"runner ended early: {proc.stderr.read().decode()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("runner never reached its checkpoint")
+        time.sleep(0.05)
+
+
+def _snapshot(postgis, schema: str) -> dict:
+    """Every table of the schema as a digest of its rows."""
+    with postgis.connect() as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (schema,)
+        )]  # fmt: skip
+        return {
+            name: conn.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                f'FROM {schema}."{name}" t'
+            ).fetchone()
+            for name in names
+        }
+
+
+@pytest.mark.slow
+def test_a_killed_recompute_leaves_the_tables_before_or_after(postgis, pg_project, tmp_path):
+    schema = pg_project.config.schema
+    before = _snapshot(postgis, schema)
+    for step in ("loaded", "tx-parks", "tx-results", "tx-history"):
+        marker = tmp_path / f"marker-{step}"
+        proc = _start(pg_project.folder, stop_at=step, marker=marker)
+        _wait_for(marker, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _snapshot(postgis, schema) == before, f"killed at {step}: tables changed"
+    # the lock died with each process; killed after its commit, the run stays
+    marker = tmp_path / "marker-committed"
+    proc = _start(pg_project.folder, stop_at="committed", marker=marker)
+    _wait_for(marker, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    after = _snapshot(postgis, schema)
+    assert after != before and after["run_history"][0] == 1
+    # and the next run succeeds (re-adding the same parks changes nothing)
+    proc = _start(pg_project.folder)
+    assert proc.wait(timeout=600) == 0, proc.stderr.read().decode()
+    assert _snapshot(postgis, schema)["parks"] == after["parks"]
+
+
+def test_a_second_writer_is_refused_naming_the_holder_or_waits(pg_project):
+    holder = Project.open(pg_project.folder)
+    with holder.lock(purpose="recompute 2 parks"):
+        with pytest.raises(LockError, match="another gisrenew run is changing this project") as e:
+            with Project.open(pg_project.folder).lock(timeout_s=0.3, purpose="other"):
+                pass
+        assert f"gisrenew recompute 2 parks pid {os.getpid()}" in str(e.value)
+        assert pg_project.describe() in str(e.value)
+        result = _run("recompute", "--project", str(pg_project.folder), "--add-parks",
+                      str(NEW_PARKS), "--no-publish")  # fmt: skip
+        assert result.exit_code == 1 and "another gisrenew run" in result.output
+    with Project.open(pg_project.folder).lock(timeout_s=0):  # released with its session
+        pass
+
+
+# ---------------------------------------------------------------- no password anywhere
+
+SECRET = "Zq7-distinctive-pw-41"
+
+
+@pytest.fixture
+def password_role(postgis):
+    """A role that must give a password (scram-sha-256) to the test cluster."""
+    if postgis.folder is None:
+        pytest.skip("an external server: its authentication cannot be changed")
+    hba = postgis.folder / "data" / "pg_hba.conf"
+    rules = hba.read_text()
+    hba.write_text("host all analyst 127.0.0.1/32 scram-sha-256\n" + rules)
+    with postgis.connect() as conn:
+        conn.execute("SET password_encryption = 'scram-sha-256'")
+        conn.execute(f"CREATE ROLE analyst LOGIN PASSWORD '{SECRET}'")
+        conn.execute("GRANT CREATE ON DATABASE gisrenew TO analyst")
+        conn.execute("SELECT pg_reload_conf()")
+    yield "analyst"
+    hba.write_text(rules)
+    with postgis.connect() as conn:
+        conn.execute("SELECT pg_reload_conf()")
+        for (name,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspowner = 'analyst'::regrole"
+        ).fetchall():
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+        conn.execute("REVOKE CREATE ON DATABASE gisrenew FROM analyst")
+        conn.execute("DROP ROLE analyst")
+
+
+@pytest.mark.slow
+def test_no_password_in_any_file_or_message(tmp_path, postgis, password_role, monkeypatch):
+    store = f"postgresql://{password_role}@127.0.0.1:{postgis.port}/gisrenew"
+    outputs = []
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    refused = _run("init", str(tmp_path / "nopw"), str(SAMPLE / "project.gpkg"), "--store", store)
+    outputs.append(refused.output)  # no password given: the server refuses, politely
+    assert refused.exit_code == 1 and "cannot connect" in refused.output
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    folder = tmp_path / "bureau"
+    for args in (
+        ("init", str(folder), str(SAMPLE / "project.gpkg"), "--store", store),
+        ("coverage", "--project", str(folder), "--out", str(tmp_path / "coverage.gpkg")),
+        ("recompute", "--project", str(folder), "--add-parks", str(NEW_PARKS), "-v"),
+        ("history", "--project", str(folder)),
+        ("init", str(tmp_path / "x"), str(SAMPLE / "project.gpkg"), "--store",
+         store.replace("analyst@", f"analyst:{SECRET}@")),
+    ):  # fmt: skip
+        result = _run(*args)
+        outputs.append(result.output + repr(result.exception))
+    assert "never writes one" in outputs[-1]
+    settings = folder / "gisrenew.toml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8").replace("analyst@", f"analyst:{SECRET}@"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ProjectError) as bad:
+        Project.open(folder)
+    outputs.append(str(bad.value))
+    assert "never writes one" in str(bad.value)
+    for text in outputs:
+        assert SECRET not in text
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path != settings:
+            assert SECRET.encode() not in path.read_bytes(), path
+    with postgis.connect() as conn:  # nor in the tables the project wrote
+        dump = conn.execute("SELECT string_agg(h::text, '') FROM bureau.run_history h").fetchone()[
+            0
+        ]
+    assert SECRET not in dump
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("project", "message"),
+    [
+        ({"gpkg": "a.gpkg", "store": "b.gpkg"}, "gpkg and store both"),
+        ({"store": "postgresql://u:hunter2@db/city", "schema": "c"}, "never writes one"),
+        ({"store": "host=db dbname=city password=hunter2", "schema": "c"}, "never writes one"),
+        ({"store": "service=bureau"}, "schema must name"),
+        ({"store": "service=bureau", "schema": "Big City"}, "schema must name"),
+        ({"store": "project.gpkg", "schema": "c"}, "schema is for a PostgreSQL store only"),
+    ],
+)
+def test_store_settings_are_checked_without_quoting_a_password(project, message):
+    from gisrenew.config import ProjectConfig
+
+    with pytest.raises(ProjectError, match=message) as error:
+        ProjectConfig.from_dict({"project": project})
+    assert "hunter2" not in str(error.value)
+
+
+def test_the_old_gpkg_key_and_a_store_path_name_the_same_geopackage():
+    from gisrenew.config import ProjectConfig
+
+    assert ProjectConfig.from_dict({"project": {"gpkg": "city.gpkg"}}).gpkg == "city.gpkg"
+    config = ProjectConfig.from_dict({"project": {"store": "city.gpkg"}})
+    assert config.gpkg == "city.gpkg" and not config.in_database
+    config = ProjectConfig.from_dict({"project": {"store": "service=bureau", "schema": "city"}})
+    assert config.in_database
+
+
+def test_a_missing_driver_is_a_message_naming_the_extra(tmp_path, monkeypatch):
+    from gisrenew.config import ProjectConfig
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    folder = tmp_path / "p"
+    folder.mkdir()
+    ProjectConfig.from_dict(
+        {"project": {"store": "postgresql://db.example:5432/city", "schema": "city"}}
+    ).save(folder)
+    with pytest.raises(ProjectError, match=r"pip install 'gisrenew\[postgis\]'"):
+        Project.open(folder)
