@@ -424,3 +424,51 @@ def test_a_missing_driver_is_a_message_naming_the_extra(tmp_path, monkeypatch):
     ).save(folder)
     with pytest.raises(ProjectError, match=r"pip install 'gisrenew\[postgis\]'"):
         Project.open(folder)
+
+
+# ---------------------------------------------------------------- what analysts built on the tables
+
+
+def test_a_recompute_keeps_the_views_and_grants_analysts_made_on_the_tables(postgis, pg_project):
+    schema = pg_project.config.schema
+    with postgis.connect() as conn:
+        conn.execute(f"CREATE VIEW {schema}.大公园 AS SELECT park_id, geom FROM {schema}.parks")
+        conn.execute(f"CREATE ROLE viewer_{schema} NOLOGIN")
+        conn.execute(f"GRANT SELECT ON {schema}.parks TO viewer_{schema}")
+        before = conn.execute(f"SELECT count(*) FROM {schema}.大公园").fetchone()[0]
+    try:
+        run = _run("recompute", "--project", str(pg_project.folder), "--add-parks",
+                   str(NEW_PARKS), "--no-publish")  # fmt: skip
+        assert run.exit_code == 0, run.output
+        with postgis.connect() as conn:
+            after = conn.execute(f"SELECT count(*) FROM {schema}.大公园").fetchone()[0]
+            granted = conn.execute(
+                "SELECT has_table_privilege(%s, %s, 'SELECT')",
+                (f"viewer_{schema}", f"{schema}.parks"),
+            ).fetchone()[0]
+        assert after == before + 5  # the view shows the five new pocket parks
+        assert granted
+    finally:
+        with postgis.connect() as conn:
+            conn.execute(f"REVOKE ALL ON {schema}.parks FROM viewer_{schema}")
+            conn.execute(f"DROP VIEW IF EXISTS {schema}.大公园")
+            conn.execute(f"DROP ROLE viewer_{schema}")
+
+
+def test_a_table_whose_columns_change_under_a_view_stops_the_run_unchanged(postgis, pg_project):
+    schema = pg_project.config.schema
+    with postgis.connect() as conn:
+        conn.execute(f"CREATE VIEW {schema}.规划 AS SELECT * FROM {schema}.parks")
+        parks = conn.execute(f"SELECT count(*) FROM {schema}.parks").fetchone()[0]
+    project = Project.open(pg_project.folder)
+    reshaped = project.read_result("parks").iloc[:3].copy()
+    reshaped["备注"] = "新增列"  # a column the stored table does not have: it must be made anew
+    with pytest.raises(ProjectError, match="depend") as raised:
+        with project.transaction() as tx:
+            tx.write_table("run_notes", pd.DataFrame({"note": ["first change of the run"]}))
+            tx.write_layer("parks", reshaped)
+    assert f"{schema}.parks" in str(raised.value) and "规划" in str(raised.value)
+    with postgis.connect() as conn:
+        assert conn.execute(f"SELECT count(*) FROM {schema}.规划").fetchone()[0] == parks
+        notes = conn.execute("SELECT to_regclass(%s)", (f"{schema}.run_notes",)).fetchone()[0]
+    assert notes is None  # the whole transaction was rolled back
