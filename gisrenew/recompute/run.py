@@ -141,13 +141,16 @@ def _stored_piece_layer(
 
 
 def _write_results(tx: Transaction, run: _Run) -> dict[str, int]:
-    """Write every result layer; per-piece layers change only their changed rows."""
+    """Write every result layer; with current stored results the per-piece layers and the
+    tables (districts, summaries) change only their changed rows, in place."""
     written: dict[str, int] = {}
     land = run.after.buffer.residential
     for name, frame in _result_layers(run.after).items():
         stored = None
         if name in _PER_PIECE and run.stored["current"]:
             stored = _stored_piece_layer(tx, name, frame, land, run.pieces.get(name))
+        elif run.stored["current"] and not isinstance(frame, gpd.GeoDataFrame):
+            stored = tx.read_table(name)  # a table of the same rows: changed in place
         if stored is not None:
             written[name] = tx.update_layer(name, frame, stored)
         elif isinstance(frame, gpd.GeoDataFrame):
