@@ -238,9 +238,11 @@ def updated_indicators(
     (``remove_parks``, ``add_parks``) — recomputed only the residential pieces the
     changed parks reach, and :func:`gisrenew.coverage.updated_coverage` makes the
     result of it (equal to :func:`compute_indicators` on the parks after the change;
-    the tests check 1e-9). The walk along streets (with roads) and the plans' coverage
-    effects are computed once, with the parks after the change: a park's access points
-    are part of the walk graph, and a green plan's gain depends on every park.
+    the tests check 1e-9). The walk along streets (with roads) starts from the walk
+    before when ``before.network`` holds its per-piece walk and the change only added
+    parks (:func:`gisrenew.network.updated_network_coverage`: walks only get shorter);
+    else it is computed once, with the parks after the change. The plans' coverage
+    effects are computed once: a green plan's gain depends on every park.
 
     Parameters
     ----------

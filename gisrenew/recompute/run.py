@@ -246,16 +246,18 @@ def recompute(
     -----
     Nothing is computed twice: straight-line coverage before the change is computed
     once and updated by :class:`~gisrenew.coverage.IncrementalCoverage` (only the
-    residential pieces the changed parks reach); the walk and the plans' coverage
-    effects are computed once, after the change; the walk's figures before it come
-    from the stored results when they are current (:mod:`gisrenew.recompute.state`;
-    the report's ``stored_results`` says whether they were).
+    residential pieces the changed parks reach); the plans' coverage effects are
+    computed once, after the change. When the stored results are current
+    (:mod:`gisrenew.recompute.state`; the report's ``stored_results`` says whether they
+    were) the walk's figures before the change come from them, and after a change that
+    only adds parks the walk is updated from the stored per-piece walk (only the new
+    parks are walked from); otherwise the walk is computed once, after the change.
 
     The parks layer, every result layer and the ``run_history`` row are written in
     ONE :meth:`Project.transaction`, which holds the project lock from the first read
     to the commit: a killed run leaves the project exactly as before or as after, and
     two runs are never interleaved. With current stored results, the per-piece layers
-    change only the rows whose values changed.
+    and the result tables change only the rows whose values changed.
     """
     step = on_step or (lambda name: None)
     project = project if isinstance(project, Project) else Project.open(project)
