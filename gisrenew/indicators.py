@@ -30,10 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from gisrenew import coverage, lifecircles, siting
 from gisrenew import plans as plan_engine
+from gisrenew.geometry import geometry_array
 from gisrenew.inputs import MissingLayerError, ProjectInputs
 from gisrenew.results import CoverageResult
 from gisrenew.settings import DEFAULT_WALK_SPEED_KMH
@@ -235,9 +238,11 @@ def updated_indicators(
     (``remove_parks``, ``add_parks``) — recomputed only the residential pieces the
     changed parks reach, and :func:`gisrenew.coverage.updated_coverage` makes the
     result of it (equal to :func:`compute_indicators` on the parks after the change;
-    the tests check 1e-9). The walk along streets (with roads) and the plans' coverage
-    effects are computed once, with the parks after the change: a park's access points
-    are part of the walk graph, and a green plan's gain depends on every park.
+    the tests check 1e-9). The walk along streets (with roads) starts from the walk
+    before when ``before.network`` holds its per-piece walk and the change only added
+    parks (:func:`gisrenew.network.updated_network_coverage`: walks only get shorter);
+    else it is computed once, with the parks after the change. The plans' coverage
+    effects are computed once: a green plan's gain depends on every park.
 
     Parameters
     ----------
@@ -266,12 +271,38 @@ def updated_indicators(
     if "network" in wanted:
         walk = _network(
             inputs, network_service_areas, progress, land=buffer.residential,
-            known_areas=known_service_areas,
+            known_areas=known_service_areas, before=_walk_before(before, inputs),
         )  # fmt: skip
     plan_tables = None
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
     return Indicators(inputs, _with_slivers(inputs, buffer), walk, plan_tables)
+
+
+def _walk_before(before: Indicators, inputs: ProjectInputs) -> tuple[pd.DataFrame, list] | None:
+    """The per-piece walk before a change that only added parks, and the parks added.
+
+    None when the walk must be computed whole: `before` has no per-piece walk (its
+    ``network.residential`` without ``walk_status``), or the change removed or
+    replaced a park (a walk may then get longer).
+    """
+    result = before.network
+    if result is None or "walk_status" not in result.residential.columns:
+        return None
+    old, new = before.inputs.layer("parks"), inputs.layer("parks")
+    old_ids = old["park_id"].astype(str)
+    new_ids = pd.Index(new["park_id"].astype(str))
+    if old_ids.duplicated().any() or new_ids.duplicated().any():
+        return None
+    found = new_ids.get_indexer(old_ids)
+    if (found < 0).any():
+        return None  # a park was removed
+    kept = geometry_array(new)[found]
+    if not shapely.equals_exact(kept, geometry_array(old), 0.0).all():
+        return None  # a park was replaced (same id, other geometry)
+    added = np.ones(len(new_ids), dtype=bool)
+    added[found] = False
+    return result.residential, new_ids[added].tolist()
 
 
 def _require(inputs: ProjectInputs, methods: tuple[str, ...], plans: bool | None) -> None:
@@ -333,26 +364,36 @@ def _network(
     *,
     land: gpd.GeoDataFrame | None = None,
     known_areas: Mapping[str, Any] | None = None,
+    before: tuple[pd.DataFrame, list] | None = None,
 ) -> CoverageResult:
-    """The walk; `land`: the straight-line run's residential land on the same inputs."""
+    """The walk; `land`: the straight-line run's residential land on the same inputs.
+
+    `before`: the per-piece walk before a change that only added parks, and their ids
+    (:func:`_walk_before`): only the new parks are walked from.
+    """
     # the walk engine imports scipy's sparse graph code (~0.45 s): only runs that walk pay it
     from gisrenew import network
 
     graph = inputs.cached(
         "walk_graph", lambda: network.walk_graph_from_roads(inputs.layer("roads"))
     )
-    result = network.network_coverage(
-        inputs.layer("parks"),
-        inputs.layer("residential"),
-        graph,
-        entrances=inputs.layer("entrances"),
-        service_areas=service_areas,
-        progress=progress,
-        land=land,
-        known_areas=known_areas,
+    options = {
+        "entrances": inputs.layer("entrances"),
+        "service_areas": service_areas,
+        "progress": progress,
+        "land": land,
+        "known_areas": known_areas,
         **_network_options(inputs),
         **_coverage_options(inputs),
-    )
+    }
+    parks, residential = inputs.layer("parks"), inputs.layer("residential")
+    if before is not None and land is not None:
+        pieces, added = before
+        result = network.updated_network_coverage(
+            pieces, parks, residential, graph, added=added, **options
+        )
+    else:
+        result = network.network_coverage(parks, residential, graph, **options)
     return _with_slivers(inputs, _with_walk_minutes(inputs, result))
 
 

@@ -20,7 +20,14 @@ from gisrenew import jsonable
 from gisrenew.rules import RuleSet
 from gisrenew.units import m2_to_ha, m2_to_mu
 
-__all__ = ["INDICATOR_NAMES", "CoverageChange", "CoverageResult"]
+__all__ = ["INDICATOR_NAMES", "WALK_PIECE_COLUMNS", "CoverageChange", "CoverageResult"]
+
+#: The columns the walk along streets adds to each residential piece
+#: (:func:`gisrenew.network.network_coverage`), besides the covered-area columns.
+WALK_PIECE_COLUMNS = (
+    "walk_distance_m", "nearest_park_id", "serving_park_id", "serving_walk_m", "connector_m",
+    "walk_status", "covered",
+)  # fmt: skip
 
 #: Both names of the indicator: the established one and the one in newer national documents.
 INDICATOR_NAMES = {

@@ -150,6 +150,17 @@ def test_each_run_equals_a_computation_from_scratch(project):
     assert 0 < second["rows_written"]["coverage_residential"] < pieces
     assert second["rows_written"]["network_coverage_residential"] < pieces
     assert first["rows_written"]["coverage_residential"] == pieces
+    # the district tables change in place: n2 (300 m) serves only the east district
+    assert second["rows_written"]["coverage_districts"] == 1
+    for layer, result in (
+        ("coverage_districts", latest.buffer),
+        ("network_districts", latest.network),
+    ):
+        stored = _stored(project, layer).set_index("district_id")
+        full = result.districts.set_index("district_id")
+        np.testing.assert_allclose(
+            stored.loc[full.index, "covered_area_m2"], full["covered_area_m2"], rtol=1e-9
+        )
 
 
 def test_removal_and_blind_spots_equal_a_computation_from_scratch(project):

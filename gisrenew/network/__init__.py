@@ -56,6 +56,7 @@ from gisrenew.network.coverage import (
     network_coverage,
     options_from_settings,
     park_service_areas,
+    updated_network_coverage,
     walk_distance_from_minutes,
 )
 from gisrenew.network.graph import WalkGraph, insert_points, walk_graph_from_roads
@@ -84,6 +85,7 @@ __all__ = [
     "service_polygons",
     "snap_points",
     "snap_to_access_graph",
+    "updated_network_coverage",
     "walk_distance_from_minutes",
     "walk_from_points",
     "walk_graph_from_roads",

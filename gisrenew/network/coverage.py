@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -45,7 +45,7 @@ from gisrenew.network.walk import (
     walk_reach,
 )
 from gisrenew.results import CoverageResult
-from gisrenew.rules import get_rules
+from gisrenew.rules import RuleSet, get_rules
 from gisrenew.settings import DEFAULT_WALK_MINUTES, DEFAULT_WALK_SPEED_KMH
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "compare_methods",
     "network_coverage",
     "park_service_areas",
+    "updated_network_coverage",
     "walk_distance_from_minutes",
 ]
 
@@ -306,83 +307,320 @@ def network_coverage(
         setting and the counts of unreachable polygons.
     """
     _check_options(service_areas, walk_distance_m, snap_distance_m, connector_limit_m, lateral_m)
+    setup = walk_setup(
+        parks, residential, roads, rules=rules, entrances=entrances,
+        walk_distance_m=walk_distance_m, boundary=boundary, districts=districts,
+        snap_distance_m=snap_distance_m, connector_limit_m=connector_limit_m, barriers=barriers,
+    )  # fmt: skip
+    access, limits, serving = setup.access, setup.limits, setup.serving
+
+    # ---- residential land (the denominator, shared with the buffer method)
+    with _stage("residential", setup.timings):
+        if land is None:
+            land = residential_land(
+                setup.layers.residential, boundary=setup.layers.boundary,
+                districts=setup.layers.districts, weight=weight, rules=setup.rules,
+                residential_codes=residential_codes,
+            )  # fmt: skip
+        else:
+            land = land.drop(columns=[c for c in PIECE_RESULT_COLUMNS if c in land.columns])
+        points = shapely.point_on_surface(geometry_array(land))
+    with _stage("snapping", setup.timings):
+        snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
+
+    # ---- distances: to the nearest park (no limit), and tier coverage (handicap, limit R)
+    with _stage("distances", setup.timings):
+        walk = _walks(access, snap, limits, serving)
+    land = _piece_columns(land, walk, snap, access.park_ids)
+
+    # ---- service-area polygons
+    with _stage("polygons", setup.timings):
+        areas = _service_areas(
+            access, walk.tiers, limits, serving, walk.max_limit, setup.table, mode=service_areas,
+            lateral_m=lateral_m, progress=progress, known=known_areas or {},
+        )  # fmt: skip
+    return walk_result(
+        setup, land, areas, weight=weight,
+        options={
+            "walk_distance_m": walk_distance_m, "snap_distance_m": snap_distance_m,
+            "connector_limit_m": connector_limit_m, "lateral_m": lateral_m,
+            "service_areas": service_areas,
+        },
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class WalkSetup:
+    """What every walk of a set of parks starts from (the first steps of
+    :func:`network_coverage`): the validated layers, the park table and walk limits, the
+    walk graph with every park's access points.
+
+    Attributes
+    ----------
+    layers : object
+        The input layers, validated, in the residential layer's CRS (``parks``,
+        ``residential``, ``entrances``, ``boundary``, ``districts``, ``crs``).
+    rules : RuleSet
+    table : DataFrame
+        :func:`gisrenew.coverage.park_table` of the parks.
+    qualifies : numpy.ndarray of bool
+        Per park number: counts under the rule set.
+    limits : numpy.ndarray of float
+        Per park number: its walk limit (nan when it does not qualify).
+    access : ParkAccess
+        Access points of every qualifying park, inserted into the walk graph.
+    serving : numpy.ndarray of bool
+        Per park number: qualifies and can be reached on the streets.
+    timings : dict
+        Seconds per stage (logged).
+    """
+
+    layers: _Layers
+    rules: RuleSet
+    table: pd.DataFrame
+    qualifies: np.ndarray
+    limits: np.ndarray
+    access: ParkAccess
+    serving: np.ndarray
+    timings: dict
+
+
+def walk_setup(
+    parks, residential, roads, *, rules=None, entrances=None, walk_distance_m=None,
+    boundary=None, districts=None, snap_distance_m: float = 30.0,
+    connector_limit_m: float = 200.0, barriers=None,
+) -> WalkSetup:  # fmt: skip
+    """Validate the layers, rank the parks, build (or take) the graph and the access points.
+
+    Parameters are those of :func:`network_coverage`.
+    """
     rules = get_rules(rules)
     layers = _Layers.conform(parks, residential, entrances, boundary, districts)
     timings: dict[str, float] = {}
-
-    # ---- parks and their walk limits
     table = park_table(layers.parks, rules)
     qualifies = table["qualifies"].to_numpy(dtype=bool)
     radius = table["radius_m"].to_numpy(dtype=float)
     limit_value = radius if walk_distance_m is None else np.full(len(table), float(walk_distance_m))
     limits = np.where(qualifies, limit_value, np.nan)
-
-    # ---- graph and access points
     with _stage("graph", timings):
         graph = _walk_graph(roads, barriers, layers)
     with _stage("access", timings):
         access = park_access(
-            graph,
-            layers.parks,
-            qualifies=qualifies,
-            entrances=layers.entrances,
-            snap_distance_m=snap_distance_m,
-            connector_limit_m=connector_limit_m,
-        )
+            graph, layers.parks, qualifies=qualifies, entrances=layers.entrances,
+            snap_distance_m=snap_distance_m, connector_limit_m=connector_limit_m,
+        )  # fmt: skip
     has_access = np.zeros(len(layers.parks), dtype=bool)
     has_access[access.source_park] = True
-    serving = qualifies & has_access
+    return WalkSetup(layers, rules, table, qualifies, limits, access, qualifies & has_access,
+                     timings)  # fmt: skip
 
-    # ---- residential land (the denominator, shared with the buffer method)
-    with _stage("residential", timings):
-        if land is None:
-            land = residential_land(
-                layers.residential, boundary=layers.boundary, districts=layers.districts,
-                weight=weight, rules=rules, residential_codes=residential_codes,
-            )  # fmt: skip
-        else:
-            land = land.drop(columns=[c for c in PIECE_RESULT_COLUMNS if c in land.columns])
-        points = shapely.point_on_surface(geometry_array(land))
-    with _stage("snapping", timings):
-        snap = snap_to_access_graph(access, points, connector_limit_m=connector_limit_m)
 
-    # ---- distances: to the nearest park (no limit), and tier coverage (handicap, limit R)
-    with _stage("distances", timings):
-        walk = _walks(access, snap, limits, serving)
-    land = _piece_columns(land, walk, snap, access.park_ids)
+def walk_result(
+    setup: WalkSetup, land: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, weight, options: dict
+) -> CoverageResult:
+    """The network :class:`~gisrenew.results.CoverageResult` of pieces with their walk columns.
 
-    # ---- service-area polygons
-    with _stage("polygons", timings):
-        areas = _service_areas(
-            access, walk.tiers, limits, serving, walk.max_limit, table, mode=service_areas,
-            lateral_m=lateral_m, progress=progress, known=known_areas or {},
-        )  # fmt: skip
-
-    parks_out = table.copy()
+    `land` carries the columns :func:`network_coverage` documents (``walk_status``,
+    ``covered``, ...); `options` the walk's settings recorded in ``parameters``.
+    """
+    access, limits, serving = setup.access, setup.limits, setup.serving
+    has_access = np.zeros(len(access.park_ids), dtype=bool)
+    has_access[access.source_park] = True
+    parks_out = setup.table.copy()
     parks_out["walk_limit_m"] = limits
     parks_out["access"] = access.access_kind
     parks_out["access_points"] = access.access_count
-    _log_unreachable(land["walk_status"].to_numpy(dtype=object), serving, connector_limit_m)
+    status = land["walk_status"].to_numpy(dtype=object)
+    _log_unreachable(status, serving, options["connector_limit_m"])
     area = land["area_m2"].to_numpy(dtype=float)
+    covered = land["covered"].to_numpy(dtype=bool)
+    walk_distance_m = options["walk_distance_m"]
     return summarize_coverage(
         land,
-        np.where(walk.covered, area, 0.0),
+        np.where(covered, area, 0.0),
         method="network",
-        rules=rules,
+        rules=setup.rules,
         parks=parks_out,
         service_areas=areas,
-        districts=layers.districts,
+        districts=setup.layers.districts,
         weight=weight,
         parameters={
             "walk_limit": "tier radius" if walk_distance_m is None else "walk_distance_m",
-            "walk_distance_m": walk_distance_m,
-            "snap_distance_m": snap_distance_m,
-            "connector_limit_m": connector_limit_m,
-            "lateral_m": lateral_m,
-            "service_areas": service_areas,
-            **_counts(access, land, qualifies & ~has_access, layers),
+            **options,
+            **_counts(access, land, setup.qualifies & ~has_access, setup.layers),
         },
     )
+
+
+def updated_network_coverage(
+    before: pd.DataFrame,
+    parks: gpd.GeoDataFrame,
+    residential: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame | WalkGraph,
+    *,
+    added: Sequence[str],
+    land: gpd.GeoDataFrame,
+    service_areas: str = "park",
+    known_areas: Mapping[str, shapely.Geometry] | None = None,
+    progress: bool = False,
+    lateral_m: float = 50.0,
+    weight: str | None = None,
+    residential_codes=None,
+    **walk_options,
+) -> CoverageResult:
+    """Network coverage after parks were added, from the walk before (步行网络覆盖率, 增量).
+
+    Adding parks can only shorten walks: every piece keeps its walk unless a new park
+    is nearer (or serves it with more slack), so only the new parks are walked from
+    (one pass to the nearest new park, one tier pass bounded by their largest limit)
+    and only the pieces they may reach are attached to the streets — those whose
+    straight distance to the new parks' access is below their walk before (or within
+    the new parks' largest limit). Equal to :func:`network_coverage` on the parks
+    after the change (the tests check distances to 1e-6 m and every figure).
+
+    Parameters
+    ----------
+    before : DataFrame
+        The walk columns of every piece before the change, row for row of `land`
+        (``walk_distance_m``, ``nearest_park_id``, ``serving_park_id``,
+        ``serving_walk_m``, ``connector_m``, ``walk_status``, ``covered``), e.g. the
+        stored ``network_coverage_residential`` layer of current results.
+    parks, residential, roads
+        The layers after the change, as for :func:`network_coverage`.
+    added : sequence of str
+        ``park_id`` of the parks the change added (nothing else changed: a removed or
+        replaced park needs :func:`network_coverage`).
+    land : GeoDataFrame
+        The residential land of these inputs (see :func:`network_coverage`; required).
+    service_areas : {"park", "none"}
+        The other modes need the whole walk: they are computed by
+        :func:`network_coverage`.
+    known_areas, progress, lateral_m, weight, residential_codes, **walk_options
+        As for :func:`network_coverage` (``rules``, ``entrances``, ``walk_distance_m``,
+        ``boundary``, ``districts``, ``snap_distance_m``, ``connector_limit_m``).
+
+    Notes
+    -----
+    An entrance without ``park_id`` within ``snap_distance_m`` of a new park may move
+    to it from another park, making walks longer: then (and when `before` does not
+    match `land`) the walk is computed whole.
+    """
+    snap_m = float(walk_options.get("snap_distance_m", 30.0))
+    connector_m = float(walk_options.get("connector_limit_m", 200.0))
+    _check_options(service_areas, walk_options.get("walk_distance_m"), snap_m, connector_m,
+                   lateral_m)  # fmt: skip
+    options = {
+        "service_areas": service_areas, "progress": progress, "lateral_m": lateral_m,
+        "weight": weight, "residential_codes": residential_codes, **walk_options,
+    }  # fmt: skip
+    setup = walk_setup(parks, residential, roads, **walk_options)
+    new = np.isin(setup.access.park_ids.astype(str), [str(p) for p in added])
+    if (
+        service_areas not in ("park", "none")
+        or len(before) != len(land)
+        or _may_take_entrances(setup.layers, new, snap_m)
+    ):
+        log.info("network coverage: the walk after the change is computed whole")
+        return network_coverage(parks, residential, setup.access.base, land=land,
+                                known_areas=known_areas, **options)  # fmt: skip
+    land = land.drop(columns=[c for c in PIECE_RESULT_COLUMNS if c in land.columns])
+    with _stage("distances (new parks)", setup.timings):
+        columns = _updated_walks(setup, land, before, new & setup.serving, connector_m)
+    land = piece_walk_columns(land, **columns)
+    with _stage("polygons", setup.timings):
+        areas = _service_areas(
+            setup.access, None, setup.limits, setup.serving, None, setup.table,
+            mode=service_areas, lateral_m=lateral_m, progress=progress, known=known_areas or {},
+        )  # fmt: skip
+    return walk_result(
+        setup, land, areas, weight=weight,
+        options={
+            "walk_distance_m": walk_options.get("walk_distance_m"), "snap_distance_m": snap_m,
+            "connector_limit_m": connector_m, "lateral_m": lateral_m,
+            "service_areas": service_areas,
+        },
+    )  # fmt: skip
+
+
+def _may_take_entrances(layers: _Layers, new: np.ndarray, snap_m: float) -> bool:
+    """True when an entrance without ``park_id`` lies within `snap_m` of a new park."""
+    entrances = layers.entrances
+    if entrances is None or len(entrances) == 0 or not new.any():
+        return False
+    blank = entrances["park_id"].fillna("").astype(str).str.strip().to_numpy() == ""
+    points = geometry_array(entrances)[blank]
+    parks = geometry_array(layers.parks)[new]
+    if len(points) == 0:
+        return False
+    return bool(shapely.dwithin(points[:, None], parks[None, :], snap_m).any())
+
+
+def _before_walks(before: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The walk columns of `before` as arrays (blank ids ``""``; no path: ``inf``)."""
+    status = before["walk_status"].fillna("").astype(str).to_numpy(dtype=object)
+    near = before["walk_distance_m"].to_numpy(dtype=float, na_value=np.nan)
+    walks = {
+        "near_dist": np.where(status == "no_park_path", np.inf, near),
+        "nearest": before["nearest_park_id"].fillna("").astype(str).to_numpy(dtype=object),
+        "serving": before["serving_park_id"].fillna("").astype(str).to_numpy(dtype=object),
+        "serving_walk": before["serving_walk_m"].to_numpy(dtype=float, na_value=np.nan),
+        "connector": before["connector_m"].to_numpy(dtype=float, na_value=np.nan),
+        "covered": before["covered"].fillna(False).to_numpy(dtype=bool),
+    }
+    return {key: np.array(values) for key, values in walks.items()}  # own, writable copies
+
+
+def _updated_walks(setup: WalkSetup, land, before: pd.DataFrame, new: np.ndarray, connector_m):
+    """The walk columns after adding the serving parks `new` (park numbers as a mask)."""
+    walks = _before_walks(before)
+    if not new.any():
+        return walks
+    access, limits = setup.access, setup.limits
+    ids = access.park_ids.astype(str).astype(object)
+    top = float(np.max(limits[new]))
+    nearest = walk_reach(access, park_offset=np.where(new, 0.0, np.inf))
+    handicap = np.where(new, top - np.nan_to_num(limits, nan=0.0), np.inf)
+    tiers = walk_reach(access, park_offset=handicap, limit=top)
+    rows = _pieces_in_reach(access, land, new, walks["near_dist"], top)
+    snap = snap_to_access_graph(
+        access, shapely.point_on_surface(geometry_array(land)[rows]), connector_limit_m=connector_m
+    )
+    dist, park = walk_from_points(access, snap, nearest)
+    nearer = dist < walks["near_dist"][rows]
+    walks["near_dist"][rows[nearer]] = dist[nearer]
+    walks["nearest"][rows[nearer]] = ids[park[nearer]]
+    tier_dist, tier_park = walk_from_points(access, snap, tiers)
+    served = np.isfinite(tier_dist)
+    slack_new = top - tier_dist
+    own_limit = pd.Series(limits, index=ids).groupby(level=0).first()
+    old_limit = own_limit.reindex(walks["serving"][rows]).to_numpy(dtype=float)
+    slack_old = np.where(walks["covered"][rows], old_limit - walks["serving_walk"][rows], -np.inf)
+    better = served & (slack_new > slack_old)
+    walks["serving"][rows[better]] = ids[tier_park[better]]
+    walks["serving_walk"][rows[better]] = tier_dist[better] - handicap[tier_park[better]]
+    walks["covered"][rows[served]] = True
+    log.info("network coverage: %d piece(s) within reach of %d new park(s)", len(rows), new.sum())
+    return walks
+
+
+def _pieces_in_reach(access: ParkAccess, land, new: np.ndarray, near_dist, top: float):
+    """Pieces a walk from the new parks may reach shorter than before (or within `top`).
+
+    A walk is never shorter than the straight line to where it starts (an access node
+    of a new park, or the frontage street it lies on), nor than from the piece's
+    nearest point: so the distance from the piece to the convex hull of those is a
+    lower bound.
+    """
+    graph = access.graph
+    parks = np.flatnonzero(new)
+    nodes = access.source_node[np.isin(access.source_park, parks)]
+    zone = access.zone_edge[np.isin(access.zone_park, parks)]
+    xy = np.concatenate([graph.node_xy[nodes], graph.node_xy[graph.edge_u[zone]],
+                         graph.node_xy[graph.edge_v[zone]]])  # fmt: skip
+    hull = shapely.convex_hull(shapely.multipoints(xy))
+    bound = shapely.distance(geometry_array(land), hull)
+    limit = np.maximum(near_dist, top)  # nan (no street): never
+    return np.flatnonzero(bound <= limit + LIMIT_SLACK_M)
 
 
 def _counts(access: ParkAccess, land, without_access: np.ndarray, layers: _Layers) -> dict:
@@ -499,21 +737,54 @@ def _walks(access: ParkAccess, snap: PointSnap, limits: np.ndarray, serving: np.
 def _piece_columns(land, walk: _Walks, snap: PointSnap, park_ids) -> gpd.GeoDataFrame:
     """`land` with the walk columns: distance, nearest and serving park, connector, status."""
     covered = walk.covered
-    status = np.full(len(land), "too_far", dtype=object)
-    status[snap.attached & ~np.isfinite(walk.near_dist)] = "no_park_path"
-    status[~snap.attached] = "no_street"
-    status[covered] = "covered"
-    land = land.copy()
-    land["walk_distance_m"] = np.where(np.isfinite(walk.near_dist), walk.near_dist, np.nan)
     with_blank = np.append(park_ids.astype(object), "")  # park number -1 → ""
-    land["nearest_park_id"] = with_blank[walk.near_park]
-    land["serving_park_id"] = with_blank[np.where(covered, walk.tier_park, -1)]
     serving_walk = np.full(len(land), np.nan)
     serving_walk[covered] = walk.tier_dist[covered] - walk.handicap[walk.tier_park[covered]]
-    land["serving_walk_m"] = serving_walk
-    land["connector_m"] = snap.connector_m
+    return piece_walk_columns(
+        land,
+        near_dist=walk.near_dist,
+        nearest=with_blank[walk.near_park],
+        serving=with_blank[np.where(covered, walk.tier_park, -1)],
+        serving_walk=serving_walk,
+        connector=snap.connector_m,
+        covered=covered,
+    )
+
+
+def piece_walk_columns(
+    land, *, near_dist, nearest, serving, serving_walk, connector, covered
+) -> gpd.GeoDataFrame:
+    """A copy of `land` with the walk columns of :func:`network_coverage`.
+
+    Parameters
+    ----------
+    land : GeoDataFrame
+        The residential pieces.
+    near_dist : array of float
+        Walk to the nearest serving park (nan: no street within reach, inf: no path).
+    nearest, serving : array of str
+        ``park_id`` of the nearest park and of the park serving the piece (``""``: none).
+    serving_walk : array of float
+        The walk to the serving park (nan where none).
+    connector : array of float
+        Straight link to the street (nan: no street within reach).
+    covered : array of bool
+        The walk meets some serving park's own limit.
+    """
+    near_dist = np.asarray(near_dist, dtype=float)
+    attached = np.isfinite(np.asarray(connector, dtype=float))
+    status = np.full(len(land), "too_far", dtype=object)
+    status[attached & ~np.isfinite(near_dist)] = "no_park_path"
+    status[~attached] = "no_street"
+    status[covered] = "covered"
+    land = land.copy()
+    land["walk_distance_m"] = np.where(np.isfinite(near_dist), near_dist, np.nan)
+    land["nearest_park_id"] = np.asarray(nearest, dtype=object)
+    land["serving_park_id"] = np.asarray(serving, dtype=object)
+    land["serving_walk_m"] = np.asarray(serving_walk, dtype=float)
+    land["connector_m"] = np.asarray(connector, dtype=float)
     land["walk_status"] = status
-    land["covered"] = covered
+    land["covered"] = np.asarray(covered, dtype=bool)
     for col in ("nearest_park_id", "serving_park_id", "walk_status"):
         land[col] = land[col].astype(str)
     return land

@@ -39,7 +39,7 @@ from gisrenew.recompute.state import (
     state_check,
     stored_figures,
 )
-from gisrenew.results import CoverageChange
+from gisrenew.results import WALK_PIECE_COLUMNS, CoverageChange
 from gisrenew.rules import RuleSet
 
 __all__ = ["STEPS", "RecomputeResult", "recompute"]
@@ -114,11 +114,14 @@ def _result_layers(ind: Indicators) -> dict[str, pd.DataFrame]:
 _PER_PIECE = ("coverage_residential", "network_coverage_residential")
 
 
-def _stored_piece_layer(tx: Transaction, name: str, frame: pd.DataFrame, land: pd.DataFrame):
+def _stored_piece_layer(
+    tx: Transaction, name: str, frame: pd.DataFrame, land: pd.DataFrame, read: pd.DataFrame | None
+):
     """What the per-piece layer `name` holds now, as `frame` would be (stored state current).
 
     The columns of the residential land itself are those of `frame` (the inputs have not
-    changed since the layer was written); the result columns are read back.
+    changed since the layer was written); the result columns are those `read` from the
+    store before the change, else read back now.
     """
     derived = {"area_ha", "area_mu"}  # of the land's area (coverage_layers)
     results = [
@@ -127,7 +130,8 @@ def _stored_piece_layer(tx: Transaction, name: str, frame: pd.DataFrame, land: p
         if (c not in land.columns and c not in derived and c != frame.geometry.name)
         or c in PIECE_RESULT_COLUMNS
     ]
-    stored = tx.read_columns(name, results)
+    stored = read if read is not None and set(results) <= set(read.columns) else None
+    stored = tx.read_columns(name, results) if stored is None else stored
     if stored is None or len(stored) != len(frame):
         return None
     out = pd.DataFrame(frame.drop(columns=frame.geometry.name), copy=True)
@@ -136,14 +140,17 @@ def _stored_piece_layer(tx: Transaction, name: str, frame: pd.DataFrame, land: p
     return out
 
 
-def _write_results(tx: Transaction, after: Indicators, stored_current: bool) -> dict[str, int]:
-    """Write every result layer; per-piece layers change only their changed rows."""
+def _write_results(tx: Transaction, run: _Run) -> dict[str, int]:
+    """Write every result layer; with current stored results the per-piece layers and the
+    tables (districts, summaries) change only their changed rows, in place."""
     written: dict[str, int] = {}
-    land = after.buffer.residential
-    for name, frame in _result_layers(after).items():
+    land = run.after.buffer.residential
+    for name, frame in _result_layers(run.after).items():
         stored = None
-        if name in _PER_PIECE and stored_current:
-            stored = _stored_piece_layer(tx, name, frame, land)
+        if name in _PER_PIECE and run.stored["current"]:
+            stored = _stored_piece_layer(tx, name, frame, land, run.pieces.get(name))
+        elif run.stored["current"] and not isinstance(frame, gpd.GeoDataFrame):
+            stored = tx.read_table(name)  # a table of the same rows: changed in place
         if stored is not None:
             written[name] = tx.update_layer(name, frame, stored)
         elif isinstance(frame, gpd.GeoDataFrame):
@@ -160,7 +167,7 @@ def _store(tx: Transaction, run: _Run, report: dict, step) -> None:
     step("tx-begin")
     tx.write_layer("parks", run.merge.parks)
     step("tx-parks")
-    written = _write_results(tx, run.after, run.stored["current"])
+    written = _write_results(tx, run)
     kept = store_change(tx, run.change, report["run_id"])  # the run's before/after map, kept
     report["layers_written"] = ["parks", *written, *kept]
     report["rows_written"] = {"parks": len(run.merge.parks), **written}
@@ -239,16 +246,18 @@ def recompute(
     -----
     Nothing is computed twice: straight-line coverage before the change is computed
     once and updated by :class:`~gisrenew.coverage.IncrementalCoverage` (only the
-    residential pieces the changed parks reach); the walk and the plans' coverage
-    effects are computed once, after the change; the walk's figures before it come
-    from the stored results when they are current (:mod:`gisrenew.recompute.state`;
-    the report's ``stored_results`` says whether they were).
+    residential pieces the changed parks reach); the plans' coverage effects are
+    computed once, after the change. When the stored results are current
+    (:mod:`gisrenew.recompute.state`; the report's ``stored_results`` says whether they
+    were) the walk's figures before the change come from them, and after a change that
+    only adds parks the walk is updated from the stored per-piece walk (only the new
+    parks are walked from); otherwise the walk is computed once, after the change.
 
     The parks layer, every result layer and the ``run_history`` row are written in
     ONE :meth:`Project.transaction`, which holds the project lock from the first read
     to the commit: a killed run leaves the project exactly as before or as after, and
     two runs are never interleaved. With current stored results, the per-piece layers
-    change only the rows whose values changed.
+    and the result tables change only the rows whose values changed.
     """
     step = on_step or (lambda name: None)
     project = project if isinstance(project, Project) else Project.open(project)
@@ -285,17 +294,28 @@ class _Run:
     losses: dict[str, tuple[float, float]]
     stored: dict[str, Any]
     engine: IncrementalCoverage
+    pieces: dict[str, pd.DataFrame]
     change: CoverageChange | None = None
 
 
 def _before(inputs: ProjectInputs, tx: Transaction, progress: bool):
     """Every indicator before the change the report needs; the walk's from the store when current.
 
-    Straight-line coverage is computed (its per-piece state seeds the incremental engine;
-    at 100 000 parcels computing it costs less than reading it back). The walk's city
-    figures come from the stored results when they are current
-    (:mod:`gisrenew.recompute.state`), else the walk is computed without its
-    service-area polygons.
+    Straight-line coverage is computed (its per-piece state seeds the incremental engine).
+    The walk's city figures and per-piece walks come from the stored results when they
+    are current (:mod:`gisrenew.recompute.state`): the walk after the change then starts
+    from them (:func:`gisrenew.network.updated_network_coverage`). Else the walk is
+    computed without its service-area polygons.
+
+    Returns
+    -------
+    before : Indicators
+    stored : dict
+        :func:`~gisrenew.recompute.state.state_check` and what the stored results were
+        used for.
+    pieces : dict of str to DataFrame
+        The result columns of the per-piece layers read from the store (for writing
+        only the rows that change).
     """
     state = tx.results_state()
     stored = state_check(state, inputs)
@@ -309,9 +329,15 @@ def _before(inputs: ProjectInputs, tx: Transaction, progress: bool):
         progress=progress,
     )
     stored["used_for"] = [] if walk is None else ["network"]
+    pieces: dict[str, pd.DataFrame] = {}
     if walk is not None:
+        name = "network_coverage_residential"
+        found = tx.read_columns(name, [*WALK_PIECE_COLUMNS, *PIECE_RESULT_COLUMNS])
+        if found is not None and len(found) == len(before.buffer.residential):
+            pieces[name] = found
+            walk = dataclasses.replace(walk, residential=found)
         before = dataclasses.replace(before, network=walk)
-    return before, stored
+    return before, stored, pieces
 
 
 def _changed(engine: IncrementalCoverage, merge: ParkMerge) -> tuple[dict, dict]:
@@ -347,7 +373,7 @@ def _known_service_areas(inputs: ProjectInputs, tx: Transaction, merge: ParkMerg
 def _compute(inputs: ProjectInputs, tx: Transaction, merge: ParkMerge, options) -> _Run:
     """Before and after: the engine updates the straight-line coverage, nothing twice."""
     progress = options["progress"]
-    before, stored = _before(inputs, tx, progress)
+    before, stored, pieces = _before(inputs, tx, progress)
     engine = IncrementalCoverage.from_result(before.buffer)
     losses, check = _changed(engine, merge)
     after_inputs = inputs.with_layers(parks=merge.parks)
@@ -359,7 +385,7 @@ def _compute(inputs: ProjectInputs, tx: Transaction, merge: ParkMerge, options) 
     check["covered_area_m2_incremental"] = after.buffer.covered_area_m2
     if options["verify"]:
         check.update(verify_incremental(after))
-    return _Run(merge, before, after, check, losses, stored, engine)
+    return _Run(merge, before, after, check, losses, stored, engine, pieces)
 
 
 def _run(project, tx, incoming, remove_parks, sources, options, step) -> RecomputeResult:
