@@ -488,9 +488,12 @@ class GeoPackageStore(Store):
                     "Fix: run again."
                 )
 
-        with outfiles.atomic_path(
-            self.path, prefix=TMP_PREFIX, verify=verify, error=ProjectError
-        ) as work, unsynced_writes():
+        with (
+            outfiles.atomic_path(
+                self.path, prefix=TMP_PREFIX, verify=verify, error=ProjectError
+            ) as work,
+            unsynced_writes(),
+        ):
             for name, frame in layers.items():
                 _write_input_layer(work, name, frame, recorded.get(name))
 
