@@ -18,16 +18,20 @@ reads once it has rolled back a leftover journal (before / after / damaged). Kil
 land uniformly in the commit of a larger change (every row), the only time the file
 itself is written.
 
+With ``--postgis``: the reads and recomputes of :data:`PG_DOC` on a PostGIS store.
+
 Run::
 
     .venv/bin/python benchmarks/bench_store.py                  # 100 000 features, 30 kills
     .venv/bin/python benchmarks/bench_store.py --features 20000 --kills 10
+    .venv/bin/python benchmarks/bench_store.py --postgis        # 100 000 parcels
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -47,7 +51,14 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "tests"))
+
+from _city import FILES, city_layers, write_city  # noqa: E402  (beside this script)
+from postgis import PostgisCluster  # noqa: E402  (the tests' throwaway cluster)
+
 from gisrenew import gpkg  # noqa: E402  (the repository's package, not an installed one)
+from gisrenew.project import Project, copy_project  # noqa: E402
+from gisrenew.recompute import recompute  # noqa: E402
 
 #: The child that changes the store and is killed: ``copy`` or ``in-place``, `rows` rows.
 CHILD = r"""
@@ -171,12 +182,98 @@ def kill_states(store: Path, work: Path, way: str, features: int, kills: int, rn
     return {"commit_window_s": window, **counts}
 
 
+# --------------------------------------------------------------------------- PostGIS (issue 16)
+
+PG_DOC = """PostGIS: read the whole table, or only the rows near the changed parks?
+
+Issue 16 asks, where the working data live in PostGIS, whether reading only the rows a
+computation needs (residential land near the changed parks, by a spatial query) beats
+reading the whole table — measured, not assumed. On the seeded city of ``_city.py``
+(``--parcels``) in a throwaway cluster (``tests/postgis.py``), best of ``--repeats``:
+
+* ``read``: the residential layer through the store — raw (``read_result``) and
+  validated and conformed as a recompute reads it (``Project.load``), on PostGIS and on
+  the GeoPackage;
+* ``near``: the rows within ``--radius`` m of the new pocket park, by
+  ``ST_DWithin(geom, park, r)`` on the GiST index, decoded the way the store decodes rows;
+* ``recompute``: one park added (first run: nothing stored current), then a second park
+  (the stored results current) on a project in each store.
+"""
+
+
+def _best(call, repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _near(conn, schema: str, park, radius: float) -> gpd.GeoDataFrame:
+    """Residential rows within `radius` of `park`, through COPY as the store reads a table."""
+    wkb = shapely.to_wkb(park, hex=True, include_srid=False)
+    query = (
+        f"COPY (SELECT residential_id, encode(ST_AsEWKB(geom), 'hex') FROM {schema}.residential "
+        f"WHERE ST_DWithin(geom, ST_GeomFromWKB(decode('{wkb}', 'hex'), 4549), {radius:f}) "
+        "ORDER BY fid) TO STDOUT (FORMAT csv)"
+    )
+    buffer = io.BytesIO()
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        for block in copy:
+            buffer.write(block)
+    frame = pd.read_csv(io.BytesIO(buffer.getvalue()), names=["residential_id", "geom"],
+                        dtype=str)  # fmt: skip
+    geoms = shapely.from_wkb(frame.pop("geom").to_numpy())
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4549")
+
+
+def _recompute_seconds(folder: Path, park: Path) -> tuple[float, dict]:
+    start = time.perf_counter()
+    report = recompute(folder, add_parks=[str(park)]).report
+    return time.perf_counter() - start, report
+
+
+def postgis_main(parcels: int, repeats: int, radius: float) -> int:
+    """Measure the reads and recomputes of :data:`PG_DOC` on both stores; print the figures."""
+    with tempfile.TemporaryDirectory() as tmp, PostgisCluster() as cluster:
+        files = write_city(city_layers(parcels), Path(tmp) / "files")
+        layers = {kind: files[kind] for kind in FILES}
+        on_file = Project.create(Path(tmp) / "gpkg", layers, working_crs="EPSG:4549")
+        url = f"postgresql://postgres@127.0.0.1:{cluster.port}/gisrenew"
+        on_db = copy_project(on_file.folder, Path(tmp) / "db", store=url, schema="bench")
+        park = gpd.read_file(files["new_park"]).to_crs("EPSG:4549").geometry.iloc[0]
+        print(f"city: {parcels:,} parcels; radius {radius:.0f} m around the new pocket park")
+        for label, project in (("GeoPackage", on_file), ("PostGIS", on_db)):
+            raw = _best(lambda p=project: p.read_result("residential"), repeats)
+            loaded = _best(lambda p=project: Project.open(p.folder).load("residential"), repeats)
+            print(f"  {label:<10} whole table: raw {raw:.2f} s, validated {loaded:.2f} s")
+        with cluster.connect() as conn:
+            near = _best(lambda: _near(conn, "bench", park, radius), repeats)
+            rows = len(_near(conn, "bench", park, radius))
+        print(f"  PostGIS    ST_DWithin: {rows:,} rows in {near * 1000:.0f} ms")
+        for label, project in (("GeoPackage", on_file), ("PostGIS", on_db)):
+            first, _ = _recompute_seconds(project.folder, files["new_park"])
+            second, report = _recompute_seconds(project.folder, files["second_park"])
+            current = report["stored_results"]["current"]
+            after = report["indicators"]["buffer"]["after"]["coverage_ratio"]
+            print(f"  {label:<10} recompute: 1st park {first:.2f} s, 2nd park {second:.2f} s "
+                  f"(results current: {current}); coverage after {after:.4%}")  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--features", type=int, default=100_000)
     parser.add_argument("--rows", type=int, default=400, help="rows of a typical change")
     parser.add_argument("--kills", type=int, default=30)
+    parser.add_argument("--postgis", action="store_true", help="the PostGIS measurements")
+    parser.add_argument("--parcels", type=int, default=100_000, help="with --postgis")
+    parser.add_argument("--repeats", type=int, default=3, help="with --postgis")
+    parser.add_argument("--radius", type=float, default=500.0, help="with --postgis (m)")
     args = parser.parse_args(argv)
+    if args.postgis:
+        return postgis_main(args.parcels, args.repeats, args.radius)
     rng = np.random.default_rng(15)
     with tempfile.TemporaryDirectory() as tmp:
         store, work = Path(tmp) / "store.gpkg", Path(tmp) / "work.gpkg"

@@ -17,14 +17,19 @@ import uuid
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
 
 from gisrenew.cli import main
+from gisrenew.coverage import coverage_layers
 from gisrenew.errors import LockError, ProjectError
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project, copy_project
+from gisrenew.recompute import recompute
 
 pytestmark = pytest.mark.postgis
 
@@ -472,3 +477,183 @@ def test_a_table_whose_columns_change_under_a_view_stops_the_run_unchanged(postg
         assert conn.execute(f"SELECT count(*) FROM {schema}.规划").fetchone()[0] == parks
         notes = conn.execute("SELECT to_regclass(%s)", (f"{schema}.run_notes",)).fetchone()[0]
     assert notes is None  # the whole transaction was rolled back
+
+
+# ---------------------------------------------------------------- results current (change counter)
+
+_CRS = "EPSG:4549"
+_X0, _Y0 = 500_000.0, 3_480_000.0
+
+
+def _box(x: float, y: float, w: float, h: float = 0.0):
+    return shapely.box(_X0 + x, _Y0 + y, _X0 + x + w, _Y0 + y + (h or w))
+
+
+def _small_city() -> dict[str, gpd.GeoDataFrame]:
+    """A 1 km square: streets every 200 m, one 60 m home block inside each street block,
+    four parks; two districts (west, east of x = 500 m)."""
+    ticks = [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0]
+    lines = [shapely.LineString([(_X0 + t, _Y0), (_X0 + t, _Y0 + 1000)]) for t in ticks]
+    lines += [shapely.LineString([(_X0, _Y0 + t), (_X0 + 1000, _Y0 + t)]) for t in ticks]
+    blocks = [(x + 70, y + 70) for x in ticks[:-1] for y in ticks[:-1]]
+    return {
+        "roads": gpd.GeoDataFrame({"road_id": [f"s{i}" for i in range(len(lines))]},
+                                  geometry=lines, crs=_CRS),
+        "residential": gpd.GeoDataFrame(
+            {"residential_id": [f"r{i}" for i in range(len(blocks))],
+             "households": [10 + i for i in range(len(blocks))]},
+            geometry=[_box(x, y, 60) for x, y in blocks], crs=_CRS),
+        "parks": gpd.GeoDataFrame(
+            {"park_id": ["p1", "p2", "p3", "p4"], "park_class": ["G12"] * 4},
+            geometry=[_box(220, 220, 60), _box(620, 220, 50), _box(220, 620, 70),
+                      _box(820, 820, 40)], crs=_CRS),
+        "districts": gpd.GeoDataFrame({"district_id": ["west", "east"], "name": ["城西", "城东"]},
+                                      geometry=[_box(-50, -50, 550, 1100),
+                                                _box(500, -50, 550, 1100)], crs=_CRS),
+        "boundary": gpd.GeoDataFrame({"boundary_id": ["b"]}, geometry=[_box(5, 5, 990)],
+                                     crs=_CRS),
+    }  # fmt: skip
+
+
+def _park(pid: str, x: float, y: float) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"park_id": [pid], "park_class": ["G14"]},
+                            geometry=[_box(x, y, 50)], crs=_CRS)  # fmt: skip
+
+
+@pytest.fixture
+def db_city(tmp_path, url, schema) -> Project:
+    """The small city in the test database, with the results of one recompute stored."""
+    files = Project.create(tmp_path / "files", _small_city(), working_crs=_CRS,
+                           rules="tijian-2021")  # fmt: skip
+    project = copy_project(files.folder, tmp_path / "db", store=url, schema=schema)
+    first = recompute(project, add_parks=[_park("n1", 420, 20)]).report
+    assert first["stored_results"]["current"] is False  # a copy holds no current results
+    return project
+
+
+def _from_scratch(project: Project):
+    return compute_indicators(gather_inputs(Project.open(project.folder)), plans=False)
+
+
+def _assert_figures(side: dict, result) -> None:
+    assert side["covered_area_m2"] == pytest.approx(result.covered_area_m2, rel=1e-9)
+    assert side["coverage_ratio"] == pytest.approx(result.ratio, rel=1e-9)
+    assert (side.get("weight_covered") or 0.0) == pytest.approx(
+        result.weight_covered or 0.0, rel=1e-9
+    )
+
+
+def _assert_run_equals_scratch(report: dict, before, after) -> None:
+    for method in ("buffer", "network"):
+        _assert_figures(report["indicators"][method]["before"], getattr(before, method))
+        _assert_figures(report["indicators"][method]["after"], getattr(after, method))
+
+
+def _assert_stored_equal(project: Project, ind) -> None:
+    """The stored per-piece layers hold the values of a computation from scratch."""
+    stored_project = Project.open(project.folder)
+    for layer, result in (
+        ("coverage_residential", ind.buffer),
+        ("network_coverage_residential", ind.network),
+    ):
+        stored = stored_project.read_result(layer)
+        full = coverage_layers(result)["coverage_residential"]
+        assert len(stored) == len(full)
+        for column in ("covered_m2", "covered_share", "covered_weight"):
+            np.testing.assert_allclose(stored[column], full[column], rtol=1e-9, atol=1e-6)
+
+
+def _row_versions(postgis, schema: str, table: str) -> dict[int, str]:
+    with postgis.connect() as conn:
+        rows = conn.execute(f'SELECT fid, xmin::text FROM {schema}."{table}"').fetchall()
+    return dict(rows)
+
+
+def test_the_next_recompute_uses_the_stored_results_and_changes_rows_in_place(postgis, db_city):
+    schema = db_city.config.schema
+    after_first = _from_scratch(db_city)
+    versions = _row_versions(postgis, schema, "coverage_residential")
+    report = recompute(db_city, add_parks=[_park("n2", 820, 420)], verify=True).report
+    assert report["stored_results"] == {
+        "current": True, "reason": "current", "run_id": 1, "used_for": ["network"],
+    }  # fmt: skip
+    assert report["incremental_check"]["agrees"]
+    latest = _from_scratch(db_city)
+    _assert_run_equals_scratch(report, after_first, latest)
+    _assert_stored_equal(db_city, latest)
+    # only the rows the new park changed were written, in place (same fids, same table)
+    now = _row_versions(postgis, schema, "coverage_residential")
+    assert now.keys() == versions.keys()
+    rewritten = sum(now[fid] != versions[fid] for fid in now)
+    assert rewritten == report["rows_written"]["coverage_residential"]
+    assert 0 < rewritten < len(versions)
+
+
+_OUTSIDE_EDITS = {
+    "update": ["UPDATE {s}.residential SET households = households + 500 "
+               "WHERE residential_id = 'r6'"],
+    "insert": ["INSERT INTO {s}.residential (residential_id, households, geom) "
+               "SELECT 'r99', 40, ST_Translate(geom, 0, 65) FROM {s}.residential "
+               "WHERE residential_id = 'r6'"],
+    "delete": ["DELETE FROM {s}.residential WHERE residential_id = 'r6'"],
+    "result edited": ["UPDATE {s}.network_coverage_residential SET covered_m2 = 0"],
+    "trigger disabled": [
+        "ALTER TABLE {s}.residential DISABLE TRIGGER gisrenew_changes",
+        "UPDATE {s}.residential SET geom = ST_Translate(geom, 0, 100) "
+        "WHERE residential_id = 'r6'",
+    ],
+    "table made anew": [
+        "CREATE TABLE {s}.copied (LIKE {s}.residential INCLUDING ALL)",
+        "INSERT INTO {s}.copied SELECT * FROM {s}.residential",
+        "UPDATE {s}.copied SET households = 1",
+        "DROP TABLE {s}.residential",
+        "ALTER TABLE {s}.copied RENAME TO residential",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", list(_OUTSIDE_EDITS))
+def test_a_write_by_another_program_makes_the_stored_results_stale(postgis, db_city, edit):
+    schema = db_city.config.schema
+    with postgis.connect() as conn:
+        for statement in _OUTSIDE_EDITS[edit]:
+            conn.execute(statement.format(s=schema))
+    before = _from_scratch(db_city)
+    report = recompute(db_city, add_parks=[_park("n2", 820, 420)]).report
+    assert report["stored_results"]["current"] is False
+    assert report["stored_results"]["reason"] == "none_current"
+    latest = _from_scratch(db_city)
+    _assert_run_equals_scratch(report, before, latest)
+    _assert_stored_equal(db_city, latest)
+    # the run put the trigger back: the next run finds its results current again
+    again = recompute(db_city, add_parks=[_park("n3", 20, 820)]).report
+    assert again["stored_results"]["current"] is True
+
+
+def test_a_write_by_another_session_during_a_run_leaves_no_current_state(postgis, db_city):
+    schema = db_city.config.schema
+    for outside in (False, True):
+        with db_city.transaction() as tx:
+            state = tx.results_state()
+            assert state is not None and state["run_id"] == 1
+            if outside:  # committed while the run works: it may have read either version
+                with postgis.connect() as conn:
+                    conn.execute(f"UPDATE {schema}.parks SET name = '改名' WHERE park_id = 'p1'")
+            tx.record_results_state(state)
+        with db_city.transaction() as tx:
+            assert (tx.results_state() is None) is outside
+
+
+def test_column_names_postgresql_would_cut_are_refused_naming_the_mapping(tmp_path, url, schema):
+    city = _small_city()
+    long_name = "居住用地规划人口与现状户数之差额说明文字备注"  # 22 characters, 66 bytes
+    city["residential"][long_name] = "备注"
+    with pytest.raises(ProjectError) as raised:
+        Project.create(tmp_path / "a", city, working_crs=_CRS, store=url, schema=schema)
+    message = str(raised.value)
+    assert long_name in message and "63" in message and "[columns.residential]" in message
+    project = Project.create(
+        tmp_path / "b", city, working_crs=_CRS, store=url, schema=schema,
+        columns={"residential": {long_name: "差额备注"}},
+    )  # fmt: skip
+    assert project.read("residential")["差额备注"].eq("备注").all()

@@ -10,8 +10,11 @@ computing them again — the walk along streets above all — when the state is
 
 * the store says so: no write of any kind reached the GeoPackage since the state was
   recorded (SQLite's file change counter, see
-  :meth:`~gisrenew.project.Transaction.results_state`) — so the input layers are those
-  the results were computed from, whoever might have edited them;
+  :meth:`~gisrenew.project.Transaction.results_state`), or, on PostGIS, no session but
+  the recording run's wrote a table of the schema (the schema's change counter, raised
+  by a statement trigger on every table; the tables' OIDs and columns and the triggers
+  as recorded — see :mod:`gisrenew.store.postgis`) — so the input layers are those the
+  results were computed from, whoever might have edited them;
 * the settings digest is the same: rule set (its tiers and codes, also from a
   user's TOML), weight, residential codes, the ``[coverage]``, ``[network]`` and
   ``[plans]`` tables, the column mappings, the working CRS and the gisrenew version;

@@ -17,6 +17,19 @@ Guarantees, as for the GeoPackage
   same :class:`~gisrenew.errors.LockError` as for a GeoPackage, naming the holder (its
   ``application_name``: ``gisrenew <what> pid N``). The server releases the lock of a
   killed run.
+* **Results current, safely.** Every ordinary table of the schema carries a
+  statement-level trigger (``gisrenew_changes``: ``AFTER INSERT OR UPDATE OR DELETE OR
+  TRUNCATE``, enabled ``ALWAYS``) that raises the schema's change counter (the one row
+  of the table ``gisrenew_changes``) — whoever writes: QGIS, psql, ``ogr2ogr``. A
+  gisrenew transaction marks its own writes (the transaction-local setting
+  ``gisrenew.own_write``: the trigger leaves the counter alone), raises the counter once
+  when it ends and records the new value with the results state, together with each
+  table's OID and a digest of its columns and comment. The stored results are current
+  when the counter, the tables (none dropped and made anew, none added, no column
+  altered) and the triggers (each there, enabled) are as recorded; a write by another
+  session during a run — seen when the run ends, as the counter moved since it began —
+  records no usable state. What it cannot see: a write made while the table's owner had
+  disabled the trigger and enabled it again afterwards.
 * **No password is written.** The connection is a libpq service (``service=NAME``) or a
   URL without a password; passwords come from ``PGPASSWORD``, ``~/.pgpass`` or the
   service file. Messages name the store as ``postgresql://host:port/db schema S``.
@@ -49,6 +62,7 @@ from pyproj import CRS
 
 from gisrenew import io
 from gisrenew.errors import Problem, ProjectError
+from gisrenew.gpkg import changed_rows
 from gisrenew.schema import LAYERS, get_layer_schema
 from gisrenew.settings import store_label
 from gisrenew.store.base import (
@@ -61,7 +75,7 @@ from gisrenew.store.base import (
 )
 from gisrenew.store.geopackage import clean_stale_workfiles
 
-__all__ = ["PostgisStore", "PostgisTransaction", "connect"]
+__all__ = ["CHANGES", "PostgisStore", "PostgisTransaction", "connect"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +85,16 @@ LOCK_KEY = 0x67697372
 FID = "fid"
 #: The geometry column of every layer gisrenew writes.
 GEOM = "geom"
+#: The table of the schema's change counter, and the trigger on every other table that raises it.
+CHANGES = "gisrenew_changes"
+#: The trigger function (in the project's schema) of :data:`CHANGES`.
+_COUNT = "gisrenew_count_change"
+#: The transaction-local setting that marks gisrenew's own writes (the trigger skips them).
+_OWN_WRITE = "gisrenew.own_write"
+#: ``pg_trigger.tgtype`` of a statement-level AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE.
+_TRIGGER_TYPE = 4 | 8 | 16 | 32
+#: Longest name PostgreSQL keeps whole (NAMEDATALEN - 1 bytes).
+MAX_NAME_BYTES = 63
 _SQL_TYPES = {"i": "bigint", "u": "bigint", "f": "double precision", "b": "boolean"}
 _ARROW_TYPES = {
     "smallint": pa.int64(), "integer": pa.int64(), "bigint": pa.int64(),
@@ -152,8 +176,9 @@ def _table_columns(conn, schema: str, name: str) -> list[tuple[str, str]]:
 def _table_names(conn, schema: str) -> list[str]:
     rows = conn.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY c.oid",
-        (schema,),
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname <> %s "
+        "ORDER BY c.oid",
+        (schema, CHANGES),
     ).fetchall()
     return [str(r[0]) for r in rows]
 
@@ -311,6 +336,35 @@ def _srid_of(crs, where: str) -> int:
     return int(code)
 
 
+def _check_names(schema: str, name: str, frame: pd.DataFrame) -> None:
+    """Refuse a table or column name PostgreSQL would cut to 63 bytes (never read back whole)."""
+    where = f"{schema}.{name}"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise ProjectError(
+            f"{where}: the layer name is {len(name.encode('utf-8'))} bytes long, and PostgreSQL "
+            f"keeps only the first {MAX_NAME_BYTES} bytes of a name (about 21 Chinese "
+            "characters), so the layer could not be found again. Fix: give the layer a shorter "
+            "name."
+        )
+    for column in map(str, frame.columns):
+        size = len(column.encode("utf-8"))
+        if size <= MAX_NAME_BYTES:
+            continue
+        fix = (
+            f'add "{column}" = "<a shorter name>" under [columns.{name}] in gisrenew.toml '
+            f"(on init: --column {name}:{column}=<a shorter name>), or rename the column in "
+            "your file"
+            if name in LAYERS
+            else "rename the column in your file"
+        )
+        raise ProjectError(
+            f"{where}: column `{column}` is {size} bytes long, and PostgreSQL keeps only the "
+            f"first {MAX_NAME_BYTES} bytes of a name (about 21 Chinese characters): the "
+            f"column would come back cut short. Nothing was written. Fix: {fix}, then run "
+            "again."
+        )
+
+
 def _write_frame(conn, schema: str, name: str, frame: pd.DataFrame, key: str | None) -> None:
     """Replace the rows of table `name` by `frame` (a GeoDataFrame makes a PostGIS layer).
 
@@ -320,6 +374,7 @@ def _write_frame(conn, schema: str, name: str, frame: pd.DataFrame, key: str | N
     change is dropped and made anew, never with ``CASCADE``: an object of someone else's
     that depends on it stops the run with a message instead of vanishing.
     """
+    _check_names(schema, name, frame)
     q = _Sql(schema)
     spatial = isinstance(frame, gpd.GeoDataFrame)
     attrs = io.plain_columns(pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial
@@ -443,6 +498,213 @@ def _key_of(name: str) -> str | None:
     return get_layer_schema(name).id_column if name in LAYERS else None
 
 
+# ---------------------------------------------------------------- rows changed in place
+
+
+def _primary_key(conn, schema: str, name: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
+        "WHERE n.nspname = %s AND c.relname = %s AND i.indisprimary",
+        (schema, name),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _plain_type(kind: str) -> str:
+    return kind.replace(" ", "").lower()
+
+
+def _update_refused(conn, schema: str, name: str, table: pa.Table, n_rows: int) -> str | None:
+    """Why the rows of table `name` cannot be changed in place by `table`'s (None: they can).
+
+    The table must hold `n_rows` rows keyed by ``fid`` and exactly `table`'s attribute
+    columns, in order, of the types a whole write would give them.
+    """
+    found = conn.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') "
+        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        (schema, name),
+    ).fetchall()
+    attrs = [(str(c), _plain_type(str(t))) for c, t in found if c not in (FID, GEOM)]
+    wanted = [(f.name, _plain_type(_sql_type(f.type))) for f in table.schema]
+    if attrs != wanted:
+        return f"columns {attrs} are not {wanted}"
+    if _primary_key(conn, schema, name) != [FID]:
+        return f"the primary key is not {FID}"
+    q = _Sql(schema)
+    count = conn.execute(q.sql.SQL("SELECT count(*) FROM {}").format(q.table(name))).fetchone()
+    if int(count[0]) != n_rows:
+        return f"it holds {count[0]} rows, not {n_rows}"
+    return None
+
+
+def _update_rows(conn, schema: str, name: str, table: pa.Table, rows: np.ndarray) -> None:
+    """Set the attribute values of the rows at positions `rows` (in ``fid`` order) in place.
+
+    The values (``table``'s rows at `rows`) go by COPY into a temporary table, and one
+    ``UPDATE ... FROM`` joins them to the table's rows by their position in ``fid`` order
+    (the order every read gives).
+    """
+    q = _Sql(schema)
+    columns = list(table.column_names)
+    values = table.take(pa.array(rows, type=pa.int64()))
+    values = values.add_column(0, "__pos", pa.array(rows, type=pa.int64()))
+    scratch = q.sql.Identifier("pg_temp", "gisrenew_rows")
+    definitions = [q.sql.SQL("__pos bigint")] + [
+        q.sql.SQL("{} " + _sql_type(f.type)).format(q.ident(f.name)) for f in table.schema
+    ]
+    conn.execute(q.sql.SQL("DROP TABLE IF EXISTS {}").format(scratch))
+    conn.execute(
+        q.sql.SQL("CREATE TEMP TABLE {} ({})").format(scratch, q.sql.SQL(", ").join(definitions))
+    )
+    buffer = stdio.BytesIO()
+    pacsv.write_csv(values, buffer, pacsv.WriteOptions(include_header=False))
+    statement = q.sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(scratch)
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.write(buffer.getvalue())
+    assignments = q.sql.SQL(", ").join(q.sql.SQL("{0} = r.{0}").format(q.ident(c)) for c in columns)
+    conn.execute(
+        q.sql.SQL(
+            "UPDATE {0} AS t SET {1} FROM (SELECT {2}, row_number() OVER (ORDER BY {2}) - 1 "
+            "AS __pos FROM {0}) AS o JOIN {3} AS r ON r.__pos = o.__pos WHERE t.{2} = o.{2}"
+        ).format(q.table(name), assignments, q.ident(FID), scratch)
+    )
+    conn.execute(q.sql.SQL("DROP TABLE {}").format(scratch))
+
+
+# ---------------------------------------------------------------- the change counter
+
+
+def _tables_seen(conn, schema: str) -> dict[str, dict[str, Any]]:
+    """Every ordinary table of the schema but the counter: OID, digest, trigger in place.
+
+    The digest covers the columns (names and types, in order) and the table's comment
+    (the recorded column mapping); ``tracked`` is true when the table carries the
+    counting trigger, enabled ALWAYS, of the right kind, calling the schema's function.
+    """
+    rows = conn.execute(
+        "SELECT c.relname, c.oid::bigint, md5(coalesce((SELECT string_agg(a.attname || ' ' "
+        "|| format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) FROM pg_attribute a "
+        "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || ' | ' || "
+        "coalesce(obj_description(c.oid, 'pg_class'), '')), EXISTS (SELECT 1 FROM pg_trigger t "
+        "WHERE t.tgrelid = c.oid AND t.tgname = %s AND t.tgenabled = 'A' AND t.tgtype = %s "
+        "AND t.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace = n.oid "
+        "AND p.proname = %s)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname <> %s",
+        (CHANGES, _TRIGGER_TYPE, _COUNT, schema, CHANGES),
+    ).fetchall()
+    return {
+        str(name): {"oid": int(oid), "digest": str(digest), "tracked": bool(tracked)}
+        for name, oid, digest, tracked in rows
+    }
+
+
+def _fingerprint(tables: Mapping[str, Mapping[str, Any]]) -> dict[str, list]:
+    """What the results state records of the tables: ``{table: [oid, digest]}``.
+
+    The results state's own table is left out (it is written after the fingerprint).
+    """
+    return {
+        name: [seen["oid"], seen["digest"]]
+        for name, seen in tables.items()
+        if name != RESULTS_STATE
+    }
+
+
+def _changes(conn, schema: str) -> int | None:
+    """The schema's change counter (None: no counter, or not one row)."""
+    q = _Sql(schema)
+    exists = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{CHANGES}"',)).fetchone()[0]
+    if exists is None:
+        return None
+    rows = conn.execute(q.sql.SQL("SELECT n FROM {}").format(q.table(CHANGES))).fetchall()
+    return int(rows[0][0]) if len(rows) == 1 and rows[0][0] is not None else None
+
+
+def _track(conn, schema: str, tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Make the counter, its function and the trigger of every table lacking one.
+
+    Returns the tables left without a trigger: those the role may not put one on (a
+    table another role owns). Each trigger is made in a savepoint, so a refusal changes
+    nothing else.
+    """
+    psycopg = _psycopg()
+    q = _Sql(schema)
+    counter, function = q.table(CHANGES), q.table(_COUNT)
+    conn.execute(q.sql.SQL("CREATE TABLE IF NOT EXISTS {} (n bigint NOT NULL)").format(counter))
+    conn.execute(
+        q.sql.SQL("INSERT INTO {0} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {0})").format(counter)
+    )
+    found = conn.execute("SELECT to_regprocedure(%s)", (f'"{schema}"."{_COUNT}"()',)).fetchone()
+    if found[0] is None:
+        conn.execute(
+            q.sql.SQL(
+                "CREATE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql "
+                "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$ BEGIN "
+                "IF coalesce(current_setting({2}, true), '') <> 'on' THEN "
+                "UPDATE {1} SET n = n + 1; END IF; RETURN NULL; END $body$"
+            ).format(function, counter, q.sql.Literal(_OWN_WRITE))
+        )
+    refused = []
+    for name in (n for n, seen in tables.items() if not seen["tracked"]):
+        try:
+            with conn.transaction():  # a savepoint
+                _add_trigger(conn, q, name)
+        except psycopg.errors.InsufficientPrivilege:
+            log.info("%s.%s: no change trigger (not the table's owner)", schema, name)
+            refused.append(name)
+    return refused
+
+
+def _add_trigger(conn, q: _Sql, name: str) -> None:
+    """(Re)make the counting trigger of table `name`, enabled ALWAYS (also on replicas)."""
+    table, trigger = q.table(name), q.ident(CHANGES)
+    conn.execute(q.sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(trigger, table))
+    conn.execute(
+        q.sql.SQL(
+            "CREATE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {}()"
+        ).format(trigger, table, q.table(_COUNT))
+    )
+    conn.execute(q.sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(table, trigger))
+
+
+def _start_tracking(conn, schema: str) -> None:
+    """Before a transaction: put the counter and every missing trigger in place, committed.
+
+    So the transaction's own check sees every table tracked from its start (and may
+    vouch for the state it records). The counter is raised too: what happened while a
+    trigger was missing or disabled is unknown, so no results state found stays current.
+    """
+    tables = _tables_seen(conn, schema)
+    if not tables or (
+        all(t["tracked"] for t in tables.values()) and _changes(conn, schema) is not None
+    ):
+        return
+    q = _Sql(schema)
+    with conn.transaction():
+        _track(conn, schema, tables)
+        conn.execute(q.sql.SQL("UPDATE {} SET n = n + 1").format(q.table(CHANGES)))
+
+
+def _read_state(conn, schema: str) -> dict[str, Any] | None:
+    """The results state document of the schema (None: none, or not one readable row)."""
+    if RESULTS_STATE not in _table_names(conn, schema):
+        return None
+    frame = _read_frame(conn, schema, RESULTS_STATE, ["state"], geometry=False)
+    if len(frame) != 1 or "state" not in frame.columns:
+        return None
+    try:
+        state = json.loads(frame["state"].iloc[0])
+    except (TypeError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 class PostgisTransaction(Transaction):
     """One database transaction on the project's schema (see the module docs).
 
@@ -461,6 +723,21 @@ class PostgisTransaction(Transaction):
         self.store = store
         self.conn = conn
         self._column_map = column_map
+        conn.execute("SELECT set_config(%s, 'on', true)", (_OWN_WRITE,))
+        self._changes_found = _changes(conn, store.schema)
+        self._tables_found = _tables_seen(conn, store.schema)
+        self._state_found = self._current_state()
+
+    def _current_state(self) -> dict[str, Any] | None:
+        """The stored results state when nothing was written since it was recorded."""
+        state = _read_state(self.conn, self.store.schema)
+        if state is None or self._changes_found is None:
+            return None
+        tracked = all(seen["tracked"] for seen in self._tables_found.values())
+        same = state.get("store_tables") == _fingerprint(self._tables_found)
+        if tracked and same and state.get("store_changes") == self._changes_found:
+            return state
+        return None
 
     def _has(self, name: str) -> bool:
         return name in _table_names(self.conn, self.store.schema)
@@ -499,10 +776,35 @@ class PostgisTransaction(Transaction):
     def update_layer(
         self, name: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
     ) -> int:
-        """Write `frame` as layer `name`; written whole (the database rewrites cheaply)."""
-        if stored is not None and self._has(name) and same_geometry(frame, stored):
-            log.debug("layer %s written whole in the database", name)
-        return self._write_whole(name, frame)
+        """Write `frame` as layer (or table) `name`, changing only the rows that differ.
+
+        `stored` is what the layer holds now, row for row in its stored order (``fid``
+        order); only the attribute values of `frame`'s rows that differ from it are
+        written, in place (one ``UPDATE`` from a temporary table filled by COPY). The
+        caller vouches that the geometry is the same; when `stored` has a geometry too it
+        is checked. Without `stored`, or when the table's rows, columns or types do not
+        match, the layer is written whole.
+
+        Returns
+        -------
+        int
+            The number of rows written.
+        """
+        columns = [c for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+        if stored is None or not self._has(name) or not same_geometry(frame, stored):
+            return self._write_whole(name, frame)
+        if set(columns) - set(stored.columns):
+            return self._write_whole(name, frame)
+        table = _arrow_table(io.plain_columns(pd.DataFrame(frame[columns])).reset_index(drop=True))
+        refused = _update_refused(self.conn, self.store.schema, name, table, len(frame))
+        if refused is not None:
+            log.debug("layer %s written whole: %s", name, refused)
+            return self._write_whole(name, frame)
+        rows = changed_rows(frame, stored, columns)
+        if len(rows):
+            _update_rows(self.conn, self.store.schema, name, table, rows)
+            self._written(name)
+        return len(rows)
 
     def delete_layer(self, name: str) -> None:
         """Drop table `name` (no error when absent)."""
@@ -530,18 +832,52 @@ class PostgisTransaction(Transaction):
         return _read_frame(self.conn, self.store.schema, name, None, geometry=True)
 
     def results_state(self) -> dict[str, Any] | None:
-        """Never current on PostGIS: an analyst's edit in QGIS leaves no trace to compare.
+        """What the result layers were computed from, when no other session wrote since.
 
-        So every recompute on a PostGIS store computes the results it stores afresh (the
-        GeoPackage's change counter has no safe counterpart here yet).
+        The document the last :meth:`record_results_state` wrote, returned only when the
+        schema's change counter, its tables (OIDs, columns, comments) and the counting
+        triggers are as recorded with it (see "Results current" in the module docs).
         """
-        return None
+        return None if self._state_found is None else dict(self._state_found)
 
     def finish(self) -> None:
-        """Write the recorded results state (kept for copies of the project)."""
-        if self._state_new is not None:
-            state = pd.DataFrame({"state": [json.dumps(self._state_new, sort_keys=True)]})
-            _write_frame(self.conn, self.store.schema, RESULTS_STATE, state, None)
+        """Raise the change counter once and write the results state with it, last.
+
+        The state written is the one recorded by this run, else the one found when this
+        transaction changed no input layer; it vouches for the tables only when every
+        table was tracked when the transaction began and no other session raised the
+        counter since (its write may have come after this run read the layers).
+        """
+        schema = self.store.schema
+        state = self._state_new
+        if state is None and self._state_found is not None and not self._inputs_written:
+            state = {k: v for k, v in self._state_found.items() if not k.startswith("store_")}
+        tables = _tables_seen(self.conn, schema)
+        untracked = _track(self.conn, schema, tables)
+        q = _Sql(schema)
+        before, after = self.conn.execute(
+            q.sql.SQL("UPDATE {} SET n = n + 1 RETURNING n - 1, n").format(q.table(CHANGES))
+        ).fetchone()
+        if state is None:
+            return
+        if not untracked and self._vouches(int(before), tables):
+            state = {**state, "store_changes": int(after), "store_tables": _fingerprint(tables)}
+        frame = pd.DataFrame({"state": [json.dumps(state, sort_keys=True)]})
+        _write_frame(self.conn, schema, RESULTS_STATE, frame, None)
+        if RESULTS_STATE not in tables:
+            _track(self.conn, schema, _tables_seen(self.conn, schema))
+
+    def _vouches(self, changes: int, tables: Mapping[str, Mapping[str, Any]]) -> bool:
+        """True when no other session can have changed a table during this transaction."""
+        if self._changes_found is None or changes != self._changes_found:
+            return False
+        if not all(seen["tracked"] for seen in self._tables_found.values()):
+            return False
+        untouched = set(self._tables_found) - set(self.changed)
+        return all(
+            name in tables and tables[name]["oid"] == self._tables_found[name]["oid"]
+            for name in untouched
+        )
 
 
 class PostgisStore(Store):
@@ -679,6 +1015,8 @@ class PostgisStore(Store):
         """One database transaction on the lock's connection (call inside :meth:`lock`)."""
         if self._writer is None:
             raise RuntimeError("PostgisStore.transaction needs the project lock (Project.lock)")
+        with self._writing():
+            _start_tracking(self._writer, self.schema)
         with self._writing(), self._writer.transaction():
             tx = PostgisTransaction(self, self._writer, column_map)
             yield tx
