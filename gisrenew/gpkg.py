@@ -37,13 +37,8 @@ __all__ = [
     "UpdateRefused",
     "change_counter",
     "changed_rows",
-    "check_columns",
     "column_types",
-    "delete_and_update",
-    "feature_keys",
-    "geometry_column",
     "read_state",
-    "refresh_extent",
     "timestamp",
     "update_rows",
     "write_state",
@@ -176,8 +171,8 @@ def _sql_values(frame: pd.DataFrame, columns: list[str]) -> list[list[Any]]:
     return [list(row) for row in zip(*out, strict=True)]
 
 
-def _check_columns(con: sqlite3.Connection, table: str, frame: pd.DataFrame) -> None:
-    """Refuse values whose columns the table lacks or declares with another type."""
+def _check_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame, n_features: int):
+    """Refuse an update the table's shape does not allow (fids, column names and types)."""
     declared = {
         str(r[1]): str(r[2]).upper().split("(")[0]
         for r in con.execute(f'PRAGMA table_info("{_name(table)}")').fetchall()
@@ -188,17 +183,6 @@ def _check_columns(con: sqlite3.Connection, table: str, frame: pd.DataFrame) -> 
         kinds = _TYPE_KINDS.get(declared.get(column, ""))
         if kinds is None or frame[column].dtype.kind not in kinds:
             raise UpdateRefused(f"column {column} is not stored as {frame[column].dtype}")
-
-
-def check_columns(path: str | os.PathLike, table: str, frame: pd.DataFrame) -> None:
-    """Refuse (:class:`UpdateRefused`) a frame whose columns `table` lacks or types otherwise."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        _check_columns(con, table, frame)
-
-
-def _check_table(con: sqlite3.Connection, table: str, frame: pd.DataFrame, n_features: int):
-    """Refuse an update the table's shape does not allow (fids, column names and types)."""
-    _check_columns(con, table, frame)
     count, low, high = con.execute(
         f'SELECT count(*), min(fid), max(fid) FROM "{_name(table)}"'
     ).fetchone()
@@ -242,93 +226,6 @@ def update_rows(
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("COMMIT")
-
-
-def feature_keys(path: str | os.PathLike, table: str, columns: list[str]) -> pd.DataFrame:
-    """The feature id (``fid``) and the values of `columns` of every row of `table`."""
-    quoted = ", ".join(f'"{_name(c)}"' for c in columns)
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        rows = con.execute(f'SELECT fid, {quoted} FROM "{_name(table)}"').fetchall()
-    return pd.DataFrame(rows, columns=["fid", *columns])
-
-
-def geometry_column(path: str | os.PathLike, table: str) -> tuple[str, str] | None:
-    """The geometry column of layer `table` and its declared type (upper case); None: a table."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        row = con.execute(
-            "SELECT column_name, geometry_type_name FROM gpkg_geometry_columns "
-            "WHERE lower(table_name) = lower(?)",
-            (table,),
-        ).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]).upper())
-
-
-def delete_and_update(
-    path: str | os.PathLike, table: str, delete, values: pd.DataFrame, fids
-) -> None:
-    """Delete the features `delete` (feature ids) and write the attribute `values` of `fids`.
-
-    One transaction on the GeoPackage at `path` (a private work copy, as for
-    :func:`update_rows`). Deleting a feature runs GDAL's triggers, which remove it from
-    the layer's R-tree and its feature count (no GeoPackage SQL function is called);
-    `values` has one row per id in `fids` and attribute columns only (the geometry, and
-    so the R-tree, is never touched by an update).
-
-    Raises
-    ------
-    UpdateRefused
-        When a column of `values` is missing or declared with another type.
-    """
-    delete = [int(f) for f in np.asarray(delete, dtype=np.int64)]
-    fids = [int(f) for f in np.asarray(fids, dtype=np.int64)]
-    columns = list(values.columns)
-    with _connection(Path(path)) as con:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            if columns and fids:
-                _check_columns(con, table, values)
-                quoted = ", ".join(f'"{_name(c)}" = ?' for c in columns)
-                con.executemany(
-                    f'UPDATE "{_name(table)}" SET {quoted} WHERE fid = ?',
-                    (
-                        [*row, fid]
-                        for row, fid in zip(_sql_values(values, columns), fids, strict=True)
-                    ),
-                )
-            con.executemany(f'DELETE FROM "{_name(table)}" WHERE fid = ?', ((f,) for f in delete))
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-
-
-def refresh_extent(path: str | os.PathLike, table: str) -> None:
-    """Set the layer's extent and feature count in the GeoPackage catalogue from its rows.
-
-    After rows were deleted the recorded extent may be larger than the layer; GDAL and
-    QGIS report what ``gpkg_contents`` records. The extent comes from the layer's
-    R-tree (every non-empty geometry), the count from the table.
-    """
-    found = geometry_column(path, table)
-    with _connection(Path(path)) as con:
-        con.execute("BEGIN IMMEDIATE")
-        if found is not None:
-            rtree = _name(f"rtree_{table}_{found[0]}")
-            extent = con.execute(
-                f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "{rtree}"'
-            ).fetchone()
-            con.execute(
-                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = ? WHERE lower(table_name) = lower(?)",
-                (*extent, timestamp(), table),
-            )
-        (count,) = con.execute(f'SELECT count(*) FROM "{_name(table)}"').fetchone()
-        with contextlib.suppress(sqlite3.OperationalError):  # no gpkg_ogr_contents: none kept
-            con.execute(
-                "UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)",
-                (count, table),
-            )
         con.execute("COMMIT")
 
 

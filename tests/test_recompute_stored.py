@@ -9,12 +9,9 @@ computation from scratch on the same layers.
 
 from __future__ import annotations
 
-import sqlite3
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
 
@@ -24,7 +21,6 @@ from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
 from gisrenew.recompute import recompute
 from gisrenew.recompute.stored import stored_buffer_result
-from gisrenew.store.geopackage import GeoPackageStore
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
@@ -148,80 +144,3 @@ def test_runs_on_read_back_results_equal_a_computation_from_scratch(project):
         )
         # what the next run reads back is this run's result
         _assert_same_table(_read_back(project).blind_spots, spots)
-
-
-# --------------------------------------------------------------------------- row-level writes
-
-
-def _spots(keys, boxes, values) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"k": keys, "v": np.asarray(values, dtype=float)}, geometry=boxes, crs=CRS
-    )
-
-
-def _store_with(tmp_path, frame: gpd.GeoDataFrame) -> GeoPackageStore:
-    store = GeoPackageStore(tmp_path / "store.gpkg", tmp_path)
-    store.write_new({"spots": frame}, {})
-    return store
-
-
-def _replace(store: GeoPackageStore, frame, **kwargs) -> tuple[int, list[str]]:
-    with store.transaction(lambda kind: None) as tx:
-        written = tx.replace_rows("spots", frame, key=["k"], **kwargs)
-        return written, list(tx.changed)
-
-
-def _assert_gdal_sees(store: GeoPackageStore, frame: gpd.GeoDataFrame) -> None:
-    """GDAL (as ``ogrinfo -so`` or QGIS) reads the layer's count, extent and R-tree right."""
-    info = pyogrio.read_info(store.path, layer="spots")
-    assert info["features"] == len(frame)
-    np.testing.assert_array_equal(info["total_bounds"], frame.total_bounds)
-    with sqlite3.connect(store.path) as con:
-        fids = sorted(r[0] for r in con.execute("SELECT fid FROM spots"))
-        indexed = sorted(r[0] for r in con.execute("SELECT id FROM rtree_spots_geom"))
-    assert indexed == fids
-    box = shapely.box(*frame.geometry.iloc[-1].bounds)
-    found = pyogrio.read_dataframe(store.path, layer="spots", bbox=box.bounds)
-    assert frame["k"].iloc[-1] in set(found["k"])  # found through the spatial index
-
-
-def test_replace_rows_deletes_inserts_and_changes_only_the_rows_that_changed(tmp_path):
-    old = _spots(
-        ["a", "b", "c", "d"],
-        [_box(0, 0, 10, 10), shapely.MultiPolygon([_box(20, 0, 5, 5), _box(30, 0, 5, 5)]),
-         _box(40, 0, 10, 10), _box(60, 0, 10, 10)],
-        [1, 2, 3, 4],
-    )  # fmt: skip
-    store = _store_with(tmp_path, old)
-    new = _spots(
-        ["a", "c", "d", "e"],  # b gone, c moved, d another value, e new (far out)
-        [_box(0, 0, 10, 10), _box(45, 0, 10, 10), _box(60, 0, 10, 10), _box(500, 80, 9, 9)],
-        [1, 3, 40, 5],
-    )
-    written, changed = _replace(store, new, keep_order=False)
-    assert written == 5 and changed == ["spots"]  # b, c deleted; c, e inserted; d changed
-    back = pyogrio.read_dataframe(store.path, layer="spots")
-    assert back["k"].tolist() == ["a", "d", "c", "e"]  # kept rows in place, new ones last
-    mine = back.set_index("k").loc[new["k"]]
-    assert mine["v"].tolist() == new["v"].tolist()
-    assert shapely.equals_exact(
-        _one_part_as_polygon(np.asarray(mine.geometry.array)),
-        np.asarray(new.geometry.array), tolerance=0.0,
-    ).all()  # fmt: skip
-    _assert_gdal_sees(store, new)
-
-
-def test_replace_rows_keeps_the_order_or_writes_the_layer_whole(tmp_path):
-    old = _spots(["a", "b"], [_box(0, 0, 10, 10), _box(20, 0, 10, 10)], [1, 2])
-    store = _store_with(tmp_path, old)
-    appended = pd.concat([old, _spots(["c"], [_box(40, 0, 10, 10)], [3])], ignore_index=True)
-    assert _replace(store, appended) == (1, ["spots"])  # one row appended
-    in_between = _spots(
-        ["a", "x", "b", "c"], [_box(0, 0, 10, 10), _box(0, 50, 5, 5), *appended.geometry[1:]],
-        [1, 9, 2, 3],
-    )  # fmt: skip
-    assert _replace(store, in_between) == (4, ["spots"])  # the order needs a whole layer
-    assert pyogrio.read_dataframe(store.path, layer="spots")["k"].tolist() == ["a", "x", "b", "c"]
-    _assert_gdal_sees(store, in_between)
-    unchanged, changed = _replace(store, in_between)
-    assert (unchanged, changed) == (0, [])

@@ -143,13 +143,7 @@ def _stored_piece_layer(
 
 def _write_results(tx: Transaction, run: _Run) -> dict[str, int]:
     """Write every result layer; with current stored results the per-piece layers and the
-    tables (districts, summaries) change only their changed rows, in place.
-
-    The other layers are written whole: deleting and inserting only the changed rows
-    (:meth:`~gisrenew.store.base.Transaction.replace_rows`) was measured slower for them
-    at 100 000 parcels — blind spots are numbered in piece order, so one closed blind
-    spot renumbers every later row, and the park and service-area layers are small.
-    """
+    tables (districts, summaries) change only their changed rows, in place."""
     written: dict[str, int] = {}
     land = run.after.buffer.residential
     for name, frame in _result_layers(run.after).items():

@@ -115,31 +115,6 @@ class Transaction(abc.ABC):
         `stored` is what the layer holds now, row for row; returns the rows written.
         """
 
-    def replace_rows(
-        self,
-        name: str,
-        frame: gpd.GeoDataFrame,
-        stored: gpd.GeoDataFrame | None = None,
-        *,
-        key: Sequence[str],
-        keep_order: bool = True,
-    ) -> int:
-        """Write `frame` as layer `name`, deleting and inserting only the rows that changed.
-
-        Rows of `frame` and of the layer are matched by their `key` columns (unique in
-        both): a row whose geometry changed, or that is only in the layer, is deleted; a
-        row whose geometry changed, or that is only in `frame`, is inserted (after the
-        rows kept); a row with the same geometry and other values is changed in place.
-        `stored` is the layer as it stands (read when None). With `keep_order` the
-        layer is written whole unless it then holds its rows in `frame`'s order (rows
-        inserted only at the end of `frame`).
-
-        This default writes the layer whole; a store overrides it with row-level
-        changes. Returns the rows written (inserted, changed and deleted).
-        """
-        del stored, key, keep_order  # the whole layer is written
-        return self._write_whole(name, frame)
-
     @abc.abstractmethod
     def delete_layer(self, name: str) -> None:
         """Remove layer or table `name` from the store (no error when absent)."""

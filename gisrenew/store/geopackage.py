@@ -34,17 +34,14 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
-import shapely
 from pyproj import CRS
 
 from gisrenew import gpkg, io, outfiles
@@ -172,99 +169,6 @@ def _drop_gpkg_table(path: Path, name: str) -> None:
                 con.execute(f"DELETE FROM {table} WHERE lower(table_name) = lower(?)", (name,))
 
 
-@dataclass(frozen=True)
-class _RowPlan:
-    """The row-level changes that make a stored layer `frame` (:func:`_row_plan`)."""
-
-    delete: np.ndarray  # feature ids
-    insert: np.ndarray  # positions in frame
-    update: np.ndarray  # positions in frame, changed in place ...
-    update_fids: np.ndarray  # ... at these feature ids
-    multi: bool  # inserted polygons made multipolygons (the layer's type)
-
-
-def _keys(frame: pd.DataFrame, key: list[str]) -> pd.Index:
-    parts = [frame[c].astype(str).to_numpy(dtype=object) for c in key]
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + "\x1f" + part
-    return pd.Index(joined)
-
-
-def _canonical(geoms: np.ndarray) -> np.ndarray:
-    """One-part multipolygons as their polygons (a GeoPackage layer promotes mixed types)."""
-    one = (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
-    if not one.any():
-        return geoms
-    out = np.array(geoms, dtype=object)
-    out[one] = shapely.get_geometry(geoms[one], 0)
-    return out
-
-
-def _same_geometries(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = _canonical(a), _canonical(b)
-    missing = shapely.is_missing(a) | shapely.is_missing(b)
-    same = np.zeros(len(a), dtype=bool)
-    same[~missing] = shapely.equals_exact(a[~missing], b[~missing], tolerance=0.0)
-    return same | (shapely.is_missing(a) & shapely.is_missing(b))
-
-
-def _insertable(declared: str, geoms: np.ndarray) -> bool | None:
-    """Whether `geoms` go into a layer of `declared` type: as they are (False), made
-    multi (True), or not at all (None)."""
-    types = np.unique(shapely.get_type_id(geoms))
-    names = {shapely.GeometryType(int(t)).name for t in types if t >= 0}
-    if declared == "GEOMETRY" or names <= {declared}:
-        return False
-    if declared.startswith("MULTI") and names <= {declared, declared.removeprefix("MULTI")}:
-        return True
-    return None
-
-
-def _row_plan(path, name, frame, stored, key, keep_order) -> _RowPlan | None:
-    """What to delete, insert and change in place; None when the layer is written whole."""
-    found = gpkg.geometry_column(path, name)
-    if found is None or not set(key) <= set(frame.columns) or not set(key) <= set(stored.columns):
-        return None
-    new, old = _keys(frame, key), _keys(stored, key)
-    ids = gpkg.feature_keys(path, name, key)
-    by_key = pd.Series(ids["fid"].to_numpy(), index=_keys(ids, key))
-    if new.has_duplicates or old.has_duplicates or by_key.index.has_duplicates:
-        return None
-    if len(by_key) != len(old) or not by_key.index.isin(old).all():
-        return None
-    at = old.get_indexer(new)
-    both = np.flatnonzero(at >= 0)
-    geoms_new = np.asarray(frame.geometry.array, dtype=object)
-    same = _same_geometries(geoms_new[both], np.asarray(stored.geometry.array)[at[both]])
-    kept, moved = both[same], both[~same]
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    if set(columns) != set(stored.columns) - {stored.geometry.name}:
-        return None  # the layer's columns change: written whole
-    differs = gpkg.changed_rows(
-        pd.DataFrame(frame[columns].iloc[kept]).reset_index(drop=True),
-        pd.DataFrame(stored[columns].iloc[at[kept]]).reset_index(drop=True),
-        columns,
-    )
-    insert = np.sort(np.concatenate([np.flatnonzero(at < 0), moved]))
-    gone = np.setdiff1d(np.arange(len(old)), at[kept])
-    kept_fids = by_key.reindex(new[kept]).to_numpy()
-    if keep_order and not (
-        np.array_equal(kept, np.arange(len(kept))) and np.all(np.diff(kept_fids) > 0)
-    ):
-        return None
-    multi = _insertable(found[1], geoms_new[insert])
-    if multi is None:
-        return None
-    return _RowPlan(
-        delete=by_key.reindex(old[gone]).to_numpy(),
-        insert=insert,
-        update=kept[differs],
-        update_fids=kept_fids[differs],
-        multi=multi,
-    )
-
-
 class GeoPackageTransaction(Transaction):
     """A transaction on a work copy of the GeoPackage (see the module docs).
 
@@ -372,51 +276,6 @@ class GeoPackageTransaction(Transaction):
         if len(rows):
             self._written(name)
         return len(rows)
-
-    def replace_rows(
-        self,
-        name: str,
-        frame: gpd.GeoDataFrame,
-        stored: gpd.GeoDataFrame | None = None,
-        *,
-        key: Sequence[str],
-        keep_order: bool = True,
-    ) -> int:
-        """Write `frame` as layer `name`, deleting and inserting only the rows that changed.
-
-        See :meth:`gisrenew.store.base.Transaction.replace_rows`. Rows are deleted and
-        changed in place by feature id in one SQLite transaction
-        (:func:`gisrenew.gpkg.delete_and_update`: GDAL's triggers keep the R-tree and the
-        feature count), new rows appended by GDAL, and the layer's extent and count in
-        the catalogue set from its rows (:func:`gisrenew.gpkg.refresh_extent`). A layer
-        of another shape (columns, types, geometry type, keys that repeat) is written
-        whole.
-        """
-        if not isinstance(frame, gpd.GeoDataFrame) or name.lower() not in self._layers:
-            return self._write_whole(name, frame)
-        self._check_own()
-        stored = self.read_layer(name) if stored is None else stored
-        plan = _row_plan(self.workfile, name, frame, stored, list(key), keep_order)
-        if plan is None:
-            return self._write_whole(name, frame)
-        columns = [c for c in frame.columns if c != frame.geometry.name]
-        values = io.plain_columns(pd.DataFrame(frame[columns].iloc[plan.update]))
-        try:
-            gpkg.check_columns(self.workfile, name, pd.DataFrame(frame[columns]))
-            gpkg.delete_and_update(self.workfile, name, plan.delete, values, plan.update_fids)
-        except gpkg.UpdateRefused as why:
-            log.debug("layer %s written whole: %s", name, why)
-            return self._write_whole(name, frame)
-        if len(plan.insert):
-            pyogrio.write_dataframe(
-                io.plain_columns(frame.iloc[plan.insert]), self.workfile, layer=name,
-                driver="GPKG", append=True, promote_to_multi=plan.multi,
-            )  # fmt: skip
-        gpkg.refresh_extent(self.workfile, name)
-        written = len(plan.delete) + len(plan.insert) + len(plan.update)
-        if written:
-            self._written(name)
-        return written
 
     def results_state(self) -> dict[str, Any] | None:
         """What the store's result layers were computed from, when still current.
