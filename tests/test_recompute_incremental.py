@@ -138,7 +138,7 @@ def test_each_run_equals_a_computation_from_scratch(project):
     # the second run takes the walk's before figures from the stored results
     second = recompute(project, add_parks=[_new_park("n2", 1640, 240)], verify=True).report
     assert second["stored_results"] == {
-        "current": True, "reason": "current", "run_id": 1, "used_for": ["network"],
+        "current": True, "reason": "current", "run_id": 1, "used_for": ["buffer", "network"],
     }  # fmt: skip
     latest = _from_scratch(project)
     for method in ("buffer", "network"):

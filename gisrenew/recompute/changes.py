@@ -55,21 +55,31 @@ def _layer(run_id: int, part: str) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _names(ids: pd.Series, table: pd.DataFrame | None, id_column: str) -> list:
-    """The ``name`` of each id in `table` (``""`` where there is none)."""
-    ids = ids.astype(str)
+def _name_lookup(table: pd.DataFrame | None, id_column: str) -> pd.Series | None:
+    """``name`` by id (text) of `table`, the first row of an id winning; None without names."""
     if table is None or "name" not in table.columns or id_column not in table.columns:
-        return [""] * len(ids)
+        return None
     names = pd.Series(table["name"].to_numpy(dtype=object), index=table[id_column].astype(str))
-    names = names[~names.index.duplicated()]
+    return names[~names.index.duplicated()]
+
+
+def _names(ids: pd.Series, names: pd.Series | None) -> list:
+    """The name of each id in `names` (:func:`_name_lookup`; ``""`` where there is none)."""
+    ids = ids.astype(str)
+    if names is None:
+        return [""] * len(ids)
     return ids.map(names).astype(object).where(lambda v: v.notna(), "").tolist()
 
 
-def _named_spots(spots: gpd.GeoDataFrame, result: CoverageResult) -> gpd.GeoDataFrame:
-    """Blind spots with the names of their residential land and district (for the popups)."""
+def _named_spots(spots: gpd.GeoDataFrame, names: tuple) -> gpd.GeoDataFrame:
+    """Blind spots with the names of their residential land and district (for the popups).
+
+    `names` holds the :func:`_name_lookup` of the residential pieces and of the districts
+    (made once for every layer of a change: the pieces are the whole city).
+    """
     return spots.assign(
-        name=_names(spots["residential_id"], result.residential, "residential_id"),
-        district_name=_names(spots["district_id"], result.districts, "district_id"),
+        name=_names(spots["residential_id"], names[0]),
+        district_name=_names(spots["district_id"], names[1]),
     )
 
 
@@ -113,6 +123,10 @@ def change_layers(change: CoverageChange, run_id: int) -> dict[str, pd.DataFrame
     new_ids = set(added["park_id"].astype(str)) if added is not None and len(added) else set()
     gains = change.park_gains.assign(park_id=change.park_gains["park_id"].astype(str))
     areas = change.after.service_areas
+    names = (
+        _name_lookup(change.after.residential, "residential_id"),
+        _name_lookup(change.after.districts, "district_id"),
+    )
     parts: dict[str, pd.DataFrame | None] = {
         "change": _change_row(change),
         "new_parks": None
@@ -123,9 +137,9 @@ def change_layers(change: CoverageChange, run_id: int) -> dict[str, pd.DataFrame
         else _with_table(change.parks_before, change.before.parks),
         "service_areas_before": change.before.service_areas,
         "service_areas_new": areas[areas["park_id"].astype(str).isin(new_ids)],
-        "closed_blind_spots": _named_spots(change.closed_blind_spots, change.after),
-        "opened_blind_spots": _named_spots(change.opened_blind_spots, change.after),
-        "blind_spots_after": _named_spots(change.after.blind_spots, change.after),
+        "closed_blind_spots": _named_spots(change.closed_blind_spots, names),
+        "opened_blind_spots": _named_spots(change.opened_blind_spots, names),
+        "blind_spots_after": _named_spots(change.after.blind_spots, names),
         "districts": pd.DataFrame(change.after.districts),
     }
     return {
