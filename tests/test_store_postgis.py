@@ -575,7 +575,7 @@ def test_the_next_recompute_uses_the_stored_results_and_changes_rows_in_place(po
     versions = _row_versions(postgis, schema, "coverage_residential")
     report = recompute(db_city, add_parks=[_park("n2", 820, 420)], verify=True).report
     assert report["stored_results"] == {
-        "current": True, "reason": "current", "run_id": 1, "used_for": ["network"],
+        "current": True, "reason": "current", "run_id": 1, "used_for": ["buffer", "network"],
     }  # fmt: skip
     assert report["incremental_check"]["agrees"]
     latest = _from_scratch(db_city)
