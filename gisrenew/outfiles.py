@@ -381,27 +381,68 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
 def _csv_column(column: pd.Series) -> pa.Array | None:
     """The CSV text of one column as pandas writes it, or None when it cannot say."""
     dtype = column.dtype
-    values = column.to_numpy()
     if dtype == np.float64:
-        out = np.full(len(values), "", dtype=object)
-        present = values[~np.isnan(values)]
-        # bit for bit: -0.0 and 0.0 are written apart
-        _, first, codes = np.unique(present.view(np.int64), return_index=True, return_inverse=True)
-        words = np.asarray(list(map(repr, present[first].tolist())), dtype=object)
-        out[~np.isnan(values)] = words[codes.ravel()]
-        return pa.array(out, type=pa.string())
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        distinct, codes = np.unique(values, return_inverse=True)
-        words = np.asarray(list(map(str, distinct.tolist())), dtype=object)
-        return pa.array(words[codes.ravel()], type=pa.string())
+        return _float_text(column.to_numpy())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return pa_compute.cast(pa.array(column.to_numpy()), pa.string())  # as ``str`` does
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        words = np.array(["False", "True"], dtype=object)
+        return pa.array(words[column.to_numpy().astype(np.intp)], type=pa.string())
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        cells = column.astype(object).to_numpy()
-        cells = np.where(pd.isna(cells), "", cells)
-        if pd.api.types.infer_dtype(cells, skipna=False) != "string":
-            return None
-        text = pa.array(cells, type=pa.string())
-        return None if _needs_quotes(text) else text
+        text = _text_cells(column)
+        return None if text is None or _needs_quotes(text) else text
     return None
+
+
+def _text_cells(column: pd.Series) -> pa.Array | None:
+    """A column of text (missing: empty) as Arrow strings, or None when a cell is not text.
+
+    Arrow-backed strings are taken as they are; Arrow reads Python objects in C and
+    refuses mixed ones (numbers and text, bytes give another type: pandas then writes).
+    """
+    try:
+        cells = pa.array(column, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if pa.types.is_null(cells.type):
+        cells = cells.cast(pa.string())
+    if pa.types.is_large_string(cells.type) or pa.types.is_string_view(cells.type):
+        cells = cells.cast(pa.string())
+    if not pa.types.is_string(cells.type):
+        return None
+    return pa_compute.fill_null(cells, "")
+
+
+#: Python's ``repr`` writes an exponent below 1e-4 and from 1e16 (Arrow: by length too).
+_PLAIN_FLOATS = (1e-4, 1e15)
+
+
+def _float_text(values: np.ndarray) -> pa.Array:
+    """Python's ``repr`` of each float (empty for NaN), as pandas writes it, a column at once.
+
+    Arrow's cast writes the same shortest round-trip digits but drops the ``.0`` of an
+    integral value (added back here) and words exponents its own way: a value Arrow
+    writes with an exponent, or outside :data:`_PLAIN_FLOATS`, takes ``repr`` (each
+    distinct one once).
+    """
+    text = pa_compute.cast(pa.array(values, from_pandas=True), pa.string())
+    magnitude = np.abs(values)
+    finite = np.isfinite(values)
+    low, high = _PLAIN_FLOATS
+    odd = finite & (values != 0) & ((magnitude < low) | (magnitude >= high))
+    exponent = pa_compute.fill_null(pa_compute.match_substring(text, "e"), False)
+    odd |= finite & exponent.to_numpy(zero_copy_only=False)
+    integral = finite & ~odd & (np.floor(values) == values)
+    text = pa_compute.if_else(
+        pa.array(integral), pa_compute.binary_join_element_wise(text, ".0", ""), text
+    )
+    if odd.any():
+        distinct, codes = np.unique(values[odd], return_inverse=True)
+        words = np.asarray(list(map(repr, distinct.tolist())), dtype=object)
+        out = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        out[odd] = words[codes.ravel()]
+        text = pa.array(out, type=pa.string())
+    return pa_compute.fill_null(text, "")
 
 
 def _needs_quotes(cells: pa.Array) -> bool:
