@@ -180,19 +180,24 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _commit(work: Path, target: Path) -> None:
-    """Give `work` the target's permissions, flush it to the disk and rename it over `target`."""
+def _commit(work: Path, target: Path, *, durable: bool = True) -> None:
+    """Give `work` the target's permissions, flush it to the disk (when `durable`) and
+    rename it over `target`."""
     os.chmod(work, _mode_for(target))
-    fd = os.open(work, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if durable:
+        fd = os.open(work, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     os.replace(work, target)
-    _fsync_folder(target.parent)
+    if durable:
+        _fsync_folder(target.parent)
 
 
-def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = OutputError) -> Path:
+def write_bytes(
+    path: PathLike, data: bytes, *, error: type[GisrenewError] = OutputError, durable: bool = True
+) -> Path:
     """Write `data` to `path` atomically (see the module notes).
 
     Parameters
@@ -203,6 +208,9 @@ def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = Out
         The whole content.
     error : type
         Error class for a failed write (default :class:`~gisrenew.errors.OutputError`).
+    durable : bool
+        Flush the file and its folder to the disk before returning (default). False for
+        a cache that is checked when read (a crash may lose it, never tear it).
 
     Returns
     -------
@@ -217,7 +225,7 @@ def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = Out
         tmp = Path(name)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        _commit(tmp, target)
+        _commit(tmp, target, durable=durable)
         tmp = None
     except OSError as exc:
         _raise_failure(exc, target, error)
