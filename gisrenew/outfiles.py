@@ -434,16 +434,17 @@ def _float_text(values: np.ndarray) -> pa.Array:
     distinct one once).
     """
     text = pa_compute.cast(pa.array(values, from_pandas=True), pa.string())
+    offsets, data = _string_buffers(text)
     magnitude = np.abs(values)
     finite = np.isfinite(values)
     low, high = _PLAIN_FLOATS
     odd = finite & (values != 0) & ((magnitude < low) | (magnitude >= high))
-    exponent = pa_compute.fill_null(pa_compute.match_substring(text, "e"), False)
-    odd |= finite & exponent.to_numpy(zero_copy_only=False)
+    odd[np.searchsorted(offsets, np.flatnonzero(data == ord("e")), side="right") - 1] = True
     integral = finite & ~odd & (np.floor(values) == values)
-    text = pa_compute.if_else(
-        pa.array(integral), pa_compute.binary_join_element_wise(text, ".0", ""), text
-    )
+    if integral.any():
+        text = pa_compute.if_else(
+            pa.array(integral), pa_compute.binary_join_element_wise(text, ".0", ""), text
+        )
     if odd.any():
         distinct, codes = np.unique(values[odd], return_inverse=True)
         words = np.asarray(list(map(repr, distinct.tolist())), dtype=object)
@@ -451,6 +452,15 @@ def _float_text(values: np.ndarray) -> pa.Array:
         out[odd] = words[codes.ravel()]
         text = pa.array(out, type=pa.string())
     return pa_compute.fill_null(text, "")
+
+
+def _string_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (``n + 1``) and bytes of an Arrow string array, as NumPy arrays."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    body = text.buffers()[2]
+    data = np.frombuffer(body, dtype=np.uint8) if body is not None else np.zeros(0, np.uint8)
+    return offsets, data[: offsets[-1]]
 
 
 def _needs_quotes(cells: pa.Array) -> bool:

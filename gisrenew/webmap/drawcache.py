@@ -371,27 +371,29 @@ def _rows(settings: tuple) -> tuple[str, _Rows]:
     return key, _Cache.rows[key]
 
 
-def known_rows(settings: tuple, geoms: np.ndarray) -> np.ndarray:
-    """The display geometry of each of `geoms` drawn before with `settings` (else None)."""
+def known_rows(settings: tuple, geoms: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The digest of each of `geoms` and its display geometry drawn before with
+    `settings` (None when not kept)."""
     _, rows = _rows(settings)
-    wkb = np.array([rows.drawn.get(d) for d in _row_digests(geoms)], dtype=object)
+    digests = _row_digests(geoms)
+    wkb = np.array([rows.drawn.get(d) for d in digests], dtype=object)
     out = np.full(len(geoms), None, dtype=object)
     found = np.array([w is not None for w in wkb], dtype=bool)
     if found.any():
         out[found] = shapely.from_wkb(wkb[found])
-    return out
+    for digest in np.asarray(digests, dtype=object)[found]:  # recently used
+        rows.drawn[digest] = rows.drawn.pop(digest)
+    return digests, out
 
 
-def keep_rows(settings: tuple, geoms: np.ndarray, drawn: np.ndarray) -> None:
-    """Keep the display geometries `drawn` of heavy rows `geoms` (written when the block
-    of :func:`drawing_cache` ends)."""
+def keep_rows(settings: tuple, digests: list[str], drawn: np.ndarray) -> None:
+    """Keep the display geometries `drawn` of the heavy rows of `digests` (written when
+    the block of :func:`drawing_cache` ends)."""
     _, rows = _rows(settings)
-    for digest, wkb in zip(_row_digests(geoms), shapely.to_wkb(drawn), strict=True):
-        if wkb is None:
-            continue
-        if rows.drawn.pop(digest, None) != wkb:
+    for digest, wkb in zip(digests, shapely.to_wkb(drawn), strict=True):
+        if wkb is not None:
+            rows.drawn[digest] = wkb  # newest last
             rows.changed = True
-        rows.drawn[digest] = wkb  # newest last
     while len(rows.drawn) > HEAVY_ROWS:
         rows.drawn.pop(next(iter(rows.drawn)))
         rows.changed = True
@@ -459,8 +461,14 @@ def _payload(drawn: DrawnGeometry) -> dict:
 
 
 def _checksum(key: str, payload: dict) -> str:
-    text = json.dumps({"key": key, **payload}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of an entry's key and fields (text as it is, anything else as JSON)."""
+    digest = hashlib.sha256(key.encode("utf-8"))
+    for name in sorted(payload):
+        value = payload[name]
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        digest.update(f"\x00{name}\x00{len(text)}\x00".encode())
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _write(folder: Path, key: str, drawn: DrawnGeometry) -> None:

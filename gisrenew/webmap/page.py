@@ -159,6 +159,10 @@ def numbers(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarr
 
 def per_distinct(values: Sequence, word) -> list:
     """``word(value)`` for each value, computed once per distinct value (and type)."""
+    values = _objects(values)
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(values)  # text: equal values are the same text
+        return np.asarray([word(v) for v in distinct], dtype=object)[codes].tolist()
     cache: dict = {}
     out = []
     for value in values:
@@ -190,37 +194,36 @@ def lookup(ids, table: pd.DataFrame | None, id_column: str, value_column: str) -
 def _lookup(ids, table: pd.DataFrame, id_column: str, value_column: str) -> list:
     """:func:`lookup` of each id as text (the first row of an id counts)."""
     ids = pd.Series(ids, dtype=object).astype(str)
-    keys, first = _Keys.of(table, id_column)
+    keys, rows = _Keys.of(table, id_column)
     position = keys.get_indexer(ids)
-    values = table[value_column].to_numpy(dtype=object)[first]
     out = np.full(len(ids), "", dtype=object)
     found = position >= 0
-    out[found] = values[position[found]]
+    out[found] = table[value_column].take(rows[position[found]]).to_numpy(dtype=object)
     out[pd.isna(out)] = ""
     return out.tolist()
 
 
 class _Keys:
-    """The ids of the last tables looked up (the residential land's, for every layer that
-    names its parcels), each table kept with them so its identity stays its own."""
+    """The ids of the last tables looked up, by their content (the residential land's ids
+    are the same in every result of a run: indexed once)."""
 
-    entries: ClassVar[list[tuple]] = []
+    entries: ClassVar[dict[str, tuple[pd.Index, np.ndarray]]] = {}
 
     @classmethod
     def of(cls, table: pd.DataFrame, id_column: str) -> tuple[pd.Index, np.ndarray]:
-        """The distinct ids (as text) of `table` and the mask of the rows that hold them."""
-        column = table[id_column]
-        for known, name, values, keys, first in cls.entries:
-            if known is table and name == id_column and values is column.array:
-                return keys, first
-        all_keys = pd.Index(column.astype(str))
-        first = ~all_keys.duplicated()
-        cls.entries = [(table, id_column, column.array, all_keys[first], first), *cls.entries][:2]
-        return all_keys[first], first
+        """The distinct ids (as text) of `table` and the rows that hold them first."""
+        ids = table[id_column]
+        key = drawcache.source_key(ids, ("ids", str(ids.dtype)))
+        if key not in cls.entries:
+            all_keys = pd.Index(ids.astype(str))
+            rows = np.flatnonzero(~all_keys.duplicated())
+            cls.entries = dict(list(cls.entries.items())[-5:])
+            cls.entries[key] = (all_keys[rows], rows)
+        return cls.entries[key]
 
     @classmethod
     def forget(cls) -> None:
-        cls.entries = []
+        cls.entries = {}
 
 
 drawcache.also_forget(_Keys.forget)
@@ -469,13 +472,15 @@ def _page_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray
         geoms = _display(source, gdf.crs, ctx)
     else:
         settings = _settings(gdf.crs, ctx)
-        known = drawcache.known_rows(settings, source[heavy])
+        digests, known = drawcache.known_rows(settings, source[heavy])
+        new = shapely.is_missing(known)
         todo = ~heavy
-        todo[heavy] = shapely.is_missing(known)
+        todo[heavy] = new
         geoms = np.empty(len(source), dtype=object)
         geoms[todo] = _display(source[todo], gdf.crs, ctx)
-        geoms[heavy & ~todo] = known[~shapely.is_missing(known)]
-        drawcache.keep_rows(settings, source[heavy], geoms[heavy])
+        geoms[heavy & ~todo] = known[~new]
+        drawn = geoms[heavy][new]
+        drawcache.keep_rows(settings, list(np.asarray(digests, dtype=object)[new]), drawn)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     return geoms, keep
 
