@@ -319,7 +319,7 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     as ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left
     alone.
     """
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never changed in place
     for name in frame.columns:
         column = frame[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column):
@@ -346,16 +346,21 @@ def write_csv(path: PathLike, frame: pd.DataFrame) -> Path:
 
     UTF-8 with BOM (so Excel shows Chinese), no index column, formulas defused
     (:func:`defuse_formulas`). A full disk is an :class:`~gisrenew.errors.OutputError`
-    and the old file stays.
+    and the old file stays. The bytes are those of :func:`csv_bytes`, streamed to the
+    file by Arrow's writer (a city's table is never held twice in memory).
     """
     target = Path(path)
     frame = defuse_formulas(frame)
-    fast = csv_bytes(frame)
+    made = _csv_table(frame)
     with atomic_path(target) as tmp:
-        if fast is None:
+        written = False
+        if made is not None:
+            with pa.OSFile(str(tmp), "wb") as sink:
+                written = _write_csv_table(*made, sink)
+        if not written:
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            tmp.write_bytes(fast)
+    del made
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory otherwise
     return target
 
 
@@ -369,6 +374,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
     categories, objects that are not text) or a cell would need quotes (``,``, ``"``,
     a line break), and for a frame of one column (the csv module quotes an empty row).
     """
+    made = _csv_table(frame)
+    if made is None:
+        return None
+    sink = pa.BufferOutputStream()
+    return sink.getvalue().to_pybytes() if _write_csv_table(*made, sink) else None
+
+
+def _csv_table(frame: pd.DataFrame) -> tuple[bytes, pa.Table] | None:
+    """The header line (with the BOM) and the cells as text, or None (see :func:`csv_bytes`)."""
     if frame.shape[1] < 2:
         return None
     names = [str(c) for c in frame.columns]
@@ -376,14 +390,19 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
     if any(t is None for t in texts) or _needs_quotes(pa.array(names, type=pa.string())):
         return None
     table = pa.table(dict(zip([f"c{i}" for i in range(len(texts))], texts, strict=True)))
-    body = pa.BufferOutputStream()
+    header = "\ufeff" + ",".join(names) + os.linesep
+    return header.encode("utf-8"), table
+
+
+def _write_csv_table(header: bytes, table: pa.Table, sink) -> bool:
+    """Write the header and the rows to `sink`; False when a cell would need quotes."""
+    sink.write(header)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol=os.linesep)
     try:
-        pa_csv.write_csv(table, body, options)
+        pa_csv.write_csv(table, sink, options)
     except pa.ArrowInvalid:  # a cell Arrow would have to quote after all
-        return None
-    header = ",".join(names) + os.linesep
-    return "\ufeff".encode() + header.encode("utf-8") + body.getvalue().to_pybytes()
+        return False
+    return True
 
 
 def _csv_column(column: pd.Series) -> pa.Array | None:

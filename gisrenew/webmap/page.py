@@ -374,8 +374,8 @@ def _drawn(geoms: np.ndarray, keep: np.ndarray, ctx: MapContext) -> DrawnGeometr
     vertices = int(shapely.get_num_coordinates(geoms).sum())
     bounds = shapely.total_bounds(geoms) if len(geoms) else np.full(4, np.nan)
     drawn = DrawnGeometry(keep, vertices, is_packable(geoms), bounds, geoms)
-    if _packed(drawn, ctx):
-        drawn = replace(drawn, packed=pack_geometry(geoms, ctx.options.precision))
+    if _packed(drawn, ctx):  # the arrays are all a packed layer needs: no second city kept
+        drawn = replace(drawn, packed=pack_geometry(geoms, ctx.options.precision), geoms=None)
     return drawn
 
 
