@@ -173,10 +173,19 @@ def _geometry_key(geoms: np.ndarray, settings: tuple) -> str:
     digest = hashlib.sha256()
     described = (*_VERSIONS, *settings)
     digest.update(repr(described).encode("utf-8"))
-    wkb = shapely.to_wkb(geoms)
-    digest.update(np.fromiter(map(len, wkb), dtype=np.int64, count=len(wkb)).tobytes())
-    digest.update(b"".join(wkb))
+    digest.update(str(len(geoms)).encode("ascii"))
+    # WKB says its own type and counts, so the rows one after the other read back one way
+    digest.update(b"".join(_wkb(geoms)))
     return digest.hexdigest()
+
+
+def _wkb(geoms: np.ndarray) -> np.ndarray:
+    """The WKB of each geometry; a missing one as ``b"-"`` (no WKB starts with it)."""
+    wkb = shapely.to_wkb(geoms)
+    missing = shapely.is_missing(geoms)
+    if missing.any():
+        wkb[missing] = b"-"
+    return wkb
 
 
 class _Cache:
@@ -358,7 +367,7 @@ class _Rows:
 
 def _row_digests(geoms: np.ndarray) -> list[str]:
     """SHA-256 of each row's WKB (heavy rows only: a few thousand at most)."""
-    return [hashlib.sha256(w).hexdigest() for w in shapely.to_wkb(geoms)]
+    return [hashlib.sha256(w).hexdigest() for w in _wkb(geoms)]
 
 
 def _rows(settings: tuple) -> tuple[str, _Rows]:
