@@ -8,7 +8,7 @@ N parcels, default 100 000), in longitude/latitude with 6 decimals, written as:
   (zlib level 3, as a page would carry it);
 * Mapbox vector tiles at one zoom level (GDAL's MVT encoder, as one PMTiles file):
   parcels are clipped at tile edges, so a click needs the tile's pieces joined again;
-* the packed arrays of :func:`gisrenew.webmap.packed.pack_layer` (GeoArrow layout from
+* the packed arrays of :func:`gisrenew.webmap.packed.pack_geometry` (GeoArrow layout from
   ``shapely.to_ragged_array``, quantized coordinate differences, deflated), as the
   published pages carry large polygon layers.
 
@@ -31,7 +31,7 @@ import pyogrio
 import shapely
 from _city import city_layers
 
-from gisrenew.webmap.packed import pack_layer
+from gisrenew.webmap.packed import pack_geometry, pack_styles
 
 PRECISION = 6
 
@@ -72,8 +72,8 @@ def measure(n_parcels: int, zoom: int) -> list[tuple[str, float, float]]:
             f"vector tiles (MVT, zoom {zoom}, PMTiles)": lambda: _file_size(
                 folder, "c.pmtiles", parcels, "PMTiles", MINZOOM=zoom, MAXZOOM=zoom
             ),
-            "packed arrays (deflated, base64)": lambda: len(
-                pack_layer(geoms, style, [], PRECISION)[1]
+            "packed arrays (deflated, base64)": lambda: (
+                len(pack_geometry(geoms, PRECISION)[1]) + len(pack_styles(style))
             ),
         }
         for name, make in candidates.items():

@@ -180,19 +180,24 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _commit(work: Path, target: Path) -> None:
-    """Give `work` the target's permissions, flush it to the disk and rename it over `target`."""
+def _commit(work: Path, target: Path, *, durable: bool = True) -> None:
+    """Give `work` the target's permissions, flush it to the disk (when `durable`) and
+    rename it over `target`."""
     os.chmod(work, _mode_for(target))
-    fd = os.open(work, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if durable:
+        fd = os.open(work, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     os.replace(work, target)
-    _fsync_folder(target.parent)
+    if durable:
+        _fsync_folder(target.parent)
 
 
-def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = OutputError) -> Path:
+def write_bytes(
+    path: PathLike, data: bytes, *, error: type[GisrenewError] = OutputError, durable: bool = True
+) -> Path:
     """Write `data` to `path` atomically (see the module notes).
 
     Parameters
@@ -203,6 +208,9 @@ def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = Out
         The whole content.
     error : type
         Error class for a failed write (default :class:`~gisrenew.errors.OutputError`).
+    durable : bool
+        Flush the file and its folder to the disk before returning (default). False for
+        a cache that is checked when read (a crash may lose it, never tear it).
 
     Returns
     -------
@@ -217,7 +225,7 @@ def write_bytes(path: PathLike, data: bytes, *, error: type[GisrenewError] = Out
         tmp = Path(name)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        _commit(tmp, target)
+        _commit(tmp, target, durable=durable)
         tmp = None
     except OSError as exc:
         _raise_failure(exc, target, error)
@@ -311,7 +319,7 @@ def defuse_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     as ``=HYPERLINK(...)`` must reach the bureau's spreadsheet as text. Numbers are left
     alone.
     """
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never changed in place
     for name in frame.columns:
         column = frame[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column):
@@ -338,16 +346,21 @@ def write_csv(path: PathLike, frame: pd.DataFrame) -> Path:
 
     UTF-8 with BOM (so Excel shows Chinese), no index column, formulas defused
     (:func:`defuse_formulas`). A full disk is an :class:`~gisrenew.errors.OutputError`
-    and the old file stays.
+    and the old file stays. The bytes are those of :func:`csv_bytes`, streamed to the
+    file by Arrow's writer (a city's table is never held twice in memory).
     """
     target = Path(path)
     frame = defuse_formulas(frame)
-    fast = csv_bytes(frame)
+    made = _csv_table(frame)
     with atomic_path(target) as tmp:
-        if fast is None:
+        written = False
+        if made is not None:
+            with pa.OSFile(str(tmp), "wb") as sink:
+                written = _write_csv_table(*made, sink)
+        if not written:
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            tmp.write_bytes(fast)
+    del made
+    pa.default_memory_pool().release_unused()  # Arrow's pool keeps freed memory otherwise
     return target
 
 
@@ -361,6 +374,15 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
     categories, objects that are not text) or a cell would need quotes (``,``, ``"``,
     a line break), and for a frame of one column (the csv module quotes an empty row).
     """
+    made = _csv_table(frame)
+    if made is None:
+        return None
+    sink = pa.BufferOutputStream()
+    return sink.getvalue().to_pybytes() if _write_csv_table(*made, sink) else None
+
+
+def _csv_table(frame: pd.DataFrame) -> tuple[bytes, pa.Table] | None:
+    """The header line (with the BOM) and the cells as text, or None (see :func:`csv_bytes`)."""
     if frame.shape[1] < 2:
         return None
     names = [str(c) for c in frame.columns]
@@ -368,40 +390,96 @@ def csv_bytes(frame: pd.DataFrame) -> bytes | None:
     if any(t is None for t in texts) or _needs_quotes(pa.array(names, type=pa.string())):
         return None
     table = pa.table(dict(zip([f"c{i}" for i in range(len(texts))], texts, strict=True)))
-    body = pa.BufferOutputStream()
+    header = "\ufeff" + ",".join(names) + os.linesep
+    return header.encode("utf-8"), table
+
+
+def _write_csv_table(header: bytes, table: pa.Table, sink) -> bool:
+    """Write the header and the rows to `sink`; False when a cell would need quotes."""
+    sink.write(header)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="none", eol=os.linesep)
     try:
-        pa_csv.write_csv(table, body, options)
+        pa_csv.write_csv(table, sink, options)
     except pa.ArrowInvalid:  # a cell Arrow would have to quote after all
-        return None
-    header = ",".join(names) + os.linesep
-    return "\ufeff".encode() + header.encode("utf-8") + body.getvalue().to_pybytes()
+        return False
+    return True
 
 
 def _csv_column(column: pd.Series) -> pa.Array | None:
     """The CSV text of one column as pandas writes it, or None when it cannot say."""
     dtype = column.dtype
-    values = column.to_numpy()
     if dtype == np.float64:
-        out = np.full(len(values), "", dtype=object)
-        present = values[~np.isnan(values)]
-        # bit for bit: -0.0 and 0.0 are written apart
-        _, first, codes = np.unique(present.view(np.int64), return_index=True, return_inverse=True)
-        words = np.asarray(list(map(repr, present[first].tolist())), dtype=object)
-        out[~np.isnan(values)] = words[codes.ravel()]
-        return pa.array(out, type=pa.string())
-    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
-        distinct, codes = np.unique(values, return_inverse=True)
-        words = np.asarray(list(map(str, distinct.tolist())), dtype=object)
-        return pa.array(words[codes.ravel()], type=pa.string())
+        return _float_text(column.to_numpy())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return pa_compute.cast(pa.array(column.to_numpy()), pa.string())  # as ``str`` does
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        words = np.array(["False", "True"], dtype=object)
+        return pa.array(words[column.to_numpy().astype(np.intp)], type=pa.string())
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        cells = column.astype(object).to_numpy()
-        cells = np.where(pd.isna(cells), "", cells)
-        if pd.api.types.infer_dtype(cells, skipna=False) != "string":
-            return None
-        text = pa.array(cells, type=pa.string())
-        return None if _needs_quotes(text) else text
+        text = _text_cells(column)
+        return None if text is None or _needs_quotes(text) else text
     return None
+
+
+def _text_cells(column: pd.Series) -> pa.Array | None:
+    """A column of text (missing: empty) as Arrow strings, or None when a cell is not text.
+
+    Arrow-backed strings are taken as they are; Arrow reads Python objects in C and
+    refuses mixed ones (numbers and text, bytes give another type: pandas then writes).
+    """
+    try:
+        cells = pa.array(column, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if pa.types.is_null(cells.type):
+        cells = cells.cast(pa.string())
+    if pa.types.is_large_string(cells.type) or pa.types.is_string_view(cells.type):
+        cells = cells.cast(pa.string())
+    if not pa.types.is_string(cells.type):
+        return None
+    return pa_compute.fill_null(cells, "")
+
+
+#: Python's ``repr`` writes an exponent below 1e-4 and from 1e16 (Arrow: by length too).
+_PLAIN_FLOATS = (1e-4, 1e15)
+
+
+def _float_text(values: np.ndarray) -> pa.Array:
+    """Python's ``repr`` of each float (empty for NaN), as pandas writes it, a column at once.
+
+    Arrow's cast writes the same shortest round-trip digits but drops the ``.0`` of an
+    integral value (added back here) and words exponents its own way: a value Arrow
+    writes with an exponent, or outside :data:`_PLAIN_FLOATS`, takes ``repr`` (each
+    distinct one once).
+    """
+    text = pa_compute.cast(pa.array(values, from_pandas=True), pa.string())
+    offsets, data = _string_buffers(text)
+    magnitude = np.abs(values)
+    finite = np.isfinite(values)
+    low, high = _PLAIN_FLOATS
+    odd = finite & (values != 0) & ((magnitude < low) | (magnitude >= high))
+    odd[np.searchsorted(offsets, np.flatnonzero(data == ord("e")), side="right") - 1] = True
+    integral = finite & ~odd & (np.floor(values) == values)
+    if integral.any():
+        text = pa_compute.if_else(
+            pa.array(integral), pa_compute.binary_join_element_wise(text, ".0", ""), text
+        )
+    if odd.any():
+        distinct, codes = np.unique(values[odd], return_inverse=True)
+        words = np.asarray(list(map(repr, distinct.tolist())), dtype=object)
+        out = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        out[odd] = words[codes.ravel()]
+        text = pa.array(out, type=pa.string())
+    return pa_compute.fill_null(text, "")
+
+
+def _string_buffers(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (``n + 1``) and bytes of an Arrow string array, as NumPy arrays."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    body = text.buffers()[2]
+    data = np.frombuffer(body, dtype=np.uint8) if body is not None else np.zeros(0, np.uint8)
+    return offsets, data[: offsets[-1]]
 
 
 def _needs_quotes(cells: pa.Array) -> bool:

@@ -420,6 +420,36 @@ def test_defuse_formulas_prefixes_every_formula_cell_and_nothing_else():
     assert frame["text"].tolist() == cells  # the caller's frame is left alone
 
 
+def test_csv_bytes_word_floats_as_python_repr_a_column_at_once(tmp_path):
+    """Issue #15: floats go through Arrow's cast, still byte for byte as pandas writes them.
+
+    Arrow words some values its own way (``1`` for 1.0, ``1e+15``, ``0.00001``,
+    ``5.118216247002567e+12`` for a long number): each must come out as Python's repr.
+    """
+    rng = np.random.default_rng(7)
+    tricky = [1.0, -0.0, 1e15, 1e15 + 0.5, 5118216247002.567, 1e-5, 2.5e-7, 9.999e-5, 2.0**53]
+    floats = np.concatenate(
+        [
+            tricky,
+            rng.random(2000) * 10.0 ** rng.integers(-12, 20, 2000),
+            rng.integers(-(10**6), 10**6, 500).astype(float),
+            rng.integers(0, 2**63, 2000, dtype=np.int64).view(np.float64),  # any bit pattern
+        ]
+    )
+    n = len(floats)
+    frame = pd.DataFrame(
+        {
+            "value": floats,
+            "arrow_text": pd.Series([f"地块{i}" if i % 5 else None for i in range(n)], dtype="str"),
+            "nothing": pd.Series([None] * n, dtype=object),
+            "big": np.arange(n, dtype=np.int64) * 2**40,
+        }
+    )
+    expected = tmp_path / "pandas.csv"
+    frame.to_csv(expected, index=False, encoding="utf-8-sig")
+    assert outfiles.csv_bytes(frame) == expected.read_bytes()
+
+
 def test_csv_bytes_are_the_bytes_pandas_writes(tmp_path):
     """Issue #15: the site's tables are written faster, byte for byte as pandas writes them."""
     floats = [1e16, 9999999999999998.0, 1e-4, 9.999e-5, 5e-324, 1.7976931348623157e308, -0.0]

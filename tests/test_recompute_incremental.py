@@ -26,7 +26,7 @@ from gisrenew.inputs import gather_inputs
 from gisrenew.network import coverage as network_coverage_module
 from gisrenew.project import RESULTS_STATE, Project
 from gisrenew.recompute import forget_change, recompute
-from gisrenew.webmap import coverage_map, page, publish_site
+from gisrenew.webmap import coverage_map, drawcache, page, publish_site
 
 CRS = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_480_000.0
@@ -391,13 +391,13 @@ def test_both_coverage_pages_reproject_the_shared_residential_land_once(project,
         return re.sub(r"[0-9a-f]{32}", "ID", m.get_root().render())
 
     monkeypatch.setattr(page, "_page_geometries", spy)
-    monkeypatch.setattr(page._LastDrawn, "min_rows", 1)
-    monkeypatch.setattr(page._LastDrawn, "entries", [])
+    monkeypatch.setattr(drawcache, "MIN_ROWS", 1)
+    drawcache.forget_drawn_geometries()
     pieces = len(ind.buffer.residential)
     coverage_map(ind.buffer, ind.inputs.layer("parks"))
     shared = html(coverage_map(ind.network, ind.inputs.layer("parks")))
     assert drawn.count(pieces) == 1  # the residential land, reprojected for the first page only
-    monkeypatch.setattr(page._LastDrawn, "min_rows", 10**9)  # no sharing: the page is the same
+    monkeypatch.setattr(drawcache, "MIN_ROWS", 10**9)  # no sharing: the page is the same
     assert html(coverage_map(ind.network, ind.inputs.layer("parks"))) == shared
     assert drawn.count(pieces) == 2
 
@@ -405,8 +405,8 @@ def test_both_coverage_pages_reproject_the_shared_residential_land_once(project,
 def test_a_published_site_keeps_no_drawn_geometries(project, monkeypatch, tmp_path):
     """The geometries shared between a site's pages are let go when the site is written."""
     ind = compute_indicators(gather_inputs(project), plans=False)
-    monkeypatch.setattr(page._LastDrawn, "min_rows", 1)
-    monkeypatch.setattr(page._LastDrawn, "entries", [])
+    monkeypatch.setattr(drawcache, "MIN_ROWS", 1)
+    drawcache.forget_drawn_geometries()
     publish_site(ind, tmp_path / "site")
     assert (tmp_path / "site" / "coverage.html").is_file()
-    assert page._LastDrawn.entries == []
+    assert drawcache._Cache.memory == {}

@@ -342,21 +342,28 @@ def test_large_layers_use_canvas_and_start_hidden(webmap_city):
 
 
 def _packed(page: str, key: str) -> list:
-    """The arguments of packed layer `key` in a page: definition, styles, binary, text."""
+    """The arguments of packed layer `key` in a page: definition, styles, binary, text
+    (binary: the geometry, the styles and each column's codes, as arrays in that order;
+    text: each column's values)."""
     at = page.index(f'window.gisrenew.packed("{key}",') + len(f'window.gisrenew.packed("{key}",')
     decoder, parts = json.JSONDecoder(), []
-    for _ in range(4):
+    for _ in range(5):
         while page[at] in " \n,":
             at += 1
         value, at = decoder.raw_decode(page, at)
         parts.append(value)
-    return parts
+    definition, styles, geometry, binary, columns = parts
+    return [definition, styles, (geometry, binary, *columns[0::2]), columns[1::2]]
 
 
-def _unpack(definition: dict, binary: str, text: str):
+def _inflated(part: str) -> bytes:
+    return zlib.decompress(base64.b64decode(part))
+
+
+def _unpack(definition: dict, binary: tuple[str, ...], text: list[str]):
     """Geometries, style indices and popup values of a packed layer, read back in Python."""
     n = definition["counts"]
-    numbers = np.frombuffer(zlib.decompress(base64.b64decode(binary)), dtype="<i4")
+    numbers = np.concatenate([np.frombuffer(_inflated(b), dtype="<i4") for b in binary])
     sizes = [2 * n["coords"], n["rings"] + 1, n["parts"] + 1, n["features"] + 1, n["features"]]
     sizes += [n["features"]] * n["columns"]
     arrays = np.split(numbers, np.cumsum(sizes)[:-1])
@@ -365,7 +372,7 @@ def _unpack(definition: dict, binary: str, text: str):
     geoms = shapely.from_ragged_array(
         shapely.GeometryType.MULTIPOLYGON, coords, (rings, parts, features)
     )
-    uniques = json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
+    uniques = [json.loads(_inflated(t).decode("utf-8")) for t in text]
     values = [[uniques[c][codes[c][f]] for c in range(n["columns"])] for f in range(len(style))]
     return geoms, style, values
 

@@ -30,6 +30,7 @@ from gisrenew.inputs import gather_inputs
 from gisrenew.project import Project
 from gisrenew.recompute import read_changes
 from gisrenew.webmap.basemaps import BASEMAP_NAMES, TIANDITU_KEY_ENV
+from gisrenew.webmap.drawcache import map_cache_folder
 from gisrenew.webmap.publish import publish_site
 
 from .convention import lang_option, output_option, verbosity_options
@@ -141,6 +142,7 @@ def command(
         lang=lang,
         data_datum=data_datum,
         title=title,
+        cache=None if proj.read_only else map_cache_folder(proj.folder),
     )
     if as_json:
         summary = json.loads((site / "index.json").read_text(encoding="utf-8"))

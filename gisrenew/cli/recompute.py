@@ -37,13 +37,16 @@ def publish_change(
     Only the pages a change of parks changes are drawn again
     (:data:`~gisrenew.webmap.publish.PAGES_A_PARK_CHANGE_DRAWS`: the coverage and plans
     maps, the new before/after map); earlier runs' before/after maps an earlier publish
-    left intact in `out_dir` are kept as they are (drawn when missing or altered).
+    left intact in `out_dir` are kept as they are (drawn when missing or altered). The
+    parcels' drawn geometry comes from the project's map cache
+    (:func:`~gisrenew.webmap.drawcache.map_cache_folder`) when an earlier publish left it.
 
     The project is already updated: a failure here is a warning in the report (the maps
     can be published again with ``gisrenew publish``), never a failed run. `lang`: the
     maps' language (default ``[maps] lang``, else from the data).
     """
     # the map stack (folium, the page builders) costs ~0.5 s to import: only when publishing
+    from gisrenew.webmap.drawcache import map_cache_folder
     from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS, publish_site
 
     try:
@@ -54,6 +57,7 @@ def publish_change(
             changes=read_changes(project),
             lang=lang,
             pages=PAGES_A_PARK_CHANGE_DRAWS,
+            cache=None if project.read_only else map_cache_folder(project.folder),
         )
     except GisrenewError as exc:
         log.warning("maps not published: %s", exc)

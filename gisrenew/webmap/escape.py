@@ -115,15 +115,24 @@ def escape_column(values: Iterable[Any]) -> tuple[np.ndarray, list[str]]:
     >>> codes.tolist(), uniques
     ([0, 1, 0], ['&lt;b&gt;', 'a'])
     """
-    values = list(values)
-    if all(type(v) is str for v in values):
-        codes, distinct = pd.factorize(np.asarray(values, dtype=object))
-        if len(distinct) and _PATTERN.search("".join(distinct)) is None:
+    values = _objects(values)
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(values)
+        if _PATTERN.search("".join(distinct)) is None:
             return codes.astype(np.int32), [str(v) for v in distinct]  # nothing to escape
         return codes.astype(np.int32), [escape_text(v) for v in distinct]
     escaped = [escape_text(v) for v in values]
     codes, distinct = pd.factorize(np.asarray(escaped, dtype=object))
     return codes.astype(np.int32), list(distinct)
+
+
+def _objects(values: Iterable[Any]) -> np.ndarray:
+    """`values` as a one-dimensional object array (a copy only when they are not one)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    out = np.empty(len(values := list(values)), dtype=object)
+    out[:] = values
+    return out
 
 
 def escape_texts(values: Iterable[Any]) -> list[str]:

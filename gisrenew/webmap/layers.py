@@ -32,13 +32,16 @@ from gisrenew.present.labels import (
 from gisrenew.webmap.labels import PARK_CLASS_NAMES, label
 from gisrenew.webmap.page import (
     MapContext,
+    Worded,
     add_layer,
     column,
     lookup,
     named,
     numbers,
     per_distinct,
+    table_key,
     text_values,
+    worded,
 )
 
 __all__ = [
@@ -378,15 +381,35 @@ def _walk_fields(ctx: MapContext, residential: gpd.GeoDataFrame, parks) -> list[
     fields = []
     if "walk_distance_m" in residential.columns:
         walked = numbers(residential, "walk_distance_m")
-        fields.append((t("walk_distance"), fmt.each(walked, fmt.distance, lang=lang, missing="")))
+        words = _each(fmt.distance, lang=lang, missing="")
+        fields.append((t("walk_distance"), worded(walked, words, "distance", lang)))
     if "nearest_park_id" in residential.columns:
-        ids = text_values(residential["nearest_park_id"].fillna(""))
-        names = lookup(ids, parks, "park_id", "name")
-        fields.append((t("nearest_park"), named(names, ids, lang)))
+        how = ("nearest_park", lang, table_key(parks, "park_id", "name"))
+        ids = residential["nearest_park_id"]
+        fields.append((t("nearest_park"), worded(ids, _named_by(parks, "park_id", lang), *how)))
     if "walk_status" in residential.columns:
-        status = per_distinct(residential["walk_status"], lambda v: walk_status_name(v, lang))
-        fields.append((t("walk_status"), status))
+        status = residential["walk_status"]
+        fields.append((t("walk_status"), worded(status, _walk_status_words(lang), "walk", lang)))
     return fields
+
+
+def _each(formatter, **options):
+    """``fmt.each(values, formatter, **options)`` as a function of the values."""
+    return lambda values: fmt.each(values, formatter, **options)
+
+
+def _named_by(table: pd.DataFrame | None, id_column: str, lang: str):
+    """Ids worded with their name in `table`: ``港区（D07）``."""
+
+    def word(ids: pd.Series) -> list[str]:
+        ids = text_values(ids.fillna(""))
+        return named(lookup(ids, table, id_column, "name"), ids, lang)
+
+    return word
+
+
+def _walk_status_words(lang: str):
+    return lambda status: per_distinct(status, lambda v: walk_status_name(v, lang))
 
 
 def residential_layer(
@@ -408,22 +431,26 @@ def residential_layer(
         {"color": "#666666", "weight": 0.6, "fillColor": _SHARE_COLOURS[k], "fillOpacity": 0.6}
         for k in keys
     ]
-    district_ids = text_values(column(residential, "district_id", "").fillna(""))
-    district_names = lookup(district_ids, districts, "district_id", "name")
+    district_ids = column(residential, "district_id", "")
+    in_district = _named_by(districts, "district_id", lang)
+    district_how = ("district", lang, table_key(districts, "district_id", "name"))
 
-    def area(name: str) -> list[str]:
-        return fmt.each(numbers(residential, name), fmt.area_compact, lang=lang, missing="")
+    def area(name: str) -> Worded:
+        words = _each(fmt.area_compact, lang=lang, missing="")
+        return worded(numbers(residential, name), words, "area_compact", lang)
 
+    # each column worded lazily: a large layer reuses those that did not change
     fields = [
-        (t("name"), text_values(column(residential, "name", ""))),
-        (t("id"), text_values(column(residential, "residential_id", ""))),
-        (t("district"), named(district_names, district_ids, lang)),
+        (t("name"), worded(column(residential, "name", ""), text_values, "text")),
+        (t("id"), worded(column(residential, "residential_id", ""), text_values, "text")),
+        (t("district"), worded(district_ids, in_district, *district_how)),
         (t("area"), area("area_m2")),
-        (t("covered_share"), fmt.each(share, fmt.percent_short, missing="")),
+        (t("covered_share"), worded(share, _each(fmt.percent_short, missing=""), "percent")),
         (t("covered_area"), area("covered_m2")),
-        (t("households"), fmt.each(numbers(residential, "households"), fmt.households, missing="")),
+        (t("households"), worded(numbers(residential, "households"),
+                                 _each(fmt.households, missing=""), "households")),
         *_walk_fields(ctx, residential, parks),
-    ]
+    ]  # fmt: skip
     heading = 0 if "name" in residential.columns and residential["name"].notna().any() else 1
     add_layer(
         m, ctx, key, t("residential"), residential, styles=styles,

@@ -33,6 +33,7 @@ import logging
 import folium
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from gisrenew.indicators import PlanIndicators
 from gisrenew.present import formats as fmt
@@ -59,6 +60,7 @@ from gisrenew.webmap.page import (
     make_context,
     map_html,
     new_map,
+    numbers,
     save_map,
     title_html,
 )
@@ -318,14 +320,58 @@ def plans_map(
 # ---------------------------------------------------------------- before / after
 
 
-def _change_service_areas(m, ctx, change: CoverageChange, new_ids: set[str]) -> None:
-    """Service areas before the change, and those of the parks it added."""
+def _changed_area(change: CoverageChange, new_ids: set[str]) -> np.ndarray | None:
+    """``[west, south, east, north]`` around what the change touched, or None (nothing).
+
+    The service areas of the parks it added and removed, the new parks and the blind
+    spots it closed or opened, widened by the largest service radius: a park or blind
+    spot farther away has nothing to do with the change.
+    """
+    before, after = change.before.service_areas, change.after.service_areas
+    touched = [change.added_parks, change.closed_blind_spots, change.opened_blind_spots]
+    removed = set(change.removed_park_ids)
+    for areas, ids in ((after, new_ids), (before, removed)):
+        if areas is not None and len(areas) and "park_id" in areas.columns and ids:
+            touched.append(areas[areas["park_id"].astype(str).isin(ids).to_numpy()])
+    boxes = [
+        shapely.total_bounds(np.asarray(frame.geometry.array, dtype=object))
+        for frame in touched
+        if frame is not None and len(frame)
+    ]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return None
+    b = np.vstack(boxes)
+    radius = max(
+        (float(np.nanmax(numbers(a, "radius_m"), initial=0.0)) for a in (before, after)
+         if a is not None and len(a)),
+        default=0.0,
+    )  # fmt: skip
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]) + np.array(
+        [-radius, -radius, radius, radius]
+    )
+
+
+def _around(frame: gpd.GeoDataFrame | None, area: np.ndarray | None):
+    """The rows of `frame` whose bounding box meets `area` (all of them without an area)."""
+    if frame is None or area is None or not len(frame):
+        return frame
+    b = shapely.bounds(np.asarray(frame.geometry.array, dtype=object))
+    west, south, east, north = area
+    meets = (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
+    return frame[meets]
+
+
+def _change_service_areas(
+    m, ctx, change: CoverageChange, new_ids: set[str], area: np.ndarray | None
+) -> None:
+    """Service areas before the change (around it), and those of the parks it added."""
     areas = change.after.service_areas
     if areas is None or len(areas) == 0:
         return
     t = ctx.t
     service_area_layer(
-        m, ctx, change.before.service_areas, key="service_areas_before",
+        m, ctx, _around(change.before.service_areas, area), key="service_areas_before",
         name=t("service_areas_before"), rules=change.before.rules, parks=change.before.parks,
     )  # fmt: skip
     is_new = areas["park_id"].astype(str).isin(new_ids).to_numpy()
@@ -335,8 +381,9 @@ def _change_service_areas(m, ctx, change: CoverageChange, new_ids: set[str]) -> 
     )  # fmt: skip
 
 
-def _change_blind_spots(m, ctx, change: CoverageChange) -> None:
-    """Blind spots the change closed (green) and those that remain (red, slivers left out)."""
+def _change_blind_spots(m, ctx, change: CoverageChange, area: np.ndarray | None) -> None:
+    """Blind spots the change closed (green) and those that remain around it (red, slivers
+    left out)."""
     after = change.after
     t = ctx.t
     blind_spot_layer(
@@ -344,7 +391,8 @@ def _change_blind_spots(m, ctx, change: CoverageChange) -> None:
         colour=_CLOSED_COLOUR, residential=after.residential, districts=after.districts,
     )  # fmt: skip
     blind_spot_layer(
-        m, ctx, after.listed_blind_spots(), key="blind_spots", name=t("remaining_blind_spots"),
+        m, ctx, _around(after.listed_blind_spots(), area), key="blind_spots",
+        name=t("remaining_blind_spots"),
         colour=BLIND_COLOUR, residential=after.residential, districts=after.districts,
     )  # fmt: skip
 
@@ -403,8 +451,13 @@ def before_after_map(
     parks before and of the new parks, residential land newly covered
     (``change.closed_blind_spots``, green), blind spots that remain (red), the new parks
     (``change.added_parks``) with their own gain (``change.park_gains``) and the other
-    parks. The title box compares the ratio, numerator and denominator before and after
-    and names the run. Nothing is computed here.
+    parks. The map shows the changed area: the service areas before and the blind
+    spots that remain are drawn where they meet the box around what changed (added and
+    removed parks' service areas, closed and opened blind spots), widened by the
+    largest service radius — a city of 100 000 parcels draws the few hundred blind
+    spots around a new pocket park (the parks are all drawn, for context). The title
+    box compares the ratio, numerator and denominator before and after (of the whole
+    city) and names the run. Nothing is computed here.
 
     Parameters
     ----------
@@ -427,12 +480,12 @@ def before_after_map(
     district_layer(m, ctx, districts, change.after.districts)
     boundary_layer(m, ctx, boundary)
     new_ids = set(added["park_id"].astype(str)) if "park_id" in added.columns else set()
-    _change_service_areas(m, ctx, change, new_ids)
-    _change_blind_spots(m, ctx, change)
+    area = _changed_area(change, new_ids)
+    _change_service_areas(m, ctx, change, new_ids, area)
+    _change_blind_spots(m, ctx, change, area)
     if parks is not None:
-        park_layers(
-            m, ctx, _other_parks(parks, new_ids), change.before.parks, key="parks", name=t("parks")
-        )
+        others = _other_parks(parks, new_ids)
+        park_layers(m, ctx, others, change.before.parks, key="parks", name=t("parks"))
     if len(added):
         park_layers(
             m, ctx, added, change.after.parks, key="new_parks", name=t("new_parks"),

@@ -9,11 +9,14 @@ draw, measured by ``benchmarks/bench_commands.py``). A *packed* layer instead ca
   :func:`shapely.to_ragged_array`: coordinates (longitude/latitude quantized to
   ``10**-precision`` degrees as 32-bit integers, each written as its difference from
   the previous one), ring, part and feature offsets — one deflated (zlib) array,
-  ~1 MB for 100 000 parcels instead of 15 MB;
-* each popup column dictionary-encoded: its distinct values, escaped with
-  :func:`~gisrenew.webmap.escape.escape_text` (:func:`~gisrenew.webmap.escape.escape_column`),
-  as JSON text, and one code per feature in the binary array;
-* the style index of each feature.
+  ~1 MB for 100 000 parcels instead of 15 MB (:func:`pack_geometry`; kept apart from
+  the rest, so a page whose parcels did not move reuses it: :mod:`~gisrenew.webmap.drawcache`);
+* each popup column dictionary-encoded (:func:`pack_column`): its distinct values,
+  escaped with :func:`~gisrenew.webmap.escape.escape_text`
+  (:func:`~gisrenew.webmap.escape.escape_column`), as deflated JSON text, and one code
+  per feature in a deflated array — each column apart, so a column that did not change
+  (the parcels' names and areas after a park is added) is reused as it was;
+* the style index of each feature, deflated (:func:`pack_styles`).
 
 In the page (:data:`PACKED_JS`) the arrays are inflated by the browser's own
 ``DecompressionStream`` and drawn by Leaflet as **a few polygons per style class**
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from collections.abc import Sequence
 
@@ -44,10 +48,21 @@ from jinja2 import Template
 from gisrenew.webmap.elements import DataLayer
 from gisrenew.webmap.escape import escape_column, escape_text, script_json
 
-__all__ = ["PACKED_JS", "PackedLayer", "PackedRuntime", "is_packable", "pack_layer"]
+__all__ = [
+    "PACKED_JS",
+    "PackedLayer",
+    "PackedRuntime",
+    "is_packable",
+    "pack_column",
+    "pack_geometry",
+    "pack_layer",
+    "pack_styles",
+    "pack_values",
+]
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-_BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+#: Every character base64 text may hold (a packed part is checked to hold nothing else).
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 
 
 def is_packable(geoms: np.ndarray) -> bool:
@@ -58,27 +73,18 @@ def is_packable(geoms: np.ndarray) -> bool:
 def _deflated(data: bytes) -> str:
     """`data` compressed (zlib, the ``deflate`` of the Compression Streams standard), base64."""
     text = base64.b64encode(zlib.compress(data, 3)).decode("ascii")  # level 3: 0.05 s, 6: 0.14
-    if not _BASE64.issuperset(text.encode("ascii")):  # pragma: no cover - base64 is this set
+    if _BASE64.fullmatch(text) is None:  # pragma: no cover - base64 is this set
         raise ValueError("base64 text outside its alphabet")
     return text
 
 
-def pack_layer(
-    geoms: np.ndarray,
-    style_index: np.ndarray,
-    columns: Sequence[Sequence],
-    precision: int,
-) -> tuple[dict, str, str]:
-    """The arrays of a packed layer: its definition, the binary part and the text part.
+def pack_geometry(geoms: np.ndarray, precision: int) -> tuple[dict, str]:
+    """The geometry part of a packed layer (what stays the same when only popups change).
 
     Parameters
     ----------
     geoms : numpy.ndarray of (multi)polygons
         In longitude/latitude, non-empty.
-    style_index : numpy.ndarray of int
-        Style of each feature.
-    columns : sequence of sequence
-        The popup values of each column, one per feature (escaped here).
     precision : int
         Decimals of longitude/latitude kept (6 → ~0.1 m): coordinates are rounded to
         them, as :func:`numpy.round` does for the GeoJSON layers.
@@ -86,13 +92,11 @@ def pack_layer(
     Returns
     -------
     counts : dict
-        ``coords``, ``rings``, ``parts``, ``features``, ``columns``, ``origin``, ``scale``
-        (what the page needs to read the binary part).
-    binary : str
+        ``coords``, ``rings``, ``parts``, ``features``, ``origin``, ``scale`` (what the
+        page needs to read the geometry part).
+    geometry : str
         Base64 of the deflated int32 arrays: coordinate differences, ring, part and
-        feature offsets, style indices, one code column per popup column.
-    text : str
-        Base64 of the deflated JSON list of each column's distinct escaped values.
+        feature offsets.
     """
     kind, coords, offsets = shapely.to_ragged_array(geoms)
     if kind == shapely.GeometryType.POLYGON:  # no multipolygon: one part per feature
@@ -102,25 +106,77 @@ def pack_layer(
     quantized = np.rint(coords * scale).astype(np.int64)  # longitude, latitude × scale
     origin = quantized.min(axis=0)
     steps = np.diff(quantized - origin, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    coded = [escape_column(values) for values in columns]
-    arrays = [
-        steps.astype(np.int32).ravel(),
-        rings, parts, features,
-        np.asarray(style_index),
-        *(codes for codes, _ in coded),
-    ]  # fmt: skip
-    binary = b"".join(np.ascontiguousarray(a, dtype="<i4").tobytes() for a in arrays)
-    uniques = json.dumps([u for _, u in coded], ensure_ascii=False, separators=(",", ":"))
+    arrays = [steps.astype(np.int32).ravel(), rings, parts, features]
     counts = {
         "coords": len(coords),
         "rings": len(rings) - 1,
         "parts": len(parts) - 1,
         "features": len(features) - 1,
-        "columns": len(coded),
         "origin": [int(origin[0]), int(origin[1])],
         "scale": scale,
     }
-    return counts, _deflated(binary), _deflated(uniques.encode("utf-8"))
+    return counts, _deflated(_int32_bytes(arrays))
+
+
+def pack_values(style_index: np.ndarray, columns: Sequence[Sequence]) -> tuple[str, list[str]]:
+    """The style and popup parts of a packed layer.
+
+    Parameters
+    ----------
+    style_index : numpy.ndarray of int
+        Style of each feature.
+    columns : sequence of sequence
+        The popup values of each column, one per feature (escaped here).
+
+    Returns
+    -------
+    binary : str
+        Base64 of the deflated int32 style indices.
+    columns : list of str
+        :func:`pack_column` of each column, one after the other (codes, values, ...).
+    """
+    parts = [part for values in columns for part in pack_column(values)]
+    return pack_styles(style_index), parts
+
+
+def pack_styles(style_index: np.ndarray) -> str:
+    """Base64 of the deflated int32 style index of each feature."""
+    return _deflated(_int32_bytes([np.asarray(style_index)]))
+
+
+def pack_column(values: Sequence) -> tuple[str, str]:
+    """One popup column, dictionary-encoded: its codes and its distinct escaped values.
+
+    Returns
+    -------
+    codes : str
+        Base64 of the deflated int32 code of each feature.
+    uniques : str
+        Base64 of the deflated JSON list of the column's distinct escaped values.
+    """
+    codes, uniques = escape_column(values)
+    text = json.dumps(uniques, ensure_ascii=False, separators=(",", ":"))
+    return _deflated(_int32_bytes([codes])), _deflated(text.encode("utf-8"))
+
+
+def _int32_bytes(arrays: Sequence[np.ndarray]) -> bytes:
+    return b"".join(np.ascontiguousarray(a, dtype="<i4").tobytes() for a in arrays)
+
+
+def pack_layer(
+    geoms: np.ndarray,
+    style_index: np.ndarray,
+    columns: Sequence[Sequence],
+    precision: int,
+) -> tuple[dict, str, str, list[str]]:
+    """The parts of a packed layer: its counts, geometry, styles and popup columns.
+
+    :func:`pack_geometry` and :func:`pack_values` in one call (see them for the
+    parameters); ``counts["columns"]`` is the number of popup columns.
+    """
+    counts, geometry = pack_geometry(geoms, precision)
+    binary, parts = pack_values(style_index, columns)
+    return {**counts, "columns": len(columns)}, geometry, binary, parts
 
 
 #: The page's reader of packed layers: ``window.gisrenew.packed(...)`` returns a
@@ -139,12 +195,12 @@ window.gisrenew.packed = (function () {
             .pipeThrough(new DecompressionStream('deflate'));
         return new Response(stream).arrayBuffer();
     }
-    function read(n, buffer) {
-        var a = new Int32Array(buffer), at = 0;
+    function read(n, geometry, style, columns) {
+        var a = new Int32Array(geometry), at = 0;
         function take(k) { var v = a.subarray(at, at + k); at += k; return v; }
         var q = take(2 * n.coords), d = {rings: take(n.rings + 1), parts: take(n.parts + 1),
-            features: take(n.features + 1), style: take(n.features), codes: []};
-        for (var c = 0; c < n.columns; c++) { d.codes.push(take(n.features)); }
+            features: take(n.features + 1), style: new Int32Array(style), codes: []};
+        for (var c = 0; c < n.columns; c++) { d.codes.push(new Int32Array(columns[2 * c])); }
         // running sums of the differences: longitude, latitude
         var xy = new Float64Array(2 * n.coords), x = 0, y = 0, k, f;
         for (k = 0; k < n.coords; k++) {
@@ -284,7 +340,7 @@ window.gisrenew.packed = (function () {
         }
         g.restack(key);
     }
-    return function (key, def, styles, binary, text) {
+    return function (key, def, styles, geometry, binary, columns) {
         var group = L.featureGroup();
         if (!window.DecompressionStream) {
             console.error('gisrenew: this browser cannot read the layer ' + key
@@ -293,9 +349,13 @@ window.gisrenew.packed = (function () {
             return group;
         }
         g.pending += 1;
-        group.ready = Promise.all([inflate(binary), inflate(text)]).then(function (r) {
-            var d = read(def.counts, r[0]);
-            var uniques = JSON.parse(new TextDecoder().decode(r[1]));
+        var parts = [inflate(geometry), inflate(binary)].concat(columns.map(inflate));
+        group.ready = Promise.all(parts).then(function (r) {
+            var d = read(def.counts, r[0], r[1], r.slice(2)), decoder = new TextDecoder();
+            var uniques = [];
+            for (var c = 0; c < def.counts.columns; c++) {
+                uniques.push(JSON.parse(decoder.decode(r[3 + 2 * c])));
+            }
             fill(group, key, def, styles, d, uniques);
             return group;
         }).catch(function (error) {
@@ -333,8 +393,10 @@ class PackedLayer(DataLayer):
         As for :class:`~gisrenew.webmap.elements.GeoJsonLayer`.
     counts : dict
         From :func:`pack_layer`.
-    binary, text : str
-        The base64 parts from :func:`pack_layer`.
+    geometry, binary : str
+        The base64 parts from :func:`pack_layer`: geometry, styles.
+    columns : sequence of str
+        The base64 codes and values of each popup column (:func:`pack_column`).
     """
 
     _template = Template(
@@ -342,7 +404,7 @@ class PackedLayer(DataLayer):
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = window.gisrenew.packed({{ this.key|tojson }},
                 {{ this.def_json }}, {{ this.styles_json }},
-                "{{ this.binary }}", "{{ this.text }}");
+                "{{ this.geometry }}", "{{ this.binary }}", {{ this.columns_json }});
             window.gisrenew.layers[{{ this.key|tojson }}] = {{ this.get_name() }};
             window.gisrenew.order.push({{ this.key|tojson }});
             {{ this.add_to_map() }}
@@ -355,8 +417,9 @@ class PackedLayer(DataLayer):
         key: str,
         name: str,
         counts: dict,
+        geometry: str,
         binary: str,
-        text: str,
+        columns: Sequence[str],
         *,
         styles: list[dict],
         labels: Sequence[str] = (),
@@ -368,21 +431,30 @@ class PackedLayer(DataLayer):
         interactive: bool = True,
         feature_count: int = 0,
     ):
-        for part in (binary, text):
-            if not _BASE64.issuperset(part.encode("ascii")):
+        columns = [str(part) for part in columns]
+        if len(columns) != 2 * int(counts.get("columns", 0)):
+            raise ValueError("a packed layer needs the codes and values of each popup column")
+        for part in (geometry, binary, *columns):
+            if not isinstance(part, str) or _BASE64.fullmatch(part) is None:
                 raise ValueError("packed parts must be base64 text")
         super().__init__(
             key, name, styles=styles, canvas=canvas, show=show, interactive=interactive,
             feature_count=feature_count,
         )  # fmt: skip
         self._name = "GisrenewPacked"
+        self.geometry = geometry
         self.binary = binary
-        self.text = text
+        self.columns = columns
         self.counts = counts
         self.labels = [escape_text(x) for x in labels]
         self.tooltip = [int(i) for i in tooltip]
         self.heading = None if heading is None else int(heading)
         self.kind = escape_text(kind)
+
+    @property
+    def columns_json(self) -> str:
+        """The popup columns' parts (base64 text only: checked when made)."""
+        return json.dumps(self.columns)
 
     @property
     def def_json(self) -> str:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,8 +37,10 @@ from gisrenew import outfiles
 from gisrenew.crs import is_metric_projected
 from gisrenew.errors import CRSError
 from gisrenew.present import labels as words
+from gisrenew.webmap import drawcache
 from gisrenew.webmap.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_assets
 from gisrenew.webmap.basemaps import Basemap, get_basemap
+from gisrenew.webmap.drawcache import DrawnGeometry, forget_drawn_geometries
 from gisrenew.webmap.elements import (
     FitView,
     GeoJsonLayer,
@@ -50,12 +52,20 @@ from gisrenew.webmap.elements import (
 from gisrenew.webmap.escape import escape_text, escape_texts, script_json
 from gisrenew.webmap.gcj02 import in_gcj02_area, shift_geometries
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
-from gisrenew.webmap.packed import PackedLayer, PackedRuntime, is_packable, pack_layer
+from gisrenew.webmap.packed import (
+    PackedLayer,
+    PackedRuntime,
+    is_packable,
+    pack_column,
+    pack_geometry,
+    pack_styles,
+)
 
 __all__ = [
     "GisrenewMap",
     "MapContext",
     "MapOptions",
+    "Worded",
     "add_layer",
     "column",
     "feature_collection",
@@ -71,8 +81,10 @@ __all__ = [
     "numbers",
     "per_distinct",
     "save_map",
+    "table_key",
     "text_values",
     "title_html",
+    "worded",
 ]
 
 log = logging.getLogger(__name__)
@@ -147,6 +159,10 @@ def numbers(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarr
 
 def per_distinct(values: Sequence, word) -> list:
     """``word(value)`` for each value, computed once per distinct value (and type)."""
+    values = _objects(values)
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(values)  # text: equal values are the same text
+        return np.asarray([word(v) for v in distinct], dtype=object)[codes].tolist()
     cache: dict = {}
     out = []
     for value in values:
@@ -161,15 +177,56 @@ def per_distinct(values: Sequence, word) -> list:
 
 
 def lookup(ids, table: pd.DataFrame | None, id_column: str, value_column: str) -> list:
-    """Values of `value_column` in `table` for `ids` (missing: empty)."""
-    ids = pd.Series(ids, dtype=object).astype(str)
+    """Values of `value_column` in `table` for `ids` (missing: empty).
+
+    Ids of text are looked up once per distinct id (100 000 parcels, a few districts).
+    """
     if table is None or value_column not in table.columns or id_column not in table.columns:
         return [""] * len(ids)
-    mapping = pd.Series(
-        table[value_column].to_numpy(dtype=object), index=table[id_column].astype(str).to_numpy()
-    )
-    mapping = mapping[~mapping.index.duplicated()]
-    return list(ids.map(mapping).astype(object).where(lambda s: s.notna(), ""))
+    ids = _objects(ids)
+    if _all_text(ids):
+        codes, distinct = pd.factorize(ids)
+        found = np.asarray(_lookup(distinct, table, id_column, value_column), dtype=object)
+        return found[codes].tolist() if len(codes) else []
+    return _lookup(ids, table, id_column, value_column)
+
+
+def _lookup(ids, table: pd.DataFrame, id_column: str, value_column: str) -> list:
+    """:func:`lookup` of each id as text (the first row of an id counts)."""
+    ids = pd.Series(ids, dtype=object).astype(str)
+    keys, rows = _Keys.of(table, id_column)
+    position = keys.get_indexer(ids)
+    out = np.full(len(ids), "", dtype=object)
+    found = position >= 0
+    out[found] = table[value_column].take(rows[position[found]]).to_numpy(dtype=object)
+    out[pd.isna(out)] = ""
+    return out.tolist()
+
+
+class _Keys:
+    """The ids of the last tables looked up, by their content (the residential land's ids
+    are the same in every result of a run: indexed once)."""
+
+    entries: ClassVar[dict[str, tuple[pd.Index, np.ndarray]]] = {}
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, id_column: str) -> tuple[pd.Index, np.ndarray]:
+        """The distinct ids (as text) of `table` and the rows that hold them first."""
+        ids = table[id_column]
+        key = drawcache.source_key(ids, ("ids", str(ids.dtype)))
+        if key not in cls.entries:
+            all_keys = pd.Index(ids.astype(str))
+            rows = np.flatnonzero(~all_keys.duplicated())
+            cls.entries = dict(list(cls.entries.items())[-5:])
+            cls.entries[key] = (all_keys[rows], rows)
+        return cls.entries[key]
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.entries = {}
+
+
+drawcache.also_forget(_Keys.forget)
 
 
 def named(names: Sequence, ids: Sequence, lang: str) -> list[str]:
@@ -177,11 +234,39 @@ def named(names: Sequence, ids: Sequence, lang: str) -> list[str]:
 
     Each distinct pair is worded once (a district's name for 100 000 parcels).
     """
+    names, ids = _objects(names), _objects(ids)
+    if len(names) != len(ids):
+        raise ValueError(f"{len(names)} names for {len(ids)} ids")
+    if not len(ids):
+        return []
+    if _all_text(names) and _all_text(ids):  # each distinct pair worded once
+        name_codes, name_values = pd.factorize(names)
+        id_codes, id_values = pd.factorize(ids)
+        width = len(id_values)
+        codes, pairs = pd.factorize(name_codes.astype(np.int64) * width + id_codes)
+        worded = _named(name_values[pairs // width], id_values[pairs % width], lang)
+        return np.asarray(worded, dtype=object)[codes].tolist()
     index: dict[tuple[str, str], int] = {}
     pairs = zip(_texts(names), _texts(ids), strict=True)
     codes = [index.setdefault(pair, len(index)) for pair in pairs]
     worded = _named([n for n, _ in index], [i for _, i in index], lang)
     return [worded[code] for code in codes]
+
+
+def _objects(values: Sequence) -> np.ndarray:
+    """`values` as a one-dimensional object array."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype=object)
+    out = np.empty(len(values := list(values)), dtype=object)
+    out[:] = values
+    return out
+
+
+def _all_text(values: np.ndarray) -> bool:
+    """Whether every value is text (then equal values are equal text)."""
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def _texts(values: Sequence) -> list[str]:
@@ -257,54 +342,8 @@ def frames_in_china(frames: Sequence[pd.DataFrame | None]) -> bool:
     return False
 
 
-class _LastDrawn:
-    """The display geometries of the last large layers, for a page drawing the same ones.
-
-    The coverage pages of both methods draw the same residential pieces (the walk's
-    result carries the straight line's land, the same geometry objects): they are
-    reprojected and simplified once. An entry holds its source geometries, so the
-    identities it compares cannot be reused by other objects while it is kept.
-    """
-
-    min_rows = 5_000
-    size = 4
-    entries: ClassVar[list[tuple]] = []
-
-    @classmethod
-    def find(cls, source: np.ndarray, key: tuple) -> tuple[np.ndarray, np.ndarray] | None:
-        if len(source) < cls.min_rows:
-            return None
-        ids = None
-        for old_key, old_source, old_ids, result in cls.entries:
-            if old_key != key or len(old_source) != len(source):
-                continue
-            ids = _identities(source) if ids is None else ids
-            if np.array_equal(old_ids, ids):
-                return result
-        return None
-
-    @classmethod
-    def keep(cls, source: np.ndarray, key: tuple, result: tuple[np.ndarray, np.ndarray]) -> None:
-        if len(source) >= cls.min_rows:
-            cls.entries = [(key, source, _identities(source), result), *cls.entries][: cls.size]
-
-
-def forget_drawn_geometries() -> None:
-    """Let go of the display geometries kept for the next page (a site is published).
-
-    A long-lived process (a notebook, a server) would otherwise hold the city's
-    reprojected residential land until its next map.
-    """
-    _LastDrawn.entries = []
-
-
-def _identities(geoms: np.ndarray) -> np.ndarray:
-    """The object identity of each geometry (``map`` runs in C: ~5 ms per 100 000)."""
-    return np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
-
-
-def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries ready for the page (not rounded yet) and the mask of rows kept (non-empty).
+def _drawn_geometry(gdf: gpd.GeoDataFrame, ctx: MapContext) -> DrawnGeometry:
+    """The layer's geometry as the page draws it, drawn once per key (:mod:`.drawcache`).
 
     The arrays returned may be shared with the next page drawing the same geometries:
     callers do not change them in place.
@@ -315,31 +354,159 @@ def _display_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndar
             "Pass layers read with gisrenew.read_layer or set their CRS."
         )
     source = np.asarray(gdf.geometry.array, dtype=object)
-    key = (gdf.crs, ctx.options.simplify_m, ctx.source_datum, ctx.basemap.datum)
-    found = _LastDrawn.find(source, key)
-    if found is not None:
+    if len(source) < drawcache.MIN_ROWS:
+        return _drawn(*_page_geometries(gdf, ctx), ctx)
+    key = drawcache.geometry_key(source, _settings(gdf.crs, ctx))
+    found = drawcache.cached(key)
+    if found is not None and (found.geoms is not None or _packed(found, ctx)):
+        if found.packed is None and _packed(found, ctx):  # drawn before as GeoJSON
+            found = replace(found, packed=pack_geometry(found.geoms, ctx.options.precision))
+            drawcache.keep_drawn(key, found)
         return found
-    result = _page_geometries(gdf, ctx)
-    _LastDrawn.keep(source, key, result)
-    return result
+    drawn = _drawn(*_page_geometries(gdf, ctx), ctx)
+    drawcache.keep_drawn(key, drawn)
+    return drawn
+
+
+def _drawn(geoms: np.ndarray, keep: np.ndarray, ctx: MapContext) -> DrawnGeometry:
+    """What :func:`add_layer` needs of display geometries `geoms` (rows `keep` drawn)."""
+    geoms = geoms[keep]
+    vertices = int(shapely.get_num_coordinates(geoms).sum())
+    bounds = shapely.total_bounds(geoms) if len(geoms) else np.full(4, np.nan)
+    drawn = DrawnGeometry(keep, vertices, is_packable(geoms), bounds, geoms)
+    if _packed(drawn, ctx):  # the arrays are all a packed layer needs: no second city kept
+        drawn = replace(drawn, packed=pack_geometry(geoms, ctx.options.precision), geoms=None)
+    return drawn
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A popup column worded only when a page needs its words (:func:`add_layer`).
+
+    A large packed layer keeps each column's encoding by the key of what it is worded
+    from (:mod:`.drawcache`): a column whose source did not change (the parcels' names
+    and areas after a park is added) is neither worded nor encoded again.
+
+    Attributes
+    ----------
+    source : pandas.Series or numpy.ndarray
+        What the words come from, one value per feature (numbers, ids, text).
+    word : callable
+        ``word(source)`` → the text of each value (element by element).
+    how : tuple
+        Everything else the words depend on (formatter, language, a lookup table's
+        content): part of the key, so its values must have a faithful ``repr``.
+    """
+
+    source: pd.Series | np.ndarray
+    word: Callable[[Any], Sequence]
+    how: tuple
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def subset(self, keep: np.ndarray) -> Worded:
+        source = self.source[keep]
+        if isinstance(source, pd.Series):
+            source = source.reset_index(drop=True)
+        return replace(self, source=source)
+
+    def words(self) -> np.ndarray:
+        return np.asarray(_objects(self.word(self.source)), dtype=object)
+
+    def key(self) -> str:
+        return drawcache.source_key(self.source, self.how)
+
+
+def worded(source, word: Callable[[Any], Sequence], *how: Any) -> Worded:
+    """A :class:`Worded` popup column: ``worded(areas, each_area, "area_compact", lang)``."""
+    if isinstance(source, pd.Series):
+        source = source.reset_index(drop=True)
+    return Worded(source, word, tuple(how))
+
+
+def table_key(table: pd.DataFrame | None, *columns: str) -> str:
+    """A digest of `columns` of a small lookup table (part of a :class:`Worded` key)."""
+    if table is None:
+        return "none"
+    values = [text_values(column(table, name, None)) for name in columns]
+    return drawcache.source_key(np.asarray([repr(values)], dtype=object), ("table", columns))
+
+
+def _kept(values, keep: np.ndarray):
+    """The values of the rows drawn (a :class:`Worded` column stays unworded)."""
+    if isinstance(values, Worded):
+        return values.subset(keep)
+    return _objects(values)[keep]
+
+
+def _packed_column(values) -> tuple[str, str]:
+    """:func:`pack_column` of `values`, encoded once per content (:mod:`.drawcache`)."""
+    if len(values) < drawcache.MIN_ROWS:
+        return pack_column(values.words() if isinstance(values, Worded) else values)
+    key = values.key() if isinstance(values, Worded) else drawcache.column_key(values)
+    found = drawcache.cached_column(key)
+    if found is None:
+        found = pack_column(values.words() if isinstance(values, Worded) else values)
+        drawcache.keep_column(key, found)
+    return found
+
+
+def _packed(drawn: DrawnGeometry, ctx: MapContext) -> bool:
+    """Whether a layer drawn as `drawn` is packed (large, and polygons only)."""
+    n = int(drawn.keep.sum())
+    large = n > ctx.options.packed_features or drawn.vertices > ctx.options.packed_vertices
+    return bool(n) and large and drawn.packable
 
 
 def _page_geometries(gdf: gpd.GeoDataFrame, ctx: MapContext) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_display_geometries` computed: simplified, to WGS 84, to the basemap's datum."""
-    series = gdf.geometry
-    tolerance = ctx.options.simplify_m
-    if is_metric_projected(series.crs):
-        geoms = _simplified(np.asarray(series.array, dtype=object), tolerance)
-        series = gpd.GeoSeries(geoms, crs=series.crs).to_crs(4326)
-        geoms = np.asarray(series.array, dtype=object)
+    """Display geometries (not rounded yet) and the mask of rows kept (non-empty):
+    simplified, to WGS 84, to the basemap's datum.
+
+    Each row is drawn on its own, so the heavy rows (a walking service area of
+    thousands of vertices) drawn before are taken from :func:`drawcache.known_rows`.
+    """
+    source = np.asarray(gdf.geometry.array, dtype=object)
+    heavy = shapely.get_num_coordinates(source) > drawcache.HEAVY_VERTICES
+    if not heavy.any():
+        geoms = _display(source, gdf.crs, ctx)
     else:
-        geoms = np.asarray(series.to_crs(4326).array, dtype=object)
+        settings = _settings(gdf.crs, ctx)
+        digests, known = drawcache.known_rows(settings, source[heavy])
+        new = shapely.is_missing(known)
+        todo = ~heavy
+        todo[heavy] = new
+        geoms = np.empty(len(source), dtype=object)
+        geoms[todo] = _display(source[todo], gdf.crs, ctx)
+        geoms[heavy & ~todo] = known[~new]
+        drawn = geoms[heavy][new]
+        drawcache.keep_rows(settings, list(np.asarray(digests, dtype=object)[new]), drawn)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return geoms, keep
+
+
+def _settings(crs, ctx: MapContext) -> tuple:
+    """What shapes a layer's drawing besides its geometry (part of its cache key)."""
+    opts = ctx.options
+    return (crs.to_wkt(), opts.simplify_m, opts.precision, SIMPLIFY_MIN_VERTICES,
+            ctx.source_datum, ctx.basemap.datum)  # fmt: skip
+
+
+def _display(geoms: np.ndarray, crs, ctx: MapContext) -> np.ndarray:
+    """`geoms` (in `crs`) simplified, to WGS 84, to the basemap's datum, row by row."""
+    if not len(geoms):
+        return geoms
+    tolerance = ctx.options.simplify_m
+    if is_metric_projected(crs):
+        geoms = _simplified(geoms, tolerance)
+        geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(4326).array, dtype=object)
+    else:
+        geoms = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(4326).array, dtype=object)
         geoms = _simplified(geoms, tolerance / _M_PER_DEG)
     target = ctx.basemap.datum
     if ctx.source_datum != target:
         geoms = shift_geometries(geoms, f"{ctx.source_datum}_to_{target}")
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    return geoms, keep
+    return geoms
 
 
 def _simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
@@ -416,17 +583,16 @@ def add_layer(
     """
     if gdf is None or len(gdf) == 0:
         return 0
-    geoms, keep = _display_geometries(gdf, ctx)
+    drawn = _drawn_geometry(gdf, ctx)
+    keep = drawn.keep
     style_index = np.zeros(len(gdf), dtype=int) if style_index is None else style_index
     style_index = np.asarray(style_index, dtype=int)[keep]
-    columns = [np.asarray(values, dtype=object)[keep] for _, values in fields]
-    geoms = geoms[keep]
-    n = len(geoms)
+    columns = [_kept(values, keep) for _, values in fields]
+    n = int(keep.sum())
     if n == 0:
         return 0
-    vertices = int(shapely.get_num_coordinates(geoms).sum())
-    large = n > ctx.options.packed_features or vertices > ctx.options.packed_vertices
-    packed = large and is_packable(geoms)
+    vertices = drawn.vertices
+    packed = _packed(drawn, ctx)
     canvas = packed or n > ctx.options.canvas_features
     show = _shown(ctx, key, show, vertices, n, packed)
     drawing = {
@@ -435,19 +601,23 @@ def add_layer(
         "interactive": interactive, "feature_count": n,
     }  # fmt: skip
     if packed:
-        counts, binary, text = pack_layer(geoms, style_index, columns, ctx.options.precision)
+        counts, geometry = drawn.packed
+        parts = [part for values in columns for part in _packed_column(values)]
         m.add_child(PackedRuntime(), name="gisrenew_packed_runtime")  # once per page
-        layer = PackedLayer(key, name, counts, binary, text, **drawing)
+        counts = {**counts, "columns": len(columns)}
+        binary = pack_styles(style_index)
+        layer = PackedLayer(key, name, counts, geometry, binary, parts, **drawing)
     else:
+        columns = [c.words() if isinstance(c, Worded) else c for c in columns]
         rows = list(zip(*map(escape_texts, columns), strict=True)) if columns else [()] * n
         digits = ctx.options.precision
-        rounded = shapely.transform(geoms, lambda coords: np.round(coords, digits))
+        rounded = shapely.transform(drawn.geoms, lambda coords: np.round(coords, digits))
         collection = feature_collection(shapely.to_geojson(rounded), style_index, rows)
         layer = GeoJsonLayer(key, name, collection, **drawing)
     m.add_child(layer)
     ctx.drawn.append(layer)
     if fit:
-        ctx.bounds.append(shapely.total_bounds(geoms))
+        ctx.bounds.append(drawn.bounds)
     ctx.layers[key] = {
         "name": name, "features": n, "vertices": vertices, "show": show, "canvas": canvas,
         "packed": packed,

@@ -47,7 +47,7 @@ import math
 import os
 import stat
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -63,6 +63,7 @@ from gisrenew.present import labels as words
 from gisrenew.present.labels import column_headers, sheet_names
 from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
 from gisrenew.webmap.basemaps import Basemap, get_basemap
+from gisrenew.webmap.drawcache import drawing_cache
 from gisrenew.webmap.escape import escape_text
 from gisrenew.webmap.labels import detect_lang, label, resolve_lang
 from gisrenew.webmap.lifecircles import life_circle_map
@@ -74,7 +75,6 @@ from gisrenew.webmap.maps import (
     plans_map,
     save_map,
 )
-from gisrenew.webmap.page import forget_drawn_geometries
 
 __all__ = ["PAGES_A_PARK_CHANGE_DRAWS", "SITE_MANIFEST", "PublishedMap", "publish_site"]
 
@@ -105,6 +105,8 @@ class PublishedMap:
     figures: list[tuple[str, str]]
     tables: list[Path]
     layers: dict[str, dict]
+    run: int | None = None  # a before/after map: the run it shows
+    drawing: str | None = None  # a before/after map: how it was drawn (_Site.fingerprint)
 
 
 # --------------------------------------------------------------------------- the site
@@ -137,6 +139,12 @@ class _Site:
             "source_datum": self.data_datum,
             "options": self.options,
         }
+
+    def fingerprint(self) -> str:
+        """What the look of a page depends on besides its data (a page drawn with the same
+        fingerprint and data is the same page)."""
+        drawn = (self.lang, self.offline, self.basemap, self.data_datum, self.options, self.zone)
+        return hashlib.sha256(repr(drawn).encode("utf-8")).hexdigest()[:16]
 
     def save(self, m: folium.Map, name: str) -> Path:
         return save_map(m, self.folder / name, offline=self.offline)
@@ -378,7 +386,9 @@ def _before_after_page(site: _Site, change: CoverageChange, stem: str) -> Publis
         (site.t("new_parks"), fmt.count(n_added)),
     ]
     title = _change_title(site, change)
-    return PublishedMap(stem, title, path, figures, written, m.gisrenew_layers)
+    return PublishedMap(
+        stem, title, path, figures, written, m.gisrenew_layers, change.run_id, site.fingerprint()
+    )
 
 
 def _newest_first(
@@ -393,14 +403,49 @@ def _newest_first(
 
 
 def _change_pages(
-    site: _Site, changes: list[CoverageChange], kept: Callable[[str], PublishedMap | None]
+    site: _Site,
+    changes: list[CoverageChange],
+    kept: Callable[[str], PublishedMap | None],
+    earlier: list[PublishedMap] | None,
 ) -> list[PublishedMap]:
-    """``before_after.html`` for the newest change, ``before_after_<run>.html`` for the others."""
-    pages = []
+    """``before_after.html`` for the newest change, ``before_after_<run>.html`` for the others.
+
+    `earlier`: the intact before/after maps of the earlier publish that may be renamed
+    (the map of the run that was the newest is copied as ``before_after_<run>.html``
+    when drawn alike), None to draw them. Copies are made before the newest map is
+    drawn over ``before_after.html``.
+    """
+    stems = [
+        "before_after" if number == 0 else f"before_after_{change.run_id}"
+        for number, change in enumerate(changes)
+    ]
+    pages = [kept(stem) for stem in stems]
     for number, change in enumerate(changes):
-        stem = "before_after" if number == 0 else f"before_after_{change.run_id}"
-        pages.append(kept(stem) or _before_after_page(site, change, stem))
-    return pages
+        if pages[number] is None and number and earlier is not None:
+            pages[number] = _renamed(site, earlier, change, stems[number])
+    return [
+        page or _before_after_page(site, change, stem)
+        for page, change, stem in zip(pages, changes, stems, strict=True)
+    ]
+
+
+def _renamed(
+    site: _Site, earlier: list[PublishedMap], change: CoverageChange, stem: str
+) -> PublishedMap | None:
+    """The earlier publish's map of `change` copied as `stem` (same run, drawn alike)."""
+    if change.run_id is None:
+        return None
+    fingerprint = site.fingerprint()
+    found = [p for p in earlier if p.run == change.run_id and p.drawing == fingerprint]
+    if not found:
+        return None
+    page = found[0]
+    tables = []
+    for table in page.tables:
+        name = f"{stem}_{table.stem[len(page.key) + 1 :]}.csv"
+        tables.append(outfiles.write_bytes(site.folder / "tables" / name, table.read_bytes()))
+    path = outfiles.write_bytes(site.folder / f"{stem}.html", page.file.read_bytes())
+    return replace(page, key=stem, file=path, tables=tables)
 
 
 def _pages(
@@ -420,6 +465,8 @@ def _pages(
     def kept(key: str) -> PublishedMap | None:
         return None if redraw is None or key in redraw else previous.page(key)
 
+    renamed = None if redraw is None else previous.before_after
+
     pages = []
     for result in indicators.results().values():
         pages.append(kept(_COVERAGE_PAGES[result.method][0]) or _coverage_page(site, result))
@@ -430,7 +477,7 @@ def _pages(
     elif redraw is not None and previous.page("lifecircles") is not None:
         pages.append(previous.page("lifecircles"))  # not drawn again: kept as it was
     if changes is not None:
-        pages += _change_pages(site, changes, kept)
+        pages += _change_pages(site, changes, kept, renamed)
     else:
         pages += previous.before_after
     return pages
@@ -524,6 +571,7 @@ def _index_json(site: _Site, site_title: str, date: str, maps: list[PublishedMap
                 "figures": dict(item.figures),
                 "tables": [p.relative_to(site.folder).as_posix() for p in item.tables],
                 "layers": item.layers,
+                **({} if item.run is None else {"run": item.run, "drawing": item.drawing}),
             }
             for item in maps
         ],
@@ -636,9 +684,12 @@ def _kept_entry(folder: Path, files: dict[str, str], entry: Any) -> PublishedMap
             return None
         names = [str(entry["file"]), *(str(t) for t in entry.get("tables", []))]
         figures = [(str(k), str(v)) for k, v in dict(entry.get("figures", {})).items()]
+        run, drawing = entry.get("run"), entry.get("drawing")
         item = PublishedMap(
             key, str(entry["title"]), folder / names[0], figures,
             [folder / name for name in names[1:]], dict(entry.get("layers", {})),
+            int(run) if isinstance(run, int) else None,
+            str(drawing) if isinstance(drawing, str) else None,
         )  # fmt: skip
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -689,6 +740,7 @@ def publish_site(
     date: str | _dt.date | None = None,
     options: MapOptions | None = None,
     pages: Collection[str] | None = None,
+    cache: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write the static map site of computed indicators (see module docs).
 
@@ -737,6 +789,12 @@ def publish_site(
         :data:`PAGES_A_PARK_CHANGE_DRAWS` after a recompute; every other page of the site
         is kept as the earlier publish in `out_dir` wrote it (listed again in the index),
         or drawn when that publish left no intact copy of it. Default: every page is drawn.
+    cache : path, optional
+        Folder keeping the drawn geometry of large layers between publishes
+        (:func:`gisrenew.webmap.drawcache.map_cache_folder` of the project: never inside
+        the site), so a publish after a park change draws the parcels' geometry from it
+        (:mod:`gisrenew.webmap.drawcache`). Default: none (drawn each time). The pages
+        are the same either way.
 
     Returns
     -------
@@ -774,10 +832,8 @@ def publish_site(
         )
     folder.mkdir(parents=True, exist_ok=True)
     redraw = None if pages is None else frozenset(pages)
-    try:
+    with drawing_cache(cache):  # drawn geometries: shared by this site's pages, kept in `cache`
         drawn_pages = _pages(site, indicators, shown, previous, redraw)
-    finally:
-        forget_drawn_geometries()  # shared between the pages of this site only
     files = _write_index(site, site_title, date_text, drawn_pages)
     _record_site(folder, files, previous)
     log.info("published %d map(s) to %s", len(drawn_pages), folder)
