@@ -47,6 +47,7 @@ import pyogrio.errors
 from gisrenew.errors import GisrenewError, OutputError
 
 __all__ = [
+    "PROJECT_CACHE",
     "RESULT_SUFFIXES",
     "atomic_path",
     "check_folder",
@@ -59,6 +60,10 @@ __all__ = [
     "write_failure",
     "write_text",
 ]
+
+#: The folder of caches inside a project folder (maps drawn once, see
+#: :mod:`gisrenew.webmap.drawcache`): rebuilt when missing, never copied with a project.
+PROJECT_CACHE = ".gisrenew-cache"
 
 #: Suffixes of result files (``--out``): GeoPackage layers, CSV or Excel tables.
 RESULT_SUFFIXES = (".gpkg", ".csv", ".xlsx")

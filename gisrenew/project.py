@@ -73,9 +73,10 @@ def copy_project(
     """Copy the project in `source` to the new folder `target`; the copy is writable.
 
     For working on the bundled (read-only) sample, and for moving a project between
-    stores: the folder's files are copied (not the lock and work files, nor the source's
-    GeoPackage when the copy has another store) and ``[project] read_only`` is cleared in
-    the copy's ``gisrenew.toml`` (every other line of it kept as written). With `store`
+    stores: the folder's files are copied (not the lock and work files, the map cache,
+    nor the source's GeoPackage when the copy has another store) and ``[project]
+    read_only`` is cleared in the copy's ``gisrenew.toml`` (every other line of it kept
+    as written). With `store`
     (or when `source` keeps its layers in PostgreSQL) every layer and table — ids,
     attributes, run history, results state, each input layer's recorded column mapping —
     is written into the copy's store, which ``gisrenew.toml`` then names.
@@ -105,11 +106,12 @@ def copy_project(
     if target.exists():
         raise ProjectError(f"{target} exists. Fix: give a new folder for the copy.")
     if store is None and not original.config.in_database:
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns(f"{TMP_PREFIX}*", LOCK_FILE))
+        ignore = shutil.ignore_patterns(f"{TMP_PREFIX}*", LOCK_FILE, outfiles.PROJECT_CACHE)
+        shutil.copytree(source, target, ignore=ignore)
         _writable_copy(target, {})
         return Project.open(target)
     store = store or ProjectConfig().gpkg
-    skip = {p.name for p in original.store.owned_files()} | {LOCK_FILE}
+    skip = {p.name for p in original.store.owned_files()} | {LOCK_FILE, outfiles.PROJECT_CACHE}
     shutil.copytree(source, target, ignore=lambda _, names: _skipped(names, skip))
     try:
         settings = _store_settings(target, {}, store, schema)

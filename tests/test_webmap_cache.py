@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from gisrenew.cli import main
 from gisrenew.indicators import compute_indicators
 from gisrenew.inputs import gather_inputs
-from gisrenew.project import Project
+from gisrenew.project import Project, copy_project
 from gisrenew.recompute import read_changes, recompute
 from gisrenew.webmap import MapOptions, before_after_map, drawcache, page, publish_site
 from gisrenew.webmap.publish import PAGES_A_PARK_CHANGE_DRAWS
@@ -216,6 +216,8 @@ def test_the_cache_lives_in_the_project_folder_never_in_the_site(project, tmp_pa
     assert not [p for p in site.rglob("*") if ".gisrenew-cache" in p.as_posix()]
     listed = json.loads((site / ".gisrenew-site.json").read_text(encoding="utf-8"))["files"]
     assert all(not name.startswith(".gisrenew-cache") for name in listed)
+    copy = copy_project(project.folder, tmp_path / "copy")  # a cache is never copied
+    assert not (copy.folder / ".gisrenew-cache").exists() and (copy.folder / "maps").is_dir()
 
 
 def test_a_read_only_sample_publishes_elsewhere_without_a_cache(tmp_path):

@@ -69,7 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The cache folder inside a project folder (see :func:`map_cache_folder`).
-MAP_CACHE_FOLDER = Path(".gisrenew-cache") / "maps"
+MAP_CACHE_FOLDER = Path(outfiles.PROJECT_CACHE) / "maps"
 
 #: Version of the cache files (part of every key: a new layout never reads an old file).
 _FORMAT = 1
