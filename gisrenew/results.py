@@ -10,6 +10,7 @@ and :mod:`gisrenew.network` (walking distance) — return one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,14 @@ from gisrenew import jsonable
 from gisrenew.rules import RuleSet
 from gisrenew.units import m2_to_ha, m2_to_mu
 
-__all__ = ["INDICATOR_NAMES", "WALK_PIECE_COLUMNS", "CoverageChange", "CoverageResult"]
+__all__ = [
+    "INDICATOR_NAMES",
+    "WALK_PIECE_COLUMNS",
+    "CoverageChange",
+    "CoverageResult",
+    "StoredChange",
+    "loaded_change",
+]
 
 #: The columns the walk along streets adds to each residential piece
 #: (:func:`gisrenew.network.network_coverage`), besides the covered-area columns.
@@ -260,3 +268,29 @@ class CoverageChange:
     run_id: int | None = None
     parks_before: gpd.GeoDataFrame | None = None
     time_utc: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredChange:
+    """A run's before/after kept in a project store, read only when it is drawn.
+
+    A recompute publishes the maps of every run the project keeps, but draws only the
+    new run's before/after page: the others are copied from the earlier publish when
+    intact. Reading each kept run's layers anyway would grow with the project's history,
+    so the maps get these handles and call :func:`loaded_change` only for a page they draw.
+
+    Attributes
+    ----------
+    run_id : int
+        The run (``gisrenew history``).
+    read : callable
+        Reads the run's :class:`CoverageChange` from the store.
+    """
+
+    run_id: int
+    read: Callable[[], CoverageChange]
+
+
+def loaded_change(change: CoverageChange | StoredChange) -> CoverageChange:
+    """`change` itself, or the before/after a :class:`StoredChange` reads from the store."""
+    return change.read() if isinstance(change, StoredChange) else change

@@ -250,3 +250,60 @@ def test_the_before_after_map_shows_the_changed_area(project):
     areas = change.before.service_areas
     assert layers["service_areas_before"]["features"] == areas.envelope.intersects(area).sum()
     assert layers["parks"]["features"] == len(parks)  # all of them, for context
+
+
+def test_a_recompute_reads_an_earlier_runs_before_after_only_to_draw_it(
+    project, tmp_path, monkeypatch
+):
+    from gisrenew.recompute import changes as stored_changes
+
+    runner = CliRunner()
+    first = runner.invoke(
+        main,
+        [
+            "-q",
+            "recompute",
+            "--project",
+            str(project.folder),
+            "--add-parks",
+            str(_park_file(tmp_path, "n1", 420, 20)),
+        ],
+    )
+    assert first.exit_code == 0, first.output
+    read: list[int] = []
+    real = stored_changes.read_change
+
+    def counted(proj, run_id):
+        read.append(run_id)
+        return real(proj, run_id)
+
+    monkeypatch.setattr(stored_changes, "read_change", counted)
+    second = runner.invoke(
+        main,
+        [
+            "-q",
+            "recompute",
+            "--project",
+            str(project.folder),
+            "--add-parks",
+            str(_park_file(tmp_path, "n2", 20, 420)),
+        ],
+    )
+    assert second.exit_code == 0, second.output
+    site = project.folder / "maps"
+    assert (site / "before_after_1.html").is_file()  # run 1's page, copied from the first publish
+    assert read == []  # neither run's layers read: run 2's change came from the run itself
+    scratch = tmp_path / "scratch"  # a new site draws every kept run: each read once
+    run = runner.invoke(main, ["-q", "publish", "--project", str(project.folder), "-o",
+                               str(scratch)])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert sorted(read) == [1, 2]
+    assert {"before_after.html", "before_after_1.html"} <= {p.name for p in scratch.iterdir()}
+
+
+def _park_file(folder: Path, park_id: str, x: float, y: float) -> Path:
+    path = folder / f"{park_id}.gpkg"
+    park = _new_park().assign(park_id=[park_id])
+    park.geometry = [_box(x, y, 70, 70)]
+    park.to_file(path, driver="GPKG")
+    return path

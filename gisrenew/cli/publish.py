@@ -134,7 +134,7 @@ def command(
         # the life-circle page only when the project has facilities (社区生活圈)
         compute_indicators(inputs, life_circles=inputs.has("facilities", "residential")),
         site,
-        changes=read_changes(proj),  # every run's before/after the project keeps
+        changes=read_changes(proj, lazy=True),  # every run's before/after, read when drawn
         basemap=tiles or basemap,
         tianditu_key=tianditu_key,
         tiles_datum=tiles_datum,

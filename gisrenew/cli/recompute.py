@@ -54,7 +54,7 @@ def publish_change(
             result.after,
             out_dir,
             change=result.change,
-            changes=read_changes(project),
+            changes=read_changes(project, lazy=True),  # earlier runs read only if drawn
             lang=lang,
             pages=PAGES_A_PARK_CHANGE_DRAWS,
             cache=None if project.read_only else map_cache_folder(project.folder),

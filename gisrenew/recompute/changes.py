@@ -22,6 +22,7 @@ publish. The run-history row stays.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -33,7 +34,7 @@ import pandas as pd
 from gisrenew import jsonable
 from gisrenew.errors import ProjectError
 from gisrenew.project import Project, Transaction
-from gisrenew.results import CoverageChange, CoverageResult
+from gisrenew.results import CoverageChange, CoverageResult, StoredChange
 from gisrenew.rules import RuleSet, Tier
 
 __all__ = ["CHANGE_PARTS", "change_layers", "forget_change", "read_changes", "stored_runs"]
@@ -271,9 +272,19 @@ def read_change(project: Project, run_id: int) -> CoverageChange:
     )  # fmt: skip
 
 
-def read_changes(project: Project | str) -> list[CoverageChange]:
-    """Every run's before/after the project keeps, newest first (what publishing draws)."""
+def read_changes(project: Project | str, *, lazy: bool = False) -> list:
+    """Every run's before/after the project keeps, newest first (what publishing draws).
+
+    `lazy`: :class:`~gisrenew.results.StoredChange` handles that read a run's layers
+    only when its page is drawn (the maps copy intact pages of earlier runs), instead of
+    every :class:`~gisrenew.results.CoverageChange` read now.
+    """
     project = project if isinstance(project, Project) else Project.open(project)
+    if lazy:
+        return [
+            StoredChange(run_id, functools.partial(read_change, project, run_id))
+            for run_id in stored_runs(project)
+        ]
     return [read_change(project, run_id) for run_id in stored_runs(project)]
 
 

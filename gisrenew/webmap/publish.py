@@ -61,7 +61,13 @@ from gisrenew.indicators import Indicators, PlanIndicators
 from gisrenew.present import formats as fmt
 from gisrenew.present import labels as words
 from gisrenew.present.labels import column_headers, sheet_names
-from gisrenew.results import INDICATOR_NAMES, CoverageChange, CoverageResult
+from gisrenew.results import (
+    INDICATOR_NAMES,
+    CoverageChange,
+    CoverageResult,
+    StoredChange,
+    loaded_change,
+)
 from gisrenew.webmap.basemaps import Basemap, get_basemap
 from gisrenew.webmap.drawcache import drawing_cache
 from gisrenew.webmap.escape import escape_text
@@ -392,8 +398,8 @@ def _before_after_page(site: _Site, change: CoverageChange, stem: str) -> Publis
 
 
 def _newest_first(
-    change: CoverageChange | None, changes: Sequence[CoverageChange] | None
-) -> list[CoverageChange]:
+    change: CoverageChange | None, changes: Sequence[CoverageChange | StoredChange] | None
+) -> list[CoverageChange | StoredChange]:
     """The changes to draw, newest run first (`change`, of the indicators, wins its run)."""
     items = list(changes or [])
     if change is not None:
@@ -404,7 +410,7 @@ def _newest_first(
 
 def _change_pages(
     site: _Site,
-    changes: list[CoverageChange],
+    changes: list[CoverageChange | StoredChange],
     kept: Callable[[str], PublishedMap | None],
     earlier: list[PublishedMap] | None,
 ) -> list[PublishedMap]:
@@ -424,7 +430,7 @@ def _change_pages(
         if pages[number] is None and number and earlier is not None:
             pages[number] = _renamed(site, earlier, change, stems[number])
     return [
-        page or _before_after_page(site, change, stem)
+        page or _before_after_page(site, loaded_change(change), stem)
         for page, change, stem in zip(pages, changes, stems, strict=True)
     ]
 
@@ -451,7 +457,7 @@ def _renamed(
 def _pages(
     site: _Site,
     indicators: Indicators,
-    changes: list[CoverageChange] | None,
+    changes: list[CoverageChange | StoredChange] | None,
     previous: _PreviousSite,
     redraw: Collection[str] | None,
 ) -> list[PublishedMap]:
@@ -729,7 +735,7 @@ def publish_site(
     out_dir: str | os.PathLike,
     *,
     change: CoverageChange | None = None,
-    changes: Sequence[CoverageChange] | None = None,
+    changes: Sequence[CoverageChange | StoredChange] | None = None,
     basemap: str | Basemap | None = None,
     tianditu_key: str | None = None,
     tiles_datum: str | None = None,
@@ -756,11 +762,12 @@ def publish_site(
     change : CoverageChange, optional
         A change of parks (from the recompute) whose result after is
         ``indicators.buffer``: its before/after map is ``before_after.html``.
-    changes : sequence of CoverageChange, optional
+    changes : sequence of CoverageChange or StoredChange, optional
         Every change to show, e.g. the project's run history
         (:func:`gisrenew.recompute.read_changes`, as ``gisrenew publish`` and
-        ``gisrenew recompute`` pass it): the newest as ``before_after.html``, the others
-        as ``before_after_<run>.html``, listed newest first. Without `change` and
+        ``gisrenew recompute`` pass it, lazily: a stored change is read only when its page
+        is drawn): the newest as ``before_after.html``, the others as
+        ``before_after_<run>.html``, listed newest first. Without `change` and
         `changes`, the before/after maps of an earlier publish in `out_dir` are kept.
     basemap : {"osm", "gaode", "tianditu", "none"} or tile URL or Basemap, optional
         Default: ``[maps] basemap``, else ``none`` for self-contained sites and ``osm``
