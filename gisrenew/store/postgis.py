@@ -408,26 +408,24 @@ def _write_frame(conn, schema: str, name: str, frame: pd.DataFrame, key: str | N
             copy.write(buffer.getvalue())
 
 
-def _same_table(conn, schema: str, name: str, columns: list, primary: str | None) -> bool:
-    """True when table `name` exists with exactly `columns` (names, types) and key `primary`."""
-    found = conn.execute(
+def _declared_columns(conn, schema: str, name: str) -> list[tuple[str, str]]:
+    """``(column, declared type)`` of table `name` in order, e.g. ``geometry(Point,4549)``."""
+    rows = conn.execute(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
         "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') "
         "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         (schema, name),
     ).fetchall()
-    wanted = [(c, t.replace(" ", "").lower()) for c, t in columns]
-    if [(str(c), str(t).replace(" ", "").lower()) for c, t in found] != wanted:
+    return [(str(column), str(kind)) for column, kind in rows]
+
+
+def _same_table(conn, schema: str, name: str, columns: list, primary: str | None) -> bool:
+    """True when table `name` exists with exactly `columns` (names, types) and key `primary`."""
+    wanted = [(c, _plain_type(t)) for c, t in columns]
+    if [(c, _plain_type(t)) for c, t in _declared_columns(conn, schema, name)] != wanted:
         return False
-    keys = conn.execute(
-        "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) "
-        "WHERE n.nspname = %s AND c.relname = %s AND i.indisprimary",
-        (schema, name),
-    ).fetchall()
-    return [str(k[0]) for k in keys] == ([primary] if primary else [])
+    return _primary_key(conn, schema, name) == ([primary] if primary else [])
 
 
 def _create_table(conn, schema, name, columns, primary, spatial) -> None:
@@ -522,14 +520,8 @@ def _update_refused(conn, schema: str, name: str, table: pa.Table, n_rows: int) 
     The table must hold `n_rows` rows keyed by ``fid`` and exactly `table`'s attribute
     columns, in order, of the types a whole write would give them.
     """
-    found = conn.execute(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-        "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') "
-        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-        (schema, name),
-    ).fetchall()
-    attrs = [(str(c), _plain_type(str(t))) for c, t in found if c not in (FID, GEOM)]
+    found = _declared_columns(conn, schema, name)
+    attrs = [(c, _plain_type(t)) for c, t in found if c not in (FID, GEOM)]
     wanted = [(f.name, _plain_type(_sql_type(f.type))) for f in table.schema]
     if attrs != wanted:
         return f"columns {attrs} are not {wanted}"
