@@ -116,9 +116,11 @@ def test_guess_kind():
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
 
-# The modules a command must not load unless it draws maps, walks along streets or
-# writes spreadsheets: importing them costs a planner seconds at every run.
+# The modules a command must not load unless it draws maps, walks along streets,
+# writes spreadsheets or talks to a PostgreSQL store: importing them costs a planner
+# seconds at every run (and psycopg is an optional extra a GeoPackage user lacks).
 HEAVY = (
+    "psycopg",
     "folium",
     "matplotlib",
     "scipy.sparse.csgraph",
@@ -164,4 +166,4 @@ def test_a_recompute_without_maps_does_not_load_the_map_code(tmp_path):
             "--add-parks", str(SAMPLE / "new_pocket_parks.gpkg"))  # fmt: skip
     loaded = _heavy_modules_loaded(argv)
     assert "gisrenew.network" in loaded  # the walk is recomputed
-    assert not {"folium", "gisrenew.webmap", "matplotlib"} & set(loaded)
+    assert not {"folium", "gisrenew.webmap", "matplotlib", "psycopg"} & set(loaded)
