@@ -53,6 +53,7 @@ __all__ = [
     "exact_selection",
     "pick_sites",
     "rank_sites",
+    "ranked_sites",
 ]
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,35 @@ def rank_sites(
         radius_m=radius_m,
         min_area_m2=min_area_m2,
     )
+    return ranked_sites(
+        engine, sites, areas, before=before, rules=rules, count=count, method=method,
+        objective=objective, time_limit_s=time_limit_s, weight=weight,
+        parameters={"min_area_m2": min_area_m2, "park_class": park_class, "radius_m": radius_m},
+    )  # fmt: skip
+
+
+def ranked_sites(
+    engine: IncrementalCoverage,
+    sites: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    before: dict,
+    rules: Any,
+    count: int,
+    method: str,
+    objective: str,
+    time_limit_s: float | None,
+    weight: str | None,
+    parameters: dict,
+    facility_type: str | None = None,
+) -> SiteRanking:
+    """Pick `count` of the candidate `sites` on `engine` and report them as a ranking.
+
+    The one step parks (:func:`rank_sites`) and life-circle facilities
+    (:func:`gisrenew.lifecircles.rank_facility_sites`) share: :func:`pick_sites`, then
+    the :class:`SiteRanking` with the figures `before` and after the picks, the
+    `parameters` of the run plus the number of candidates and of qualifying ones.
+    """
     picks = pick_sites(engine, sites, areas, count=count, method=method, objective=objective,
                        time_limit_s=time_limit_s, weight=weight)  # fmt: skip
     return SiteRanking(
@@ -253,12 +283,11 @@ def rank_sites(
         weight_column=weight,
         exact_objective=picks.exact_value,
         parameters={
-            "min_area_m2": min_area_m2,
-            "park_class": park_class,
-            "radius_m": radius_m,
+            **parameters,
             "candidates": len(sites),
             "qualifying_candidates": int(sites["qualifies"].to_numpy(dtype=bool).sum()),
         },
+        facility_type=facility_type,
     )
 
 

@@ -30,7 +30,7 @@ from gisrenew.errors import InputError
 from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 from gisrenew.lifecircles.rules import LifeCircleRules, facility_types, get_life_circle_rules
-from gisrenew.siting import SiteRanking, check_siting_options, pick_sites
+from gisrenew.siting import SiteRanking, check_siting_options, ranked_sites
 
 __all__ = ["facility_type_key", "rank_facility_sites"]
 
@@ -128,30 +128,12 @@ def rank_facility_sites(
     before = engine.figures()
     sites, areas = _candidate_facilities(candidates, res.crs, rules.facility(key), radius,
                                          min_area_m2)  # fmt: skip
-    picks = pick_sites(engine, sites, areas, count=count, method=method, objective=objective,
-                       time_limit_s=time_limit_s, weight=weight)  # fmt: skip
-    return SiteRanking(
-        sites=sites,
-        service_areas=picks.service_areas,
-        newly_covered=picks.newly_covered,
-        method=method,
-        objective=objective,
-        count=int(count),
-        before=before,
-        after=engine.figures(),
-        rules=rules,
-        weight_column=weight,
-        exact_objective=picks.exact_value,
-        parameters={
-            "facility_type": key,
-            "radius_m": radius,
-            "existing_facilities": len(mine),
-            "min_area_m2": min_area_m2,
-            "candidates": len(sites),
-            "qualifying_candidates": int(sites["qualifies"].to_numpy(dtype=bool).sum()),
-        },
-        facility_type=key,
-    )
+    return ranked_sites(
+        engine, sites, areas, before=before, rules=rules, count=count, method=method,
+        objective=objective, time_limit_s=time_limit_s, weight=weight, facility_type=key,
+        parameters={"facility_type": key, "radius_m": radius, "existing_facilities": len(mine),
+                    "min_area_m2": min_area_m2},
+    )  # fmt: skip
 
 
 def _reach_frame(ids, geoms, radius: float, crs) -> gpd.GeoDataFrame:
