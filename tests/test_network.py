@@ -19,8 +19,10 @@ import shapely
 from gisrenew.coverage import compute_coverage
 from gisrenew.errors import InputError
 from gisrenew.network import (
+    close_pairs,
     compare_methods,
     insert_points,
+    merge_points,
     network_coverage,
     park_access,
     service_polygons,
@@ -132,6 +134,66 @@ def test_duplicate_overlapping_and_zero_length_segments_are_removed():
         tuple(sorted(p)) for p in zip(graph.edge_u.tolist(), graph.edge_v.tolist(), strict=True)
     }
     assert len(pairs) == graph.n_edges
+
+
+def test_close_pairs_by_hand():
+    # 3 m east, 4 m north: exactly 5 m apart (a tie at tolerance 5 m counts)
+    xy = np.array([[0.0, 0.0], [3.0, 4.0], [100.0, 0.0], [106.0, 0.0]])
+    assert close_pairs(xy, 5.0).tolist() == [[0, 1]]
+    assert close_pairs(xy, 4.9).tolist() == []
+    assert close_pairs(xy, 6.0).tolist() == [[0, 1], [2, 3]]
+    assert close_pairs(xy[:1], 1.0).shape == (0, 2)
+
+
+def test_merge_points_chains_and_keeps_the_smallest_member():
+    # a chain of points 1 cm apart merges transitively at 1.5 cm (its ends are 2 cm
+    # apart); the westmost point represents it
+    east = np.array([5.02, 5.0, 5.01, 0.0, 5.0])
+    xy = np.column_stack([X0 + east, np.full(5, Y0)])
+    labels, coords = merge_points(xy, 0.015)
+    assert labels.tolist() == [1, 1, 1, 0, 1]
+    assert coords.tolist() == [[X0, Y0], [X0 + 5.0, Y0]]
+
+
+def _cktree_merge(xy, tolerance):
+    """The merge as gisrenew did it with scipy.spatial.cKDTree (the reference)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    unique, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    pairs = cKDTree(unique).query_pairs(r=tolerance, output_type="ndarray")
+    if len(pairs) == 0:
+        return pairs, inverse, unique
+    m = len(unique)
+    link = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    labels = connected_components(link, directed=False)[1]
+    _, first = np.unique(labels, return_index=True)
+    return pairs, labels[inverse], unique[first]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_point_merging_equals_the_cktree_result_with_ties(seed):
+    """Random points on a lattice at city coordinates, many repeated: the same pairs,
+    labels and cluster points as cKDTree. A 1/128 m lattice holds exact ties (pairs
+    exactly at the tolerance, e.g. 3-4-5 steps); a 5 mm one near-ties that rounding
+    decides."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(200, 3000))
+    step = 1 / 128 if seed % 2 == 0 else 0.005
+    tolerance = step * (1, 2, 3, 5)[seed // 2]
+    xy = rng.integers(0, 60, size=(n, 2)) * step + [X0, Y0]
+    reference_pairs, reference_labels, reference_coords = _cktree_merge(xy, tolerance)
+    unique = np.unique(xy, axis=0)
+    reference_pairs = np.sort(reference_pairs, axis=1)
+    order = np.lexsort((reference_pairs[:, 1], reference_pairs[:, 0]))
+    pairs = close_pairs(unique, tolerance)
+    assert len(pairs) > 0
+    np.testing.assert_array_equal(pairs, reference_pairs[order])
+    labels, coords = merge_points(xy, tolerance)
+    np.testing.assert_array_equal(labels, reference_labels)
+    np.testing.assert_array_equal(coords, reference_coords)
 
 
 def test_non_walkable_ways_are_left_out():

@@ -59,7 +59,13 @@ from gisrenew.network.coverage import (
     updated_network_coverage,
     walk_distance_from_minutes,
 )
-from gisrenew.network.graph import WalkGraph, insert_points, walk_graph_from_roads
+from gisrenew.network.graph import (
+    WalkGraph,
+    close_pairs,
+    insert_points,
+    merge_points,
+    walk_graph_from_roads,
+)
 from gisrenew.network.walk import (
     PointSnap,
     Reach,
@@ -75,8 +81,10 @@ __all__ = [
     "PointSnap",
     "Reach",
     "WalkGraph",
+    "close_pairs",
     "compare_methods",
     "insert_points",
+    "merge_points",
     "network_coverage",
     "options_from_settings",
     "park_access",

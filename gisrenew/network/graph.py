@@ -33,14 +33,20 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from gisrenew.crs import ensure_metric
 from gisrenew.errors import GeometryError
 from gisrenew.geometry import geometry_array
 from gisrenew.io import conformed
 
-__all__ = ["WalkGraph", "insert_points", "to_parent", "walk_graph_from_roads"]
+__all__ = [
+    "WalkGraph",
+    "close_pairs",
+    "insert_points",
+    "merge_points",
+    "to_parent",
+    "walk_graph_from_roads",
+]
 
 log = logging.getLogger(__name__)
 
@@ -300,22 +306,106 @@ def _unique_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranked[new], inverse
 
 
-def _merge_points(xy: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster points closer than `tol` (transitively); return labels and cluster coordinates."""
+#: A cell and the neighbours after it (x, then y): with the cell itself, every pair of
+#: touching cells is visited once.
+_HALF_NEIGHBOURS = ((0, 0), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def close_pairs(xy: np.ndarray, tolerance: float) -> np.ndarray:
+    """Every pair of points at most `tolerance` apart (点对容差查询).
+
+    A pair counts when ``dx² + dy² <= tolerance²`` in floating point — the test
+    :meth:`scipy.spatial.cKDTree.query_pairs` makes, so the pairs are exactly the ones it
+    finds, without importing :mod:`scipy.spatial`. The points are hashed to a square
+    grid of cells at least `tolerance` wide; only points in the same or touching cells
+    are compared (numpy only, no loop per point).
+
+    Parameters
+    ----------
+    xy : numpy.ndarray, shape (n, 2)
+        Point coordinates (metres).
+    tolerance : float
+        The largest distance of a pair.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n_pairs, 2)
+        Index pairs ``(i, j)`` with ``i < j``, sorted by ``i`` then ``j``.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if tolerance < 0 or len(xy) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    key, width = _grid_cells(xy, tolerance)
+    order = np.argsort(key, kind="stable")
+    cells, start, count = np.unique(key[order], return_index=True, return_counts=True)
+    point_cell = np.repeat(np.arange(len(cells)), count)  # cell of each sorted point
+    found = []
+    for gx, gy in _HALF_NEIGHBOURS:
+        target = cells + gx * width + gy
+        pos = np.minimum(np.searchsorted(cells, target), len(cells) - 1)
+        neighbour = np.where(cells[pos] == target, pos, -1)[point_cell]
+        i, j = _pairs_with_cells(neighbour, start, count)
+        if gx == 0 and gy == 0:  # the same cell: each pair once, no point with itself
+            i, j = i[i < j], j[i < j]
+        found.append(np.column_stack([order[i], order[j]]))
+    pairs = np.sort(np.concatenate(found), axis=1)
+    d = xy[pairs[:, 0]] - xy[pairs[:, 1]]
+    pairs = pairs[d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] <= tolerance * tolerance]
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def _grid_cells(xy: np.ndarray, tolerance: float) -> tuple[np.ndarray, int]:
+    """One int64 key per point for its grid cell, and the key's row width.
+
+    Cells are `tolerance` wide (wider when the extent would need more than 2³⁰ per
+    side), numbered from 1 so that every neighbour key stays in range.
+    """
+    lo = xy.min(axis=0)
+    span = float((xy.max(axis=0) - lo).max())
+    cell = max(tolerance, span / 2.0**30, np.finfo(float).tiny)
+    grid = np.floor((xy - lo) / cell).astype(np.int64) + 1
+    width = int(grid[:, 1].max()) + 2
+    return grid[:, 0] * width + grid[:, 1], width
+
+
+def _pairs_with_cells(neighbour, start, count) -> tuple[np.ndarray, np.ndarray]:
+    """Pair each (sorted) point with every point of its `neighbour` cell (-1: none)."""
+    has = np.flatnonzero(neighbour >= 0)
+    n = count[neighbour[has]]
+    first = start[neighbour[has]]
+    i = np.repeat(has, n)
+    j = np.repeat(first - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    return i, j
+
+
+def merge_points(xy: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster points at most `tolerance` apart, transitively (节点容差合并).
+
+    Parameters
+    ----------
+    xy : numpy.ndarray, shape (n, 2)
+        Point coordinates (metres).
+    tolerance : float
+        Points this close (see :func:`close_pairs`) join one cluster; chains join too.
+
+    Returns
+    -------
+    labels : numpy.ndarray of int64, shape (n,)
+        The cluster of each point. Clusters are numbered in the lexicographic
+        ``(x, y)`` order of their smallest member.
+    coords : numpy.ndarray, shape (n_clusters, 2)
+        Each cluster's coordinates: those of its lexicographically smallest member.
+    """
     unique, inverse = _unique_points(xy)
-    if tol > 0 and len(unique) > 1:
-        pairs = cKDTree(unique).query_pairs(r=tol, output_type="ndarray")
-    else:
-        pairs = np.empty((0, 2), dtype=np.int64)
-    if len(pairs):
-        m = len(unique)
-        link = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
-        _, labels = connected_components(link, directed=False)
-        # the first (lexicographically smallest) member's coordinates represent the cluster
-        _, first = np.unique(labels, return_index=True)
-        coords = unique[first]
-        return labels[inverse], coords
-    return inverse, unique
+    pairs = close_pairs(unique, tolerance) if tolerance > 0 else np.empty((0, 2), np.int64)
+    if len(pairs) == 0:
+        return inverse, unique
+    m = len(unique)
+    link = sp.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    _, labels = connected_components(link, directed=False)
+    # the first (lexicographically smallest) member's coordinates represent the cluster
+    _, first = np.unique(labels, return_index=True)
+    return labels[inverse], unique[first]
 
 
 def walk_graph_from_roads(
@@ -542,7 +632,7 @@ def _nodes(pieces: _Pieces, tolerance_m: float):
     pts = np.concatenate([pieces.xy0, pieces.xy1])
     pts_cut = np.concatenate([pieces.cut0, pieces.cut1])
     labels = np.empty(2 * n_piece, dtype=np.int64)
-    merged_labels, node_xy = _merge_points(pts[~pts_cut], tolerance_m)
+    merged_labels, node_xy = merge_points(pts[~pts_cut], tolerance_m)
     labels[~pts_cut] = merged_labels
     labels[pts_cut] = len(node_xy) + np.arange(int(pts_cut.sum()))
     node_xy = np.concatenate([node_xy, pts[pts_cut]])
