@@ -8,6 +8,7 @@ without --crs/--encoding, ``affected | head`` exiting 1, gisrenew.toml written 0
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -49,6 +50,22 @@ def _options(name: str) -> dict[str, click.Option]:
 
 def _run(*args, **kwargs):
     return CliRunner().invoke(main, [str(a) for a in args], **kwargs)
+
+
+def test_the_command_listing_is_the_one_click_makes_from_the_commands():
+    """``gisrenew --help`` lists each command from its summary without importing it: the
+    summary is the first paragraph of the command's own help, and the listing is the
+    one click prints from the imported commands, at a narrow and a wide width."""
+    for name, listed in COMMANDS.items():
+        help_text = inspect.cleandoc(_command(name).help)
+        assert listed.summary == help_text.split("\n\n")[0].replace("\n", " "), name
+    for width in (60, 200):
+        ctx = click.Context(main, terminal_width=width, max_content_width=width)
+        ours, clicks = ctx.make_formatter(), ctx.make_formatter()
+        main.format_commands(ctx, ours)
+        click.Group.format_commands(main, ctx, clicks)  # imports every command
+        assert ours.getvalue() == clicks.getvalue()
+        assert all(name in ours.getvalue() for name in COMMANDS)
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -11,7 +11,7 @@ import shapely
 from click.testing import CliRunner
 from conftest import GK, square
 
-from gisrenew.cli import main
+from gisrenew.cli import COMMANDS, main
 from gisrenew.project import copy_project
 
 
@@ -131,8 +131,11 @@ HEAVY = (
 )
 
 
-def _heavy_modules_loaded(argv: tuple[str, ...] | None) -> list[str]:
-    """Run ``gisrenew ARGV`` (None: only import the CLI) in a fresh Python; the heavy modules."""
+def _heavy_modules_loaded(
+    argv: tuple[str, ...] | None, modules: tuple[str, ...] = HEAVY
+) -> list[str]:
+    """Run ``gisrenew ARGV`` (None: only import the CLI) in a fresh Python; which of
+    `modules` (default: the heavy ones) it loaded."""
     run = (
         f"try:\n    main({list(argv or ())!r})\n"
         "except SystemExit as exc:\n    assert not exc.code\n"
@@ -140,7 +143,7 @@ def _heavy_modules_loaded(argv: tuple[str, ...] | None) -> list[str]:
     code = (
         "import sys\nfrom gisrenew.cli import main\n"
         + (run if argv is not None else "")
-        + f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+        + f"print(' '.join(m for m in {modules!r} if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
@@ -150,13 +153,27 @@ def _heavy_modules_loaded(argv: tuple[str, ...] | None) -> list[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [None, ("coverage", "--project", str(SAMPLE), "--json"), ("history", "--project", str(SAMPLE))],
-    ids=["import", "coverage", "history"],
+    [
+        None,
+        ("--help",),
+        ("coverage", "--project", str(SAMPLE), "--json"),
+        ("coverage", "--project", str(SAMPLE), "--method", "buffer", "--json"),
+        ("validate", "--project", str(SAMPLE)),
+        ("history", "--project", str(SAMPLE)),
+    ],
+    ids=["import", "help", "coverage", "coverage-buffer", "validate", "history"],
 )
 def test_commands_import_only_what_they_use(argv):
-    """No map, walk or spreadsheet code to import the CLI, for a straight-line coverage
-    or for the run history."""
+    """No map, walk or spreadsheet code to import the CLI, list its commands, for a
+    straight-line coverage, a check of the project or the run history."""
     assert _heavy_modules_loaded(argv) == []
+
+
+def test_help_lists_every_command_without_importing_one():
+    """``gisrenew --help`` reads no command module (nor pandas/geopandas, which they use)."""
+    modules = (*(f"gisrenew.cli.{listed.module}" for listed in COMMANDS.values()),
+               "pandas", "geopandas")  # fmt: skip
+    assert _heavy_modules_loaded(("--help",), modules) == []
 
 
 def test_a_recompute_without_maps_does_not_load_the_map_code(tmp_path):

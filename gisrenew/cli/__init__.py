@@ -1,7 +1,8 @@
 """The ``gisrenew`` command line: a thin layer over the library.
 
 One module per command in this package; each defines ``command`` (a click command)
-and is registered here, explicitly, in the order ``gisrenew --help`` lists them. Every
+and is registered here, explicitly, in the order ``gisrenew --help`` lists them, with
+its summary: a module is imported only when its command runs (:class:`LazyGroup`). Every
 command follows one convention (:mod:`gisrenew.cli.convention`): ``--lang``,
 ``-o/--output`` with ``--overwrite``, ``-v/-q`` before or after the command name, quiet
 by default. Exit codes: 0 success (also when a pipe closes early), 1 an error in the
@@ -13,50 +14,107 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import click
+from click.utils import make_default_short_help
 
 from gisrenew import __version__
 from gisrenew.cli.convention import configure_logging
 from gisrenew.errors import GisrenewError, MissingLayerError
 from gisrenew.present.tables import sanitize
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "LazyGroup", "Listed", "main"]
 
-#: Every command, in the order ``gisrenew --help`` lists them: name → its module here.
-#: A command's module is imported when the command runs (or ``--help`` lists it), so a
-#: command pays only for the libraries it uses.
-COMMANDS: dict[str, str] = {
-    "demo": "demo",
-    "init": "init",
-    "reload": "reload",
-    "copy-project": "copy_project",
-    "validate": "validate",
-    "coverage": "coverage",
-    "lifecircles": "lifecircles",
-    "affected": "affected",
-    "publish": "publish",
-    "recompute": "recompute",
-    "history": "history",
-    "sites": "sites",
+
+class Listed(NamedTuple):
+    """A command as ``gisrenew --help`` lists it, without importing its module."""
+
+    module: str  #: its module in this package (defines ``command``)
+    summary: str  #: the first paragraph of its help, which the listing shortens
+
+
+#: Every command, in the order ``gisrenew --help`` lists them. A command's module is
+#: imported only when the command runs or shows its own help, so a command pays only for
+#: the libraries it uses and ``gisrenew --help`` for none of them. (A test checks each
+#: summary against the command's own help.)
+COMMANDS: dict[str, Listed] = {
+    "demo": Listed(
+        "demo", "Run every analysis on the bundled sample city (示例城市, synthetic data)."
+    ),
+    "init": Listed("init", "Make a project in FOLDER from your files (新建项目)."),
+    "reload": Listed(
+        "reload", "Read the project's layers again from their source files (重新读取图层)."
+    ),
+    "copy-project": Listed(
+        "copy_project", "Copy the project in SOURCE to the new folder TARGET (复制项目)."
+    ),
+    "validate": Listed(
+        "validate", "Check a project, files or a folder of files; list every problem (数据检查)."
+    ),
+    "coverage": Listed(
+        "coverage",
+        "Park service-radius coverage 公园绿地服务半径覆盖率 (公园绿化活动场地服务半径覆盖率).",
+    ),
+    "lifecircles": Listed(
+        "lifecircles",
+        "Community life circles 社区生活圈: which homes reach which services (GB 50180-2018).",
+    ),
+    "affected": Listed(
+        "affected",
+        "Parcels affected by renewal plans 更新项目涉及地块: area in 亩, households, signing.",
+    ),
+    "publish": Listed(
+        "publish",
+        "Publish the project's maps (coverage, plans, before/after of each run) as a static site.",
+    ),
+    "recompute": Listed(
+        "recompute",
+        "Add new parks / remove closed ones and recompute every indicator (重新计算).",
+    ),
+    "history": Listed(
+        "history",
+        "List the runs recorded in the project (运行记录): time, inputs, rule set, figures.",
+    ),
+    "sites": Listed(
+        "sites", "Rank candidate sites by the residential land each newly brings into service."
+    ),
 }
 
 
-class _Group(click.Group):
-    """The command group: explicit, lazily imported commands; errors as messages.
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name on first use (click's lazy loading).
 
-    A gisrenew error becomes a message and exit status 1, a missing input layer a
-    usage error (exit 2).
+    `lazy_commands` maps each command name to its module (relative to this package) and
+    its summary; ``--help`` lists the summaries and imports no command module. A gisrenew
+    error becomes a message and exit status 1, a missing input layer a usage error
+    (exit 2).
     """
 
+    def __init__(self, *args, lazy_commands: Mapping[str, Listed], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        return list(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS:
+        if cmd_name not in self.lazy_commands:
             return None
-        module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
-        return module.command
+        module = self.lazy_commands[cmd_name].module
+        return importlib.import_module(f"{__name__}.{module}").command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The listing click makes (same widths and shortening), from the summaries."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, make_default_short_help(self.lazy_commands[name].summary, limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -87,7 +145,11 @@ def _quiet_closed_stdout() -> None:
         os.close(devnull)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "-v", "--verbose", count=True,
     help="More messages: -v what gisrenew does (INFO), -vv debugging. Also after the command.",

@@ -16,21 +16,32 @@ report dicts) and never read files, open projects or compute indicators.
   :mod:`~gisrenew.present.recompute`, :mod:`~gisrenew.present.lifecircles` (社区生活圈).
 """
 
-from gisrenew.present.charts import CHART_FONTS, chart_style
-from gisrenew.present.coverage import (
-    format_contribution_table,
-    format_coverage_comparison,
-    format_coverage_table,
-)
-from gisrenew.present.labels import column_headers, label, sheet_names
-from gisrenew.present.lifecircles import (
-    format_life_circle_comparison,
-    format_life_circle_table,
-)
-from gisrenew.present.plans import format_coverage_effects, format_plan_table
-from gisrenew.present.recompute import format_recompute_report
-from gisrenew.present.siting import format_ranking
-from gisrenew.present.tables import display_width, render_table, sanitize
+from __future__ import annotations
+
+import importlib
+
+#: Each public name → the module that defines it. They are imported on first use, so
+#: that ``present.tables`` (which the command line needs for every message) does not
+#: load pandas and the result types for ``gisrenew --help``.
+_LAZY = {
+    "CHART_FONTS": "charts",
+    "chart_style": "charts",
+    "format_contribution_table": "coverage",
+    "format_coverage_comparison": "coverage",
+    "format_coverage_table": "coverage",
+    "column_headers": "labels",
+    "label": "labels",
+    "sheet_names": "labels",
+    "format_life_circle_comparison": "lifecircles",
+    "format_life_circle_table": "lifecircles",
+    "format_coverage_effects": "plans",
+    "format_plan_table": "plans",
+    "format_recompute_report": "recompute",
+    "format_ranking": "siting",
+    "display_width": "tables",
+    "render_table": "tables",
+    "sanitize": "tables",
+}
 
 __all__ = [
     "CHART_FONTS",
@@ -51,3 +62,16 @@ __all__ = [
     "sanitize",
     "sheet_names",
 ]
+
+
+def __getattr__(name: str):
+    """The names of :data:`__all__`, imported from their module on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gisrenew.present' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
