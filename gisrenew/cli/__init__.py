@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import click
-from click.utils import make_default_short_help
 
 from gisrenew import __version__
 from gisrenew.cli.convention import configure_logging
@@ -109,10 +108,10 @@ class LazyGroup(click.Group):
         """The listing click makes (same widths and shortening), from the summaries."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [
-            (name, make_default_short_help(self.lazy_commands[name].summary, limit))
-            for name in names
-        ]
+        rows = []
+        for name in names:  # a bare command shortens its help as the real one would
+            listed = click.Command(name, help=self.lazy_commands[name].summary)
+            rows.append((name, listed.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
