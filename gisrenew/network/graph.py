@@ -368,7 +368,9 @@ def _grid_cells(xy: np.ndarray, tolerance: float) -> tuple[np.ndarray, int]:
     return grid[:, 0] * width + grid[:, 1], width
 
 
-def _pairs_with_cells(neighbour, start, count) -> tuple[np.ndarray, np.ndarray]:
+def _pairs_with_cells(
+    neighbour: np.ndarray, start: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Pair each (sorted) point with every point of its `neighbour` cell (-1: none)."""
     has = np.flatnonzero(neighbour >= 0)
     n = count[neighbour[has]]
