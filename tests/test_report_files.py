@@ -155,7 +155,7 @@ def test_page_escapes_names_and_is_self_contained():
     assert "<script" not in page.lower()
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;东园" in page
     assert "http://" not in page.replace('"http://x"', "").replace("&#34;http://x&#34;", "")
-    assert "src=\"data:image/png;base64," in page
+    assert 'src="data:image/png;base64,' in page
     assert "@page { size: A4;" in page and "thead { display: table-header-group; }" in page
 
 
@@ -201,7 +201,7 @@ def test_report_files_writes_three_and_refuses_to_overwrite(tmp_path):
     written = report_files(fixture.checkup(), tmp_path / "out")
     assert sorted(p.name for p in written) == ["report.docx", "report.html", "report.xlsx"]
     before = {p.name: p.read_bytes() for p in written}
-    with pytest.raises(OutputError, match="exists.*--overwrite"):
+    with pytest.raises(OutputError, match=r"exists.*--overwrite"):
         report_files(fixture.checkup(), tmp_path / "out")
     assert {p.name: p.read_bytes() for p in written} == before
     again = report_files(fixture.checkup(), tmp_path / "out", overwrite=True)

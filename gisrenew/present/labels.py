@@ -696,7 +696,10 @@ _LIFE_CIRCLE_NOTEBOOK = {
 #: The report a planner hands in (城市体检 indicator sheet, ``gisrenew report``):
 #: the printable page, the Word document, the workbook and the coverage picture.
 _REPORT = {
-    "title": ("{city} 城市体检：公园绿地与城市更新指标", "{city} city health check: parks and renewal"),
+    "title": (
+        "{city} 城市体检：公园绿地与城市更新指标",
+        "{city} city health check: parks and renewal",
+    ),
     "computed": ("计算时间 {time}", "computed {time}"),
     "sec_sheet": ("指标与达标判断", "Indicators and targets"),
     "sec_map": ("公园绿地服务半径覆盖图", "Park service-radius coverage"),
