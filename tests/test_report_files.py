@@ -13,10 +13,13 @@ import re
 import zipfile
 
 import docx
+import geopandas as gpd
 import openpyxl
 import pytest
 import report_checkup as fixture
+import shapely
 from docx.oxml.ns import qn
+from matplotlib.path import Path as MplPath
 from PIL import Image
 
 from gisrenew.errors import OutputError
@@ -172,7 +175,7 @@ def test_headline_says_raised_only_when_the_latest_batch_raised_the_figure():
 
 def test_english_report_speaks_english():
     content = report_content(fixture.checkup(), "en")
-    assert content.headline[0] == "park service-radius coverage rose to 86.18%"
+    assert content.headline[0] == "Park service-radius coverage rose to 86.18%"
     sheet = content.table("indicators")
     assert [c.header for c in sheet.columns if c.where != "sheet"] == [
         "indicator", "value", "made of", "target", "source", "result",
@@ -260,3 +263,16 @@ def test_picture_warns_when_no_chinese_font(monkeypatch, caplog):
 def test_picture_finds_the_installed_cjk_font():
     report_picture.cjk_font.cache_clear()
     assert report_picture.cjk_font() in report_picture.CJK_FONTS
+
+
+def test_a_layer_is_one_path_of_every_ring():
+    """Parks of the fixture: a square with a square hole and a plain square → 3 rings of 5
+    points (closed), one path; a missing geometry and an empty one are left out."""
+    parks = fixture.map_layers()["parks"]
+    frame = gpd.GeoDataFrame(geometry=[*parks.geometry, None, shapely.Polygon()], crs=parks.crs)
+    path = report_picture.layer_path(frame)
+    assert len(path.vertices) == 15
+    assert list(path.codes).count(MplPath.MOVETO) == 3
+    assert list(path.codes).count(MplPath.CLOSEPOLY) == 3
+    x0, y0 = fixture.X0, fixture.Y0
+    assert path.get_extents().bounds == pytest.approx((x0 + 50, y0 + 400, 550, 530))

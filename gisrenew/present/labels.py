@@ -727,6 +727,7 @@ _REPORT = {
     "col_numerator": ("分子", "numerator"),
     "col_denominator": ("分母", "denominator"),
     "col_plan_type": ("更新类型", "type"),
+    "col_plans": ("更新项目数", "renewal plans"),
     "unit_m2_per_person": ("m²/人", "m²/person"),
     "col_park_id": ("编号", "id"),
     "col_park_name": ("名称", "name"),

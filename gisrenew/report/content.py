@@ -270,7 +270,7 @@ def headline(checkup: Checkup, lang: str) -> tuple[str, ...]:
     if row is None:
         return ()
     name = indicator_name(row, lang)
-    name = name.removeprefix("建成区") if lang == "zh" else name
+    name = name.removeprefix("建成区") if lang == "zh" else name[:1].upper() + name[1:]
     batch = checkup.latest_parks
     raised = batch is not None and _raised(batch, row)
     key = "report.headline_raised" if raised else "report.headline_value"
@@ -328,7 +328,7 @@ def district_table(checkup: Checkup, lang: str) -> Table:
 
 #: Renewal totals shown, in order: key → (label key, unit).
 _RENEWAL_ITEMS: tuple[tuple[str, str, str], ...] = (
-    ("plans", "report.sec_plans", "count"),
+    ("plans", "report.col_plans", "count"),
     ("parcel_count", "plans.col_parcel_count", "count"),
     ("shared_parcels", "plans.col_shared_parcels", "count"),
     ("area_mu", "plans.col_area_mu", "mu"),
