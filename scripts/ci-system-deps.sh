@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: PostGIS + pgRouting (exactness oracles and
 # benchmarks; the tests start their own throwaway cluster on 127.0.0.1), Chromium
-# (real-browser map tests, driven by Playwright from PyPI) and Noto CJK fonts (Chinese
-# text in screenshots). Installs only what is missing; needs root (or sudo).
+# (real-browser map tests, driven by Playwright from PyPI), Noto CJK fonts (Chinese
+# text in screenshots and the report's picture) and poppler-utils (pdftoppm/pdfinfo: the
+# report's PDF pages checked for size and clipping). Installs only what is missing;
+# needs root (or sudo).
 # PostgreSQL's major version is the one installed, else the one this Debian release
 # ships (its `postgresql` metapackage: 15 on bookworm, 17 on trixie, ...).
 set -euo pipefail
@@ -31,7 +33,7 @@ if [ -z "$major" ]; then
   echo "cannot tell which PostgreSQL this Debian release ships (apt-cache policy postgresql)" >&2
   exit 1
 fi
-packages=("postgresql-$major-postgis-3" "postgresql-$major-pgrouting" chromium fonts-noto-cjk python3-venv)
+packages=("postgresql-$major-postgis-3" "postgresql-$major-pgrouting" chromium fonts-noto-cjk poppler-utils python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -123,11 +123,14 @@ HEAVY = (
     "psycopg",
     "folium",
     "matplotlib",
+    "docx",
+    "jinja2",
     "scipy.sparse.csgraph",
     "openpyxl",
     "xlsxwriter",
     "gisrenew.network",
     "gisrenew.webmap",
+    "gisrenew.report",
 )
 
 

@@ -9,6 +9,7 @@ One vocabulary, in Chinese (``zh``) and English (``en``):
   (web maps and the published site). An unknown key or language raises at once, so a
   typo never prints a blank.
 * ``lifecircles.*`` — the community life circles 社区生活圈 (``gisrenew lifecircles``).
+* ``report.*`` — the report a planner hands in (城市体检 indicator sheet, :mod:`gisrenew.report`).
 * :func:`column_headers` — the Chinese headers of result columns in CSV/Excel files
   (``area_mu`` → ``面积(亩)``); English headers are gisrenew's column names.
 * :data:`PARK_CLASS_NAMES` — park classes of CJJ/T 85-2017 (城市绿地分类标准).
@@ -692,6 +693,110 @@ _LIFE_CIRCLE_NOTEBOOK = {
     ),
 }
 
+#: The report a planner hands in (城市体检 indicator sheet, ``gisrenew report``):
+#: the printable page, the Word document, the workbook and the coverage picture.
+_REPORT = {
+    "title": (
+        "{city} 城市体检：公园绿地与城市更新指标",
+        "{city} city health check: parks and renewal",
+    ),
+    "computed": ("计算时间 {time}", "computed {time}"),
+    "sec_sheet": ("指标与达标判断", "Indicators and targets"),
+    "sec_map": ("公园绿地服务半径覆盖图", "Park service-radius coverage"),
+    "sec_districts": ("各片区指标", "By district"),
+    "sec_renewal": ("城市更新进度", "Urban renewal progress"),
+    "sec_old": ("老旧小区改造", "Old-community renovation"),
+    "sec_plans": ("更新项目", "Renewal plans"),
+    "sec_parks": (
+        "最近一批新建口袋公园（第 {run} 次计算，{time}）",
+        "Latest pocket parks (run {run}, {time})",
+    ),
+    "sec_since": ("与第 {run} 次计算（{time}）相比", "Change since run {run} ({time})"),
+    "sec_trace": ("数据溯源", "Where the figures come from"),
+    "col_indicator": ("指标", "indicator"),
+    "col_value": ("数值", "value"),
+    "col_basis": ("计算依据", "made of"),
+    "col_target": ("目标", "target"),
+    "col_source": ("依据", "source"),
+    "col_result": ("判断", "result"),
+    "col_item": ("项目", "item"),
+    "col_figure": ("数值", "figure"),
+    "col_district": ("片区", "district"),
+    "col_residential_ha": ("居住用地(公顷)", "residential land (ha)"),
+    "col_residential_m2": ("居住用地(m²)", "residential land (m²)"),
+    "col_numerator": ("分子", "numerator"),
+    "col_denominator": ("分母", "denominator"),
+    "col_plan_type": ("更新类型", "type"),
+    "col_plans": ("更新项目数", "renewal plans"),
+    "unit_m2_per_person": ("m²/人", "m²/person"),
+    "col_park_id": ("编号", "id"),
+    "col_park_name": ("名称", "name"),
+    "col_park_area": ("面积(m²)", "area (m²)"),
+    "col_park_gain": ("独有新增覆盖(m²)", "own gain (m²)"),
+    "col_method": ("计算方法", "method"),
+    "col_before": ("新建前", "before"),
+    "col_after": ("新建后", "after"),
+    "col_change": ("变化", "change"),
+    "col_gain_m2": ("新增覆盖居住用地(m²)", "newly covered (m²)"),
+    "col_households_gain": ("新增覆盖户数", "households newly covered"),
+    "col_then": ("当时", "then"),
+    "col_now": ("现在", "now"),
+    "passed": ("达标", "met"),
+    "failed": ("未达标", "not met"),
+    "unknown": ("无法判断", "cannot tell"),
+    "no_target": ("无对应目标", "no target"),
+    "unconfirmed_note": (
+        "* 该目标的来源未经核实，仅供参考",
+        "* the source of this target is not confirmed; for reference only",
+    ),
+    "no_value": ("无法计算：{reason}", "not computed: {reason}"),
+    "no_value_plain": ("无法计算", "not computed"),
+    "headline_raised": ("{name}提升至 {value}", "{name} rose to {value}"),
+    "headline_value": ("{name}为 {value}", "{name}: {value}"),
+    "headline_batch": (
+        "第 {run} 次计算新建口袋公园 {parks} 处。",
+        "Run {run} added {parks} pocket parks.",
+    ),
+    "built_up": ("建成区", "built-up area: "),
+    "blind_spots_closed": ("消除服务盲区 {count} 处，{area}", "{count} blind spots closed, {area}"),
+    "no_map": ("没有可绘制的图层", "nothing to draw"),
+    "map_alt": ("公园绿地服务半径覆盖图", "map of park service-radius coverage"),
+    "map_title": ("{city} 公园绿地服务半径覆盖", "{city}: park service-radius coverage"),
+    "legend_boundary": ("范围", "boundary"),
+    "legend_parks": ("公园绿地", "parks"),
+    "legend_covered": ("服务半径覆盖的居住用地", "residential land covered"),
+    "legend_uncovered": ("未覆盖的居住用地（服务盲区）", "residential land not covered"),
+    "north": ("北", "N"),
+    "trace_rules": ("规则集", "rule set"),
+    "trace_targets": ("目标文件", "target files"),
+    "trace_inputs": ("输入图层", "input layers"),
+    "trace_file": ("文件", "file"),
+    "trace_kind": ("图层", "layer"),
+    "trace_source": ("来源", "source"),
+    "trace_features": ("要素数", "features"),
+    "trace_run": ("计算批次", "run"),
+    "trace_run_value": ("第 {run} 次计算", "run {run}"),
+    "trace_no_run": ("未记入计算历史", "not in the run history"),
+    "trace_computed": ("计算时间", "computed"),
+    "trace_version": ("gisrenew 版本", "gisrenew version"),
+    "trace_current": ("图层自该次计算后未改动", "layers unchanged since that run"),
+    "trace_stale": (
+        "图层在该次计算后有改动：请重新计算后再出报告",
+        "layers changed since that run: compute again before handing this in",
+    ),
+    "old_communities": ("小区数", "communities"),
+    "old_buildings": ("楼栋数", "buildings"),
+    "old_households": ("户数", "households"),
+    "old_floor_area_m2": ("建筑面积(m²)", "floor area (m²)"),
+    "old_investment_wan": ("投资(万元)", "investment (10 000 yuan)"),
+    "sheet_indicators": ("指标", "indicators"),
+    "sheet_districts": ("分区", "districts"),
+    "sheet_renewal": ("更新进度", "renewal"),
+    "sheet_parks": ("口袋公园", "pocket parks"),
+    "sheet_since": ("变化", "change"),
+    "sheet_trace": ("溯源", "trace"),
+}
+
 _VOCABULARY: dict[str, tuple[str, str]] = {
     f"{group}.{key}": words
     for group, table in (
@@ -715,6 +820,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("notebook", _NOTEBOOK),
         ("lifecircles", _LIFECIRCLES),
         ("notebook", _LIFE_CIRCLE_NOTEBOOK),
+        ("report", _REPORT),
     )
     for key, words in table.items()
 }
