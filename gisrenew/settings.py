@@ -3,8 +3,8 @@
 Each table of ``gisrenew.toml`` (``[project]``, ``[residential]``, ``[coverage]``,
 ``[network]``, ``[plans]``, ``[maps]``, ``[sites]``, ``[life_circles]``, ``[report]``) is
 a frozen dataclass below whose fields are the table's keys; each field carries its type,
-bounds and meaning (:func:`setting`). :func:`read_section` checks a parsed TOML table against it, so every
-command reads every setting the same way:
+bounds and meaning (:func:`setting`). :func:`read_section` checks a parsed TOML table
+against it, so every command reads every setting the same way:
 
 * an unknown key is an error naming the known ones (a typo never falls back to a
   default silently);
