@@ -22,6 +22,7 @@ Presenters (:mod:`gisrenew.report`) draw a ``Checkup``; they compute nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import math
 import os
@@ -483,7 +484,12 @@ def _results_run(inputs: ProjectInputs, runs: list[dict[str, Any]]) -> tuple[int
     latest = max((_run_number(r) for r in runs), default=None)
     if inputs.project is None:
         return latest, False
-    check = state_check(inputs.project.results_state(), inputs)
+    state = inputs.project.results_state()
+    recorded = (state or {}).get("layers") or []
+    if all(inputs.has(kind) for kind in recorded):
+        # the run read the layers its results need; the sheet may have read more
+        inputs = dataclasses.replace(inputs, layers={k: inputs.layer(k) for k in recorded})
+    check = state_check(state, inputs)
     if check["current"] and check["run_id"] is not None:
         return int(check["run_id"]), True
     return latest, False

@@ -20,9 +20,7 @@ def _frame(geoms, **columns):
 
 def _land(population, district="D1"):
     """One residential piece far from the parks, with its residents."""
-    return _frame(
-        [square(5000, 5000, 100)], population=[float(population)], district_id=[district]
-    )
+    return _frame([square(5000, 5000, 100)], population=[float(population)], district_id=[district])
 
 
 def test_a_100_m_park_and_1000_residents_make_10_m2_per_person():
