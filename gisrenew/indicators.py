@@ -160,8 +160,8 @@ class Indicators:
         The community life circles 社区生活圈 by method (``buffer``, ``network``), when
         asked for (``compute_indicators(..., life_circles=True)``).
     greenspace : GreenSpaceIndicators or None
-        Per-capita park green space and greenway coverage, when the run has parks and
-        residential land (``compute_indicators(..., greenspace=False)`` skips them).
+        Per-capita park green space and greenway coverage, computed with the coverage
+        (``compute_indicators(..., greenspace=False)`` skips them).
     """
 
     inputs: ProjectInputs
@@ -246,8 +246,10 @@ def compute_indicators(
         method the layers allow.
     greenspace : bool, optional
         Per-capita park green space 人均公园绿地面积 and, with a greenways layer, the
-        greenway coverage 城市绿道服务半径覆盖率 (``[report]`` settings): None (default)
-        computes them when the run has parks and residential land; False skips them.
+        greenway coverage 城市绿道服务半径覆盖率 (``[report]`` settings), on the coverage
+        denominator: None (default) computes them with the coverage (cheap: the
+        denominator is built already); True also without a coverage method; False skips
+        them.
 
     Raises
     ------
@@ -267,8 +269,9 @@ def compute_indicators(
     contribution = _contributions(inputs) if contributions else None
     circles = _life_circles(inputs, wanted, progress) if life_circles else None
     green = None
-    if greenspace or (greenspace is None and inputs.has("parks", "residential")):
-        green = _greenspace(inputs, buffer or walk)
+    headline = buffer or walk
+    if greenspace or (greenspace is None and headline is not None):
+        green = _greenspace(inputs, headline)
     return Indicators(inputs, buffer, walk, plan_tables, contribution, circles, greenspace=green)
 
 
