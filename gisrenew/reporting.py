@@ -98,8 +98,9 @@ def build_checkup(
     else:
         inputs = project if isinstance(project, ProjectInputs) else gather_inputs(project)
         indicators = compute_indicators(
-            inputs, methods=methods, life_circles=life_circles, progress=progress
-        )
+            inputs, methods=methods, life_circles=life_circles, progress=progress,
+            greenspace=inputs.has("parks", "residential"),
+        )  # fmt: skip
     return checkup_of(indicators, since=since, targets=targets)
 
 
@@ -209,7 +210,10 @@ def _per_capita_rows(indicators: Indicators, targets: TargetSet) -> list[Indicat
     green = indicators.greenspace
     keys = ("park_area_per_capita", "comprehensive_park_per_capita", "community_park_per_capita")
     if green is None:
-        return [_row(k, None, targets, reason="no parks or residential layer") for k in keys]
+        reason = "not computed (greenspace=False)"
+        if not indicators.inputs.has("parks", "residential"):
+            reason = "no parks or residential layer"
+        return [_row(k, None, targets, reason=reason) for k in keys]
     source = green.per_capita.population_source
     people = "城区人口 (人, [report] population)" if source == "settings" else "居住人口 (人)"
     rows = []
