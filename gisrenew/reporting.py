@@ -329,8 +329,11 @@ def _number(value: Any) -> float | None:
 def _renewal(indicators: Indicators) -> RenewalProgress | None:
     """Plan totals (all plans and by type), old-community figures, one dict per plan."""
     found = indicators.plans
-    if found is None or found.totals is None:
+    if found is None:
         return None
+    old = jsonable.plain(found.old_communities or {})
+    if found.totals is None:  # plans without parcels: only what the plans layer says
+        return RenewalProgress(renewal={}, old_communities=old, plans=[])
     plans = indicators.inputs.layer("plans")
     kinds = plans["plan_type"].astype(str).str.strip()
     by_type = {}
@@ -344,7 +347,7 @@ def _renewal(indicators: Indicators) -> RenewalProgress | None:
     table = pd.DataFrame(found.summary.drop(columns=found.summary.geometry.name))
     return RenewalProgress(
         renewal=jsonable.plain(renewal),
-        old_communities=jsonable.plain(found.old_communities or {}),
+        old_communities=old,
         plans=jsonable.records(table),
     )
 

@@ -160,6 +160,16 @@ def test_renewal_progress_and_old_communities(sample_checkup):
     assert "investment_wan" not in old  # the sample's plans carry no investment
 
 
+def test_plans_without_parcels_still_count_the_communities():
+    inputs = gather_inputs(SAMPLE, kinds=["parks", "residential", "boundary", "plans"])
+    renewal = build_checkup(inputs, methods=["buffer"]).renewal
+    assert renewal.renewal == {} and renewal.plans == []
+    plans = inputs.layer("plans")
+    assert renewal.old_communities == {
+        "communities": int((plans["plan_type"] == "old_community").sum())
+    }
+
+
 @pytest.mark.slow
 def test_since_and_the_latest_parks_after_a_recompute(tmp_path):
     folder = tmp_path / "taicang"
