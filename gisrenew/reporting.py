@@ -158,8 +158,12 @@ def checkup_targets(
     inputs: ProjectInputs,
     targets: TargetSet | str | os.PathLike | Sequence[str | os.PathLike] | None = None,
 ) -> TargetSet:
-    """The targets of a sheet: `targets` when given, else the national ones with the
-    project's ``[report] targets`` file (relative to the project folder)."""
+    """The targets of a sheet.
+
+    `targets` when given (a :class:`~gisrenew.targets.TargetSet`, or files applied to
+    the national targets), else the national targets with the project's ``[report]
+    targets`` file (relative to the project folder).
+    """
     if isinstance(targets, TargetSet):
         return targets
     if targets is None:
@@ -177,7 +181,7 @@ def _row(key: str, value: float | None, targets: TargetSet, **fields: Any) -> In
     """One row; a nan value is no value, and the checks say "cannot tell"."""
     if value is not None and not math.isfinite(float(value)):
         value = None
-        fields.setdefault("reason", "no residential land to divide by")
+        fields["reason"] = fields.get("reason") or "nothing to divide by (no residential land)"
     info = INDICATORS[key]
     return IndicatorRow(
         key=key, name_zh=info.name_zh, name_en=info.name_en,
