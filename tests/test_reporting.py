@@ -65,7 +65,10 @@ def test_every_check_names_its_indicator_and_reads_its_value(sample_checkup):
         assert check.passed == (buffer.value > check.threshold if check.op == ">" else
                                 buffer.value >= check.threshold)  # fmt: skip
     greenway = sample_checkup.indicator("greenway_coverage")
-    assert greenway.value is None and "绿道" in greenway.reason and greenway.checks == ()
+    assert greenway.value == greenway.numerator / greenway.denominator
+    assert greenway.denominator == buffer.denominator  # the park coverage's denominator
+    assert greenway.checks == ()  # no national greenway target
+    assert "greenways" in greenway.inputs
     per_capita = sample_checkup.indicator("park_area_per_capita")
     assert per_capita.value == per_capita.numerator / per_capita.denominator
     assert sample_checkup.targets["count"] == 6
@@ -157,7 +160,7 @@ def test_renewal_progress_and_old_communities(sample_checkup):
     old = renewal.old_communities
     assert old["communities"] == by_type["old_community"]["plans"]
     assert old["households"] == by_type["old_community"]["households_total"]
-    assert "investment_wan" not in old  # the sample's plans carry no investment
+    assert old["investment_wan"] == 7560.0  # the report's 7560万 yuan, in the sample's plans
 
 
 def test_plans_without_parcels_still_count_the_communities():
@@ -165,8 +168,10 @@ def test_plans_without_parcels_still_count_the_communities():
     renewal = build_checkup(inputs, methods=["buffer"]).renewal
     assert renewal.renewal == {} and renewal.plans == []
     plans = inputs.layer("plans")
+    old = plans["plan_type"] == "old_community"
     assert renewal.old_communities == {
-        "communities": int((plans["plan_type"] == "old_community").sum())
+        "communities": int(old.sum()),
+        "investment_wan": float(plans.loc[old, "investment_wan"].sum()),
     }
 
 
