@@ -20,6 +20,7 @@ from gisrenew.checksums import frame_sha256
 from gisrenew.cli import main
 from gisrenew.errors import ProjectError, RuleSetError
 from gisrenew.inputs import gather_inputs
+from gisrenew.io import read_layer
 from gisrenew.project import copy_project
 from gisrenew.recompute import read_history, recompute
 from gisrenew.reporting import build_checkup
@@ -161,6 +162,12 @@ def test_renewal_progress_and_old_communities(sample_checkup):
     assert old["communities"] == by_type["old_community"]["plans"]
     assert old["households"] == by_type["old_community"]["households_total"]
     assert old["investment_wan"] == 7560.0  # the report's 7560万 yuan, in the sample's plans
+
+
+def test_a_planners_investment_header_is_the_plans_investment(planner_data):
+    _, files = planner_data  # a GBK Shapefile with the header 投资
+    plans = read_layer(files["plans"], "plans")
+    assert plans["investment_wan"].sum() == 7560.0
 
 
 def test_plans_without_parcels_still_count_the_communities():
