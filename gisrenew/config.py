@@ -63,7 +63,9 @@ CONFIG_FILE = "gisrenew.toml"
 DEFAULT_RESIDENTIAL_CODES = st.ResidentialSettings().codes
 
 #: Tables of analysis settings (each a dataclass in :mod:`gisrenew.settings`).
-ANALYSIS_SECTIONS = ("coverage", "network", "plans", "maps", "sites", "life_circles")
+ANALYSIS_SECTIONS = (
+    "coverage", "network", "plans", "maps", "sites", "life_circles", "report",
+)  # fmt: skip
 
 #: Tables that no longer exist, and where their keys went.
 _MOVED = {"batch": "[batch] weight moved to [coverage] weight; delete the [batch] table"}
@@ -141,6 +143,21 @@ class ProjectConfig:
     def life_circles(self) -> st.LifeCircleSettings:
         """``[life_circles]`` with defaults."""
         return self._views["life_circles"]
+
+    @property
+    def report(self) -> st.ReportSettings:
+        """``[report]`` with defaults."""
+        return self._views["report"]
+
+    def targets_source(self) -> str | None:
+        """The project's own targets file (``[report] targets``) as an absolute path, or None.
+
+        A relative path is relative to the project folder, as for the rule sets.
+        """
+        text = self.report.targets
+        if text is None or self.folder is None or Path(text).is_absolute():
+            return text
+        return str((self.folder / text).resolve())
 
     @property
     def in_database(self) -> bool:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gisrenew import coverage, lifecircles, siting
+from gisrenew import coverage, greenspace, lifecircles, siting
 from gisrenew import plans as plan_engine
 from gisrenew.geometry import geometry_array
 from gisrenew.inputs import MissingLayerError, ProjectInputs
@@ -43,6 +43,7 @@ from gisrenew.settings import DEFAULT_WALK_SPEED_KMH
 
 __all__ = [
     "METHODS",
+    "GreenSpaceIndicators",
     "Indicators",
     "PlanIndicators",
     "available_methods",
@@ -84,6 +85,10 @@ class PlanIndicators:
         ``households_signed``, ``households_unsigned``, ``signing_rate``,
         ``signing_status``, ``signing_status_zh`` of :func:`~gisrenew.plans.signing_status`,
         the engine's one signing rule); None without parcels.
+    old_communities : dict or None
+        Old-community renovation 老旧小区改造 figures of the plans of type
+        ``old_community`` (:func:`gisrenew.greenspace.old_community_figures`); empty
+        without such plans.
     """
 
     pairs: gpd.GeoDataFrame | None
@@ -93,6 +98,7 @@ class PlanIndicators:
     household_rule: str = "whole"
     households: dict[str, str] | None = None
     affected_parcels: gpd.GeoDataFrame | None = None
+    old_communities: dict[str, Any] | None = None
 
     @property
     def household_columns(self) -> dict[str, str]:
@@ -102,6 +108,38 @@ class PlanIndicators:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready plan tables (see :func:`gisrenew.plans.plans_to_dict`)."""
         return plan_engine.plans_to_dict(self.summary, self.pairs, self.totals, self.effects)
+
+
+@dataclass(frozen=True)
+class GreenSpaceIndicators:
+    """Green-space figures besides coverage (:mod:`gisrenew.greenspace`).
+
+    Attributes
+    ----------
+    per_capita : PerCapitaGreenSpace
+        人均公园绿地面积, comprehensive and community parks per person, city and districts.
+    greenway : GreenwayCoverage or None
+        城市绿道服务半径覆盖率 (None without a greenways layer).
+    """
+
+    per_capita: greenspace.PerCapitaGreenSpace
+    greenway: greenspace.GreenwayCoverage | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures (city values; districts as records)."""
+        data: dict[str, Any] = {
+            "per_capita": {k: dataclasses.asdict(v) for k, v in self.per_capita.figures.items()},
+            "population": self.per_capita.population,
+            "population_source": self.per_capita.population_source,
+        }
+        if self.greenway is not None:
+            data["greenway"] = {
+                "coverage_ratio": self.greenway.ratio,
+                "covered_area_m2": self.greenway.covered_area_m2,
+                "residential_area_m2": self.greenway.residential_area_m2,
+                "radius_m": self.greenway.radius_m,
+            }
+        return data
 
 
 @dataclass(frozen=True)
@@ -121,6 +159,9 @@ class Indicators:
     life_circles : dict of str to LifeCircleResult, or None
         The community life circles 社区生活圈 by method (``buffer``, ``network``), when
         asked for (``compute_indicators(..., life_circles=True)``).
+    greenspace : GreenSpaceIndicators or None
+        Per-capita park green space and greenway coverage, computed with the coverage
+        (``compute_indicators(..., greenspace=False)`` skips them).
     """
 
     inputs: ProjectInputs
@@ -129,6 +170,7 @@ class Indicators:
     plans: PlanIndicators | None = None
     contributions: pd.DataFrame | None = None
     life_circles: dict[str, lifecircles.LifeCircleResult] | None = None
+    greenspace: GreenSpaceIndicators | None = None
 
     @property
     def coverage(self) -> CoverageResult | None:
@@ -155,6 +197,8 @@ class Indicators:
             data["plans"] = self.plans.to_dict()
         if self.life_circles:
             data["life_circles"] = {m: r.to_dict() for m, r in self.life_circles.items()}
+        if self.greenspace is not None:
+            data["greenspace"] = self.greenspace.to_dict()
         return data
 
 
@@ -174,6 +218,7 @@ def compute_indicators(
     network_service_areas: str = "park",
     progress: bool = False,
     life_circles: bool = False,
+    greenspace: bool | None = None,
 ) -> Indicators:
     """Compute the indicators of a run (the one place that assembles them).
 
@@ -199,6 +244,12 @@ def compute_indicators(
         when it shows them (``gisrenew lifecircles``, ``demo``). Methods:
         ``[life_circles] method``, else the coverage methods of this run, else every
         method the layers allow.
+    greenspace : bool, optional
+        Per-capita park green space 人均公园绿地面积 and, with a greenways layer, the
+        greenway coverage 城市绿道服务半径覆盖率 (``[report]`` settings), on the coverage
+        denominator: None (default) computes them with the coverage (cheap: the
+        denominator is built already); True also without a coverage method; False skips
+        them.
 
     Raises
     ------
@@ -217,7 +268,11 @@ def compute_indicators(
         plan_tables = _plans(inputs)
     contribution = _contributions(inputs) if contributions else None
     circles = _life_circles(inputs, wanted, progress) if life_circles else None
-    return Indicators(inputs, buffer, walk, plan_tables, contribution, circles)
+    green = None
+    headline = buffer or walk
+    if greenspace or (greenspace is None and headline is not None):
+        green = _greenspace(inputs, headline)
+    return Indicators(inputs, buffer, walk, plan_tables, contribution, circles, greenspace=green)
 
 
 def updated_indicators(
@@ -276,7 +331,9 @@ def updated_indicators(
     plan_tables = None
     if plans or (plans is None and inputs.has("plans")):
         plan_tables = _plans(inputs)
-    return Indicators(inputs, _with_slivers(inputs, buffer), walk, plan_tables)
+    buffer = _with_slivers(inputs, buffer)
+    green = _greenspace(inputs, buffer)
+    return Indicators(inputs, buffer, walk, plan_tables, greenspace=green)
 
 
 def _walk_before(before: Indicators, inputs: ProjectInputs) -> tuple[pd.DataFrame, list] | None:
@@ -461,6 +518,35 @@ def _life_circles(
     return results
 
 
+def _greenspace(inputs: ProjectInputs, result: CoverageResult | None) -> GreenSpaceIndicators:
+    """Per-capita park green space and greenway coverage on the coverage denominator.
+
+    `result`: a coverage result of this run, whose residential pieces are the land (else
+    the denominator is built here, as the coverage engine builds it).
+    """
+    missing = [k for k in ("parks", "residential") if not inputs.has(k)]
+    if missing:
+        raise MissingLayerError(missing)
+    options = _coverage_options(inputs)
+    if result is not None:
+        land = result.residential
+    else:
+        land = coverage.residential_land(inputs.layer("residential"), **options)
+    settings = inputs.config.report
+    per_capita = greenspace.per_capita_green_space(
+        inputs.layer("parks"), land, population=settings.population,
+        boundary=options["boundary"], districts=options["districts"],
+    )  # fmt: skip
+    greenway = None
+    if inputs.has("greenways"):
+        districts = None if result is None else result.districts
+        greenway = greenspace.greenway_coverage(
+            inputs.layer("greenways"), land, radius_m=settings.greenway_radius_m,
+            districts=districts,
+        )  # fmt: skip
+    return GreenSpaceIndicators(per_capita, greenway)
+
+
 def _plan_options(inputs: ProjectInputs) -> dict[str, Any]:
     settings = inputs.config.plans
     options: dict[str, Any] = {}
@@ -482,6 +568,11 @@ def _plans(inputs: ProjectInputs) -> PlanIndicators:
         summary = plan_engine.plan_summary(plans, pairs, household_rule=rule, households=households)
         totals = plan_engine.plan_totals(plans, pairs, household_rule=rule, households=households)
         affected = _affected_parcels(plans, parcels, pairs, households)
+    defaulted = plans.attrs.get("defaulted_columns") or ()
+    old = greenspace.old_community_figures(
+        plans, pairs, household_columns=households,
+        investment_known="investment_wan" not in defaulted,
+    )  # fmt: skip
     if inputs.has("parks", "residential") and len(plan_engine.plans_as_parks(plans)):
         effects = plan_engine.plan_coverage_effects(
             plans,
@@ -492,7 +583,7 @@ def _plans(inputs: ProjectInputs) -> PlanIndicators:
             weight=inputs.weight,
             residential_codes=inputs.residential_codes,
         )
-    return PlanIndicators(pairs, summary, totals, effects, rule, households, affected)
+    return PlanIndicators(pairs, summary, totals, effects, rule, households, affected, old)
 
 
 def _affected_parcels(plans, parcels, pairs, households) -> gpd.GeoDataFrame:

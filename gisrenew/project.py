@@ -398,6 +398,14 @@ class Project:
         """The files gisrenew owns in this project's folder (see :func:`owned_files`)."""
         return owned_files(self.folder)
 
+    def results_state(self) -> dict[str, Any] | None:
+        """What the stored result layers were computed from, when still current (no lock).
+
+        See :meth:`gisrenew.store.base.Transaction.results_state`; for readers such as
+        the indicator sheet (:mod:`gisrenew.reporting`).
+        """
+        return self.store.results_state()
+
     def layer_kinds(self) -> list[str]:
         """Names of every layer and table in the store."""
         return self.store.layer_names()

@@ -44,6 +44,8 @@ DEFAULT_RULES = "tijian-2021"
 #: Files of ``rulesets/`` starting with this are life-circle rule sets
 #: (:mod:`gisrenew.lifecircles.rules`), not park rule sets.
 LIFE_CIRCLE_PREFIX = "lifecircle-"
+#: Files of ``rulesets/`` starting with this are targets files (:mod:`gisrenew.targets`).
+TARGETS_PREFIX = "targets-"
 
 PARK_CLASSES = ("G1", "G11", "G12", "G13", "G14")
 PLAZA_CLASSES = ("G3",)
@@ -305,14 +307,14 @@ def parse_rules(data: dict, *, source: str = "<dict>") -> RuleSet:
 def available_rules() -> list[str]:
     """Names of the preset park rule sets shipped with gisrenew.
 
-    The life-circle rule sets (``lifecircle-*.toml``, 社区生活圈) in the same folder are
-    not park rule sets and are left out.
+    The life-circle rule sets (``lifecircle-*.toml``, 社区生活圈) and the targets
+    (``targets-*.toml``) in the same folder are not park rule sets and are left out.
     """
     folder = resources.files("gisrenew") / "rulesets"
     return sorted(
         p.name.removesuffix(".toml")
         for p in folder.iterdir()
-        if p.name.endswith(".toml") and not p.name.startswith(LIFE_CIRCLE_PREFIX)
+        if p.name.endswith(".toml") and not p.name.startswith((LIFE_CIRCLE_PREFIX, TARGETS_PREFIX))
     )
 
 

@@ -189,6 +189,13 @@ LAYERS: dict[str, LayerSchema] = {
                 ),
                 Column("status", "str", "", "status 进度 (text)"),
                 Column("year", "int", 0, "year 年度", nonnegative=True),
+                Column(
+                    "investment_wan",
+                    "float",
+                    0.0,
+                    "investment 投资 in 万元 (10 000 yuan), for the renovation figures",
+                    nonnegative=True,
+                ),
             ),
         ),
         LayerSchema(
@@ -267,6 +274,15 @@ LAYERS: dict[str, LayerSchema] = {
             ),
             optional_layer=True,
         ),
+        LayerSchema(
+            "greenways",
+            "line",
+            "greenway_id",
+            "greenways 绿道 (centre lines) for the greenway service-radius coverage "
+            "城市绿道服务半径覆盖率",
+            (_name,),
+            optional_layer=True,
+        ),
     ]
 }
 
@@ -338,6 +354,14 @@ LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "plan_id": ("项目编号", "更新项目编号", "更新单元编号", "更新地块编号"),
         "name": ("项目名称", "更新项目名称"),
         "plan_type": ("类别", "更新类型", "项目类型", "改造类型", "类型"),
+        "investment_wan": (
+            "投资(万元)",
+            "投资额(万元)",
+            "总投资(万元)",
+            "投资",
+            "总投资",
+            "投资额",
+        ),
     },
     "boundary": {"boundary_id": ("建成区编号",)},
     "districts": {
@@ -374,6 +398,7 @@ LAYER_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "facility_type": ("设施类型", "类型", "类别", "设施类别", "设施种类"),
         "name": ("设施名称",),
     },
+    "greenways": {"greenway_id": ("绿道编号", "绿道编码"), "name": ("绿道名称",)},
 }
 
 #: Every shared alias as ``{header: column}`` (the layer-specific ones are in
@@ -499,6 +524,7 @@ LAYER_NAMES: dict[str, tuple[str, ...]] = {
     "water": ("water", "水系"),
     "candidates": ("candidates", "candidate", "备选地块", "口袋公园备选地块"),
     "facilities": ("facilities", "facility", "公共服务设施", "配套设施", "设施"),
+    "greenways": ("greenways", "greenway", "绿道", "城市绿道"),
 }
 
 _KIND_OF_NAME = {name: kind for kind, names in LAYER_NAMES.items() for name in names}

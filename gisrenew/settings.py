@@ -1,10 +1,10 @@
 """One reader for every setting gisrenew reads: the tables of ``gisrenew.toml``.
 
 Each table of ``gisrenew.toml`` (``[project]``, ``[residential]``, ``[coverage]``,
-``[network]``, ``[plans]``, ``[maps]``, ``[sites]``) is a frozen dataclass below whose
-fields are the table's keys; each field carries its type, bounds and meaning
-(:func:`setting`). :func:`read_section` checks a parsed TOML table against it, so every
-command reads every setting the same way:
+``[network]``, ``[plans]``, ``[maps]``, ``[sites]``, ``[life_circles]``, ``[report]``) is
+a frozen dataclass below whose fields are the table's keys; each field carries its type,
+bounds and meaning (:func:`setting`). :func:`read_section` checks a parsed TOML table
+against it, so every command reads every setting the same way:
 
 * an unknown key is an error naming the known ones (a typo never falls back to a
   default silently);
@@ -43,6 +43,7 @@ __all__ = [
     "NetworkSettings",
     "PlanSettings",
     "ProjectSettings",
+    "ReportSettings",
     "ResidentialSettings",
     "SiteSettings",
     "check_value",
@@ -640,6 +641,31 @@ class LifeCircleSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """``[report]``: the indicator sheet of the 城市体检 (``gisrenew report``)."""
+
+    targets: str | None = setting(
+        "text",
+        "a targets file of your own (TOML, relative to the project folder): its targets "
+        "replace national ones of the same id and add new ones",
+        example='"my-targets.toml"',
+    )
+    population: float | None = setting(
+        "number",
+        "city population 城区人口 for the per-capita figures (default: the sum of the "
+        "residential layer's population inside the built-up area)",
+        above=0,
+        example="480000",
+    )
+    greenway_radius_m: float = setting(
+        "number",
+        "service radius of a greenway 绿道 (m) for the greenway coverage",
+        default=1000.0,
+        above=0,
+    )
+
+
+@dataclass(frozen=True)
 class LayerSource:
     """``[layers.<kind>]``: where a stored layer came from and how to read it."""
 
@@ -659,6 +685,7 @@ SECTIONS: dict[str, type] = {
     "maps": MapSettings,
     "sites": SiteSettings,
     "life_circles": LifeCircleSettings,
+    "report": ReportSettings,
 }
 
 

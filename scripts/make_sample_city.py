@@ -64,6 +64,7 @@ PLOTS = {
 # straddling the 胜利村 boundary: see the folder README.
 STRADDLER_EXTRA_NONRES = 8
 OLD_COMMUNITY_TOTALS = {"buildings": 449, "households": 1556, "floor_area_m2": 278_000}
+OLD_COMMUNITY_INVESTMENT_WAN = 7560  # 万元, the report's renovation investment
 NEW_PARKS_TOTAL_M2 = 59_000.0
 COVERAGE_TARGET = 0.80  # buffer coverage (tijian-2021) before the new parks, approximately
 NEW_PARK_AREAS_M2 = (1_650.0, 9_400.0, 9_950.0, 18_000.0)  # the 5th takes the remainder
@@ -1378,6 +1379,23 @@ def origin_xy() -> np.ndarray:
     return np.round(np.array(to_gk.transform(*ORIGIN_LONLAT)))
 
 
+def plan_investment(plans: list[dict]) -> np.ndarray:
+    """Investment 万元: the report's 7560万 over the old communities by area; 0 elsewhere."""
+    old = np.array([p["plan_type"] == "old_community" for p in plans])
+    area = np.array([p["geometry"].area for p in plans])
+    out = np.zeros(len(plans))
+    out[old] = partition(OLD_COMMUNITY_INVESTMENT_WAN, area[old])
+    return out
+
+
+def greenway_lines(city: City) -> list:
+    """Two greenways 绿道: along the river's north bank, and a ring 600 m inside the boundary."""
+    bank = shapely.offset_curve(river_line(), RIVER_HALF_WIDTH_M + 15.0)
+    riverside = shapely.intersection(bank, city.boundary)
+    ring = shapely.boundary(shapely.buffer(city.boundary, -600.0))
+    return [riverside, ring]
+
+
 def build_layers(seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
     """Build every layer of the sample city (local metres, then shifted to EPSG:4549)."""
     city = make_city(seed)
@@ -1488,10 +1506,20 @@ def build_layers(seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
     )
     pl = city.plans
     layers["plans"] = frame(
-        {k: [p[k] for p in pl] for k in ("name", "plan_type", "target_use", "status", "year")},
+        {
+            **{k: [p[k] for p in pl] for k in ("name", "plan_type", "target_use", "status")},
+            "year": [p["year"] for p in pl],
+            "investment_wan": plan_investment(pl),
+        },
         [p["geometry"] for p in pl],
         "plans",
         [p["plan_id"] for p in pl],
+    )
+    layers["greenways"] = frame(
+        {"name": ["致和塘滨河绿道（示例）", "环城绿道（示例）"]},
+        greenway_lines(city),
+        "greenways",
+        ["GW1", "GW2"],
     )
     rd = roads
     layers["roads"] = frame(
@@ -1557,6 +1585,7 @@ LAYER_DESCRIPTIONS = {
     "water": "河道 river (extra layer, not used by the analyses)",
     "new_parks": "2022年新建口袋公园 5 new pocket parks (5.9万 m²)",
     "facilities": "社区生活圈配套设施 life-circle facilities (schools, health, elderly care, ...)",
+    "greenways": "绿道 greenways (greenway service-radius coverage)",
 }
 
 
@@ -1627,6 +1656,7 @@ def write_city(out: Path, layers: dict[str, gpd.GeoDataFrame]) -> list[Path]:
             "candidates",
             "water",
             "facilities",
+            "greenways",
         ],
         out / "new_pocket_parks.gpkg": ["new_parks"],
         out / "candidate_sites.gpkg": ["candidates"],
@@ -1860,6 +1890,8 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "schema) |",
         f"| `facilities` | {counts['facilities']} | 社区生活圈 facilities (SYNTHETIC): "
         "points, and polygons for schools and sports fields; see below |",
+        f"| `greenways` | {counts['greenways']} | 绿道: along the river's north bank and a ring "
+        "600 m inside the boundary (greenway service-radius coverage, 1 km) |",
         "",
         *_facility_lines(layers["facilities"]),
         "## The street network",
@@ -1985,9 +2017,9 @@ def readme_text(layers: dict[str, gpd.GeoDataFrame], s: dict) -> str:
         "- 14 old communities 老旧小区改造 (`plan_type` old_community): their parcels hold "
         f"{OLD_COMMUNITY_TOTALS['buildings']} buildings, {OLD_COMMUNITY_TOTALS['households']} "
         "households and "
-        f"{OLD_COMMUNITY_TOTALS['floor_area_m2']:,} m² floor area in all (27.8万 m², as reported; "
-        "the",
-        "  report's 7560万 yuan is not modelled).",
+        f"{OLD_COMMUNITY_TOTALS['floor_area_m2']:,} m² floor area in all (27.8万 m², as reported); "
+        f"the plans' `investment_wan` holds the report's {OLD_COMMUNITY_INVESTMENT_WAN}万 yuan,",
+        "  split over the communities by area.",
         "- 沙溪古镇 (`plan_type` historic): a historic quarter with residents and shops.",
         "- 原太仓化肥厂地块: `target_use` park — a renewal plot to become green space where",
         "  coverage is lacking, so plan effects on coverage show.",

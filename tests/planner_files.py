@@ -29,7 +29,7 @@ HEADERS: dict[str, dict[str, str]] = {
                 "households_shops": "商铺", "households_signed": "已签约户数",
                 "buildings": "楼栋数", "floor_area_m2": "建筑面积"},
     "plans": {"plan_id": "编号", "name": "名称", "plan_type": "类别", "target_use": "规划用途",
-              "status": "进度", "year": "年度"},
+              "status": "进度", "year": "年度", "investment_wan": "投资"},
     "boundary": {"boundary_id": "编号", "name": "名称"},
     "districts": {"district_id": "编号", "name": "名称", "level": "层级"},
     "roads": {"road_id": "编号", "name": "名称", "road_class": "道路等级", "walkable": "可步行",

@@ -644,6 +644,18 @@ def test_a_write_by_another_session_during_a_run_leaves_no_current_state(postgis
             assert (tx.results_state() is None) is outside
 
 
+def test_a_reader_sees_the_results_state_a_run_would_see(postgis, db_city):
+    """``Project.results_state`` (the indicator sheet's, no lock) vouches as a run would."""
+    state = db_city.results_state()
+    assert state is not None and state["run_id"] == 1
+    with db_city.transaction() as tx:
+        assert tx.results_state() == state
+    assert Project.open(db_city.folder).results_state()["run_id"] == 1
+    with postgis.connect() as conn:
+        conn.execute(f"UPDATE {db_city.config.schema}.parks SET name = '改名' WHERE park_id = 'p1'")
+    assert db_city.results_state() is None
+
+
 def test_column_names_postgresql_would_cut_are_refused_naming_the_mapping(tmp_path, url, schema):
     city = _small_city()
     long_name = "居住用地规划人口与现状户数之差额说明文字备注"  # 22 characters, 66 bytes

@@ -127,6 +127,7 @@ _LAYER = {
     "water": ("水系", "water"),
     "candidates": ("备选地块", "candidate sites"),
     "facilities": ("公共服务设施", "facilities"),
+    "greenways": ("绿道", "greenways"),
 }
 
 #: Residential columns used as weights (权重).

@@ -10,7 +10,6 @@ reusing an id in the project or one closed in the same run.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +20,13 @@ import pandas as pd
 import shapely
 
 from gisrenew import io
+from gisrenew.checksums import file_sha256, frame_sha256
 from gisrenew.errors import SchemaError, raise_for_problems
 from gisrenew.geometry import geometry_array
 
 __all__ = [
     "IncomingParks",
     "ParkMerge",
-    "file_sha256",
-    "frame_sha256",
     "merge_parks",
     "read_incoming",
     "same_geometry",
@@ -46,30 +44,6 @@ class IncomingParks:
     frame: gpd.GeoDataFrame
     sha256: str
     explicit_ids: bool
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file (for a Shapefile: of its .shp, .shx, .dbf, .prj and .cpg together)."""
-    digest = hashlib.sha256()
-    paths = [path]
-    if path.suffix.lower() == ".shp":
-        sidecars = (path.with_suffix(s) for s in (".shp", ".shx", ".dbf", ".prj", ".cpg"))
-        paths = [p for p in sidecars if p.exists()]
-    for part in paths:
-        with open(part, "rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def frame_sha256(gdf: gpd.GeoDataFrame) -> str:
-    """SHA-256 of a GeoDataFrame's geometry (normalized WKB) and attribute values."""
-    digest = hashlib.sha256()
-    for wkb in shapely.to_wkb(shapely.normalize(geometry_array(gdf)), hex=False):
-        digest.update(wkb)
-    attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    digest.update(attributes.astype(str).to_csv(index=False).encode("utf-8"))
-    return digest.hexdigest()
 
 
 def _frame_sha256_or_empty(frame: gpd.GeoDataFrame | None) -> str:

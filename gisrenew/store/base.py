@@ -223,6 +223,14 @@ class Store(abc.ABC):
         ``[columns.<kind>]`` mapping an input layer was read with (kept with the layer).
         """
 
+    def results_state(self) -> dict[str, Any] | None:
+        """What the result layers were computed from, when still current — read, no lock.
+
+        As :meth:`Transaction.results_state`, for a reader (a report) that writes
+        nothing; None when the store cannot vouch for it.
+        """
+        return None
+
     def owned_files(self) -> list:
         """Files of the store in the project folder that an output must never replace."""
         return []

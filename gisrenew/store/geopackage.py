@@ -447,6 +447,10 @@ class GeoPackageStore(Store):
         with self._reading(name):
             return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False)
 
+    def results_state(self) -> dict[str, Any] | None:
+        """The results state when no write reached the GeoPackage since it was recorded."""
+        return _current_state(self.path) if self.path.is_file() else None
+
     def read_result(self, name: str) -> gpd.GeoDataFrame:
         """Layer `name` as stored."""
         with self._reading(name):

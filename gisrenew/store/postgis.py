@@ -697,6 +697,18 @@ def _read_state(conn, schema: str) -> dict[str, Any] | None:
     return state if isinstance(state, dict) else None
 
 
+def _vouched_state(conn, schema: str, changes: int | None, tables) -> dict[str, Any] | None:
+    """The stored results state when the change counter and the tables are as recorded."""
+    state = _read_state(conn, schema)
+    if state is None or changes is None:
+        return None
+    tracked = all(seen["tracked"] for seen in tables.values())
+    same = state.get("store_tables") == _fingerprint(tables)
+    if tracked and same and state.get("store_changes") == changes:
+        return state
+    return None
+
+
 class PostgisTransaction(Transaction):
     """One database transaction on the project's schema (see the module docs).
 
@@ -722,14 +734,7 @@ class PostgisTransaction(Transaction):
 
     def _current_state(self) -> dict[str, Any] | None:
         """The stored results state when nothing was written since it was recorded."""
-        state = _read_state(self.conn, self.store.schema)
-        if state is None or self._changes_found is None:
-            return None
-        tracked = all(seen["tracked"] for seen in self._tables_found.values())
-        same = state.get("store_tables") == _fingerprint(self._tables_found)
-        if tracked and same and state.get("store_changes") == self._changes_found:
-            return state
-        return None
+        return _vouched_state(self.conn, self.store.schema, self._changes_found, self._tables_found)
 
     def _has(self, name: str) -> bool:
         return name in _table_names(self.conn, self.store.schema)
@@ -959,6 +964,12 @@ class PostgisStore(Store):
     def read_result(self, name: str) -> gpd.GeoDataFrame:
         """Layer `name` as stored."""
         return _read_frame(self._conn(), self.schema, name, None, geometry=True)
+
+    def results_state(self) -> dict[str, Any] | None:
+        """The results state when no other session wrote the schema since it was recorded."""
+        conn = self._conn()
+        changes, tables = _changes(conn, self.schema), _tables_seen(conn, self.schema)
+        return _vouched_state(conn, self.schema, changes, tables)
 
     @contextlib.contextmanager
     def lock(self, timeout_s: float, purpose: str) -> Iterator[None]:
