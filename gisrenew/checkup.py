@@ -224,6 +224,9 @@ class Checkup:
         The history run whose stored results these figures are (None: no run recorded).
     results_current : bool
         True when the project's layers did not change since that run.
+    time_zone : str or None
+        ``[project] time_zone``: the zone times are shown in (None: the language's
+        default, see :func:`gisrenew.present.formats.local_time`).
     map_layers : dict of str to GeoDataFrame
         What the report's coverage picture draws, in the working CRS: ``boundary``,
         ``parks``, ``covered`` and ``uncovered`` residential land (headline method).
@@ -242,6 +245,7 @@ class Checkup:
     inputs: tuple[InputTrace, ...] = ()
     run_id: int | None = None
     results_current: bool = False
+    time_zone: str | None = None
     map_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False)
 
     def indicator(self, key: str) -> IndicatorRow | None:

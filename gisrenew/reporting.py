@@ -150,6 +150,7 @@ def checkup_of(
         inputs=_traces(inputs),
         run_id=run_id,
         results_current=current,
+        time_zone=inputs.config.time_zone,
         map_layers=_map_layers(indicators),
     )
 

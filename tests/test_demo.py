@@ -4,6 +4,8 @@ import json
 import re
 from pathlib import Path
 
+import docx
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -37,6 +39,7 @@ def test_demo_runs_every_analysis_and_leaves_the_sample_untouched(tmp_path):
     circles = _check_life_circles(out)
     assert (tmp_path / "maps" / "index.html").is_file()
     _check_life_circle_page(tmp_path / "maps" / "lifecircles.html", circles)
+    _check_report(tmp_path / "maps", out)
     # the working copy holds the new parks and one history row; the bundled data do not
     copy = Project.open(tmp_path / "maps" / "project")
     assert len(copy.read_table("run_history")) == 1
@@ -66,6 +69,32 @@ def _check_both_walks(out: str) -> None:
         assert name in walking
         assert f"{100 * network.ratio:.2f}%" in city
     assert tier.network.ratio != pytest.approx(minutes.network.ratio)
+
+
+def _check_report(maps: Path, out: str) -> None:
+    """The demo's report (page, Word, Excel) states the figures `gisrenew coverage --json`
+    prints for the project after the recompute — exactly, in the workbook's cells and in
+    `gisrenew report --json` — and its headline is the report's own wording."""
+    assert "建成区公园绿地服务半径覆盖率（直线距离）提升至 86.18%" in out
+    project = str(maps / "project")
+    runner = CliRunner()
+    coverage = runner.invoke(main, ["coverage", "--project", project, "--method", "both", "--json"])
+    figures = json.loads(coverage.output)
+    sheet = json.loads(runner.invoke(main, ["report", "--project", project, "--json"]).output)
+    rows = {row["key"]: row for row in sheet["indicators"]}
+    workbook = openpyxl.load_workbook(maps / "report" / "report.xlsx")
+    cells = {r[0]: r[1] for r in workbook["指标"].iter_rows(values_only=True) if r[0]}
+    for method, name in (("buffer", "直线距离"), ("network", "沿路网步行")):
+        ratio = figures[method]["coverage_ratio"]
+        row = rows[f"park_coverage_{method}"]
+        assert row["value"] == ratio
+        assert row["numerator"] == figures[method]["covered_area_m2"]
+        assert row["denominator"] == figures[method]["residential_area_m2"]
+        assert cells[f"公园绿地服务半径覆盖率（{name}）"] == ratio
+    assert f"{100 * rows['park_coverage_buffer']['value']:.2f}%" in (
+        maps / "report" / "report.html"
+    ).read_text(encoding="utf-8")
+    assert docx.Document(maps / "report" / "report.docx").inline_shapes  # the coverage picture
 
 
 def test_demo_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):

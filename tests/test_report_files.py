@@ -7,6 +7,7 @@ picture, the numbers stored as numbers, names kept as text, labels in one langua
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import re
@@ -276,3 +277,17 @@ def test_a_layer_is_one_path_of_every_ring():
     assert list(path.codes).count(MplPath.CLOSEPOLY) == 3
     x0, y0 = fixture.X0, fixture.Y0
     assert path.get_extents().bounds == pytest.approx((x0 + 50, y0 + 400, 550, 530))
+
+
+def test_multipolygons_are_drawn_part_by_part():
+    """Parks as a recompute stores them (every park a MultiPolygon): the same 3 rings as
+    the Polygons — not an empty path with infinite extents, which failed the picture."""
+    parks = fixture.map_layers()["parks"]
+    multi = gpd.GeoDataFrame(
+        geometry=[shapely.MultiPolygon([g]) for g in parks.geometry], crs=parks.crs
+    )
+    path = report_picture.layer_path(multi)
+    assert list(path.codes).count(MplPath.MOVETO) == 3
+    assert path.get_extents().bounds == report_picture.layer_path(parks).get_extents().bounds
+    checkup = dataclasses.replace(fixture.checkup(), map_layers={"parks": multi})
+    assert report_picture.coverage_png(checkup, "zh").startswith(b"\x89PNG")

@@ -72,6 +72,9 @@ COMMANDS: dict[str, Listed] = {
         "recompute",
         "Add new parks / remove closed ones and recompute every indicator (重新计算).",
     ),
+    "report": Listed(
+        "report", "The indicator sheet 城市体检指标: figures, targets, pass or fail, per district."
+    ),
     "history": Listed(
         "history",
         "List the runs recorded in the project (运行记录): time, inputs, rule set, figures.",

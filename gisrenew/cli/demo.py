@@ -22,6 +22,8 @@ from gisrenew.present.labels import label
 from gisrenew.present.tables import display_width, render_table, sanitize
 from gisrenew.project import Project, copy_project
 from gisrenew.recompute import recompute
+from gisrenew.report import report_content, report_files
+from gisrenew.reporting import build_checkup
 
 SAMPLE = Path("data") / "geo" / "taicang_sample"
 NEW_PARKS = "new_pocket_parks.gpkg"
@@ -155,11 +157,27 @@ def command(
         ranking = rank_sites(after, count=n_sites)
         click.echo(present.format_ranking(ranking, lang=lang))
 
+    _section(t("report"))
+    reports = _report(project, out, lang, circles, progress)
+
     _section(t("published"))
     index = out / "index.html"
     click.echo(f"{t('web_maps')}: {index.resolve() if index.exists() else t('not_published')}")
+    click.echo(f"{t('report_files')}: {reports[0].parent.resolve()}")
     click.echo(f"{t('project_after')}: {project.folder.resolve()}")
     click.echo(t("done").format(seconds=f"{time.monotonic() - started:.1f}"))
+
+
+def _report(project: Project, out: Path, lang: str, circles: bool, progress: bool) -> list[Path]:
+    """The indicator sheet after the recompute, printed as its headline, written to OUTPUT/report.
+
+    The demo owns OUTPUT (checked before it started), so an earlier demo's report is replaced.
+    """
+    checkup = build_checkup(project, life_circles=circles, progress=progress)
+    content = report_content(checkup, lang)
+    for line in content.headline:
+        click.echo(sanitize(line))
+    return report_files(checkup, out / "report", lang=lang, overwrite=True)
 
 
 def _with_life_circles(change, before):

@@ -128,6 +128,7 @@ def check_out(
     inputs: Iterable[str | os.PathLike | None] = (),
     project: str | os.PathLike | None = None,
     overwrite: bool = True,
+    suffixes: tuple[str, ...] = outfiles.RESULT_SUFFIXES,
 ) -> None:
     """Refuse ``-o/--output`` before computing when it would replace an input or a project file.
 
@@ -144,7 +145,7 @@ def check_out(
     try:
         outfiles.check_output(
             out, inputs=[p for p in inputs if p is not None], protected=protected,
-            overwrite=overwrite,
+            suffixes=suffixes, overwrite=overwrite,
         )  # fmt: skip
     except OutputError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o/--output'") from None

@@ -270,7 +270,11 @@ def headline(checkup: Checkup, lang: str) -> tuple[str, ...]:
     if row is None:
         return ()
     name = indicator_name(row, lang)
-    name = name.removeprefix("建成区") if lang == "zh" else name[:1].upper() + name[1:]
+    if lang == "zh":  # 建成区…: the ratio is of the built-up area when there is a boundary
+        built_up = any(trace.kind == "boundary" for trace in checkup.inputs)
+        name = ("建成区" if built_up else "") + name.removeprefix("建成区")
+    else:
+        name = name[:1].upper() + name[1:]
     batch = checkup.latest_parks
     raised = batch is not None and _raised(batch, row)
     key = "report.headline_raised" if raised else "report.headline_value"
@@ -345,8 +349,10 @@ _RENEWAL_ITEMS: tuple[tuple[str, str, str], ...] = (
 #: Old-community figures: key → unit (labels ``report.old_<key>``).
 _OLD_ITEMS = {
     "communities": "count",
+    "parcels": "count",
     "buildings": "count",
     "households": "households",
+    "households_residential": "households",
     "floor_area_m2": "m2",
     "investment_wan": "",
 }
@@ -573,7 +579,7 @@ def trace_lines(checkup: Checkup, lang: str) -> tuple[str, ...]:
         f"{label('report.trace_run', lang)}{colon}{run}"
         + (f"（{label(state, lang)}）" if lang == "zh" else f" ({label(state, lang)})"),
         f"{label('report.trace_computed', lang)}{colon}"
-        f"{formats.local_time(checkup.computed_utc, lang)}",
+        f"{formats.local_time(checkup.computed_utc, lang, zone=checkup.time_zone)}",
         f"{label('report.trace_version', lang)}{colon}{checkup.gisrenew_version}",
     )
 
@@ -665,7 +671,7 @@ def report_content(checkup: Checkup, lang: str = "zh") -> ReportContent:
         lang=lang,
         title=label("report.title", lang).format(city=checkup.city),
         subtitle=label("report.computed", lang).format(
-            time=formats.local_time(checkup.computed_utc, lang)
+            time=formats.local_time(checkup.computed_utc, lang, zone=checkup.time_zone)
         ),
         headline=headline(checkup, lang),
         sections=tuple(sections),
@@ -677,7 +683,7 @@ def _history_sections(checkup: Checkup, lang: str) -> list[Section]:
     batch = checkup.latest_parks
     if batch is not None:
         heading = label("report.sec_parks", lang).format(
-            run=batch.run_id, time=formats.local_time(batch.time_utc, lang)
+            run=batch.run_id, time=formats.local_time(batch.time_utc, lang, zone=checkup.time_zone)
         )
         line = blind_spots_line(batch, lang)
         out.append(
@@ -692,7 +698,7 @@ def _history_sections(checkup: Checkup, lang: str) -> list[Section]:
     since = checkup.since
     if since is not None:
         heading = label("report.sec_since", lang).format(
-            run=since.run_id, time=formats.local_time(since.time_utc, lang)
+            run=since.run_id, time=formats.local_time(since.time_utc, lang, zone=checkup.time_zone)
         )
         out.append(
             Section("since", heading, tables=since_tables(checkup, since, lang), sheet="since")

@@ -88,6 +88,7 @@ def cjk_font() -> str | None:
 def layer_path(frame: gpd.GeoDataFrame) -> Path | None:
     """Every polygon ring of `frame` as one matplotlib path (holes stay holes).
 
+    Multi-part polygons are drawn part by part.
     Rings are oriented consistently (:func:`shapely.normalize`), so matplotlib's
     non-zero fill leaves holes empty; built from the coordinate arrays at once.
     """
@@ -95,7 +96,8 @@ def layer_path(frame: gpd.GeoDataFrame) -> Path | None:
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if len(geoms) == 0:
         return None
-    rings = shapely.get_rings(shapely.normalize(geoms))
+    parts = shapely.get_parts(geoms)  # get_rings reads Polygons only: MultiPolygons split
+    rings = shapely.get_rings(shapely.normalize(parts))
     coords = shapely.get_coordinates(rings)
     offsets = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
     codes = np.full(len(coords), Path.LINETO, dtype=np.uint8)
@@ -190,7 +192,9 @@ def coverage_png(checkup: Checkup, lang: str = "zh", *, dpi: int = 150) -> bytes
                 )
             )
             bounds.append(path.get_extents().bounds)
-        figure.suptitle(label("report.map_title", lang).format(city=checkup.city), fontsize=12)
+        figure.suptitle(
+            label("report.map_title", lang).format(city=checkup.city), fontsize=12, wrap=True
+        )
         if bounds:
             extent = _extent(bounds)
             ax.set_xlim(extent[0], extent[2])
