@@ -358,7 +358,7 @@ _DEMO = {
     "published": ("发布", "Published"),
     "web_maps": ("网页地图", "web maps"),
     "report": ("城市体检指标报告", "The health-check indicator report"),
-    "report_files": ("报告（网页/Word/Excel）", "report (page, Word, Excel)"),
+    "report_files": ("报告（网页、文档、表格）", "report (page, Word, Excel)"),
     "not_published": ("未发布", "not published"),
     "project_after": ("重新计算后的项目", "project after the recompute"),
     "done": ("用时 {seconds} 秒", "done in {seconds} s"),
