@@ -89,7 +89,7 @@ class IndicatorRow:
         What the value is made of (covered and total residential land in m², park area
         in m² and population, ...).
     numerator_label, denominator_label : str
-        Their names (``覆盖居住用地面积 (m²)``).
+        Their names in Chinese (``覆盖居住用地面积 (m²)``).
     method : str
         ``buffer`` (straight line), ``network`` (walk along streets) or "".
     checks : tuple of Check
@@ -98,6 +98,9 @@ class IndicatorRow:
         Why there is no value (no population, no greenway layer, ...), else "".
     inputs : tuple of str
         The layer kinds the value was computed from (see :attr:`Checkup.inputs`).
+    numerator_label_en, denominator_label_en : str
+        The names of numerator and denominator in English (presenters fall back to the
+        Chinese ones).
     """
 
     key: str
@@ -113,6 +116,8 @@ class IndicatorRow:
     checks: tuple[Check, ...] = ()
     reason: str = ""
     inputs: tuple[str, ...] = ()
+    numerator_label_en: str = ""
+    denominator_label_en: str = ""
 
 
 @dataclass(frozen=True)

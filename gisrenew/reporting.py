@@ -61,7 +61,24 @@ __all__ = ["COVERAGE_KEYS", "build_checkup", "checkup_of", "checkup_targets"]
 #: Indicator key of each coverage method.
 COVERAGE_KEYS = {"buffer": "park_coverage_buffer", "network": "park_coverage_network"}
 
-_LAND = "居住用地面积 (m²)"
+#: Names of the numerators and denominators: (Chinese, English).
+_LAND = ("居住用地面积 (m²)", "residential land (m²)")
+_COVERED = ("覆盖居住用地面积 (m²)", "residential land covered (m²)")
+_PARK_AREA = ("公园绿地面积 (m²)", "park green space (m²)")
+_PEOPLE = {
+    "settings": ("城区人口 (人, [report] population)", "population ([report] population)"),
+    "residential": ("居住人口 (人)", "residents of the residential land"),
+}
+
+
+def _parts(numerator: tuple[str, str], denominator: tuple[str, str]) -> dict[str, str]:
+    """The label fields of an :class:`IndicatorRow` from (Chinese, English) pairs."""
+    return {
+        "numerator_label": numerator[0], "numerator_label_en": numerator[1],
+        "denominator_label": denominator[0], "denominator_label_en": denominator[1],
+    }  # fmt: skip
+
+
 _PER_CAPITA_INPUTS = ("parks", "residential", "boundary")
 
 
@@ -197,7 +214,7 @@ def _coverage_row(method: str, indicators: Indicators, targets: TargetSet) -> In
     if result is None:
         reason = "not computed"
         if method == "network" and not indicators.inputs.has("roads"):
-            reason = "no roads layer (路网): the walk along streets needs one"
+            reason = "no roads layer: the walk along streets needs one"
         if not indicators.inputs.has("parks", "residential"):
             reason = "no parks or residential layer"
         return _row(key, None, targets, method=method, reason=reason)
@@ -205,8 +222,7 @@ def _coverage_row(method: str, indicators: Indicators, targets: TargetSet) -> In
     inputs += ["roads", "entrances"] if method == "network" else []
     return _row(
         key, result.ratio, targets, numerator=result.covered_area_m2,
-        denominator=result.residential_area_m2, numerator_label="覆盖居住用地面积 (m²)",
-        denominator_label=_LAND, method=method,
+        denominator=result.residential_area_m2, **_parts(_COVERED, _LAND), method=method,
         inputs=tuple(k for k in inputs if indicators.inputs.has(k)),
     )  # fmt: skip
 
@@ -215,12 +231,12 @@ def _per_capita_rows(indicators: Indicators, targets: TargetSet) -> list[Indicat
     green = indicators.greenspace
     keys = ("park_area_per_capita", "comprehensive_park_per_capita", "community_park_per_capita")
     if green is None:
-        reason = "not computed (greenspace=False)"
+        reason = "green-space figures not computed"
         if not indicators.inputs.has("parks", "residential"):
             reason = "no parks or residential layer"
         return [_row(k, None, targets, reason=reason) for k in keys]
     source = green.per_capita.population_source
-    people = "城区人口 (人, [report] population)" if source == "settings" else "居住人口 (人)"
+    people = _PEOPLE["settings" if source == "settings" else "residential"]
     rows = []
     for key in keys:
         figure = green.per_capita.figures[key]
@@ -231,8 +247,7 @@ def _per_capita_rows(indicators: Indicators, targets: TargetSet) -> list[Indicat
                 targets,
                 numerator=figure.park_area_m2,
                 denominator=figure.population,
-                numerator_label="公园绿地面积 (m²)",
-                denominator_label=people,
+                **_parts(_PARK_AREA, people),
                 reason=figure.reason,
                 inputs=tuple(k for k in _PER_CAPITA_INPUTS if indicators.inputs.has(k)),
             )
@@ -244,12 +259,16 @@ def _greenway_row(indicators: Indicators, targets: TargetSet) -> IndicatorRow:
     green = indicators.greenspace
     greenway = None if green is None else green.greenway
     if greenway is None:
-        return _row("greenway_coverage", None, targets, reason="no greenways layer (绿道)")
+        return _row("greenway_coverage", None, targets, reason="no greenways layer")
     return _row(
         "greenway_coverage", greenway.ratio, targets, numerator=greenway.covered_area_m2,
         denominator=greenway.residential_area_m2,
-        numerator_label=f"绿道 {greenway.radius_m:g} m 内居住用地面积 (m²)",
-        denominator_label=_LAND, method="buffer", inputs=("greenways", "residential", "boundary"),
+        **_parts(
+            (f"绿道 {greenway.radius_m:g} m 内居住用地面积 (m²)",
+             f"residential land within {greenway.radius_m:g} m of a greenway (m²)"),
+            _LAND,
+        ),
+        method="buffer", inputs=("greenways", "residential", "boundary"),
     )  # fmt: skip
 
 
@@ -257,9 +276,9 @@ def _life_circle_row(indicators: Indicators, targets: TargetSet) -> IndicatorRow
     key = "life_circle_completeness"
     circles = indicators.life_circles
     if not circles:
-        reason = "no facilities layer (公共服务设施)"
+        reason = "no facilities layer"
         if indicators.inputs.has("facilities"):
-            reason = "life circles not computed (life_circles=True)"
+            reason = "life circles not computed"
         return _row(key, None, targets, reason=reason)
     method = "buffer" if "buffer" in circles else next(iter(circles))
     result = circles[method]
@@ -268,8 +287,12 @@ def _life_circle_row(indicators: Indicators, targets: TargetSet) -> IndicatorRow
     return _row(
         key, float(widest["complete_share"]), targets, numerator=float(widest["complete_m2"]),
         denominator=float(widest["residential_area_m2"]),
-        numerator_label=f"{int(widest['circle_min'])} 分钟生活圈设施齐全的居住用地面积 (m²)",
-        denominator_label=_LAND, method=method, inputs=("facilities", "residential"),
+        **_parts(
+            (f"{int(widest['circle_min'])} 分钟生活圈设施齐全的居住用地面积 (m²)",
+             f"residential land with a complete {int(widest['circle_min'])}-minute circle (m²)"),
+            _LAND,
+        ),
+        method=method, inputs=("facilities", "residential"),
     )  # fmt: skip
 
 

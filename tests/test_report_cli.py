@@ -90,4 +90,14 @@ def test_english_text(tmp_path):
     result = _run("report", "--project", str(SAMPLE), "--no-life-circles", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "81.14%" in result.output and "GB 55014-2021" in result.output
-    assert "达标" not in result.output
+    assert "residential land covered (m²)" in result.output
+    for chinese in ("达标", "居住用地面积", "未计算"):  # labels, bases and reasons in English
+        assert chinese not in result.output
+    assert "life circles not computed" in result.output
+
+
+def test_chinese_text_words_the_reasons_in_chinese():
+    result = _run("report", "--project", str(SAMPLE), "--no-life-circles")
+    assert result.exit_code == 0, result.output
+    assert "无法计算：未计算社区生活圈" in result.output
+    assert "覆盖居住用地面积 (m²)" in result.output and "not computed" not in result.output

@@ -112,6 +112,22 @@ _REASON = {
     ),
     "where_project": ("项目", "in the project"),
     "where_run": ("本次新增文件", "in this run's files"),
+    # why an indicator of the sheet (gisrenew report) has no value
+    "not_computed": ("未计算", "not computed"),
+    "no_roads": (
+        "没有路网图层：沿路网步行需要路网",
+        "no roads layer: the walk along streets needs one",
+    ),
+    "no_parks_residential": ("没有公园或居住用地图层", "no parks or residential layer"),
+    "no_greenspace": ("未计算绿地指标", "green-space figures not computed"),
+    "no_greenways": ("没有绿道图层", "no greenways layer"),
+    "no_facilities": ("没有公共服务设施图层", "no facilities layer"),
+    "no_life_circles": ("未计算社区生活圈", "life circles not computed"),
+    "no_land": ("没有居住用地，无法计算比例", "nothing to divide by (no residential land)"),
+    "no_population": (
+        "没有人口数：请在 [report] population 中填写城区人口，或填写居住用地的人口字段",
+        "no population: set [report] population or fill the residential population",
+    ),
 }
 
 #: Layer kinds as a planner names them.
@@ -873,6 +889,12 @@ def status_label(code: str, lang: str) -> str:
 # --------------------------------------------------------------------------- data values
 
 #: The engines' reasons (English, kept in the data) and the label that words them.
+#: Reasons of the indicator sheet, matched by their whole English text.
+_SHEET_REASONS = (
+    "not_computed", "no_roads", "no_parks_residential", "no_greenspace", "no_greenways",
+    "no_facilities", "no_life_circles", "no_land", "no_population",
+)  # fmt: skip
+
 _REASON_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
     (re.compile(pattern), key)
     for pattern, key in (
@@ -888,6 +910,7 @@ _REASON_PATTERNS: tuple[tuple[re.Pattern, str], ...] = tuple(
         ),
         (r"^adds no residential land to the existing coverage$", "adds_no_land"),
         (r"^no park with this id in the project$", "no_such_park"),
+        *((f"^{re.escape(_REASON[key][1])}$", key) for key in _SHEET_REASONS),
         (
             r"^already (?P<where>in the project|in this run's files) as park (?P<park>.+) "
             r"\(same geometry\)$",

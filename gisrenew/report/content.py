@@ -211,11 +211,14 @@ def _value_cell(row: IndicatorRow, lang: str) -> Cell:
     return Cell(words or label("report.no_value_plain", lang), style="unknown")
 
 
-def _basis(row: IndicatorRow) -> str:
+def _basis(row: IndicatorRow, lang: str) -> str:
     if row.numerator is None and row.denominator is None:
         return ""
-    top = f"{row.numerator_label} {_amount(row.numerator)}".strip()
-    bottom = f"{row.denominator_label} {_amount(row.denominator)}".strip()
+    english = lang == "en"
+    top_label = (english and row.numerator_label_en) or row.numerator_label
+    bottom_label = (english and row.denominator_label_en) or row.denominator_label
+    top = f"{top_label} {_amount(row.numerator)}".strip()
+    bottom = f"{bottom_label} {_amount(row.denominator)}".strip()
     return f"{top} / {bottom}"
 
 
@@ -243,7 +246,7 @@ def sheet_table(checkup: Checkup, lang: str) -> Table:
             _value_cell(row, lang),
             figure_cell(row.numerator, "", lang) if row.numerator is not None else Cell(""),
             figure_cell(row.denominator, "", lang) if row.denominator is not None else Cell(""),
-            Cell(_basis(row)),
+            Cell(_basis(row, lang)),
         ]
         blank = [Cell("")] * len(head)
         for i, check in enumerate(row.checks or (None,)):
