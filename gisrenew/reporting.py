@@ -485,6 +485,7 @@ def _since(
     stored = _method_figures(run, "after")
     now = {row.key: row.value for row in rows}
     then = {key: _number(stored[key]["coverage_ratio"]) if key in stored else None for key in now}
+    then.update({k: v for k, v in _stored_greenspace(run).items() if k in now})
     return SinceRun(
         run_id=run_id,
         time_utc=str(run.get("time_utc") or ""),
@@ -492,6 +493,22 @@ def _since(
         now=now,
         districts=_since_districts(run, indicators),
     )
+
+
+def _stored_greenspace(run: dict[str, Any]) -> dict[str, float | None]:
+    """Per-capita and greenway figures a run recorded after its change (runs before these
+    were recorded give none)."""
+    green = _figures(run).get("greenspace")
+    if not isinstance(green, dict):
+        return {}
+    out = {
+        key: _number(figure.get("value"))
+        for key, figure in (green.get("per_capita") or {}).items()
+        if isinstance(figure, dict)
+    }
+    if isinstance(green.get("greenway"), dict):
+        out["greenway_coverage"] = _number(green["greenway"].get("coverage_ratio"))
+    return out
 
 
 def _since_districts(run: dict[str, Any], indicators: Indicators) -> list[dict[str, Any]]:

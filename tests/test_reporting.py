@@ -203,8 +203,13 @@ def test_since_and_the_latest_parks_after_a_recompute(tmp_path):
     assert since.now["park_coverage_buffer"] == pytest.approx(
         since.then["park_coverage_buffer"], abs=1e-9
     )  # nothing changed since run 1
-    assert since.then["park_area_per_capita"] is None  # the run did not record it
-    assert since.now["park_area_per_capita"] is not None
+    # the run recorded its green-space figures after the change: a later sheet compares
+    for key in ("park_area_per_capita", "comprehensive_park_per_capita"):
+        assert since.now[key] is not None
+        assert since.then[key] == pytest.approx(since.now[key], rel=1e-12), key
+    # a recompute reads no greenways or facilities (parks do not change them): not recorded
+    assert since.then["greenway_coverage"] is None and since.now["greenway_coverage"] is not None
+    assert since.then["life_circle_completeness"] is None
     assert {d["district_id"] for d in since.districts} == {d.district_id for d in sheet.districts}
     with pytest.raises(ProjectError, match="runs recorded: 1"):
         build_checkup(folder, since=7, methods=["buffer"])

@@ -46,6 +46,8 @@ def _figures(report: dict) -> str:
             "districts": report["districts"],
             "blind_spots_closed": closed,
             "new_parks": new_parks,
+            # the green-space figures after the run: a later report compares with them
+            "greenspace": report.get("greenspace"),
         }
     )
 

@@ -397,6 +397,7 @@ def build_report(
             "blind_spots_closed": _blind_spot_change(change),
             "adds_nothing": _adds_nothing(added),
             "plans": _plan_effects(after),
+            "greenspace": None if after.greenspace is None else after.greenspace.to_dict(),
             "incremental_check": dict(check),
         }
     )
