@@ -36,7 +36,7 @@ Drawn geometry is WGS84 lon/lat (what Leaflet gives), Polygon or MultiPolygon, a
 coordinates, inside the project's extent grown by :data:`EXTENT_MARGIN_M`. A
 self-intersecting polygon (a bow tie drawn by a slip of the mouse) is **repaired**
 (``shapely.make_valid``, its polygonal parts kept) and the answer says so
-(``repaired``); one with no area left is refused.
+(``repaired``); one with no area left (below :data:`MIN_AREA_M2`) is refused.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ __all__ = [
     "EXTENT_MARGIN_M",
     "MAX_FEATURES",
     "MAX_VERTICES",
+    "MIN_AREA_M2",
     "SESSION_KINDS",
     "Sketch",
     "WhatIfSession",
@@ -83,6 +84,9 @@ MAX_FEATURES = 50
 MAX_VERTICES = 5000
 #: Drawn parks must lie within the project's extent grown by this much (m).
 EXTENT_MARGIN_M = 5000.0
+#: A drawn park smaller than this (m², after repair) encloses no area: a slip of the
+#: mouse, or a flat outline whose lon/lat round trip left a rounding remainder.
+MIN_AREA_M2 = 1.0
 #: Longest park name kept from a sketch (characters).
 MAX_NAME_CHARS = 200
 #: The project layers a session reads (plans and facilities are not what-if figures).
@@ -251,7 +255,7 @@ def _in_working_crs(geoms: list, crs, extent: tuple[float, ...]) -> tuple[np.nda
     area = shapely.area(out)
     bounds = shapely.bounds(out)
     for number in range(len(out)):
-        if not area[number] > 0:
+        if not area[number] >= MIN_AREA_M2:
             raise _fail(
                 f"add[{number}]", "encloses no area (even after repairing a crossing outline)",
                 "draw the park as an area with at least three distinct corners",
@@ -837,6 +841,7 @@ def _new_candidates(
     if existing is None:
         return new, ids
     existing = existing.to_crs(crs) if existing.crs is not None else existing.set_crs(crs)
-    new = new.rename_geometry(existing.geometry.name)
+    if existing.geometry.name != new.geometry.name:
+        new = new.rename_geometry(existing.geometry.name)
     rows = pd.concat([existing, new], ignore_index=True)
     return gpd.GeoDataFrame(rows, geometry=existing.geometry.name, crs=crs), ids
