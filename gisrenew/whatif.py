@@ -607,8 +607,11 @@ class WhatIfSession:
 
     # -- what if -------------------------------------------------------------------------
 
-    def evaluate(self, sketch: Any) -> dict[str, Any]:
+    def evaluate(self, sketch: Any, *, walk: bool = True) -> dict[str, Any]:
         """What the sketch would do; the project and the session stay as they are.
+
+        `walk`: also the walk along streets when the project has roads (False: the
+        straight line alone, at once; ``network`` is then None).
 
         Returns
         -------
@@ -634,11 +637,11 @@ class WhatIfSession:
         start = time.perf_counter()
         with self._lock:
             parsed = self.read(sketch)
-            answer = self._answer(parsed)
+            answer = self._answer(parsed, walk)
         answer["elapsed_ms"] = (time.perf_counter() - start) * 1000.0
         return jsonable.plain(answer)
 
-    def _answer(self, parsed: Sketch) -> dict[str, Any]:
+    def _answer(self, parsed: Sketch, walk: bool) -> dict[str, Any]:
         loaded = self._loaded
         buffer = loaded.indicators.buffer
         table = coverage.park_table(parsed.parks, buffer.rules)
@@ -649,12 +652,12 @@ class WhatIfSession:
         covered[change.pieces] = change.covered_after
         area = buffer.residential["area_m2"].to_numpy(dtype=float)
         after_m2 = float(covered.sum())
-        walk = None
-        if loaded.indicators.network is not None:
-            walk = self._walk(parsed)
+        network = None
+        if walk and loaded.indicators.network is not None:
+            network = self._walk(parsed)
         return {
             "buffer": _change(buffer, after_m2, _weighted(loaded.weight, area, covered)),
-            "network": walk,
+            "network": network,
             "districts": self._districts(change),
             "blind_spots_closed": self._closed(change),
             "parks": self._parks(parsed, table, areas, change),
