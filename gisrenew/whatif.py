@@ -130,7 +130,8 @@ class Sketch:
 
 
 def _fail(where: str, what: str, fix: str) -> SketchError:
-    return SketchError(f"sketch {where}: {what}. Fix: {fix}")
+    """A :class:`SketchError`: the entry (``add[2]``; empty: the sketch), what, the fix."""
+    return SketchError(f"sketch{' ' + where if where else ''}: {what}. Fix: {fix}")
 
 
 def _id_list(sketch: Mapping, key: str, known: Sequence[str], what: str) -> list[str]:
@@ -622,7 +623,9 @@ class WhatIfSession:
             ``districts`` (only the changed ones: ``district_id``, ``name``,
             ``ratio_before``, ``ratio_after``); ``blind_spots_closed`` (``count``,
             ``fully_closed_count``, ``area_m2``, ``households``, ``geojson``: the land
-            newly brought into service per residential piece, WGS84); ``parks`` (each
+            newly brought into service per residential piece, WGS84);
+            ``blind_spots_opened`` (the same for land a removal leaves without service:
+            ``count``, ``area_m2``, ``households``, ``geojson``); ``parks`` (each
             park the sketch adds: ``index``, ``park_id``, ``candidate_id``, ``name``,
             ``park_class``, ``area_m2``, ``qualifies``, ``reason`` — the rule set's own,
             in English —, ``radius_m``, ``gain_m2``: its own gain against the parks as
@@ -655,11 +658,13 @@ class WhatIfSession:
         network = None
         if walk and loaded.indicators.network is not None:
             network = self._walk(parsed)
+        closed, opened = self._blind_spots(change)
         return {
             "buffer": _change(buffer, after_m2, _weighted(loaded.weight, area, covered)),
             "network": network,
             "districts": self._districts(change),
-            "blind_spots_closed": self._closed(change),
+            "blind_spots_closed": closed,
+            "blind_spots_opened": opened,
             "parks": self._parks(parsed, table, areas, change),
             "removed": self._removed(parsed.removed),
         }
@@ -695,8 +700,8 @@ class WhatIfSession:
             )
         ]  # fmt: skip
 
-    def _closed(self, change: coverage.PieceChange) -> dict[str, Any]:
-        """The blind spots the sketch closes (fully or in part), by the engine's one kernel."""
+    def _blind_spots(self, change: coverage.PieceChange) -> tuple[dict, dict]:
+        """The blind spots the sketch closes and opens (fully or in part), by the one kernel."""
         buffer = self._loaded.indicators.buffer
         land = buffer.residential.iloc[change.pieces]
         before = dataclasses.replace(
@@ -706,14 +711,23 @@ class WhatIfSession:
             buffer, blind_spots=blind_spot_table(land, change.uncovered_after)
         )
         closed = coverage.closed_blind_spots(before, after)
-        columns = ["residential_id", "district_id", "area_m2", "households", "fully_closed"]
-        return {
-            "count": len(closed),
-            "fully_closed_count": int(closed["fully_closed"].sum()),
-            "area_m2": float(closed["area_m2"].sum()),
-            "households": float(closed["households"].sum()),
-            "geojson": _feature_collection(closed, columns),
-        }
+        opened = coverage.opened_blind_spots(before, after)
+        keys = ["residential_id", "district_id", "area_m2", "households"]
+        return (
+            {
+                "count": len(closed),
+                "fully_closed_count": int(closed["fully_closed"].sum()),
+                "area_m2": float(closed["area_m2"].sum()),
+                "households": float(closed["households"].sum()),
+                "geojson": _feature_collection(closed, [*keys, "fully_closed"]),
+            },
+            {
+                "count": len(opened),
+                "area_m2": float(opened["area_m2"].sum()),
+                "households": float(opened["households"].sum()),
+                "geojson": _feature_collection(opened, [*keys, "newly_blind"]),
+            },
+        )
 
     def _parks(self, parsed, table, areas, change) -> list[dict[str, Any]]:
         """Each park the sketch adds: does it qualify (and why not), its own gain."""

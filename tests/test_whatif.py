@@ -182,6 +182,10 @@ def test_remove_and_add_together(hand):
     assert answer["buffer"]["ratio_after"] == pytest.approx(0.4, abs=1e-6)  # x 600..1000
     assert answer["buffer"]["gain_m2"] == pytest.approx(0.0, abs=1e-2)
     assert answer["removed"] == [{"park_id": "P1", "loss_m2": pytest.approx(40_000, rel=1e-9)}]
+    opened, closed = answer["blind_spots_opened"], answer["blind_spots_closed"]
+    assert opened["area_m2"] == pytest.approx(40_000, rel=1e-6)  # x 0..400, district W
+    assert closed["area_m2"] == pytest.approx(40_000, rel=1e-6)  # x 600..1000, district E
+    assert [f["properties"]["district_id"] for f in opened["geojson"]["features"]] == ["W"]
     assert {d["district_id"]: d["ratio_after"] for d in answer["districts"]} == {
         "W": pytest.approx(0.0, abs=1e-9),
         "E": pytest.approx(0.8, abs=1e-6),
@@ -254,8 +258,8 @@ def test_wrong_geometry_type_is_refused(hand):
 @pytest.mark.parametrize(
     ("sketch", "words"),
     [
-        ([], ["is a list", "JSON object"]),
-        ({"add": "x"}, ["add", "list of GeoJSON Features"]),
+        ([], ["sketch: is a list", "JSON object"]),
+        ({"add": "x"}, ["sketch add:", "list of GeoJSON Features"]),
         ({"add": [{"type": "Polygon"}]}, ["add[0]", "not a GeoJSON Feature"]),
         ({"add": [{"type": "Feature", "geometry": None}]}, ["add[0]", "not a Polygon"]),
         ({"delete": ["P1"]}, ["unknown key", "delete"]),
