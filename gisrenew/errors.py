@@ -14,6 +14,7 @@ Hierarchy::
     │   ├── GeometryError                 unusable geometry (wrong type, nothing left)
     │   ├── EncodingError                 text attributes that cannot be decoded
     │   ├── ReadError                     a file or layer that cannot be opened
+    │   ├── SketchError                   a what-if sketch that cannot be used (``serve``)
     │   └── ValidationError               several problems at once (``.problems``)
     ├── RuleSetError (also ValueError)    an unknown or malformed rule set
     ├── ProjectError                      a missing or broken project folder
@@ -47,6 +48,7 @@ __all__ = [
     "ReadError",
     "RuleSetError",
     "SchemaError",
+    "SketchError",
     "ValidationError",
     "raise_for_problems",
 ]
@@ -90,6 +92,14 @@ class EncodingError(InputError):
 
 class ReadError(InputError):
     """A file or layer that does not exist or cannot be read."""
+
+
+class SketchError(InputError):
+    """A what-if sketch (parks drawn, removed or picked on the ``serve`` page) that cannot be used.
+
+    Its message names the sketch entry (``add[2]``, ``remove[0]``), what is wrong and
+    the fix; the server answers it with HTTP 422.
+    """
 
 
 class RuleSetError(GisrenewError, ValueError):

@@ -51,6 +51,7 @@ __all__ = [
     "rank_facility_sites",
     "rank_sites",
     "updated_indicators",
+    "walk_after_change",
 ]
 
 log = logging.getLogger(__name__)
@@ -334,6 +335,38 @@ def updated_indicators(
     buffer = _with_slivers(inputs, buffer)
     green = _greenspace(inputs, buffer)
     return Indicators(inputs, buffer, walk, plan_tables, greenspace=green)
+
+
+def walk_after_change(
+    before: Indicators,
+    inputs: ProjectInputs,
+    *,
+    network_service_areas: str = "none",
+    progress: bool = False,
+) -> CoverageResult:
+    """The walk along streets after a change of parks, and nothing else (the what-if).
+
+    As :func:`updated_indicators` walks: from the per-piece walk of ``before.network``
+    when the change only adds parks (:func:`gisrenew.network.updated_network_coverage`,
+    only the new parks walked from), else computed once with the parks after the change.
+
+    Parameters
+    ----------
+    before : Indicators
+        The indicators before the change, with ``buffer`` (its residential land is the
+        walk's) and, for the incremental walk, ``network``.
+    inputs : ProjectInputs
+        The inputs with the parks after the change (``before.inputs.with_layers(parks=...)``).
+    network_service_areas, progress
+        As for :func:`compute_indicators` (``"none"``: no service-area polygons, fastest).
+    """
+    if before.buffer is None:
+        raise ValueError("`before` has no straight-line coverage (its residential land)")
+    _require(inputs, ("network",), None)
+    return _network(
+        inputs, network_service_areas, progress, land=before.buffer.residential,
+        before=_walk_before(before, inputs),
+    )  # fmt: skip
 
 
 def _walk_before(before: Indicators, inputs: ProjectInputs) -> tuple[pd.DataFrame, list] | None:

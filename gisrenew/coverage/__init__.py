@@ -39,7 +39,7 @@ from gisrenew.coverage.blind_spots import (
     opened_blind_spots,
 )
 from gisrenew.coverage.columns import coverage_figures
-from gisrenew.coverage.incremental import IncrementalCoverage, UpdateSummary
+from gisrenew.coverage.incremental import IncrementalCoverage, PieceChange, UpdateSummary
 from gisrenew.coverage.indicator import (
     PIECE_RESULT_COLUMNS,
     comparison_dict,
@@ -73,6 +73,7 @@ __all__ = [
     "SLIVER_M2",
     "WIDTH_TOLERANCE_M",
     "IncrementalCoverage",
+    "PieceChange",
     "UpdateSummary",
     "closed_blind_spots",
     "comparison_dict",

@@ -42,7 +42,7 @@ from gisrenew.geometry import geometry_array, polygonal_part
 from gisrenew.io import conformed
 from gisrenew.rules import RuleSet, get_rules
 
-__all__ = ["IncrementalCoverage", "UpdateSummary"]
+__all__ = ["IncrementalCoverage", "PieceChange", "UpdateSummary"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,36 @@ class UpdateSummary:
     def gain_m2(self) -> float:
         """Covered area gained (negative for a loss)."""
         return self.covered_after_m2 - self.covered_before_m2
+
+
+@dataclass(frozen=True)
+class PieceChange:
+    """What a change of service areas would do to the pieces it reaches (nothing applied).
+
+    From :meth:`IncrementalCoverage.change_if`: the engine is left as it was.
+
+    Attributes
+    ----------
+    pieces : numpy.ndarray of int
+        Positions (in :attr:`IncrementalCoverage.land`) of the residential pieces a
+        service area added or removed meets.
+    covered_before, covered_after : numpy.ndarray of float
+        Their covered area (m²) now and after the change.
+    uncovered_before, uncovered_after : numpy.ndarray of geometries or None
+        Their land outside every service area now and after the change (``None`` where
+        a piece is covered whole); given when asked for (``parts=True``).
+    """
+
+    pieces: np.ndarray
+    covered_before: np.ndarray
+    covered_after: np.ndarray
+    uncovered_before: np.ndarray | None = None
+    uncovered_after: np.ndarray | None = None
+
+    @property
+    def gain_m2(self) -> float:
+        """Covered area gained (negative for a loss)."""
+        return float((self.covered_after - self.covered_before).sum())
 
 
 class IncrementalCoverage:
@@ -542,6 +572,57 @@ class IncrementalCoverage:
             old = self._covered_under(pieces, land_idx, reach)
         new = self._covered_under(pieces, land_idx, np.append(reach, geometry))
         return float((new - old).sum()), self._weight_gain(land_idx, new, old)
+
+    def change_if(
+        self, added=(), removed: Iterable[str] = (), *, parts: bool = False
+    ) -> PieceChange:
+        """What adding service areas and removing parks would do, without doing it.
+
+        The engine is not changed (the interactive what-if, ``gisrenew serve``): only the
+        residential pieces the added service areas and the removed parks' service areas
+        meet are recomputed, against the service areas near them with the change made.
+
+        Parameters
+        ----------
+        added : sequence of shapely geometries
+            Service areas of parks that are not (yet) in the engine.
+        removed : iterable of str
+            Ids of parks in the engine whose service areas would go (unknown ids are
+            ignored).
+        parts : bool
+            Also give each piece's uncovered land before and after (for the blind spots
+            a change closes or opens).
+
+        Returns
+        -------
+        PieceChange
+        """
+        added = [g for g in added if g is not None]
+        gone = {self._slot[p] for p in dict.fromkeys(str(p) for p in removed) if p in self._slot}
+        land_idx, groups = self._affected([*added, *(self._sa_geoms[s] for s in sorted(gone))])
+        self._ensure(land_idx)
+        before = self._covered[land_idx].copy()
+        slots = self._reach_slots(land_idx, groups) if len(land_idx) else np.zeros(0, np.int64)
+        reach = np.asarray([self._sa_geoms[s] for s in slots], dtype=object)
+        kept = np.asarray([s not in gone for s in slots.tolist()], dtype=bool)
+        reach_after = np.concatenate([reach[kept], np.asarray(added, dtype=object)])
+        pieces = self._geoms[land_idx]
+        after = self._covered_under(pieces, land_idx, reach_after)
+        if not parts:
+            return PieceChange(land_idx, before, after)
+        return PieceChange(
+            land_idx, before, after, self._uncovered_under(pieces, reach),
+            self._uncovered_under(pieces, reach_after),
+        )  # fmt: skip
+
+    @staticmethod
+    def _uncovered_under(pieces: np.ndarray, reach: np.ndarray) -> np.ndarray:
+        """Each piece's land outside every geometry of `reach` (None where covered whole)."""
+        if len(pieces) == 0:
+            return np.zeros(0, dtype=object)
+        if len(reach) == 0:
+            return pieces.copy()
+        return covered_parts(pieces, reach)[1]
 
     def newly_covered(self, geometry) -> shapely.Geometry:
         """The residential land :meth:`gain_if_added` counts, as one (multi)polygon.

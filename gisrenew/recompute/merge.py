@@ -66,7 +66,9 @@ def read_incoming(
     for number, source in enumerate(sources, start=1):
         if isinstance(source, gpd.GeoDataFrame):
             frame, found = io.load_frame(source, "parks", working_crs=working, columns=columns)
-            label, checksum = f"<GeoDataFrame {number}>", frame_sha256(source)
+            # a caller may name its frame (``attrs["label"]``, e.g. ``<sketch: note>``)
+            label = str(source.attrs.get("label") or f"<GeoDataFrame {number}>")
+            checksum = frame_sha256(source)
         else:
             ref = io.LayerRef.parse(source)
             path = ref.path
