@@ -21,6 +21,7 @@ Hierarchy::
     ├── OutputError                       an output that cannot be written (disk full, no
     │                                     permission) or that would replace an input
     ├── AnalysisError                     an analysis that cannot give a meaningful answer
+    ├── SketchError                       a what-if sketch that cannot be evaluated
     └── MapAssetError                     an offline map needs a file gisrenew cannot inline
 """
 
@@ -47,6 +48,7 @@ __all__ = [
     "ReadError",
     "RuleSetError",
     "SchemaError",
+    "SketchError",
     "ValidationError",
     "raise_for_problems",
 ]
@@ -110,6 +112,10 @@ class OutputError(GisrenewError):
 
 class AnalysisError(GisrenewError):
     """An analysis that cannot produce a meaningful result (e.g. nothing to divide by)."""
+
+
+class SketchError(GisrenewError):
+    """A what-if sketch (parks drawn, removed or picked) that cannot be evaluated as sent."""
 
 
 class MapAssetError(GisrenewError):
