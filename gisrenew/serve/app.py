@@ -210,6 +210,7 @@ def create_app(
     routes = [
         Route("/", api.index, methods=["GET"]),
         Route("/static/{name:path}", api.static, methods=["GET"]),
+        Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
         Route("/api/state", api.state, methods=["GET"]),
         Route("/api/layers", api.layers, methods=["GET"]),
         Route("/api/evaluate", api.evaluate, methods=["POST"]),

@@ -158,7 +158,7 @@
   function sketchBody(sketch) {
     const features = sketch.group.getLayers().map((layer, i) => {
       const feature = layer.toGeoJSON(6);
-      feature.properties = { name: sketch.name + " · " + (i + 1) };
+      feature.properties = { name: sketch.name + " · " + (i + 1), park_class: "G14" };
       return feature;
     });
     return { add: features };
@@ -296,12 +296,12 @@
     body.note = sketch.name;
     const result = await api("/api/apply", body);
     if (!result.ok) { status(app.labels.error + "：" + result.data.error, true); return; }
-    app.applied = result.data;
     sketch.group.clearLayers();
     sketch.answer = null;
     await load();
     select(sketch);
     status(app.labels.applied.replace("{run}", result.data.run_id));
+    app.applied = result.data;
   }
 
   async function save() {
@@ -309,8 +309,8 @@
     if (!sketch.group.getLayers().length) { return; }
     const result = await api("/api/candidates", sketchBody(sketch));
     if (!result.ok) { status(app.labels.error + "：" + result.data.error, true); return; }
-    app.saved = result.data;
     status(app.labels.saved.replace("{ids}", (result.data.candidate_ids || []).join(", ")));
+    app.saved = result.data;
   }
 
   // ------------------------------------------------------------------ start
