@@ -28,8 +28,9 @@ class FakeSession:
 
     def state(self) -> dict:
         return {
-            "name": self.project.config.name,
-            "ratio": {"buffer": RATIO},
+            "city": self.project.config.name,
+            "ratio": RATIO,
+            "network_ratio": None,
             "covered_m2": RATIO * RESIDENTIAL_M2,
             "residential_m2": RESIDENTIAL_M2,
             "districts": [{"district_id": "D1", "name": "城厢镇", "ratio": RATIO}],

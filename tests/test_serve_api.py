@@ -67,7 +67,7 @@ def post(client: TestClient, path: str, body, *, token: str | None = CSRF, **hea
 def still_serving(client: TestClient) -> None:
     answer = client.get("/api/state")
     assert answer.status_code == 200
-    assert answer.json()["ratio"] == {"buffer": RATIO}
+    assert answer.json()["ratio"] == RATIO
 
 
 # ------------------------------------------------------------------ reading
@@ -78,7 +78,7 @@ def test_state_is_the_sessions_with_the_page_words(served):
     answer = client.get("/api/state")
     assert answer.status_code == 200
     state = answer.json()
-    assert state["ratio"] == {"buffer": RATIO}
+    assert state["ratio"] == RATIO
     assert state["text"]["ratio"] == {"buffer": "50.00%"}
     assert state["labels"]["apply"] == "应用到项目…"
     assert state["read_only"] is False
@@ -408,3 +408,13 @@ def test_real_session_behind_the_server(tmp_path):
     applied = post(client, "/api/apply", {**sketch, "note": "test"})
     assert applied.status_code == 200, applied.text
     assert applied.json()["run_id"]
+
+
+def test_state_words_both_methods():
+    from gisrenew.serve.wording import worded_state
+
+    state = worded_state({"ratio": 0.81137, "network_ratio": 0.5}, "en")
+    assert state["text"]["ratio"] == {"buffer": "81.14%", "network": "50.00%"}
+    assert state["text"]["methods"]["network"] == "walking along streets"
+    alone = worded_state({"ratio": 0.81137, "network_ratio": None}, "zh")
+    assert alone["text"]["ratio"] == {"buffer": "81.14%"}

@@ -89,10 +89,14 @@ def worded_answer(answer: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 
 def worded_state(state: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """`state` (the session's ``state``) with its ratios worded and the page's labels."""
+    """`state` (the session's ``state``) with its ratios worded and the page's labels.
+
+    ``text.ratio`` holds ``buffer`` (from ``ratio``) and ``network`` (from
+    ``network_ratio``, when the project has streets) as percentages.
+    """
     out = dict(state)
-    ratio = state.get("ratio")
-    ratios = ratio if isinstance(ratio, Mapping) else {"buffer": ratio}
+    ratios = {"buffer": state.get("ratio"), "network": state.get("network_ratio")}
+    ratios = {method: value for method, value in ratios.items() if value is not None}
     out["text"] = {
         "ratio": {method: formats.percent(value) for method, value in ratios.items()},
         "methods": {method: label(f"serve.{method}", lang) for method in _METHODS},

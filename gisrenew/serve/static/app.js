@@ -112,7 +112,7 @@
           ratios[method], "now-" + method));
       }
     }
-    $("city").textContent = state.name || state.city || "";
+    $("city").textContent = state.city || "";
   }
 
   // ------------------------------------------------------------------ sketches
