@@ -82,6 +82,10 @@ COMMANDS: dict[str, Listed] = {
     "sites": Listed(
         "sites", "Rank candidate sites by the residential land each newly brings into service."
     ),
+    "serve": Listed(
+        "serve",
+        "Draw pocket parks on the coverage map and see the city change (口袋公园试算).",
+    ),
 }
 
 

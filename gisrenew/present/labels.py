@@ -818,6 +818,55 @@ _REPORT = {
     "sheet_trace": ("溯源", "trace"),
 }
 
+#: The what-if page of ``gisrenew serve`` (gisrenew.serve): its panel, buttons and messages.
+_SERVE = {
+    "title": ("画一个口袋公园，看城市的变化", "Draw a pocket park, see the city change"),
+    "draw_hint": (
+        "用左侧多边形工具在地图上画公园（单击各顶点，单击起点结束）",
+        "Draw a park with the polygon tool on the left (click each corner, click the first "
+        "to finish)",
+    ),
+    "ratio": ("覆盖率", "coverage ratio"),
+    "before_after": ("现状 → 方案", "now → sketch"),
+    "buffer": ("按直线距离", "straight line"),
+    "network": ("沿路网步行", "walking along streets"),
+    "gain_area": ("新增覆盖居住用地", "residential land newly covered"),
+    "gain_households": ("新增覆盖户数", "households newly covered"),
+    "districts": ("变化的街道/片区", "districts that change"),
+    "parks": ("所画公园", "parks drawn"),
+    "qualifies": ("计入", "counts"),
+    "not_qualifies": ("不计入", "does not count"),
+    "radius": ("服务半径", "service radius"),
+    "closed": ("消除的服务盲区", "blind spots closed"),
+    "removed": ("拆除的公园", "parks removed"),
+    "sketches": ("方案", "sketches"),
+    "sketch": ("方案", "sketch"),
+    "new_sketch": ("新方案", "new sketch"),
+    "undo": ("撤销上一个多边形", "undo last polygon"),
+    "apply": ("应用到项目…", "apply to the project…"),
+    "save_candidate": ("存为候选地块", "save as candidate sites"),
+    "confirm_apply": (
+        "把方案“{name}”的公园写入项目并重新计算全部指标（记入运行记录）？",
+        "Write the parks of sketch “{name}” into the project and recompute every indicator "
+        "(kept in the run history)?",
+    ),
+    "applied": ("已应用，运行 {run}", "applied as run {run}"),
+    "saved": ("已存为候选地块：{ids}", "saved as candidate sites: {ids}"),
+    "compare": ("方案对比", "compare sketches"),
+    "empty": ("还没有画公园", "no park drawn yet"),
+    "working": ("计算中…", "computing…"),
+    "error": ("出错", "error"),
+    "layer_covered": ("已覆盖的居住用地", "residential land covered"),
+    "layer_uncovered": ("未覆盖的居住用地", "residential land not covered"),
+    "layer_parks": ("公园", "parks"),
+    "layer_blind": ("服务盲区", "blind spots"),
+    "layer_closed": ("将消除的盲区", "blind spots the sketch closes"),
+    "read_only": (
+        "只读项目：可以试算，不能写入",
+        "read-only project: sketches evaluate, nothing is written",
+    ),
+}
+
 _VOCABULARY: dict[str, tuple[str, str]] = {
     f"{group}.{key}": words
     for group, table in (
@@ -842,6 +891,7 @@ _VOCABULARY: dict[str, tuple[str, str]] = {
         ("lifecircles", _LIFECIRCLES),
         ("notebook", _LIFE_CIRCLE_NOTEBOOK),
         ("report", _REPORT),
+        ("serve", _SERVE),
     )
     for key, words in table.items()
 }

@@ -1,0 +1,420 @@
+"""The what-if server's API (gisrenew.serve) through Starlette's TestClient.
+
+The session behind it is :class:`serve_fake.FakeSession` (the what-if session's API with
+hand-checkable answers) on the sample city, read-only or a writable copy; one test runs the
+real :class:`gisrenew.whatif.WhatIfSession`. Every hostile request gets a 4xx and the server
+answers the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from serve_fake import RATIO, FakeSession
+from starlette.testclient import TestClient
+
+from gisrenew.project import Project, copy_project
+from gisrenew.serve import allowed_hosts, create_app, is_loopback, page_url, static_files
+from gisrenew.serve.guard import MAX_BODY, same_token
+from gisrenew.serve.sketch import MAX_FEATURES, MAX_VERTICES
+from gisrenew.whatif import WhatIfSession
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
+CSRF = "page-token-for-tests"
+ORIGIN = "http://127.0.0.1:8765"
+BASE = "http://127.0.0.1:8765"
+
+# A 100 m × 100 m square near the sample city (lon/lat, Taicang): about 10 000 m².
+LON, LAT = 121.10, 31.45
+DLON, DLAT = 100 / (111_320 * math.cos(math.radians(LAT))), 100 / 110_574
+
+
+def square(lon: float = LON, lat: float = LAT, name: str = "新口袋公园") -> dict:
+    ring = [[lon, lat], [lon + DLON, lat], [lon + DLON, lat + DLAT], [lon, lat + DLAT], [lon, lat]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"name": name},
+    }
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory) -> Project:
+    return copy_project(SAMPLE, tmp_path_factory.mktemp("serve") / "city")
+
+
+def client_for(project: Project, **options) -> tuple[TestClient, FakeSession]:
+    session = FakeSession(project)
+    app = create_app(session, token=options.pop("token", None), csrf=CSRF, **options)
+    return TestClient(app, base_url=BASE, raise_server_exceptions=False), session
+
+
+@pytest.fixture
+def served(writable):
+    return client_for(writable)
+
+
+def post(client: TestClient, path: str, body, *, token: str | None = CSRF, **headers):
+    sent = {"content-type": "application/json", **headers}
+    if token is not None:
+        sent["x-gisrenew-token"] = token
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(path, content=data, headers=sent)
+
+
+def still_serving(client: TestClient) -> None:
+    answer = client.get("/api/state")
+    assert answer.status_code == 200
+    assert answer.json()["ratio"] == RATIO
+
+
+# ------------------------------------------------------------------ reading
+
+
+def test_state_is_the_sessions_with_the_page_words(served):
+    client, _ = served
+    answer = client.get("/api/state")
+    assert answer.status_code == 200
+    state = answer.json()
+    assert state["ratio"] == RATIO
+    assert state["text"]["ratio"] == {"buffer": "50.00%"}
+    assert state["labels"]["apply"] == "应用到项目…"
+    assert state["read_only"] is False
+    assert "access-control-allow-origin" not in answer.headers
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert (
+        "unsafe-inline"
+        not in answer.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    )
+
+
+def test_page_carries_its_token_and_no_inline_script(served):
+    client, _ = served
+    page = client.get("/")
+    assert page.status_code == 200
+    assert f'<meta name="gisrenew-csrf" content="{CSRF}">' in page.text
+    assert "<script>" not in page.text  # scripts are files (the CSP allows no inline script)
+    for name in ("leaflet/leaflet.js", "vendor/leaflet-geoman/leaflet-geoman.js", "app.js"):
+        assert f'src="/static/{name}"' in page.text
+        assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_layers_are_the_projects_in_wgs84(served, writable):
+    client, _ = served
+    layers = client.get("/api/layers").json()
+    parks = writable.read("parks")
+    assert len(layers["parks"]["features"]) == len(parks)
+    assert len(layers["residential"]["features"]) == len(writable.read("residential"))
+    lon, lat = layers["parks"]["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 120 < lon < 122 and 31 < lat < 32  # Taicang, in degrees
+
+
+def test_evaluate_answers_with_worded_figures(served):
+    client, session = served
+    answer = post(client, "/api/evaluate", {"add": [square()]}, token=None)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    area = session.areas({"add": [square()]})[0]
+    assert data["buffer"]["gain_m2"] == pytest.approx(area)
+    assert 9_900 < area < 10_100  # the square is 100 m × 100 m
+    assert data["text"]["buffer"]["ratio_before"] == "50.00%"
+    assert data["parks"][0]["text"]["status"] == "计入"
+    assert session.calls[-1] == ("evaluate", {"add": [square()]})
+
+
+def test_script_in_a_name_comes_back_as_data(served):
+    client, _ = served
+    name = "<script>window.__xss=1</script>"
+    answer = post(client, "/api/evaluate", {"add": [square(name=name)]})
+    assert answer.status_code == 200
+    assert answer.json()["parks"][0]["name"] == name
+    assert answer.headers["content-type"] == "application/json"
+
+
+def test_reason_worded_in_the_pages_language(writable):
+    client, _ = client_for(writable, lang="en")
+    tiny = square()
+    ring = tiny["geometry"]["coordinates"][0]
+    ring[1][0] = ring[2][0] = LON + DLON / 100  # 1 m × 100 m: below 400 m²
+    data = post(client, "/api/evaluate", {"add": [tiny]}).json()
+    assert data["parks"][0]["qualifies"] is False
+    assert data["parks"][0]["text"]["status"] == "does not count"
+    assert data["parks"][0]["text"]["reason"] == "area below 400 m²"
+
+
+# ------------------------------------------------------------------ writing
+
+
+def test_apply_needs_the_page_token(served):
+    client, session = served
+    for token in (None, "wrong-token"):
+        answer = post(client, "/api/apply", {"add": [square()]}, token=token)
+        assert answer.status_code == 403
+        assert "token" in answer.json()["error"]
+    assert not [call for call in session.calls if call[0] == "apply"]
+    answer = post(client, "/api/apply", {"add": [square()], "note": "方案 1"})
+    assert answer.status_code == 200
+    assert answer.json()["run_id"] == 7
+    assert answer.json()["state"]["text"]["ratio"] == {"buffer": "50.00%"}
+    assert session.calls[-1] == ("apply", {"add": [square()], "note": "方案 1"})
+
+
+def test_candidates_need_the_page_token(served):
+    client, _ = served
+    assert post(client, "/api/candidates", {"add": [square()]}, token=None).status_code == 403
+    answer = post(client, "/api/candidates", {"add": [square(), square(LON + 0.01)]})
+    assert answer.status_code == 200
+    assert answer.json() == {"candidate_ids": ["C90", "C91"]}
+
+
+def test_read_only_project_evaluates_but_refuses_writes():
+    client, session = client_for(Project.open(SAMPLE))
+    assert post(client, "/api/evaluate", {"add": [square()]}).status_code == 200
+    for path in ("/api/apply", "/api/candidates"):
+        answer = post(client, path, {"add": [square()]})
+        assert answer.status_code == 403
+        assert "read-only" in answer.json()["error"]
+    assert [call[0] for call in session.calls] == ["evaluate"]
+    assert client.get("/api/state").json()["read_only"] is True
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"origin": "http://evil.example"},
+        {"origin": "null"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+    ],
+)
+def test_cross_site_requests_refused(served, headers):
+    client, session = served
+    for path in ("/api/evaluate", "/api/apply"):
+        answer = post(client, path, {"add": [square()]}, **headers)
+        assert answer.status_code == 403, (path, headers)
+    assert session.calls == []
+    still_serving(client)
+
+
+def test_same_origin_request_passes(served):
+    client, _ = served
+    headers = {"origin": ORIGIN, "sec-fetch-site": "same-origin"}
+    assert post(client, "/api/evaluate", {"add": [square()]}, **headers).status_code == 200
+
+
+def test_wrong_host_refused(served):
+    client, _ = served
+    answer = client.get("/api/state", headers={"host": "attacker.example:8765"})
+    assert answer.status_code == 400
+    still_serving(client)
+
+
+# ------------------------------------------------------------------ access token
+
+
+def test_access_token_needed_on_every_request(writable):
+    client, _ = client_for(writable, token="secret-access", allowed_hosts=["127.0.0.1"])
+    for path in ("/", "/static/app.js", "/api/state", "/api/layers"):
+        assert client.get(path).status_code == 401, path
+    assert post(client, "/api/evaluate", {"add": [square()]}).status_code == 401
+    assert client.get("/api/state", headers={"x-gisrenew-access": "wrong"}).status_code == 401
+    assert (
+        client.get("/api/state", headers={"x-gisrenew-access": "secret-access"}).status_code == 200
+    )
+
+
+def test_access_token_url_sets_a_strict_cookie(writable):
+    client, _ = client_for(writable, token="secret-access")
+    answer = client.get("/?access=secret-access", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    # the client keeps the cookie: the page, its files and the API now answer
+    assert client.get("/").status_code == 200
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/api/state").status_code == 200
+    assert client.get("/?access=wrong").status_code == 200  # the cookie is enough
+
+
+# ------------------------------------------------------------------ hostile bodies
+
+
+def test_huge_body_refused_with_413(served):
+    client, session = served
+    body = b'{"add": [' + b" " * (MAX_BODY + 10) + b"]}"
+    assert post(client, "/api/evaluate", body).status_code == 413
+    # a body that lies about its length is cut off while it is read
+    chunks = (b" " * 65536 for _ in range(MAX_BODY // 65536 + 2))
+    answer = client.post(
+        "/api/evaluate", content=chunks, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 413
+    assert session.calls == []
+    still_serving(client)
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_wrong_content_type_refused_with_415(served, kind):
+    client, _ = served
+    headers = {"x-gisrenew-token": CSRF}
+    if kind:
+        headers["content-type"] = kind
+    answer = client.post("/api/evaluate", content=json.dumps({"add": []}), headers=headers)
+    assert answer.status_code == 415
+    still_serving(client)
+
+
+@pytest.mark.parametrize("body", [b"{", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b""])
+def test_malformed_json_refused_with_400(served, body):
+    client, _ = served
+    assert post(client, "/api/evaluate", body).status_code == 400
+    still_serving(client)
+
+
+def _ring(n: int) -> list:
+    points = [
+        [LON + DLON * math.cos(2 * math.pi * i / n), LAT + DLAT * math.sin(2 * math.pi * i / n)]
+        for i in range(n)
+    ]
+    return [*points, points[0]]
+
+
+def drawn(kind: str, coordinates) -> dict:
+    """A sketch of one drawn feature of geometry `kind`."""
+    return {"add": [{**square(), "geometry": {"type": kind, "coordinates": coordinates}}]}
+
+
+@pytest.mark.parametrize(
+    ("sketch", "words"),
+    [
+        (drawn("Point", [LON, LAT]), "Point"),
+        (drawn("LineString", [[LON, LAT], [LON, LAT + DLAT]]), "LineString"),
+        (drawn("Polygon", [_ring(MAX_VERTICES + 1)]), "vertices"),
+        (drawn("Polygon", [[[LON, "NaN"], [LON, LAT], [LON, LAT], [LON, "NaN"]]]), "two numbers"),
+        (drawn("Polygon", [[[LON, LAT, 0], [LON, LAT]] * 2]), "two numbers"),
+        (drawn("Polygon", [[[604000, 3481000]] * 4]), "WGS84"),
+        (drawn("Polygon", []), "ring"),
+        (drawn("MultiPolygon", []), "no coordinates"),
+        ({"add": [square()] * (MAX_FEATURES + 1)}, "at most"),
+        ({"add": [{**square(), "properties": {"name": 12}}]}, "name"),
+        ({"add": "everything"}, "list"),
+        ({"drop": "table"}, "unknown"),
+        ([1, 2], "JSON object"),
+    ],
+)
+def test_bad_sketches_refused_with_422(served, sketch, words):
+    client, session = served
+    answer = post(client, "/api/evaluate", sketch)
+    assert answer.status_code == 422, answer.text
+    assert words in answer.json()["error"]
+    assert session.calls == []
+    still_serving(client)
+
+
+def test_nan_coordinates_refused_with_422(served):
+    client, session = served
+    ring = square()["geometry"]["coordinates"][0]
+    text = json.dumps({"add": [square()]}).replace(str(ring[1][0]), "NaN", 1)
+    assert "NaN" in text
+    answer = post(client, "/api/evaluate", text)
+    assert answer.status_code == 422
+    assert "finite" in answer.json()["error"]
+    assert session.calls == []
+
+
+def test_session_sketch_error_is_422_with_its_message(served):
+    client, _ = served
+    answer = post(client, "/api/evaluate", {"remove": ["P404"]})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == "no park P404 in the project: remove only parks it has"
+    still_serving(client)
+
+
+def test_unexpected_failure_is_a_generic_500_and_the_server_goes_on(served):
+    client, session = served
+    session.fail = RuntimeError("/home/planner/secret/path exploded")
+    answer = post(client, "/api/evaluate", {"add": [square()]})
+    assert answer.status_code == 500
+    assert "secret" not in answer.text and "exploded" not in answer.text
+    still_serving(client)
+    assert post(client, "/api/evaluate", {"add": [square()]}).status_code == 200
+
+
+# ------------------------------------------------------------------ static files
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../../gisrenew.toml",
+        "/static/..%2F..%2Fgisrenew.toml",
+        "/static/%2e%2e/%2e%2e/gisrenew.toml",
+        "/static/%252e%252e%252fgisrenew.toml",
+        "/static/..\\..\\gisrenew.toml",
+        "/static//etc/passwd",
+        "/static/index.html",
+        "/static/vendor/leaflet-geoman/../../app.py",
+        "/static/../app.py",
+        "/gisrenew.toml",
+        "/project.gpkg",
+    ],
+)
+def test_no_path_reaches_outside_the_pages_files(served, path):
+    client, _ = served
+    answer = client.get(path)
+    assert answer.status_code == 404, path
+    assert b"[project]" not in answer.content and b"SQLite" not in answer.content
+    still_serving(client)
+
+
+def test_static_files_are_a_fixed_table():
+    files = static_files()
+    assert {"app.js", "app.css", "leaflet/leaflet.js", "leaflet/leaflet.css"} <= set(files)
+    assert "vendor/leaflet-geoman/leaflet-geoman.js" in files
+    assert all(".." not in name for name in files)
+
+
+# ------------------------------------------------------------------ helpers of the command
+
+
+def test_loopback_and_urls():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert page_url("127.0.0.1", 8765) == "http://127.0.0.1:8765/"
+    assert page_url("192.168.1.5", 80, "tok") == "http://192.168.1.5:80/?access=tok"
+    assert "192.168.1.5" in allowed_hosts("192.168.1.5")
+    assert same_token("a", "a") and not same_token("a", "b") and not same_token(None, "a")
+
+
+# ------------------------------------------------------------------ the real session
+
+
+def test_real_session_behind_the_server(tmp_path):
+    project = copy_project(SAMPLE, tmp_path / "city")
+    session = WhatIfSession.open(project)
+    client = TestClient(create_app(session, token=None, csrf=CSRF), base_url=BASE)
+    state = client.get("/api/state").json()
+    sketch = {"add": [square()]}
+    answer = post(client, "/api/evaluate", sketch).json()
+    assert answer["buffer"]["ratio_after"] == session.evaluate(sketch)["buffer"]["ratio_after"]
+    assert client.get("/api/state").json()["ratio"] == state["ratio"]
+    bad = post(client, "/api/evaluate", {"remove": ["no-such-park"]})
+    assert bad.status_code == 422
+    applied = post(client, "/api/apply", {**sketch, "note": "test"})
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["run_id"]
+
+
+def test_state_words_both_methods():
+    from gisrenew.serve.wording import worded_state
+
+    state = worded_state({"ratio": 0.81137, "network_ratio": 0.5}, "en")
+    assert state["text"]["ratio"] == {"buffer": "81.14%", "network": "50.00%"}
+    assert state["text"]["methods"]["network"] == "walking along streets"
+    alone = worded_state({"ratio": 0.81137, "network_ratio": None}, "zh")
+    assert alone["text"]["ratio"] == {"buffer": "81.14%"}
