@@ -12,14 +12,19 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+import shapely
+from packed_read import unpack_served
 from serve_fake import RATIO, FakeSession
 from starlette.testclient import TestClient
 
 from gisrenew.project import Project, copy_project
 from gisrenew.serve import allowed_hosts, create_app, is_loopback, page_url, static_files
 from gisrenew.serve.guard import MAX_BODY, same_token
+from gisrenew.serve.layers import city_layers
 from gisrenew.serve.sketch import MAX_FEATURES, MAX_VERTICES
+from gisrenew.webmap.escape import escape_text
 from gisrenew.whatif import WhatIfSession
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
@@ -98,7 +103,8 @@ def test_page_carries_its_token_and_no_inline_script(served):
     assert page.status_code == 200
     assert f'<meta name="gisrenew-csrf" content="{CSRF}">' in page.text
     assert "<script>" not in page.text  # scripts are files (the CSP allows no inline script)
-    for name in ("leaflet/leaflet.js", "vendor/leaflet-geoman/leaflet-geoman.js", "app.js"):
+    scripts = ("leaflet/leaflet.js", "vendor/leaflet-geoman/leaflet-geoman.js", "app.js")
+    for name in (*scripts, "city.js", "webmap/packed.js"):
         assert f'src="/static/{name}"' in page.text
         assert client.get(f"/static/{name}").status_code == 200
 
@@ -108,9 +114,69 @@ def test_layers_are_the_projects_in_wgs84(served, writable):
     layers = client.get("/api/layers").json()
     parks = writable.read("parks")
     assert len(layers["parks"]["features"]) == len(parks)
-    assert len(layers["residential"]["features"]) == len(writable.read("residential"))
+    # the residential land arrives packed (issue #19 item 5): its pieces counted there
+    assert layers["residential"]["type"] == "Packed"
+    assert layers["residential"]["count"] == len(writable.read("residential"))
     lon, lat = layers["parks"]["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 120 < lon < 122 and 31 < lat < 32  # Taicang, in degrees
+
+
+def _wgs84(frame):
+    return frame.geometry.to_crs("EPSG:4326").to_numpy()
+
+
+def _gap(geoms, expected) -> float:
+    """The largest distance (degrees) between the vertices of two arrays of shapes, which
+    must hold as many vertices, shape by shape."""
+    counts = shapely.get_num_coordinates(geoms)
+    assert counts.tolist() == shapely.get_num_coordinates(expected).tolist()
+    return float(np.abs(shapely.get_coordinates(geoms) - shapely.get_coordinates(expected)).max())
+
+
+def test_packed_residential_land_reads_back_to_its_pieces_and_classes(tmp_path):
+    """Issue #19 item 5: /api/layers sends the residential land as the published maps'
+    packed arrays; read back they are the pieces (to the 1e-6 degree quantization), each
+    in the coverage map's covered-share class, with its name and id for the tooltip."""
+    project = copy_project(SAMPLE, tmp_path / "city")
+    session = WhatIfSession.open(project)
+    client = TestClient(create_app(session, token=None, csrf=CSRF), base_url=BASE)
+    layer = client.get("/api/layers").json()["residential"]
+    residential = session.indicators.buffer.residential
+    geoms, style, values = unpack_served(layer)
+    assert layer["count"] == len(geoms) == len(residential)
+    expected = _wgs84(residential)
+    assert 1e-9 < _gap(geoms, expected) <= 0.5e-6 + 1e-12  # quantized to 1e-6 degree
+    share = residential["covered_share"].to_numpy(dtype=float)
+    classes = np.select([share >= 0.9995, share >= 0.5, share > 0.0005], [0, 1, 2], default=3)
+    assert style.tolist() == classes.tolist()
+    assert {0, 3} <= set(style.tolist())  # the sample has covered and uncovered land
+    assert layer["classes"] == ["share_full", "share_high", "share_low", "share_none"]
+    assert len(layer["styles"]) == 4 and all(s["pmIgnore"] for s in layer["styles"])
+    names = [escape_text(v) for v in residential["name"]]
+    ids = [escape_text(v) for v in residential["residential_id"]]
+    assert values == [list(pair) for pair in zip(names, ids, strict=True)]
+    assert layer["def"]["tooltip"] == [0, 1] and layer["def"]["labels"] == []
+
+
+def test_many_blind_spots_are_packed_few_stay_geojson(tmp_path):
+    project = copy_project(SAMPLE, tmp_path / "city")
+    session = WhatIfSession.open(project)
+    coverage = session.indicators.buffer
+    blind = coverage.blind_spots
+    few = city_layers(project, coverage, packed_features=len(blind))["blind_spots"]
+    assert few["type"] == "FeatureCollection" and len(few["features"]) == len(blind)
+    many = city_layers(project, coverage, packed_features=len(blind) - 1)["blind_spots"]
+    assert many["type"] == "Packed" and not many["def"]["interactive"]
+    geoms, style, _ = unpack_served(many)
+    assert _gap(geoms, _wgs84(blind)) <= 0.5e-6 + 1e-12
+    assert set(style.tolist()) == {0} and many["classes"] == ["blind"]
+
+
+def test_residential_land_without_coverage_is_packed_uncoloured(writable):
+    layer = city_layers(writable)["residential"]
+    geoms, style, _ = unpack_served(layer)
+    assert layer["classes"] == ["land"] and set(style.tolist()) == {0}
+    assert _gap(geoms, _wgs84(writable.read("residential"))) <= 0.5e-6 + 1e-12
 
 
 def test_evaluate_answers_with_worded_figures(served):

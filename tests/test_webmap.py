@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import html
 import json
 import random
 import re
-import zlib
 
 import folium
 import geopandas as gpd
@@ -26,6 +24,7 @@ from browser import (
     city_change,
     plan_indicators,
 )
+from packed_read import unpack as _unpack
 from pyproj import Geod
 
 from gisrenew.coverage import closed_blind_spots
@@ -354,27 +353,6 @@ def _packed(page: str, key: str) -> list:
         parts.append(value)
     definition, styles, geometry, binary, columns = parts
     return [definition, styles, (geometry, binary, *columns[0::2]), columns[1::2]]
-
-
-def _inflated(part: str) -> bytes:
-    return zlib.decompress(base64.b64decode(part))
-
-
-def _unpack(definition: dict, binary: tuple[str, ...], text: list[str]):
-    """Geometries, style indices and popup values of a packed layer, read back in Python."""
-    n = definition["counts"]
-    numbers = np.concatenate([np.frombuffer(_inflated(b), dtype="<i4") for b in binary])
-    sizes = [2 * n["coords"], n["rings"] + 1, n["parts"] + 1, n["features"] + 1, n["features"]]
-    sizes += [n["features"]] * n["columns"]
-    arrays = np.split(numbers, np.cumsum(sizes)[:-1])
-    steps, rings, parts, features, style, *codes = arrays
-    coords = (np.cumsum(steps.reshape(-1, 2), axis=0) + n["origin"]) / n["scale"]
-    geoms = shapely.from_ragged_array(
-        shapely.GeometryType.MULTIPOLYGON, coords, (rings, parts, features)
-    )
-    uniques = [json.loads(_inflated(t).decode("utf-8")) for t in text]
-    values = [[uniques[c][codes[c][f]] for c in range(n["columns"])] for f in range(len(style))]
-    return geoms, style, values
 
 
 def test_a_large_layer_is_packed_with_the_same_shapes_and_popups(webmap_city):

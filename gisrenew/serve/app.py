@@ -6,7 +6,7 @@ Routes
 ``GET /static/<name>``    the page's files: a fixed table of files of this package and of
                           XStatic-Leaflet, looked up by exact name (no path is ever joined)
 ``GET /api/state``        the city now: ratios, districts, rule set, the page's labels
-``GET /api/layers``       residential land, parks and blind spots (GeoJSON, WGS84)
+``GET /api/layers``       residential land (packed arrays), parks, blind spots (WGS84)
 ``POST /api/evaluate``    a sketch → what it would change (nothing is written)
 ``POST /api/apply``       a sketch written to the project through the recompute
 ``POST /api/candidates``  a sketch's parks appended to the project's candidate sites
@@ -41,6 +41,7 @@ from gisrenew.serve.layers import city_layers, session_coverage
 from gisrenew.serve.sketch import check_sketch
 from gisrenew.serve.wording import worded_answer, worded_state
 from gisrenew.webmap.assets import ASSETS
+from gisrenew.webmap.packed import PACKED_JS_FILE
 
 __all__ = ["LOOPBACK_HOSTS", "Session", "create_app", "static_files"]
 
@@ -66,9 +67,10 @@ class Session(Protocol):
 def static_files() -> dict[str, Path]:
     """The files ``/static/`` serves, by the exact name a request gives.
 
-    The page's own files (``app.js``, ``app.css``, ``vendor/leaflet-geoman/...``) from this
-    package, and Leaflet (``leaflet/leaflet.js``, ``leaflet/leaflet.css``,
-    ``leaflet/images/*.png``) from XStatic-Leaflet. Nothing else can be asked for.
+    The page's own files (``app.js``, ``city.js``, ``app.css``, ``vendor/leaflet-geoman/...``)
+    from this package, the packed layers' reader (``webmap/packed.js``), and Leaflet
+    (``leaflet/leaflet.js``, ``leaflet/leaflet.css``, ``leaflet/images/*.png``) from
+    XStatic-Leaflet. Nothing else can be asked for.
     """
     own = Path(str(resources.files("gisrenew.serve") / "static"))
     files = {
@@ -77,6 +79,7 @@ def static_files() -> dict[str, Path]:
         if path.is_file() and path.suffix in _MIME and path.name != "index.html"
     }
     leaflet_js, leaflet_css = ASSETS["leaflet"].file(), ASSETS["leaflet_css"].file()
+    files["webmap/packed.js"] = PACKED_JS_FILE  # the published maps' reader of packed layers
     files["leaflet/leaflet.js"] = leaflet_js
     files["leaflet/leaflet.css"] = leaflet_css
     for image in (leaflet_css.parent / "images").glob("*.png"):

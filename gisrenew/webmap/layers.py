@@ -55,6 +55,8 @@ __all__ = [
     "plan_layer",
     "residential_layer",
     "service_area_layer",
+    "share_class",
+    "share_styles",
 ]
 
 # ---------------------------------------------------------------- colours
@@ -369,10 +371,21 @@ def service_area_layer(
 # ---------------------------------------------------------------- residential land
 
 
-def _share_class(share: np.ndarray) -> np.ndarray:
-    """0 full, 1 ≥ 50%, 2 > 0, 3 none (nan counts as none)."""
+def share_class(share: np.ndarray) -> np.ndarray:
+    """The covered-share class of each residential piece 居住用地: 0 full, 1 ≥ 50%, 2 > 0,
+    3 none (nan counts as none); the classes of :func:`share_styles`."""
     share = np.nan_to_num(np.asarray(share, dtype=float), nan=0.0)
     return np.select([share >= 0.9995, share >= 0.5, share > 0.0005], [0, 1, 2], default=3)
+
+
+def share_styles() -> tuple[list[str], list[dict]]:
+    """The covered-share classes of residential land: their label keys and Leaflet styles."""
+    keys = list(_SHARE_COLOURS)
+    styles = [
+        {"color": "#666666", "weight": 0.6, "fillColor": _SHARE_COLOURS[k], "fillOpacity": 0.6}
+        for k in keys
+    ]
+    return keys, styles
 
 
 def _walk_fields(ctx: MapContext, residential: gpd.GeoDataFrame, parks) -> list[tuple[str, list]]:
@@ -426,11 +439,7 @@ def residential_layer(
         return
     t, lang = ctx.t, ctx.lang
     share = numbers(residential, "covered_share")
-    keys = list(_SHARE_COLOURS)
-    styles = [
-        {"color": "#666666", "weight": 0.6, "fillColor": _SHARE_COLOURS[k], "fillOpacity": 0.6}
-        for k in keys
-    ]
+    keys, styles = share_styles()
     district_ids = column(residential, "district_id", "")
     in_district = _named_by(districts, "district_id", lang)
     district_how = ("district", lang, table_key(districts, "district_id", "name"))
@@ -454,7 +463,7 @@ def residential_layer(
     heading = 0 if "name" in residential.columns and residential["name"].notna().any() else 1
     add_layer(
         m, ctx, key, t("residential"), residential, styles=styles,
-        style_index=_share_class(share), fields=fields, tooltip=[heading, 4], heading=heading,
+        style_index=share_class(share), fields=fields, tooltip=[heading, 4], heading=heading,
     )  # fmt: skip
     ctx.legend.append((t("covered_share"), [(styles[i], t(k)) for i, k in enumerate(keys)]))
 

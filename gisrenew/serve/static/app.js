@@ -85,20 +85,25 @@
     }
   }
 
-  function drawCity(layers) {
+  // residential land (and many blind spots) arrive packed: drawn by city.js / packed.js
+  async function drawCity(layers) {
     for (const layer of Object.values(app.layers)) { app.map.removeLayer(layer); }
     const renderer = L.canvas({ padding: 0.2 });
-    app.layers.residential = L.geoJSON(layers.residential, {
-      style: landStyle, renderer: renderer, pmIgnore: true,
-      onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "residential_id"]),
-    }).addTo(app.map);
-    app.layers.blind_spots = L.geoJSON(layers.blind_spots, {
-      style: () => STYLE.blind, renderer: renderer, pmIgnore: true, interactive: false,
-    }).addTo(app.map);
-    app.layers.parks = L.geoJSON(layers.parks, {
-      style: () => STYLE.park, renderer: renderer, pmIgnore: true,
-      onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "park_id", "park_class"]),
-    }).addTo(app.map);
+    const drawn = window.gisrenewCity.draw(app.map, renderer, [
+      ["residential", layers.residential, {
+        style: landStyle, renderer: renderer, pmIgnore: true,
+        onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "residential_id"]),
+      }],
+      ["blind_spots", layers.blind_spots, {
+        style: () => STYLE.blind, renderer: renderer, pmIgnore: true, interactive: false,
+      }],
+      ["parks", layers.parks, {
+        style: () => STYLE.park, renderer: renderer, pmIgnore: true,
+        onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "park_id", "park_class"]),
+      }],
+    ]);
+    Object.assign(app.layers, drawn.layers);
+    await drawn.ready;
     return app.layers.residential.getBounds();
   }
 
@@ -323,7 +328,7 @@
     showNow(app.state);
     const layers = await api("/api/layers");
     if (!layers.ok) { throw new Error(layers.data.error); }
-    return drawCity(layers.data);
+    return await drawCity(layers.data);
   }
 
   function words() {
