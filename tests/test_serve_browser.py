@@ -129,6 +129,23 @@ class Page:
             self.page.mouse.click(x, y)
         self.wait_answered(answered)
 
+    def hover(self, point, crs) -> None:
+        """Zoom to `point` (in `crs`) and put the pointer on it."""
+        lon, lat = gpd.GeoSeries([point], crs=crs).to_crs("EPSG:4326")[0].coords[0]
+        x, y = self.page.evaluate(
+            """([lat, lon]) => {
+                const map = window.gisrenewServe.map;
+                map.setView([lat, lon], 18, {animate: false});
+                const box = map.getContainer().getBoundingClientRect();
+                const p = map.latLngToContainerPoint([lat, lon]);
+                return [box.left + p.x, box.top + p.y];
+            }""",
+            [lat, lon],
+        )
+        self.page.mouse.move(x - 3, y)
+        self.page.mouse.move(x, y)
+        self.page.locator(".leaflet-tooltip").wait_for()
+
     def wait_answered(self, before: int) -> None:
         self.page.wait_for_function(f"() => window.gisrenewServe.answered > {before}")
 
@@ -175,6 +192,12 @@ def test_draw_undo_apply_with_the_page(map_browser, city):
         assert page.app(f"{drawn}.length") < len(residential) / 10
         parts = page.app(f"{drawn}.reduce((n, p) => n + p.getLatLngs().length, 0)")
         assert parts == int(shapely.get_num_geometries(residential.geometry.values).sum())
+        # each piece still answers: the tooltip of the piece under the pointer
+        parks_here = city.read("parks").to_crs(residential.crs).geometry.union_all()
+        away = residential[residential["name"].notna() & ~residential.intersects(parks_here)]
+        piece = away.iloc[0]
+        page.hover(piece.geometry.representative_point(), residential.crs)
+        assert piece["name"] in page.page.locator(".leaflet-tooltip").inner_text()
         page.draw(square_around(lon, lat, 100))
         sent = page.sent[-1]
         assert len(sent["add"]) == 1 and sent["add"][0]["geometry"]["type"] == "Polygon"
