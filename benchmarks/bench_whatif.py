@@ -19,10 +19,18 @@ makes it), and times:
    line) of the same change at ``--full-places`` of the places, with both ratios printed
    (they must be equal to 1e-12; the script stops otherwise).
 
+With ``--page`` it measures the page of ``gisrenew serve`` instead (issue 19 item 5): the
+session's app on uvicorn (a free local port), ``/api/layers`` in bytes, and the time from
+opening the page in headless Chromium (Debian's ``/usr/bin/chromium`` driven by
+Playwright, as ``tests/browser.py`` does) to the city drawn (the page ready, one frame
+later) — with the residential land packed (now) and, for comparison, with every layer as
+GeoJSON (as before).
+
 Run (from the repository root, with the virtual environment's Python)::
 
     .venv/bin/python benchmarks/bench_whatif.py                  # 100 000 parcels
     .venv/bin/python benchmarks/bench_whatif.py --parcels 10000 --places 50
+    .venv/bin/python benchmarks/bench_whatif.py --page           # the serve page
 
 The machine may be shared: times are wall times of one run; run it when it is idle.
 """
@@ -30,12 +38,16 @@ The machine may be shared: times are wall times of one run; run it when it is id
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import geopandas as gpd
 import numpy as np
@@ -44,9 +56,19 @@ from _city import CRS, NEW_PARK_SIDE, city_layers
 
 from gisrenew.indicators import compute_indicators
 from gisrenew.project import Project
+from gisrenew.serve import app as serve_app
+from gisrenew.serve import create_app
+from gisrenew.serve.layers import feature_collection
 from gisrenew.whatif import WhatIfSession
 
 KINDS = ("parks", "residential", "boundary", "districts", "roads")
+ROOT = Path(__file__).resolve().parents[1]
+DRAWN_JS = """() => new Promise((done) => {
+    const ready = () => window.gisrenewServe && window.gisrenewServe.ready;
+    const tick = () => ready() ? requestAnimationFrame(() => done(performance.now()))
+                               : requestAnimationFrame(tick);
+    tick();
+})"""
 
 
 def _sketch(x: float, y: float) -> dict:
@@ -79,6 +101,77 @@ def _summary(label: str, times: list[float]) -> str:
     )
 
 
+def _geojson_layers(project, coverage=None, **kwargs) -> dict:
+    """The layers as the page had them before packing: every one a FeatureCollection."""
+    residential = coverage.residential if coverage is not None else project.read("residential")
+    blind = coverage.blind_spots if coverage is not None else None
+    columns = ["residential_id", "name", "district_id", "households", "covered_share"]
+    return {
+        "residential": feature_collection(residential, columns),
+        "parks": feature_collection(project.read("parks"), ["park_id", "name", "park_class"]),
+        "blind_spots": feature_collection(blind, ["residential_id", "district_id", "area_m2"]),
+    }
+
+
+def _serve(session: WhatIfSession):
+    """The session's app on uvicorn in a thread; its URL and the server (to stop)."""
+    import uvicorn  # the server's dependency, only for --page
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(create_app(session, token=None), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/", server
+
+
+def _open_page(browser, url: str) -> tuple[float, int, list[str]]:
+    """Milliseconds from opening `url` to the city drawn; /api/layers bytes; page errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        tab, errors, sizes = context.new_page(), [], []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        tab.on(
+            "response",
+            lambda r: sizes.append(len(r.body())) if r.url.endswith("/api/layers") else None,
+        )
+        tab.goto(url, wait_until="commit")
+        drawn = tab.evaluate(DRAWN_JS)  # performance.now() counts from the navigation
+        return drawn, sizes[0] if sizes else -1, errors
+    finally:
+        context.close()
+
+
+def time_page(session: WhatIfSession) -> None:
+    """/api/layers bytes and the first draw of the serve page, packed and as GeoJSON."""
+    from playwright.sync_api import sync_playwright  # optional and heavy: only for --page
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from browser import CHROMIUM, CHROMIUM_ARGS
+
+    modes = {
+        "packed (now)": contextlib.nullcontext(),
+        "GeoJSON (before)": mock.patch.object(serve_app, "city_layers", _geojson_layers),
+    }
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for label, patch in modes.items():
+            url, server = _serve(session)  # a fresh app: its layers are made anew
+            try:
+                with patch:
+                    ms, size, errors = _open_page(browser, url)
+            finally:
+                server.should_exit = True
+            shown = f"{'serve page, ' + label:<44} /api/layers {size / 1e6:7.2f} MB"
+            print(
+                f"{shown}   first draw {ms / 1000:6.2f} s" + (f"  errors: {errors}" * bool(errors))
+            )
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parcels", type=int, default=100_000)
@@ -86,6 +179,7 @@ def main() -> None:
     parser.add_argument("--walk-places", type=int, default=3, help="what-ifs with the walk")
     parser.add_argument("--full-places", type=int, default=2, help="from-scratch computations")
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--page", action="store_true", help="the serve page: bytes, first draw")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-whatif-") as tmp:
@@ -98,6 +192,9 @@ def main() -> None:
 
         open_ms, session = _timed(lambda: WhatIfSession.open(folder))
         print(f"{'session open (inputs, buffer + walk, engine)':<44} {open_ms / 1000:8.2f} s")
+        if args.page:
+            time_page(session)
+            return
         places = _places(session, args.places, args.seed)
         sketches = [_sketch(x, y) for x, y in places]
         session.evaluate(sketches[0], walk=False)  # warm: first-call imports and caches

@@ -25,6 +25,7 @@ from gisrenew.serve.guard import MAX_BODY, same_token
 from gisrenew.serve.layers import city_layers
 from gisrenew.serve.sketch import MAX_FEATURES, MAX_VERTICES
 from gisrenew.webmap.escape import escape_text
+from gisrenew.webmap.packed import PACKED_JS
 from gisrenew.whatif import WhatIfSession
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "geo" / "taicang_sample"
@@ -441,6 +442,8 @@ def test_no_path_reaches_outside_the_pages_files(served, path):
 def test_static_files_are_a_fixed_table():
     files = static_files()
     assert {"app.js", "app.css", "leaflet/leaflet.js", "leaflet/leaflet.css"} <= set(files)
+    # one copy of the packed layers' reader: the file served is the text published pages inline
+    assert files["webmap/packed.js"].read_text(encoding="utf-8") == PACKED_JS
     assert "vendor/leaflet-geoman/leaflet-geoman.js" in files
     assert all(".." not in name for name in files)
 

@@ -18,18 +18,19 @@ draw, measured by ``benchmarks/bench_commands.py``). A *packed* layer instead ca
   (the parcels' names and areas after a park is added) is reused as it was;
 * the style index of each feature, deflated (:func:`pack_styles`).
 
-In the page (:data:`PACKED_JS`) the arrays are inflated by the browser's own
-``DecompressionStream`` and drawn by Leaflet as **a few polygons per style class**
-(64 neighbouring features of one class in one Leaflet polygon), on the page's one
-renderer, in the layer's place in the drawing order. A click or hover finds the feature
-under the pointer in the arrays (bounding boxes, then the even–odd rule) and opens its
-popup or tooltip, assembled from the escaped values like every other layer's. So the
-city draws at once at city zoom, and each parcel still answers with its own popup when
-zoomed in. Measured choices for the geometry of 100 000 parcels
-(``benchmarks/bench_maps.py``, 2026-12-03): GeoJSON text 15.0 MB; FlatGeobuf 17.1 MB
-(12.8 MB without its index, 2.6 MB deflated, and a reader to inline); Mapbox vector
-tiles at one zoom (GDAL's MVT writer, as PMTiles) 0.7 MB but 2.9 s to write, clipped at
-tile edges and needing a tile reader; the packed arrays 1.2 MB in 0.2 s.
+In the page (:data:`PACKED_JS`, the file ``gisrenew/webmap/static/packed.js``: inlined
+into each published page, served as a file by ``gisrenew serve``) the arrays are
+inflated by the browser's own ``DecompressionStream`` and drawn by Leaflet as **a few
+polygons per style class** (64 neighbouring features of one class in one Leaflet
+polygon), on the page's one renderer, in the layer's place in the drawing order. A click
+or hover finds the feature under the pointer in the arrays (bounding boxes, then the
+even–odd rule) and opens its popup or tooltip, assembled from the escaped values like
+every other layer's. So the city draws at once at city zoom, and each parcel still
+answers with its own popup when zoomed in. Measured choices for the geometry of 100 000
+parcels (``benchmarks/bench_maps.py``, 2026-12-03): GeoJSON text 15.0 MB; FlatGeobuf
+17.1 MB (12.8 MB without its index, 2.6 MB deflated, and a reader to inline); Mapbox
+vector tiles at one zoom (GDAL's MVT writer, as PMTiles) 0.7 MB but 2.9 s to write,
+clipped at tile edges and needing a tile reader; the packed arrays 1.2 MB in 0.2 s.
 """
 
 from __future__ import annotations
