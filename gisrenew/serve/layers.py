@@ -1,7 +1,8 @@
 """The city's layers for the what-if page, as GeoJSON in WGS84.
 
 Residential land (coloured by the share of it inside a park's service radius when the
-session holds its coverage), the parks and the blind spots 服务盲区. The page draws them on
+session holds its coverage), the parks (a click removes one in the sketch), the candidate
+sites 候选地块 (a click picks one) and the blind spots 服务盲区. The page draws them on
 one canvas renderer. GeoJSON is fine for a city the size of the sample (about 3 000
 residential pieces); the published maps' packed layers (:mod:`gisrenew.webmap.packed`) are
 the way for a city of 100 000.
@@ -57,7 +58,10 @@ def session_coverage(session: Any):
 
 
 def city_layers(project: Project, coverage=None) -> dict[str, dict[str, Any]]:
-    """The page's layers: ``residential``, ``parks``, ``blind_spots`` (FeatureCollections).
+    """The page's layers: ``residential``, ``parks``, ``candidates``, ``blind_spots``.
+
+    Each a FeatureCollection; ``candidates`` is empty when the project has no
+    ``candidates`` layer.
 
     Parameters
     ----------
@@ -74,10 +78,12 @@ def city_layers(project: Project, coverage=None) -> dict[str, dict[str, Any]]:
         residential = project.read("residential")
         blind = None
     parks = project.read("parks")
+    candidates = project.read("candidates") if project.has("candidates") else None
     return {
         "residential": feature_collection(
             residential, ["residential_id", "name", "district_id", "households", "covered_share"]
         ),
         "parks": feature_collection(parks, ["park_id", "name", "park_class"]),
+        "candidates": feature_collection(candidates, ["candidate_id", "name", "park_class"]),
         "blind_spots": feature_collection(blind, ["residential_id", "district_id", "area_m2"]),
     }
