@@ -32,7 +32,8 @@
   };
 
   const app = {
-    map: null, labels: {}, state: null, sketches: [], current: null, layers: {},
+    map: null, renderer: null, labels: {}, state: null, sketches: [], current: null,
+    layers: {},
     closed: null, opened: null, lastAnswer: null, answered: 0, applied: null, saved: null, ready: false,
     requests: 0,
   };
@@ -99,7 +100,7 @@
 
   function drawCity(layers) {
     for (const layer of Object.values(app.layers)) { app.map.removeLayer(layer); }
-    const renderer = L.canvas({ padding: 0.2 });
+    const renderer = app.renderer;
     app.layers.residential = L.geoJSON(layers.residential, {
       style: landStyle, renderer: renderer, pmIgnore: true,
       onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "residential_id"]),
@@ -486,7 +487,10 @@
   }
 
   async function start() {
-    app.map = L.map("map", { preferCanvas: true });
+    // One canvas for every layer: a second canvas on top would swallow the clicks on parks
+    // and candidate sites (Leaflet hit-tests each canvas alone).
+    app.renderer = L.canvas({ padding: 0.2 });
+    app.map = L.map("map", { preferCanvas: true, renderer: app.renderer });
     const bounds = await load();
     if (bounds.isValid()) { app.map.fitBounds(bounds); } else { app.map.setView([0, 0], 2); }
     app.map.pm.setLang(document.documentElement.lang === "zh" ? "zh" : "en");
