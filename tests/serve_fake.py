@@ -1,9 +1,10 @@
 """A stand-in for :class:`gisrenew.whatif.WhatIfSession` in the server's tests.
 
 It has the session's methods and answers in the session's JSON shape, with figures a
-reader can check by hand: each drawn park's ``gain_m2`` is its own area in the project's
-CRS, the ratio rises by the drawn area over a residential area of 1 000 000 m². It
-records every call, so the tests see what reached the session.
+reader can check by hand: each drawn park's and each picked candidate site's ``gain_m2``
+is its own area in the project's CRS, each removed park's ``loss_m2`` is its own area, and
+the ratio moves by gain minus loss over a residential area of 1 000 000 m². It records
+every call, so the tests see what reached the session.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class FakeSession:
         series = gpd.GeoSeries(shapes, crs="EPSG:4326").to_crs(self.crs)
         return [float(a) for a in series.area]
 
+    def layer_areas(self, kind: str, key: str, ids: list[str]) -> dict[str, float]:
+        """The area (m², project CRS) of the `kind` features with `key` in `ids`."""
+        frame = self.project.read(kind)
+        chosen = frame[frame[key].astype(str).isin(ids)]
+        return dict(zip(chosen[key].astype(str), chosen.area.astype(float), strict=True))
+
     def evaluate(self, sketch: dict) -> dict:
         self.calls.append(("evaluate", sketch))
         if self.fail is not None:
@@ -54,7 +61,9 @@ class FakeSession:
         if "P404" in sketch.get("remove", []):
             raise SketchError("no park P404 in the project: remove only parks it has")
         areas = self.areas(sketch)
-        gain = sum(areas)
+        picked = self.layer_areas("candidates", "candidate_id", sketch.get("candidates", []))
+        lost = self.layer_areas("parks", "park_id", sketch.get("remove", []))
+        gain = sum(areas) + sum(picked.values()) - sum(lost.values())
         after = RATIO + gain / RESIDENTIAL_M2
         figures = {
             "ratio_before": RATIO, "ratio_after": after, "gain_m2": gain,
@@ -74,6 +83,13 @@ class FakeSession:
             }
             for i, (f, area) in enumerate(zip(sketch.get("add", []), areas, strict=True))
         ]
+        parks += [
+            {
+                "index": len(parks) + i, "candidate_id": cid, "name": cid, "area_m2": area,
+                "qualifies": True, "radius_m": 300.0, "reason": "", "gain_m2": area,
+            }
+            for i, (cid, area) in enumerate(picked.items())
+        ]  # fmt: skip
         return {
             "buffer": figures,
             "network": None,
@@ -86,7 +102,9 @@ class FakeSession:
                 "geojson": {"type": "FeatureCollection", "features": sketch.get("add", [])},
             },
             "parks": parks,
-            "removed": [{"park_id": p, "loss_m2": 0.0} for p in sketch.get("remove", [])],
+            "removed": [
+                {"park_id": p, "loss_m2": lost.get(p, 0.0)} for p in sketch.get("remove", [])
+            ],
             "elapsed_ms": 1.0,
         }
 

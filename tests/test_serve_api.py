@@ -13,12 +13,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from packed_read import unpack_served
-from serve_fake import RATIO, FakeSession
+from serve_fake import RATIO, RESIDENTIAL_M2, FakeSession
 from starlette.testclient import TestClient
 
+from gisrenew.indicators import compute_indicators
+from gisrenew.inputs import gather_inputs
+from gisrenew.present import formats
 from gisrenew.project import Project, copy_project
 from gisrenew.serve import allowed_hosts, create_app, is_loopback, page_url, static_files
 from gisrenew.serve.guard import MAX_BODY, same_token
@@ -487,3 +491,94 @@ def test_state_words_both_methods():
     assert state["text"]["methods"]["network"] == "walking along streets"
     alone = worded_state({"ratio": 0.81137, "network_ratio": None}, "zh")
     assert alone["text"]["ratio"] == {"buffer": "81.14%"}
+
+
+# ------------------------------------------------------------------ picking and removing
+
+
+def test_layers_carry_the_candidate_sites(served, writable):
+    client, _ = served
+    layers = client.get("/api/layers").json()
+    sites = writable.read("candidates")
+    features = layers["candidates"]["features"]
+    assert [f["properties"]["candidate_id"] for f in features] == sites["candidate_id"].tolist()
+    assert [f["properties"]["name"] for f in features] == sites["name"].tolist()
+
+
+class _NoCandidates:
+    """The sample project as one without a ``candidates`` layer."""
+
+    def __init__(self, project: Project):
+        self.project = project
+
+    def has(self, kind: str) -> bool:
+        return kind != "candidates" and self.project.has(kind)
+
+    def read(self, kind: str):
+        assert kind != "candidates", "a layer the project does not have was read"
+        return self.project.read(kind)
+
+
+def test_no_candidates_layer_no_candidate_sites():
+    from gisrenew.serve.layers import city_layers
+
+    layers = city_layers(_NoCandidates(Project.open(SAMPLE)))
+    assert layers["candidates"] == {"type": "FeatureCollection", "features": []}
+    assert len(layers["parks"]["features"]) == len(Project.open(SAMPLE).read("parks"))
+
+
+def test_remove_and_pick_round_trip_through_the_app(served, writable):
+    client, session = served
+    park, site = writable.read("parks").iloc[0], writable.read("candidates").iloc[2]
+    sketch = {"remove": [park["park_id"]], "candidates": [site["candidate_id"]]}
+    answer = post(client, "/api/evaluate", sketch)
+    assert answer.status_code == 200, answer.text
+    assert session.calls[-1] == ("evaluate", sketch)
+    data = answer.json()
+    loss, gain = park.geometry.area, site.geometry.area
+    assert data["removed"][0]["park_id"] == park["park_id"]
+    assert data["removed"][0]["loss_m2"] == pytest.approx(loss)
+    assert data["removed"][0]["text"]["loss"] == formats.area_summary(loss, "zh")
+    assert data["parks"][0]["candidate_id"] == site["candidate_id"]
+    assert data["parks"][0]["text"]["gain"] == formats.area_summary(gain, "zh")
+    assert data["buffer"]["ratio_after"] == pytest.approx(RATIO + (gain - loss) / RESIDENTIAL_M2)
+    applied = post(client, "/api/apply", {**sketch, "note": "拆一建一"})
+    assert applied.status_code == 200
+    assert session.calls[-1] == ("apply", {**sketch, "note": "拆一建一"})
+
+
+def _scratch(project: Project, parks):
+    """The straight-line coverage computed from scratch with `parks` (a GeoDataFrame)."""
+    return compute_indicators(gather_inputs(project, files={"parks": parks}), methods=["buffer"])
+
+
+def test_real_session_removal_and_pick_equal_a_computation_from_scratch(tmp_path):
+    project = copy_project(SAMPLE, tmp_path / "city")
+    session = WhatIfSession.open(project)
+    client = TestClient(create_app(session, token=None, csrf=CSRF), base_url=BASE)
+    parks, sites = project.read("parks"), project.read("candidates")
+    before = session.indicators.buffer
+    losses = {
+        pid: session.evaluate({"remove": [pid]}, walk=False)["removed"][0]["loss_m2"]
+        for pid in parks["park_id"]
+    }
+    pid = max(losses, key=losses.get)  # the park whose closing costs most
+    answer = post(client, "/api/evaluate", {"remove": [pid]}).json()
+    scratch = _scratch(project, parks[parks["park_id"] != pid]).buffer
+    assert answer["removed"][0]["loss_m2"] > 0
+    assert answer["buffer"]["ratio_after"] == pytest.approx(scratch.ratio, abs=1e-12)
+    assert answer["buffer"]["ratio_after"] < before.ratio
+    lost = before.covered_area_m2 - scratch.covered_area_m2
+    assert answer["removed"][0]["loss_m2"] == pytest.approx(lost, rel=1e-12)
+    assert answer["buffer"]["gain_m2"] == pytest.approx(-lost, rel=1e-12)
+
+    site = sites.iloc[0]
+    answer = post(client, "/api/evaluate", {"candidates": [site["candidate_id"]]}).json()
+    added = sites.iloc[[0]].rename(columns={"candidate_id": "park_id"})
+    scratch = _scratch(project, pd.concat([parks, added], ignore_index=True)).buffer
+    gained = scratch.covered_area_m2 - before.covered_area_m2
+    assert answer["parks"][0]["candidate_id"] == site["candidate_id"]
+    assert gained > 0
+    assert answer["buffer"]["ratio_after"] == pytest.approx(scratch.ratio, abs=1e-12)
+    assert answer["parks"][0]["gain_m2"] == pytest.approx(gained, rel=1e-12)
+    assert answer["buffer"]["gain_m2"] == pytest.approx(gained, rel=1e-12)

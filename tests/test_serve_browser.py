@@ -132,19 +132,29 @@ class Page:
     def hover(self, point, crs) -> None:
         """Zoom to `point` (in `crs`) and put the pointer on it."""
         lon, lat = gpd.GeoSeries([point], crs=crs).to_crs("EPSG:4326")[0].coords[0]
-        x, y = self.page.evaluate(
-            """([lat, lon]) => {
+        x, y = self._at(lon, lat, 18)
+        self.page.mouse.move(x - 3, y)
+        self.page.mouse.move(x, y)
+        self.page.locator(".leaflet-tooltip").wait_for()
+
+    def click_at(self, lon: float, lat: float) -> None:
+        """Zoom to (`lon`, `lat`), click the map there and wait for the answer."""
+        answered = self.app("app.answered")
+        self.page.mouse.click(*self._at(lon, lat, 17))
+        self.wait_answered(answered)
+
+    def _at(self, lon: float, lat: float, zoom: int) -> tuple[float, float]:
+        """Zoom the map to (`lon`, `lat`); where that is on the screen."""
+        return self.page.evaluate(
+            """([lat, lon, zoom]) => {
                 const map = window.gisrenewServe.map;
-                map.setView([lat, lon], 18, {animate: false});
+                map.setView([lat, lon], zoom, {animate: false});
                 const box = map.getContainer().getBoundingClientRect();
                 const p = map.latLngToContainerPoint([lat, lon]);
                 return [box.left + p.x, box.top + p.y];
             }""",
-            [lat, lon],
+            [lat, lon, zoom],
         )
-        self.page.mouse.move(x - 3, y)
-        self.page.mouse.move(x, y)
-        self.page.locator(".leaflet-tooltip").wait_for()
 
     def wait_answered(self, before: int) -> None:
         self.page.wait_for_function(f"() => window.gisrenewServe.answered > {before}")
@@ -284,4 +294,89 @@ def test_the_real_session_in_the_page(map_browser, tmp_path):
         run_id = page.app("app.applied.run_id")
         history = read_history(project)
         assert run_id in set(history["run_id"])
+        page.check_clean()
+
+
+def inside_lonlat(frame: gpd.GeoDataFrame, row: int) -> tuple[float, float]:
+    """A point inside feature `row` of `frame`, in WGS84 lon/lat."""
+    point = frame.geometry.iloc[[row]].representative_point().to_crs("EPSG:4326").iloc[0]
+    return point.x, point.y
+
+
+def test_remove_pick_undo_and_switch_sketches(map_browser, city):
+    session = FakeSession(city)
+    parks, sites = city.read("parks"), city.read("candidates")
+    park, site = parks.iloc[40], sites.iloc[3]
+    with Server(create_app(session, token=None, lang="en")) as server:
+        page = Page(map_browser.context, server.url)
+        assert page.app("app.layers.candidates.getLayers().length") == len(sites)
+        lon, lat = inside_lonlat(sites, 3)
+        page.draw(square_around(lon + 0.003, lat, 60))  # drawn first: its canvas is the city's
+        page.click_at(*inside_lonlat(parks, 40))
+        page.click_at(lon, lat)
+        sent = page.sent[-1]
+        assert len(sent["add"]) == 1
+        assert sent["remove"] == [park["park_id"]]
+        assert sent["candidates"] == [site["candidate_id"]]
+        actions = page.page.locator("#sketch-actions li").all_inner_texts()
+        assert actions[1] == f"park removed：{park['park_id']} {park['name']}"
+        assert actions[2] == f"candidate site picked：{site['candidate_id']} {site['name']}"
+        removed = page.page.locator("#removed").inner_text()
+        assert formats.area_summary(park.geometry.area, "en") in removed
+        style = (
+            "app.layers.parks.getLayers().find((l) => l.feature.properties.park_id === "
+            f"{json.dumps(park['park_id'])}).options.fillColor"
+        )
+        assert page.app(style) == "#9e9e9e"  # drawn grey: removed in this sketch
+        page.click("#undo")  # the pick, the last action, is taken back
+        assert page.sent[-1]["candidates"] == [] and page.sent[-1]["remove"] == [park["park_id"]]
+        page.page.locator("#new-sketch").click()
+        assert page.app(style) == "#2e7d32"  # another sketch: the park stands
+        assert page.page.locator("#sketch-actions li").count() == 0
+        page.page.locator("#sketch-list button").first.click()
+        assert page.app(style) == "#9e9e9e"
+        assert page.page.locator("#sketch-actions li").count() == 2
+        page.click_at(*inside_lonlat(parks, 40))  # clicked again: back in the city
+        assert page.sent[-1]["remove"] == [] and len(page.sent[-1]["add"]) == 1
+        assert page.app(style) == "#2e7d32"
+        page.check_clean()
+
+
+def test_remove_and_pick_with_the_real_session(map_browser, tmp_path):
+    project = copy_project(SAMPLE, tmp_path / "city")
+    session = WhatIfSession.open(project)
+    parks, sites = project.read("parks"), project.read("candidates")
+    losses = [session.evaluate({"remove": [p]}, walk=False)["removed"][0]["loss_m2"] for p in
+              parks["park_id"]]  # fmt: skip
+    row = max(range(len(parks)), key=losses.__getitem__)  # the park whose closing costs most
+    pid, cid = parks["park_id"].iloc[row], sites["candidate_id"].iloc[0]
+    before = session.state()["ratio"]
+    with Server(create_app(session, token=None)) as server:
+        page = Page(map_browser.context, server.url)
+        page.click_at(*inside_lonlat(parks, row))
+        assert page.sent[-1] == {"add": [], "remove": [pid], "candidates": []}
+        removed = session.evaluate({"remove": [pid]})["buffer"]["ratio_after"]
+        assert removed < before
+        assert page.app("app.lastAnswer.buffer.ratio_after") == removed
+        assert formats.percent(removed) in page.page.locator("#ratio-buffer").inner_text()
+        page.click("#undo")
+        assert page.app("app.lastAnswer") is None
+        page.click_at(*inside_lonlat(sites, 0))
+        assert page.sent[-1] == {"add": [], "remove": [], "candidates": [cid]}
+        picked = session.evaluate({"candidates": [cid]})["buffer"]["ratio_after"]
+        assert picked > before
+        assert page.app("app.lastAnswer.buffer.ratio_after") == picked
+        assert formats.percent(picked) in page.page.locator("#ratio-buffer").inner_text()
+        page.page.locator("#apply").click()
+        page.page.wait_for_function("() => window.gisrenewServe.applied !== null")
+        run_id = page.app("app.applied.run_id")
+        history = read_history(project)
+        run = history[history["run_id"] == run_id]
+        assert len(run) == 1 and run["ratio_after"].iloc[0] == pytest.approx(picked, abs=1e-12)
+        after = project.read("parks")
+        assert len(after) == len(parks) + 1
+        new = after[~after["park_id"].isin(parks["park_id"])]
+        assert new["name"].tolist() == [sites["name"].iloc[0]]
+        assert new.geometry.area.iloc[0] == pytest.approx(sites.geometry.area.iloc[0])
+        assert page.app("app.current.actions.length") == 0
         page.check_clean()

@@ -822,9 +822,11 @@ _REPORT = {
 _SERVE = {
     "title": ("画一个口袋公园，看城市的变化", "Draw a pocket park, see the city change"),
     "draw_hint": (
-        "用左侧多边形工具在地图上画公园（单击各顶点，单击起点结束）",
+        "用左侧多边形工具在地图上画公园（单击各顶点，单击起点结束）；单击现有公园将其移除"
+        "（如施工关闭），再单击恢复；单击虚线框的候选地块选用它",
         "Draw a park with the polygon tool on the left (click each corner, click the first "
-        "to finish)",
+        "to finish); click an existing park to remove it (e.g. closed for works), click it "
+        "again to bring it back; click a dashed candidate site to pick it",
     ),
     "ratio": ("覆盖率", "coverage ratio"),
     "before_after": ("现状 → 方案", "now → sketch"),
@@ -833,32 +835,46 @@ _SERVE = {
     "gain_area": ("新增覆盖居住用地", "residential land newly covered"),
     "gain_households": ("新增覆盖户数", "households newly covered"),
     "districts": ("变化的街道/片区", "districts that change"),
-    "parks": ("所画公园", "parks drawn"),
+    "parks": ("方案新增的公园（所画与选用）", "parks the sketch adds (drawn and picked)"),
     "qualifies": ("计入", "counts"),
     "not_qualifies": ("不计入", "does not count"),
     "radius": ("服务半径", "service radius"),
     "closed": ("消除的服务盲区", "blind spots closed"),
-    "removed": ("拆除的公园", "parks removed"),
+    "removed": ("移除的公园（仅由它覆盖的用地）", "parks removed (land only they cover)"),
+    "opened": ("新出现的服务盲区", "blind spots opened"),
+    "actions": ("本方案的操作", "in this sketch"),
+    "action_drawn": ("所画多边形", "drawn polygon"),
+    "action_removed": ("移除公园", "park removed"),
+    "action_picked": ("选用候选地块", "candidate site picked"),
     "sketches": ("方案", "sketches"),
     "sketch": ("方案", "sketch"),
     "new_sketch": ("新方案", "new sketch"),
-    "undo": ("撤销上一个多边形", "undo last polygon"),
+    "undo": ("撤销上一步", "undo last step"),
     "apply": ("应用到项目…", "apply to the project…"),
-    "save_candidate": ("存为候选地块", "save as candidate sites"),
+    "save_candidate": ("所画多边形存为候选地块", "save drawn polygons as candidate sites"),
+    "save_hint": (
+        "只保存所画的多边形；移除的公园和选用的候选地块不保存",
+        "only drawn polygons are saved; parks removed and sites picked are not",
+    ),
     "confirm_apply": (
-        "把方案“{name}”的公园写入项目并重新计算全部指标（记入运行记录）？",
-        "Write the parks of sketch “{name}” into the project and recompute every indicator "
-        "(kept in the run history)?",
+        "把方案“{name}”写入项目（新增所画和选用的公园，删除移除的公园）并重新计算全部指标"
+        "（记入运行记录）？",
+        "Write sketch “{name}” into the project (its drawn and picked parks added, its removed "
+        "parks deleted) and recompute every indicator (kept in the run history)?",
     ),
     "applied": ("已应用，运行 {run}", "applied as run {run}"),
     "saved": ("已存为候选地块：{ids}", "saved as candidate sites: {ids}"),
     "compare": ("方案对比", "compare sketches"),
-    "empty": ("还没有画公园", "no park drawn yet"),
+    "empty": (
+        "方案还是空的：画一个公园、选用候选地块或单击公园移除",
+        "the sketch is empty: draw a park, pick a candidate site or click a park to remove it",
+    ),
     "working": ("计算中…", "computing…"),
     "error": ("出错", "error"),
     "layer_covered": ("已覆盖的居住用地", "residential land covered"),
     "layer_uncovered": ("未覆盖的居住用地", "residential land not covered"),
     "layer_parks": ("公园", "parks"),
+    "layer_candidates": ("候选地块", "candidate sites"),
     "layer_blind": ("服务盲区", "blind spots"),
     "layer_closed": ("将消除的盲区", "blind spots the sketch closes"),
     "read_only": (

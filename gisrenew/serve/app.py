@@ -6,7 +6,7 @@ Routes
 ``GET /static/<name>``    the page's files: a fixed table of files of this package and of
                           XStatic-Leaflet, looked up by exact name (no path is ever joined)
 ``GET /api/state``        the city now: ratios, districts, rule set, the page's labels
-``GET /api/layers``       residential land (packed arrays), parks, blind spots (WGS84)
+``GET /api/layers``       land (packed arrays), parks, candidate sites, blind spots (WGS84)
 ``POST /api/evaluate``    a sketch → what it would change (nothing is written)
 ``POST /api/apply``       a sketch written to the project through the recompute
 ``POST /api/candidates``  a sketch's parks appended to the project's candidate sites
@@ -157,7 +157,9 @@ class _Api:
     async def candidates(self, request: Request) -> Response:
         sketch = check_sketch(await guard.read_json(request))
         self._writable("save candidate sites")
-        return JSONResponse(await self.run(partial(self.session.save_candidate, sketch)))
+        result = await self.run(partial(self.session.save_candidate, sketch))
+        self._layers = None  # the new sites are drawn (and can be picked) at once
+        return JSONResponse(result)
 
     def _writable(self, action: str) -> None:
         project = self.session.project

@@ -1,12 +1,13 @@
 """The city's layers for the what-if page, in WGS84: packed arrays and GeoJSON.
 
 Residential land 居住用地 (coloured by the share of it inside a park's service radius when
-the session holds its coverage, in the coverage map's classes), the parks and the blind
-spots 服务盲区. A city's residential land (100 000 pieces: ~40 MB of GeoJSON, one Leaflet
+the session holds its coverage, in the coverage map's classes), the parks (a click removes
+one in the sketch), the candidate sites 候选地块 (a click picks one) and the blind spots
+服务盲区. A city's residential land (100 000 pieces: ~40 MB of GeoJSON, one Leaflet
 object per feature) is sent as a *packed* layer, the compact arrays of the published maps
 (:mod:`gisrenew.webmap.packed`: quantized, deflated, base64), and drawn in the page by the
 same reader (``/static/webmap/packed.js``) as a few canvas polygons per style class. The
-blind spots are packed too when there are many; the parks stay GeoJSON.
+blind spots are packed too when there are many; the parks and candidates stay GeoJSON.
 
 A packed layer in ``/api/layers`` is a JSON object::
 
@@ -179,7 +180,10 @@ def blind_spot_layer(blind: gpd.GeoDataFrame | None, packed_features: int) -> di
 def city_layers(
     project: Project, coverage=None, *, packed_features: int = PACKED_FEATURES
 ) -> dict[str, dict[str, Any]]:
-    """The page's layers: ``residential`` (packed), ``parks``, ``blind_spots``.
+    """The page's layers: ``residential`` (packed), ``parks``, ``candidates``, ``blind_spots``.
+
+    ``candidates`` is empty when the project has no ``candidates`` layer; the parks and
+    candidates are FeatureCollections.
 
     Parameters
     ----------
@@ -196,8 +200,10 @@ def city_layers(
     else:
         residential, blind = project.read("residential"), None
     parks = project.read("parks")
+    candidates = project.read("candidates") if project.has("candidates") else None
     return {
         "residential": residential_layer(residential, coverage is not None),
         "parks": feature_collection(parks, ["park_id", "name", "park_class"]),
+        "candidates": feature_collection(candidates, ["candidate_id", "name", "park_class"]),
         "blind_spots": blind_spot_layer(blind, packed_features),
     }

@@ -81,6 +81,13 @@ def worded_answer(answer: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "area": formats.area_summary(closed.get("area_m2"), lang),
     }
     out["blind_spots_closed"] = closed
+    if answer.get("blind_spots_opened"):
+        opened = dict(answer["blind_spots_opened"])
+        opened["text"] = {
+            "count": formats.count(opened.get("count")),
+            "area": formats.area_summary(opened.get("area_m2"), lang),
+        }
+        out["blind_spots_opened"] = opened
     out["removed"] = [
         {**row, "text": {"loss": formats.area_summary(row.get("loss_m2"), lang)}}
         for row in answer.get("removed", [])

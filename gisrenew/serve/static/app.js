@@ -1,4 +1,8 @@
-/* gisrenew serve: the what-if page. Draw parks, see what they change.
+/* gisrenew serve: the what-if page. Draw parks, remove parks, pick candidate sites, see
+ * what they change.
+ *
+ * A sketch is a list of actions (a polygon drawn, a park removed, a candidate site picked);
+ * undo takes back the last one of any kind, and every action asks the server again.
  *
  * Everything shown from the data goes through textContent (never innerHTML); every figure
  * arrives worded by the server (gisrenew.present), the page formats nothing itself.
@@ -13,15 +17,24 @@
     partly: { color: "#f9a825", weight: 0.5, fillColor: "#fdd835", fillOpacity: 0.45 },
     uncovered: { color: "#c62828", weight: 0.5, fillColor: "#ef5350", fillOpacity: 0.45 },
     land: { color: "#757575", weight: 0.5, fillColor: "#bdbdbd", fillOpacity: 0.4 },
-    park: { color: "#1b5e20", weight: 1, fillColor: "#2e7d32", fillOpacity: 0.8 },
+    park: { color: "#1b5e20", weight: 1, dashArray: null, fillColor: "#2e7d32",
+      fillOpacity: 0.8 },
     blind: { color: "#b71c1c", weight: 0.5, fillColor: "#b71c1c", fillOpacity: 0.55 },
     closed: { color: "#0d47a1", weight: 1.5, fillColor: "#1e88e5", fillOpacity: 0.7 },
     drawn: { color: "#6a1b9a", weight: 2, fillColor: "#ab47bc", fillOpacity: 0.35 },
+    removed: { color: "#424242", weight: 2, dashArray: "4 4", fillColor: "#9e9e9e",
+      fillOpacity: 0.75 },
+    candidate: { color: "#6a1b9a", weight: 2, dashArray: "6 4", fillColor: "#ab47bc",
+      fillOpacity: 0.05 },
+    picked: { color: "#6a1b9a", weight: 2.5, dashArray: null, fillColor: "#ab47bc",
+      fillOpacity: 0.6 },
+    opened: { color: "#e65100", weight: 1.5, fillColor: "#ff9800", fillOpacity: 0.7 },
   };
 
   const app = {
-    map: null, labels: {}, state: null, sketches: [], current: null, layers: {},
-    closed: null, lastAnswer: null, answered: 0, applied: null, saved: null, ready: false,
+    map: null, renderer: null, labels: {}, state: null, sketches: [], current: null,
+    layers: {},
+    closed: null, opened: null, lastAnswer: null, answered: 0, applied: null, saved: null, ready: false,
     requests: 0,
   };
   window.gisrenewServe = app;
@@ -88,7 +101,7 @@
   // residential land (and many blind spots) arrive packed: drawn by city.js / packed.js
   async function drawCity(layers) {
     for (const layer of Object.values(app.layers)) { app.map.removeLayer(layer); }
-    const renderer = L.canvas({ padding: 0.2 });
+    const renderer = app.renderer;
     const drawn = window.gisrenewCity.draw(app.map, renderer, [
       ["residential", layers.residential, {
         style: landStyle, renderer: renderer, pmIgnore: true,
@@ -99,12 +112,32 @@
       }],
       ["parks", layers.parks, {
         style: () => STYLE.park, renderer: renderer, pmIgnore: true,
-        onEachFeature: (f, l) => tooltip(l, f.properties, ["name", "park_id", "park_class"]),
+        onEachFeature: (f, l) => {
+          tooltip(l, f.properties, ["name", "park_id", "park_class"]);
+          l.on("click", () => toggle("remove", f.properties.park_id, f.properties.name));
+        },
+      }],
+      ["candidates", layers.candidates, {
+        style: () => STYLE.candidate, renderer: renderer, pmIgnore: true,
+        onEachFeature: (f, l) => {
+          tooltip(l, f.properties, ["name", "candidate_id"]);
+          l.on("click", () => toggle("pick", f.properties.candidate_id, f.properties.name));
+        },
       }],
     ]);
     Object.assign(app.layers, drawn.layers);
     await drawn.ready;
     return app.layers.residential.getBounds();
+  }
+
+  // Parks removed and sites picked in the sketch shown, drawn as such.
+  function restyle() {
+    const sketch = app.current;
+    if (!sketch || !app.layers.parks) { return; }
+    app.layers.parks.eachLayer((l) => l.setStyle(
+      sketch.removed.has(l.feature.properties.park_id) ? STYLE.removed : STYLE.park));
+    app.layers.candidates.eachLayer((l) => l.setStyle(
+      sketch.picked.has(l.feature.properties.candidate_id) ? STYLE.picked : STYLE.candidate));
   }
 
   function showNow(state) {
@@ -127,6 +160,7 @@
       id: app.sketches.length + 1,
       name: app.labels.sketch + " " + (app.sketches.length + 1),
       group: L.featureGroup(), answer: null,
+      removed: new Map(), picked: new Map(), actions: [],
     };
     app.sketches.push(sketch);
     select(sketch);
@@ -138,6 +172,7 @@
     app.current = sketch;
     sketch.group.addTo(app.map);
     $("sketch-name").value = sketch.name;
+    restyle();
     showSketches();
     showAnswer(sketch.answer);
   }
@@ -153,11 +188,73 @@
       button.addEventListener("click", () => select(sketch));
       list.append(button);
     }
-    const empty = !app.current || app.current.group.getLayers().length === 0;
+    const empty = !app.current || app.current.actions.length === 0;
+    const noDrawn = !app.current || app.current.group.getLayers().length === 0;
     $("undo").disabled = empty;
     $("apply").disabled = empty || app.state.read_only;
-    $("save").disabled = empty || app.state.read_only;
+    $("save").disabled = noDrawn || app.state.read_only;
+    showActions();
     showCompare();
+  }
+
+  // The sketch's actions, oldest first: what it draws, removes and picks (names as text).
+  function showActions() {
+    const list = $("sketch-actions");
+    list.replaceChildren();
+    if (!app.current) { return; }
+    let drawn = 0;
+    for (const action of app.current.actions) {
+      let text;
+      if (action.kind === "draw") {
+        drawn += 1;
+        text = app.labels.action_drawn + " " + drawn;
+      } else {
+        const label = action.kind === "remove" ? app.labels.action_removed
+          : app.labels.action_picked;
+        text = label + "：" + action.id + (action.name ? " " + action.name : "");
+      }
+      const item = el("li", text);
+      item.dataset.kind = action.kind;
+      list.append(item);
+    }
+  }
+
+  // A park clicked (remove) or a candidate site clicked (pick): on in the sketch, or off.
+  function toggle(kind, id, name) {
+    const sketch = app.current;
+    if (!sketch || id === undefined || id === null) { return; }
+    if (app.map.pm.globalDrawModeEnabled()) { return; } // a corner of a park being drawn
+    const chosen = kind === "remove" ? sketch.removed : sketch.picked;
+    id = String(id);
+    if (chosen.has(id)) {
+      chosen.delete(id);
+      sketch.actions = sketch.actions.filter((a) => !(a.kind === kind && a.id === id));
+    } else {
+      chosen.set(id, name === undefined || name === null ? "" : String(name));
+      sketch.actions.push({ kind: kind, id: id, name: chosen.get(id) });
+    }
+    restyle();
+    evaluate(sketch);
+  }
+
+  // Undo: the sketch's last action of any kind taken back.
+  function undo() {
+    const sketch = app.current;
+    const action = sketch.actions.pop();
+    if (!action) { return; }
+    if (action.kind === "draw") { sketch.group.removeLayer(action.layer); }
+    if (action.kind === "remove") { sketch.removed.delete(action.id); }
+    if (action.kind === "pick") { sketch.picked.delete(action.id); }
+    restyle();
+    evaluate(sketch);
+  }
+
+  function clearSketch(sketch) {
+    sketch.group.clearLayers();
+    sketch.removed.clear();
+    sketch.picked.clear();
+    sketch.actions = [];
+    sketch.answer = null;
   }
 
   function sketchBody(sketch) {
@@ -166,12 +263,15 @@
       feature.properties = { name: sketch.name + " · " + (i + 1), park_class: "G14" };
       return feature;
     });
-    return { add: features };
+    return {
+      add: features, remove: Array.from(sketch.removed.keys()),
+      candidates: Array.from(sketch.picked.keys()),
+    };
   }
 
   async function evaluate(sketch) {
     const number = ++app.requests;
-    if (sketch.group.getLayers().length === 0) {
+    if (sketch.actions.length === 0) {
       sketch.answer = null;
       finish(sketch, null, number);
       return;
@@ -202,6 +302,7 @@
     const box = $("answer");
     box.replaceChildren();
     if (app.closed) { app.map.removeLayer(app.closed); app.closed = null; }
+    if (app.opened) { app.map.removeLayer(app.opened); app.opened = null; }
     if (!answer) { box.append(el("p", app.labels.empty, "muted")); return; }
     for (const method of METHODS) {
       const text = answer.text && answer.text[method];
@@ -215,23 +316,43 @@
         "households-" + method));
     }
     showParks(box, answer.parks || []);
+    showRemoved(box, answer.removed || []);
     showClosed(box, answer.blind_spots_closed || {});
+    showOpened(box, answer.blind_spots_opened);
     showDistricts(box, answer.districts || []);
-    if ((answer.removed || []).length) {
-      box.append(el("h3", app.labels.removed));
-      const list = el("ul", null, "items");
-      for (const row of answer.removed) { list.append(el("li", row.park_id + "：" + row.text.loss)); }
-      box.append(list);
+  }
+
+  function showRemoved(box, removed) {
+    if (!removed.length) { return; }
+    box.append(el("h3", app.labels.removed));
+    const list = el("ul", null, "items");
+    list.id = "removed";
+    for (const row of removed) {
+      const name = app.current.removed.get(String(row.park_id)) || "";
+      list.append(el("li", row.park_id + (name ? " " + name : "") + "：-" + row.text.loss));
+    }
+    box.append(list);
+  }
+
+  function showOpened(box, opened) {
+    if (!opened || !opened.count) { return; }
+    box.append(figure(app.labels.opened, opened.text.count + "，" + opened.text.area, "opened"));
+    if (opened.geojson && opened.geojson.features && opened.geojson.features.length) {
+      app.opened = L.geoJSON(opened.geojson, {
+        style: () => STYLE.opened, pmIgnore: true, interactive: false,
+      }).addTo(app.map);
     }
   }
 
   function showParks(box, parks) {
+    if (!parks.length) { return; }
     box.append(el("h3", app.labels.parks));
     const list = el("ul", null, "items");
     list.id = "parks";
     for (const park of parks) {
       const item = el("li");
-      item.append(el("span", park.name + "："));
+      const id = park.candidate_id ? park.candidate_id + " " : "";
+      item.append(el("span", id + park.name + "："));
       item.append(el("span", park.text.status, park.qualifies ? "qualifies" : "not-qualifies"));
       const more = park.qualifies
         ? "，" + app.labels.radius + " " + park.text.radius + "，+" + park.text.gain
@@ -294,15 +415,14 @@
 
   async function apply() {
     const sketch = app.current;
-    if (!sketch.group.getLayers().length) { return; }
+    if (!sketch.actions.length) { return; }
     if (!window.confirm(app.labels.confirm_apply.replace("{name}", sketch.name))) { return; }
     status(app.labels.working);
     const body = sketchBody(sketch);
     body.note = sketch.name;
     const result = await api("/api/apply", body);
     if (!result.ok) { status(app.labels.error + "：" + result.data.error, true); return; }
-    sketch.group.clearLayers();
-    sketch.answer = null;
+    clearSketch(sketch);
     await load();
     select(sketch);
     status(app.labels.applied.replace("{run}", result.data.run_id));
@@ -316,6 +436,8 @@
     if (!result.ok) { status(app.labels.error + "：" + result.data.error, true); return; }
     status(app.labels.saved.replace("{ids}", (result.data.candidate_ids || []).join(", ")));
     app.saved = result.data;
+    await load(); // the saved sites are drawn, ready to be picked
+    restyle();
   }
 
   // ------------------------------------------------------------------ start
@@ -340,6 +462,9 @@
     $("new-sketch").textContent = L_.new_sketch;
     $("undo").textContent = L_.undo;
     $("save").textContent = L_.save_candidate;
+    $("save").title = L_.save_hint;
+    $("save-hint").textContent = L_.save_hint;
+    $("actions-title").textContent = L_.actions;
     $("apply").textContent = L_.apply;
     $("compare-title").textContent = L_.compare;
     const readOnly = $("read-only");
@@ -349,12 +474,7 @@
 
   function wire() {
     $("new-sketch").addEventListener("click", () => newSketch());
-    $("undo").addEventListener("click", () => {
-      const layers = app.current.group.getLayers();
-      if (!layers.length) { return; }
-      app.current.group.removeLayer(layers[layers.length - 1]);
-      evaluate(app.current);
-    });
+    $("undo").addEventListener("click", undo);
     $("apply").addEventListener("click", apply);
     $("save").addEventListener("click", save);
     $("sketch-name").addEventListener("change", (event) => {
@@ -366,12 +486,16 @@
       event.layer.setStyle(STYLE.drawn);
       app.map.removeLayer(event.layer);
       app.current.group.addLayer(event.layer);
+      app.current.actions.push({ kind: "draw", layer: event.layer });
       evaluate(app.current);
     });
   }
 
   async function start() {
-    app.map = L.map("map", { preferCanvas: true });
+    // One canvas for every layer: a second canvas on top would swallow the clicks on parks
+    // and candidate sites (Leaflet hit-tests each canvas alone).
+    app.renderer = L.canvas({ padding: 0.2 });
+    app.map = L.map("map", { preferCanvas: true, renderer: app.renderer });
     const bounds = await load();
     if (bounds.isValid()) { app.map.fitBounds(bounds); } else { app.map.setView([0, 0], 2); }
     app.map.pm.setLang(document.documentElement.lang === "zh" ? "zh" : "en");
