@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["dumps", "json_default", "plain", "records"]
+__all__ = ["dumps", "finite_number", "json_default", "plain", "records"]
 
 
 def plain(value: Any) -> Any:
@@ -29,6 +29,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, or None when it is missing, text, a boolean, nan or ±inf.
+
+    For figures read back from JSON (the run history, a sheet) and shown in tables: a
+    damaged or hand-edited value is "no figure", never an exception.
+
+    >>> finite_number("0.81"), finite_number(0.81), finite_number(float("nan")), finite_number(True)
+    (None, 0.81, None, None)
+    """
+    if value is None or isinstance(value, (str, bytes, bool)):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:

@@ -50,6 +50,7 @@ from gisrenew.errors import ProjectError
 from gisrenew.geometry import geometry_array, union_by_group
 from gisrenew.indicators import Indicators, compute_indicators
 from gisrenew.inputs import ProjectInputs, gather_inputs
+from gisrenew.jsonable import finite_number
 from gisrenew.project import Project
 from gisrenew.recompute.history import history_records, read_history
 from gisrenew.recompute.state import state_check
@@ -338,17 +339,10 @@ def _district_rows(indicators: Indicators) -> tuple[DistrictRow, ...]:
     rows = []
     for rec in headline.districts.itertuples(index=False):
         did = str(rec.district_id)
-        row_values = {key: _number(by_id.get(did)) for key, by_id in values.items()}
+        row_values = {key: finite_number(by_id.get(did)) for key, by_id in values.items()}
         name = str(getattr(rec, "name", "") or "")
         rows.append(DistrictRow(did, name, float(rec.residential_area_m2), row_values))
     return tuple(rows)
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 # --------------------------------------------------------------------------- renewal
@@ -422,23 +416,29 @@ def _latest_batch(runs: list[dict[str, Any]], indicators: Indicators) -> ParkBat
         return None
     run = max(added, key=_run_number)
     before, after = _method_figures(run, "before"), _method_figures(run, "after")
-    gains = {k: after[k]["covered_area_m2"] - before[k]["covered_area_m2"] for k in after}
-    households = {
-        k: after[k]["weight_covered"] - before[k]["weight_covered"]
-        for k in after
-        if "weight_covered" in after[k] and "weight_covered" in before.get(k, {})
-    }
     closed = dict(_figures(run).get("blind_spots_closed") or {})
     return ParkBatch(
         run_id=_run_number(run),
         time_utc=str(run.get("time_utc") or ""),
         parks=_batch_parks(run, indicators),
-        before={k: float(v["coverage_ratio"]) for k, v in before.items()},
-        after={k: float(v["coverage_ratio"]) for k, v in after.items()},
-        gain_m2={k: float(v) for k, v in gains.items()},
-        households_gain={k: float(v) for k, v in households.items()},
+        before=_stored(before, "coverage_ratio"),
+        after=_stored(after, "coverage_ratio"),
+        gain_m2=_stored_change(before, after, "covered_area_m2"),
+        households_gain=_stored_change(before, after, "weight_covered"),
         blind_spots_closed=jsonable.plain(closed),
     )
+
+
+def _stored(figures: dict[str, dict[str, Any]], name: str) -> dict[str, float]:
+    """Figure `name` of each method a run recorded; a damaged or missing one is left out."""
+    found = {key: finite_number(values.get(name)) for key, values in figures.items()}
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def _stored_change(before: dict, after: dict, name: str) -> dict[str, float]:
+    """After minus before of figure `name`, for the methods where the run recorded both."""
+    then, now = _stored(before, name), _stored(after, name)
+    return {key: now[key] - then[key] for key in now if key in then}
 
 
 def _batch_parks(run: dict[str, Any], indicators: Indicators) -> list[dict[str, Any]]:
@@ -458,7 +458,7 @@ def _batch_parks(run: dict[str, Any], indicators: Indicators) -> list[dict[str, 
         out.append(
             {
                 "park_id": pid, "name": name, "area_m2": float(area_m2),
-                "gain_m2": _number(gain.get("unique_gain_m2")),
+                "gain_m2": finite_number(gain.get("unique_gain_m2")),
                 "qualifies": gain.get("qualifies"),
             }
         )  # fmt: skip
@@ -484,7 +484,9 @@ def _since(
     run = by_id[run_id]
     stored = _method_figures(run, "after")
     now = {row.key: row.value for row in rows}
-    then = {key: _number(stored[key]["coverage_ratio"]) if key in stored else None for key in now}
+    then = {
+        key: finite_number(stored[key]["coverage_ratio"]) if key in stored else None for key in now
+    }
     then.update({k: v for k, v in _stored_greenspace(run).items() if k in now})
     return SinceRun(
         run_id=run_id,
@@ -502,19 +504,19 @@ def _stored_greenspace(run: dict[str, Any]) -> dict[str, float | None]:
     if not isinstance(green, dict):
         return {}
     out = {
-        key: _number(figure.get("value"))
+        key: finite_number(figure.get("value"))
         for key, figure in (green.get("per_capita") or {}).items()
         if isinstance(figure, dict)
     }
     if isinstance(green.get("greenway"), dict):
-        out["greenway_coverage"] = _number(green["greenway"].get("coverage_ratio"))
+        out["greenway_coverage"] = finite_number(green["greenway"].get("coverage_ratio"))
     return out
 
 
 def _since_districts(run: dict[str, Any], indicators: Indicators) -> list[dict[str, Any]]:
     """Per district: the headline (straight-line) ratio after run `run`, and today's."""
     stored = {
-        str(d.get("district_id")): _number(d.get("coverage_ratio_after"))
+        str(d.get("district_id")): finite_number(d.get("coverage_ratio_after"))
         for d in _figures(run).get("districts") or []
     }
     headline = indicators.coverage
@@ -525,7 +527,7 @@ def _since_districts(run: dict[str, Any], indicators: Indicators) -> list[dict[s
             "district_id": str(rec.district_id),
             "name": str(getattr(rec, "name", "") or ""),
             "then": stored.get(str(rec.district_id)),
-            "now": _number(rec.coverage_ratio),
+            "now": finite_number(rec.coverage_ratio),
         }
         for rec in headline.districts.itertuples(index=False)
     ]

@@ -218,3 +218,27 @@ def test_since_and_the_latest_parks_after_a_recompute(tmp_path):
         con.execute("CREATE TABLE planner_notes (note TEXT)")
     edited = build_checkup(folder, methods=["buffer"])
     assert edited.run_id == 1 and not edited.results_current
+
+
+def test_a_hand_edited_history_figure_is_no_figure_not_a_crash(tmp_path):
+    """Text where the run history holds a number (an analyst's edit in QGIS or sqlite):
+    the sheet's change since that run says "no figure" for it instead of failing."""
+    folder = tmp_path / "taicang"
+    copy_project(SAMPLE, folder)
+    recompute(folder, add_parks=[folder / "new_pocket_parks.gpkg"], now=FIXED_NOW)
+    with contextlib.closing(sqlite3.connect(folder / "project.gpkg")) as con, con:
+        (text,) = con.execute("SELECT figures FROM run_history WHERE run_id = 1").fetchone()
+        figures = json.loads(text)
+        figures["indicators"]["buffer"]["after"]["coverage_ratio"] = "八成"
+        for district in figures["districts"]:
+            district["coverage_ratio_after"] = "n/a"
+        edited = json.dumps(figures, ensure_ascii=False)
+        con.execute("UPDATE run_history SET figures = ? WHERE run_id = 1", (edited,))
+    sheet = build_checkup(folder, since=1, methods=["buffer"])
+    assert sheet.since.then["park_coverage_buffer"] is None
+    assert sheet.since.now["park_coverage_buffer"] is not None
+    assert all(d["then"] is None for d in sheet.since.districts)
+    # the latest batch of parks leaves the damaged figure out and keeps the others
+    assert "park_coverage_buffer" not in sheet.latest_parks.after
+    assert "park_coverage_buffer" in sheet.latest_parks.before
+    assert sheet.latest_parks.gain_m2["park_coverage_buffer"] > 0

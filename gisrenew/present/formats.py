@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from gisrenew.jsonable import finite_number
 from gisrenew.present.labels import check_lang, label
 from gisrenew.units import M2_PER_HA, M2_PER_MU
 
@@ -91,17 +92,6 @@ PERCENT_SHORT_DECIMALS = 1
 _PER_M2 = {"m2": 1.0, "ha": 1.0 / M2_PER_HA, "mu": 1.0 / M2_PER_MU}
 
 
-def _value(value: Any) -> float | None:
-    """`value` as a finite float, or None when it is missing or not a number."""
-    if value is None or isinstance(value, (str, bytes)):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _fixed(value: float, digits: int) -> str:
     text = f"{value:,.{digits}f}"
     # -0, -0.0: a rounded value of zero has no sign
@@ -122,7 +112,7 @@ def _with_unit(text: str, key: str, lang: str, with_unit: bool) -> str:
 
 def number(value: Any, digits: int = 0, *, missing: str = MISSING) -> str:
     """A plain figure with thousands separators and `digits` decimals."""
-    v = _value(value)
+    v = finite_number(value)
     return missing if v is None else _fixed(v, digits)
 
 
@@ -145,7 +135,7 @@ def area(
     """
     if unit_key not in AREA_DECIMALS:
         raise ValueError(f"`unit_key` must be one of {sorted(AREA_DECIMALS)}, got {unit_key!r}")
-    v = _value(m2)
+    v = finite_number(m2)
     if v is None:
         return missing
     text = _fixed(v * _PER_M2[unit_key], AREA_DECIMALS[unit_key])
@@ -157,7 +147,7 @@ def area_summary(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
 
     ``12,345 m²（1.23 公顷，18.5 亩）`` / ``12,345 m² (1.23 ha, 18.5 mu)``.
     """
-    if _value(m2) is None:
+    if finite_number(m2) is None:
         return missing
     parts = [area(m2, "m2", lang=lang), area(m2, "ha", lang=lang), area(m2, "mu", lang=lang)]
     if check_lang(lang) == "zh":
@@ -170,7 +160,7 @@ def area_compact(m2: Any, lang: str = "zh", *, missing: str = MISSING) -> str:
 
     ``2,500 m²（3.8 亩）``, ``1.00 公顷（15.0 亩）`` / ``1.00 ha (15.0 mu)``.
     """
-    v = _value(m2)
+    v = finite_number(m2)
     if v is None:
         return missing
     key = "m2" if abs(v) < M2_PER_HA else "ha"  # as area(v, key) and area(v, "mu"), inlined:
@@ -217,7 +207,7 @@ def area_compact_column(values: Any, lang: str = "zh", *, missing: str = MISSING
 
 def percent(ratio: Any, *, digits: int = PERCENT_DECIMALS, missing: str = MISSING) -> str:
     """A ratio (0–1) as a percentage with 2 decimals: ``0.81137`` → ``81.14%``."""
-    v = _value(ratio)
+    v = finite_number(ratio)
     return missing if v is None else f"{_fixed(100.0 * v, digits)}%"
 
 
@@ -233,7 +223,7 @@ def points(
 
     ``-18.03 个百分点`` / ``-18.03 pp``.
     """
-    v = _value(difference)
+    v = finite_number(difference)
     if v is None:
         return missing
     text = _fixed(100.0 * v, PERCENT_DECIMALS)
@@ -246,7 +236,7 @@ def households(
     value: Any, lang: str = "zh", *, with_unit: bool = False, missing: str = MISSING
 ) -> str:
     """A household count as a whole number: ``5259.8`` → ``5,260`` (``5,260 户`` with the unit)."""
-    v = _value(value)
+    v = finite_number(value)
     if v is None:
         return missing
     return _with_unit(_fixed(v, 0), "households", lang, with_unit)
@@ -261,7 +251,7 @@ def distance(
     metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: str = MISSING
 ) -> str:
     """A measured distance in whole metres: ``812.4`` → ``812 m``."""
-    v = _value(metres)
+    v = finite_number(metres)
     return missing if v is None else _with_unit(_fixed(v, 0), "m", lang, with_unit)
 
 
@@ -281,7 +271,7 @@ def radius(metres: Any, lang: str = "zh", *, with_unit: bool = True, missing: st
 
     ``300`` → ``300 m``, ``250.5`` → ``250.5 m``.
     """
-    v = _value(metres)
+    v = finite_number(metres)
     return missing if v is None else _with_unit(f"{v:,.10g}", "m", lang, with_unit)
 
 
@@ -358,7 +348,7 @@ def local_time(
 
 def milliseconds(seconds: Any, *, missing: str = MISSING) -> str:
     """A duration given in seconds, in milliseconds with 1 decimal: ``0.0123`` → ``12.3 ms``."""
-    v = _value(seconds)
+    v = finite_number(seconds)
     return missing if v is None else f"{_fixed(1000.0 * v, 1)} ms"
 
 

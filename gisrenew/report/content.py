@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gisrenew.checkup import Check, Checkup, IndicatorRow, ParkBatch, RenewalProgress, SinceRun
+from gisrenew.jsonable import finite_number
 from gisrenew.present import formats
 from gisrenew.present.labels import (
     SIGNING_STATUSES,
@@ -135,16 +136,6 @@ class ReportContent:
 # --------------------------------------------------------------------------- cells
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, (str, bytes, bool)):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def text_cell(value: Any) -> Cell:
     """A text cell from the data (a name, an id), shown as written."""
     return Cell("" if value is None else str(value))
@@ -153,7 +144,7 @@ def text_cell(value: Any) -> Cell:
 def figure_cell(value: Any, unit: str, lang: str) -> Cell:
     """A figure in its unit: ``ratio`` → ``81.14%``, ``m2_per_person`` → ``8.21 m²/人``,
     ``m2`` → ``12,345 m²``, ``count`` and ``households`` whole; else 2 decimals."""
-    v = _number(value)
+    v = finite_number(value)
     if v is None:
         return Cell(formats.MISSING, style="num")
     if unit == "ratio":
@@ -172,7 +163,7 @@ def figure_cell(value: Any, unit: str, lang: str) -> Cell:
 
 def change_cell(then: Any, now: Any, unit: str, lang: str) -> Cell:
     """The change between two figures: percentage points for ratios, else signed."""
-    a, b = _number(then), _number(now)
+    a, b = finite_number(then), finite_number(now)
     if a is None or b is None:
         return Cell(formats.MISSING, style="num")
     if unit == "ratio":
@@ -183,7 +174,7 @@ def change_cell(then: Any, now: Any, unit: str, lang: str) -> Cell:
 
 def _amount(value: Any) -> str:
     """A numerator or denominator: whole numbers from 100 on, else 2 decimals."""
-    v = _number(value)
+    v = finite_number(value)
     if v is None:
         return formats.MISSING
     return formats.number(v, 0 if abs(v) >= 100 or v == int(v) else 2)
@@ -204,7 +195,7 @@ def _check_cells(check: Check | None, lang: str) -> list[Cell]:
 
 
 def _value_cell(row: IndicatorRow, lang: str) -> Cell:
-    if _number(row.value) is not None:
+    if finite_number(row.value) is not None:
         return figure_cell(row.value, row.unit, lang)
     reason = reason_text(row.reason, lang)
     words = label("report.no_value", lang).format(reason=reason) if reason else None
@@ -261,7 +252,9 @@ def sheet_table(checkup: Checkup, lang: str) -> Table:
 
 def headline_row(checkup: Checkup) -> IndicatorRow | None:
     """The coverage ratio the headline speaks of: the first coverage ratio with a value."""
-    rows = [r for r in checkup.indicators if r.unit == "ratio" and _number(r.value) is not None]
+    rows = [
+        r for r in checkup.indicators if r.unit == "ratio" and finite_number(r.value) is not None
+    ]
     coverage = [r for r in rows if r.key.startswith("park_coverage")]
     return (coverage or rows or [None])[0]
 
@@ -290,7 +283,10 @@ def headline(checkup: Checkup, lang: str) -> tuple[str, ...]:
 
 
 def _raised(batch: ParkBatch, row: IndicatorRow) -> bool:
-    before, after = _number(batch.before.get(row.key)), _number(batch.after.get(row.key))
+    before, after = (
+        finite_number(batch.before.get(row.key)),
+        finite_number(batch.after.get(row.key)),
+    )
     if before is None or after is None or after <= before:
         return False
     return math.isclose(after, float(row.value), rel_tol=0.0, abs_tol=1e-12)
@@ -323,7 +319,7 @@ def district_table(checkup: Checkup, lang: str) -> Table:
     ] + [Column(_name_of(checkup, key, lang), 1.2) for key in keys]
     rows = []
     for d in checkup.districts:
-        area = _number(d.residential_area_m2)
+        area = finite_number(d.residential_area_m2)
         ha = Cell(formats.area(area, "ha", lang=lang, with_unit=False), style="num")
         cells = [text_cell(d.name or d.district_id), ha, figure_cell(area, "m2", lang)]
         cells += [figure_cell(d.values.get(k), _unit_of(checkup, k), lang) for k in keys]
@@ -364,7 +360,7 @@ _OLD_ITEMS = {
 def _plain_figure(value: Any, unit: str, lang: str) -> Cell:
     """A figure of a renewal table; 亩 shown without the unit (the label names it)."""
     if unit == "mu":
-        v = _number(value)
+        v = finite_number(value)
         text = formats.number(v, 1) if v is not None else formats.MISSING
         return Cell(text, v, _FORMATS["mu"], "num")
     return figure_cell(value, unit, lang)
@@ -410,7 +406,7 @@ def _old_table(figures: Mapping[str, Any], lang: str) -> Table:
         if key in _OLD_ITEMS:
             name, unit = label(f"report.old_{key}", lang), _OLD_ITEMS[key]
         else:
-            name, unit = headers.get(key, key), "" if _number(value) is not None else "text"
+            name, unit = headers.get(key, key), "" if finite_number(value) is not None else "text"
         items.append(
             (name, text_cell(value) if unit == "text" else _plain_figure(value, unit, lang))
         )
@@ -511,7 +507,7 @@ def blind_spots_line(batch: ParkBatch, lang: str) -> str:
     """``消除服务盲区 3 处，1,234 m²`` when the batch says how many it closed."""
     closed = batch.blind_spots_closed or {}
     count = _first(closed, "count", "n")
-    if _number(count) is None:
+    if finite_number(count) is None:
         return ""
     area = formats.area(_first(closed, "area_m2", "area"), lang=lang)
     return label("report.blind_spots_closed", lang).format(count=formats.count(count), area=area)
